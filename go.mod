@@ -1,0 +1,3 @@
+module github.com/apptuit-go/apptuit
+
+go 1.24

@@ -1,0 +1,178 @@
+// Package metricname encodes and decodes metric names that carry their tags,
+// in the form apptuit-py's encode_metric writes: name{"k1": "v1", "k2": "v2"}.
+//
+// It is shared by package apptuit (EncodeMetric, DecodeMetric) and package
+// metrics (which keys its registry by the canonical encoded form).
+package metricname
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// Encode returns name followed by tags as Python's json.dumps(tags,
+// sort_keys=True) prints them: keys sorted, ", " and ": " separators, and
+// strings escaped with ensure_ascii (non-ASCII as \uXXXX). A nil or empty map
+// encodes as "{}". An empty name is an error.
+func Encode(name string, tags map[string]string) (string, error) {
+	if name == "" {
+		return "", errors.New("metric name is empty")
+	}
+	return string(AppendEncoded(make([]byte, 0, len(name)+2+16*len(tags)), name, tags)), nil
+}
+
+// AppendEncoded appends the encoded form of name and tags to b. It does not
+// check name.
+func AppendEncoded(b []byte, name string, tags map[string]string) []byte {
+	b = append(b, name...)
+	b = append(b, '{')
+	keys := SortedKeys(tags)
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = AppendPyString(b, k)
+		b = append(b, ": "...)
+		b = AppendPyString(b, tags[k])
+	}
+	return append(b, '}')
+}
+
+// SortedKeys returns the keys of m in ascending order.
+func SortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+const hexDigits = "0123456789abcdef"
+
+// AppendPyString appends s as a JSON string the way Python's json.dumps does
+// with ensure_ascii=True: quotes, backslash and control characters escaped,
+// every non-ASCII rune as \uXXXX (UTF-16 surrogate pairs above U+FFFF).
+// Invalid UTF-8 bytes are written as U+FFFD.
+func AppendPyString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"':
+				b = append(b, '\\', '"')
+			case c == '\\':
+				b = append(b, '\\', '\\')
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c == '\b':
+				b = append(b, '\\', 'b')
+			case c == '\f':
+				b = append(b, '\\', 'f')
+			case c < 0x20 || c == 0x7f: // Python escapes all but ' '..'~'.
+				b = appendU(b, rune(c))
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		if r >= 0x10000 {
+			r -= 0x10000
+			b = appendU(b, 0xd800+(r>>10))
+			b = appendU(b, 0xdc00+(r&0x3ff))
+			continue
+		}
+		b = appendU(b, r)
+	}
+	return append(b, '"')
+}
+
+func appendU(b []byte, r rune) []byte {
+	return append(b, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+}
+
+// Decode splits an encoded name into the metric name and its tags. Without a
+// '{' the whole trimmed string is the name and tags is nil. The part from the
+// first '{' must be a JSON object of string values. Empty input is an error.
+func Decode(s string) (name string, tags map[string]string, err error) {
+	if strings.TrimSpace(s) == "" {
+		return "", nil, errors.New("encoded metric name is empty")
+	}
+	brace := strings.IndexByte(s, '{')
+	if brace < 0 {
+		return strings.TrimSpace(s), nil, nil
+	}
+	name = strings.TrimSpace(s[:brace])
+	if name == "" {
+		return "", nil, fmt.Errorf("encoded metric name %q has no name before '{'", s)
+	}
+	if err := json.Unmarshal([]byte(s[brace:]), &tags); err != nil {
+		return "", nil, fmt.Errorf("encoded metric name %q: tags are not a JSON object of strings: %w", s, err)
+	}
+	return name, tags, nil
+}
+
+// Cache memoises Decode for up to a fixed number of distinct inputs. When full
+// it is cleared and refilled, so memory stays bounded whatever the input.
+// Callers must not modify the returned tags map. A Cache is safe for
+// concurrent use; the zero value is not usable, use NewCache.
+type Cache struct {
+	mu  sync.RWMutex
+	max int
+	m   map[string]decoded
+}
+
+type decoded struct {
+	name string
+	tags map[string]string
+}
+
+// NewCache returns a Cache holding at most max entries (at least 1).
+func NewCache(max int) *Cache {
+	if max < 1 {
+		max = 1
+	}
+	return &Cache{max: max, m: make(map[string]decoded)}
+}
+
+// Decode is Decode with memoisation. Errors are not cached. A hit costs one
+// map lookup under a read lock and no allocation.
+func (c *Cache) Decode(s string) (string, map[string]string, error) {
+	c.mu.RLock()
+	d, ok := c.m[s]
+	c.mu.RUnlock()
+	if ok {
+		return d.name, d.tags, nil
+	}
+	name, tags, err := Decode(s)
+	if err != nil {
+		return "", nil, err
+	}
+	c.mu.Lock()
+	if len(c.m) >= c.max {
+		clear(c.m)
+	}
+	c.m[s] = decoded{name, tags}
+	c.mu.Unlock()
+	return name, tags, nil
+}
+
+// Len reports how many entries the cache holds.
+func (c *Cache) Len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.m)
+}

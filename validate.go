@@ -1,0 +1,69 @@
+package apptuit
+
+import (
+	"fmt"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxTags is the most tags a point may carry after global tags are merged:
+// Apptuit's limit.
+const MaxTags = 25
+
+// validName reports whether s follows Apptuit's rule for metric names and tag
+// keys: non-empty, made of Unicode letters and numbers, '.', '-', '_' and '/'
+// (Python's `[-\w_/.]+` with re.UNICODE). It does not allocate.
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return validNameUnicode(s[i:])
+		}
+		if !asciiNameChar[c] {
+			return false
+		}
+	}
+	return true
+}
+
+func validNameUnicode(s string) bool {
+	for _, r := range s {
+		if r < utf8.RuneSelf {
+			if !asciiNameChar[r] {
+				return false
+			}
+			continue
+		}
+		if r == utf8.RuneError || !(unicode.IsLetter(r) || unicode.IsNumber(r)) {
+			return false
+		}
+	}
+	return true
+}
+
+var asciiNameChar = func() (t [utf8.RuneSelf]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+		t[c-'a'+'A'] = true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	t['.'], t['-'], t['_'], t['/'] = true, true, true, true
+	return t
+}()
+
+// validateName returns an error naming what (e.g. "metric name"), the value
+// and the rule when s is not a valid name.
+func validateName(what, s string) error {
+	if s == "" {
+		return fmt.Errorf("%s is empty", what)
+	}
+	if !validName(s) {
+		return fmt.Errorf("%s %q has a character outside the allowed set (Unicode letters and digits, '.', '-', '_', '/')", what, s)
+	}
+	return nil
+}

@@ -1,0 +1,274 @@
+package apptuit
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Defaults used by New when an option is not given.
+const (
+	DefaultEndpoint       = "https://api.apptuit.ai"
+	DefaultTimeout        = 30 * time.Second
+	DefaultRetries        = 2
+	DefaultBackoffBase    = 500 * time.Millisecond
+	DefaultBackoffMax     = 30 * time.Second
+	DefaultBatchSize      = 50000
+	DefaultMinSplitSize   = 100
+	DefaultMaxResponse    = 256 << 20 // bytes of a query response
+	DefaultPromQLPath     = "/prometheus/api/v1/query_range"
+	defaultMaxErrorBody   = 1 << 20 // bytes of a non-2xx response or a put response
+	defaultRetryAfterCeil = 5 * time.Minute
+)
+
+// Environment variables read by New.
+const (
+	EnvToken         = "APPTUIT_API_TOKEN"
+	EnvTokenPy       = "APPTUIT_PY_TOKEN"
+	EnvTags          = "APPTUIT_TAGS"
+	EnvTagsPy        = "APPTUIT_PY_TAGS"
+	EnvDisableHostPy = "APPTUIT_DISABLE_HOST_TAG" // read by package reporter
+)
+
+// Compression selects how request bodies sent by Send and SendTimeSeries are
+// encoded.
+type Compression int
+
+const (
+	// Gzip compresses bodies with gzip (Content-Encoding: gzip). The default.
+	Gzip Compression = iota
+	// Deflate compresses bodies with zlib-wrapped deflate (RFC 1950), which
+	// is what servers mean by Content-Encoding: deflate; raw RFC 1951
+	// deflate is rejected by real servers and is never sent.
+	Deflate
+	// NoCompression sends bodies as plain JSON.
+	NoCompression
+)
+
+func (c Compression) String() string {
+	switch c {
+	case Gzip:
+		return "gzip"
+	case Deflate:
+		return "deflate"
+	case NoCompression:
+		return "none"
+	}
+	return fmt.Sprintf("Compression(%d)", int(c))
+}
+
+// Sanitizer rewrites a metric name or tag key into a valid one. It is applied
+// by Send and SendTimeSeries before validation. See SanitizeApptuit and
+// SanitizePrometheus.
+type Sanitizer func(string) string
+
+// An Option configures a Client in New.
+type Option func(*config) error
+
+type config struct {
+	token          string
+	tokenSet       bool
+	endpoint       string
+	globalTags     map[string]string
+	globalTagsSet  bool
+	ignoreEnvTags  bool
+	sanitizer      Sanitizer
+	httpClient     *http.Client
+	timeout        time.Duration
+	retries        int
+	backoffBase    time.Duration
+	backoffMax     time.Duration
+	compression    Compression
+	level          int
+	levelSet       bool
+	batchSize      int
+	minSplit       int
+	maxResponse    int64
+	promPath       string
+	userAgentExtra string
+}
+
+// WithToken sets the API token sent as "Authorization: Bearer <token>". It
+// overrides APPTUIT_API_TOKEN and APPTUIT_PY_TOKEN.
+func WithToken(token string) Option {
+	return func(c *config) error {
+		if token == "" {
+			return errors.New("WithToken: token is empty")
+		}
+		c.token, c.tokenSet = token, true
+		return nil
+	}
+}
+
+// WithEndpoint sets the base URL of the API (default
+// https://api.apptuit.ai). A trailing '/' is stripped; it must be an http or
+// https URL.
+func WithEndpoint(endpoint string) Option {
+	return func(c *config) error {
+		e := strings.TrimRight(strings.TrimSpace(endpoint), "/")
+		if e == "" {
+			return errors.New("WithEndpoint: endpoint is empty")
+		}
+		if !strings.HasPrefix(e, "http://") && !strings.HasPrefix(e, "https://") {
+			return fmt.Errorf("WithEndpoint: endpoint %q must start with http:// or https://", endpoint)
+		}
+		c.endpoint = e
+		return nil
+	}
+}
+
+// WithGlobalTags sets tags added to every point sent; a point's own tag with
+// the same key wins. When given, APPTUIT_TAGS and APPTUIT_PY_TAGS are not
+// read. The map is copied.
+func WithGlobalTags(tags map[string]string) Option {
+	return func(c *config) error {
+		c.globalTags, c.globalTagsSet = maps.Clone(tags), true
+		return nil
+	}
+}
+
+// WithIgnoreEnvTags stops New from reading global tags from APPTUIT_TAGS and
+// APPTUIT_PY_TAGS.
+func WithIgnoreEnvTags() Option {
+	return func(c *config) error { c.ignoreEnvTags = true; return nil }
+}
+
+// WithSanitizer makes Send and SendTimeSeries rewrite metric names and tag
+// keys with s before validating them (for example SanitizePrometheus). By
+// default names are validated and never renamed.
+func WithSanitizer(s Sanitizer) Option {
+	return func(c *config) error { c.sanitizer = s; return nil }
+}
+
+// WithHTTPClient sets the http.Client used for every request (default: a
+// client of its own with http.DefaultTransport's settings).
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return errors.New("WithHTTPClient: client is nil")
+		}
+		c.httpClient = hc
+		return nil
+	}
+}
+
+// WithTimeout bounds each HTTP attempt (default 30s); 0 means no bound other
+// than the caller's context.
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("WithTimeout: %v is negative", d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithRetries sets how many times a request is retried after a connection
+// error, a 429 or a 5xx answer (default 2). Waits grow exponentially from
+// the backoff base with full jitter, up to the backoff maximum; a
+// Retry-After header is honoured; the context ends the waiting.
+func WithRetries(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("WithRetries: %d is negative", n)
+		}
+		c.retries = n
+		return nil
+	}
+}
+
+// WithBackoff sets the base and the cap of the retry backoff (defaults 500ms
+// and 30s): before retry i the client waits a random duration in
+// [0, min(max, base·2^i)).
+func WithBackoff(base, max time.Duration) Option {
+	return func(c *config) error {
+		if base <= 0 || max < base {
+			return fmt.Errorf("WithBackoff: want 0 < base <= max, got base %v, max %v", base, max)
+		}
+		c.backoffBase, c.backoffMax = base, max
+		return nil
+	}
+}
+
+// WithCompression selects the body encoding of sends (default Gzip).
+func WithCompression(comp Compression) Option {
+	return func(c *config) error {
+		if comp != Gzip && comp != Deflate && comp != NoCompression {
+			return fmt.Errorf("WithCompression: unknown compression %d", int(comp))
+		}
+		c.compression = comp
+		return nil
+	}
+}
+
+// WithCompressionLevel sets the gzip/zlib level, from 1 (BestSpeed, the
+// default: metric bodies still shrink about tenfold, at a third of the CPU
+// of level 6) to 9, or -1 for the library default (6).
+func WithCompressionLevel(level int) Option {
+	return func(c *config) error {
+		if level != -1 && (level < 1 || level > 9) {
+			return fmt.Errorf("WithCompressionLevel: %d is not -1 or 1..9", level)
+		}
+		c.level, c.levelSet = level, true
+		return nil
+	}
+}
+
+// WithBatchSize sets how many points one request carries at most (default
+// 50,000). Larger inputs are split into several requests.
+func WithBatchSize(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("WithBatchSize: %d is not positive", n)
+		}
+		c.batchSize = n
+		return nil
+	}
+}
+
+// WithMinSplitSize sets the smallest batch that is still split in halves when
+// the server answers 413 Payload Too Large (default 100 points).
+func WithMinSplitSize(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("WithMinSplitSize: %d is not positive", n)
+		}
+		c.minSplit = n
+		return nil
+	}
+}
+
+// WithMaxResponseBytes caps how much of a query response is read (default
+// 256 MiB); a larger response is an error, never silently truncated.
+func WithMaxResponseBytes(n int64) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("WithMaxResponseBytes: %d is not positive", n)
+		}
+		c.maxResponse = n
+		return nil
+	}
+}
+
+// WithPromQLPath sets the path of the Prometheus range-query API below the
+// endpoint (default /prometheus/api/v1/query_range; a Prometheus or
+// VictoriaMetrics server serves /api/v1/query_range).
+func WithPromQLPath(path string) Option {
+	return func(c *config) error {
+		if !strings.HasPrefix(path, "/") {
+			return fmt.Errorf("WithPromQLPath: %q must start with '/'", path)
+		}
+		c.promPath = path
+		return nil
+	}
+}
+
+// WithUserAgent appends a product token to the User-Agent header, e.g.
+// "orderservice/1.2".
+func WithUserAgent(product string) Option {
+	return func(c *config) error { c.userAgentExtra = product; return nil }
+}

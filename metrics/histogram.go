@@ -1,0 +1,161 @@
+package metrics
+
+import (
+	"math"
+	"sync/atomic"
+)
+
+// histogramMinExp places a Histogram's sketch range at [2^-24, 2^38),
+// about [6.0e-8, 2.7e11).
+const histogramMinExp = -24
+
+// HistogramSnapshot is a point-in-time view of a Histogram.
+//
+// Count and Sum are cumulative since the histogram was created. Min, Max,
+// Mean, StdDev and the percentiles describe only the values recorded since
+// the last reset (see Histogram.SnapshotAndReset), and are all zero when
+// there were none.
+type HistogramSnapshot struct {
+	Count                    int64   // values recorded since creation
+	Sum                      float64 // their sum
+	Min, Max                 float64 // exact extremes since the last reset
+	Mean                     float64 // exact mean since the last reset
+	StdDev                   float64 // sample standard deviation since the last reset, estimated from the sketch
+	P50, P75, P95, P99, P999 float64 // nearest-rank percentiles since the last reset, within 0.78 %
+}
+
+// Histogram records the distribution of float64 values. Percentiles come
+// from a log-bucket sketch with at most 0.78 % relative error for values in
+// [2^-24, 2^38), about [6.0e-8, 2.7e11); values outside that range are
+// counted exactly in Count, Sum, Min, Max and Mean, but percentiles that
+// fall on them are reported as 0 (for values below the range, including
+// zero and negative values) or Max (above it), clamped to [Min, Max].
+//
+// A Histogram takes just under 16 KiB. Create one with NewHistogram or
+// Registry.Histogram; the zero value is not usable. It is safe for
+// concurrent use.
+type Histogram struct {
+	sum atomic.Uint64 // float64 bits: sum since the last reset
+	min atomic.Uint64 // float64 bits: +Inf when empty
+	max atomic.Uint64 // float64 bits: -Inf when empty
+	sk  sketch
+
+	// guarded by sk.mu
+	count   int64   // values recorded before the last reset
+	sumBase float64 // their sum
+}
+
+// NewHistogram returns a new, empty Histogram. It allocates about 16 KiB.
+func NewHistogram() *Histogram {
+	h := new(Histogram)
+	h.sk.init(histogramMinExp)
+	h.min.Store(math.Float64bits(math.Inf(1)))
+	h.max.Store(math.Float64bits(math.Inf(-1)))
+	return h
+}
+
+// Update records v. NaN and ±Inf are ignored. It does not allocate and
+// costs two atomic adds, a compare-and-swap loop for the sum, and two
+// atomic loads (plus a compare-and-swap when v is a new minimum or maximum).
+func (h *Histogram) Update(v float64) {
+	if v-v != 0 { // NaN or ±Inf
+		return
+	}
+	h.sk.add(h.sk.index(v))
+	for {
+		old := h.sum.Load()
+		if h.sum.CompareAndSwap(old, math.Float64bits(math.Float64frombits(old)+v)) {
+			break
+		}
+	}
+	if v < math.Float64frombits(h.min.Load()) {
+		storeMin(&h.min, v)
+	}
+	if v > math.Float64frombits(h.max.Load()) {
+		storeMax(&h.max, v)
+	}
+}
+
+func storeMin(p *atomic.Uint64, v float64) {
+	for {
+		old := p.Load()
+		if !(v < math.Float64frombits(old)) || p.CompareAndSwap(old, math.Float64bits(v)) {
+			return
+		}
+	}
+}
+
+func storeMax(p *atomic.Uint64, v float64) {
+	for {
+		old := p.Load()
+		if !(v > math.Float64frombits(old)) || p.CompareAndSwap(old, math.Float64bits(v)) {
+			return
+		}
+	}
+}
+
+// Snapshot returns the statistics of h without resetting it. It reads every
+// bucket (about 4,000 atomic loads) and does not allocate.
+func (h *Histogram) Snapshot() HistogramSnapshot { return h.snapshot(false) }
+
+// SnapshotAndReset returns the statistics of h and starts a new interval:
+// Min, Max, Mean, StdDev and the percentiles of the next snapshot cover
+// only values recorded after this call. Count and Sum stay cumulative. A
+// reporter calls it once per report. Values recorded concurrently are
+// counted in exactly one interval, though a value's contribution to Sum,
+// Min or Max may land in the neighbouring interval. Cost as Snapshot, plus
+// one atomic swap per non-empty bucket.
+func (h *Histogram) SnapshotAndReset() HistogramSnapshot { return h.snapshot(true) }
+
+func (h *Histogram) snapshot(reset bool) HistogramSnapshot {
+	var counts [numBuckets]uint64
+	h.sk.mu.Lock()
+	defer h.sk.mu.Unlock()
+	n := h.sk.load(&counts, reset)
+	var sum, lo, hi float64
+	if reset {
+		sum = math.Float64frombits(h.sum.Swap(0))
+		lo = math.Float64frombits(h.min.Swap(math.Float64bits(math.Inf(1))))
+		hi = math.Float64frombits(h.max.Swap(math.Float64bits(math.Inf(-1))))
+	} else {
+		sum = math.Float64frombits(h.sum.Load())
+		lo = math.Float64frombits(h.min.Load())
+		hi = math.Float64frombits(h.max.Load())
+	}
+	s := HistogramSnapshot{Count: h.count + int64(n), Sum: h.sumBase + sum}
+	if reset {
+		h.count, h.sumBase = s.Count, s.Sum
+	}
+	if n == 0 {
+		return s
+	}
+	lo, hi = h.sk.fixExtremes(&counts, lo, hi)
+	s.Min, s.Max = lo, hi
+	s.Mean = min(max(sum/float64(n), lo), hi)
+	r := h.sk.summarize(&counts, n, s.Mean, lo, hi)
+	s.StdDev = r.stdDev
+	s.P50, s.P75, s.P95, s.P99, s.P999 = r.p[0], r.p[1], r.p[2], r.p[3], r.p[4]
+	return s
+}
+
+// Merge adds the values recorded in src since its last reset to h, as if
+// they had been recorded by h.Update (src is unchanged). h and src must be
+// different histograms.
+func (h *Histogram) Merge(src *Histogram) {
+	src.sk.mu.Lock()
+	sum := math.Float64frombits(src.sum.Load())
+	lo := math.Float64frombits(src.min.Load())
+	hi := math.Float64frombits(src.max.Load())
+	src.sk.mu.Unlock()
+	if h.sk.merge(&src.sk) == 0 {
+		return
+	}
+	for {
+		old := h.sum.Load()
+		if h.sum.CompareAndSwap(old, math.Float64bits(math.Float64frombits(old)+sum)) {
+			break
+		}
+	}
+	storeMin(&h.min, lo)
+	storeMax(&h.max, hi)
+}

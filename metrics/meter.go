@@ -1,0 +1,113 @@
+package metrics
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// MeterSnapshot is a point-in-time view of a Meter. Rates are in events per
+// second.
+type MeterSnapshot struct {
+	Count    int64   // events marked since creation
+	MeanRate float64 // Count divided by the seconds since creation
+	Rate1    float64 // 1-minute exponentially weighted moving average rate
+	Rate5    float64 // 5-minute exponentially weighted moving average rate
+	Rate15   float64 // 15-minute exponentially weighted moving average rate
+}
+
+// Meter counts events and reports their mean rate and the 1-, 5- and
+// 15-minute exponentially weighted moving average rates of Coda Hale's
+// metrics.
+//
+// Marking is a single atomic add. There is no ticker: the moving averages
+// are brought up to date when a snapshot is taken. The d events marked since
+// the previous snapshot are spread evenly over the time between the two
+// snapshots, and each 5-second tick that elapsed in between is applied with
+// its share, so a meter that sees a constant rate between snapshots reports
+// exactly the rates of a Coda Hale meter ticking every 5 seconds. A reporter
+// that takes a snapshot every interval keeps that approximation fine-grained.
+//
+// Create one with NewMeter or Registry.Meter; the zero value is not usable.
+// It is safe for concurrent use.
+type Meter struct {
+	count atomic.Int64
+	_     [56]byte // keep the hot counter on its own cache line
+
+	now   func() time.Time
+	start time.Time
+
+	mu          sync.Mutex    // guards the fields below
+	lastTick    time.Duration // since start; a multiple of tickInterval
+	lastRead    time.Duration // since start, of the last snapshot
+	lastCount   int64         // count at lastRead
+	carried     float64       // events between lastTick and lastRead, not yet ticked
+	m1, m5, m15 ewma
+}
+
+// NewMeter returns a new Meter that reads time.Now.
+func NewMeter() *Meter { return newMeter(time.Now) }
+
+func newMeter(now func() time.Time) *Meter {
+	m := new(Meter)
+	m.initMeter(now)
+	return m
+}
+
+func (m *Meter) initMeter(now func() time.Time) {
+	m.now = now
+	m.start = now()
+	m.m1 = newEWMA(time.Minute)
+	m.m5 = newEWMA(5 * time.Minute)
+	m.m15 = newEWMA(15 * time.Minute)
+}
+
+// Mark records n events. It is one atomic add and does not allocate.
+func (m *Meter) Mark(n int64) { m.count.Add(n) }
+
+// Count returns the number of events marked since creation. It is one
+// atomic load.
+func (m *Meter) Count() int64 { return m.count.Load() }
+
+// Snapshot brings the moving averages up to date and returns the count and
+// rates. It reads the clock once, takes the meter's mutex and does not
+// allocate.
+func (m *Meter) Snapshot() MeterSnapshot {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now().Sub(m.start)
+	c := m.count.Load()
+	m.advance(now, c)
+	s := MeterSnapshot{Count: c, Rate1: m.m1.rate, Rate5: m.m5.rate, Rate15: m.m15.rate}
+	if c != 0 && now > 0 {
+		s.MeanRate = float64(c) / now.Seconds()
+	}
+	return s
+}
+
+// advance applies the ticks due by now, given the count c at now. m.mu must
+// be held.
+func (m *Meter) advance(now time.Duration, c int64) {
+	if now < m.lastRead { // a clock that went backwards: treat as no time passed
+		now = m.lastRead
+	}
+	d := float64(c - m.lastCount)
+	span := now - m.lastRead
+	m.lastRead, m.lastCount = now, c
+	k := int64((now - m.lastTick) / tickInterval)
+	if k == 0 {
+		m.carried += d
+		return
+	}
+	// k > 0 implies span > 0: lastRead < lastTick+tickInterval <= now.
+	perNs := d / float64(span)
+	next := m.lastTick + tickInterval
+	first := (m.carried + perNs*float64(next-(now-span))) / tickInterval.Seconds()
+	rate := perNs * 1e9
+	for _, e := range []*ewma{&m.m1, &m.m5, &m.m15} {
+		e.tick(first, 1)
+		e.tick(rate, k-1)
+	}
+	m.lastTick += time.Duration(k) * tickInterval
+	m.carried = perNs * float64(now-m.lastTick)
+}

@@ -1,0 +1,182 @@
+package metrics
+
+import (
+	"math"
+	"sync/atomic"
+	"time"
+)
+
+// TimerSnapshot is a point-in-time view of a Timer. The histogram's values
+// (Sum, Min, Max, Mean, StdDev and percentiles) are durations in seconds;
+// its Count is the number of durations recorded. Meter counts the same
+// events and gives their rates in events per second.
+type TimerSnapshot struct {
+	Histogram HistogramSnapshot
+	Meter     MeterSnapshot
+}
+
+// Timer records durations: a histogram of the durations plus a meter of how
+// often they happen, like Coda Hale's Timer. Durations are kept in
+// nanoseconds: the sum and extremes exactly, percentiles within 0.78 % for
+// durations from 1ns to 2^62ns (146 years). Zero and negative durations are
+// recorded as zero.
+//
+// A Timer takes just under 16 KiB. Create one with NewTimer or
+// Registry.Timer; the zero value is not usable. It is safe for concurrent
+// use.
+type Timer struct {
+	meter Meter
+	sum   atomic.Int64 // ns since the last reset
+	min   atomic.Int64 // ns; math.MaxInt64 when empty
+	max   atomic.Int64 // ns; -1 when empty
+	sk    sketch
+
+	// guarded by sk.mu
+	count   int64 // durations recorded before the last reset
+	sumBase int64 // their sum in ns
+}
+
+// NewTimer returns a new Timer that reads time.Now. It allocates about
+// 16 KiB.
+func NewTimer() *Timer { return newTimer(time.Now) }
+
+func newTimer(now func() time.Time) *Timer {
+	t := new(Timer)
+	t.meter.initMeter(now)
+	t.sk.init(0)
+	t.min.Store(math.MaxInt64)
+	t.max.Store(-1)
+	return t
+}
+
+// Update records d. It does not allocate, does not read the clock, and
+// costs three atomic adds and two atomic loads (plus a compare-and-swap
+// when d is a new minimum or maximum).
+func (t *Timer) Update(d time.Duration) {
+	ns := max(int64(d), 0)
+	t.meter.count.Add(1)
+	t.sk.add(t.sk.index(float64(ns)))
+	t.sum.Add(ns)
+	if ns < t.min.Load() {
+		storeMinInt(&t.min, ns)
+	}
+	if ns > t.max.Load() {
+		storeMaxInt(&t.max, ns)
+	}
+}
+
+func storeMinInt(p *atomic.Int64, v int64) {
+	for {
+		old := p.Load()
+		if v >= old || p.CompareAndSwap(old, v) {
+			return
+		}
+	}
+}
+
+func storeMaxInt(p *atomic.Int64, v int64) {
+	for {
+		old := p.Load()
+		if v <= old || p.CompareAndSwap(old, v) {
+			return
+		}
+	}
+}
+
+// Time calls fn and records how long it took, measured with the timer's
+// clock (time.Now unless the registry was given WithClock). It reads the
+// clock twice.
+func (t *Timer) Time(fn func()) {
+	start := t.meter.now()
+	fn()
+	t.Update(t.meter.now().Sub(start))
+}
+
+// UpdateSince records the time elapsed since start, measured with the
+// timer's clock.
+func (t *Timer) UpdateSince(start time.Time) { t.Update(t.meter.now().Sub(start)) }
+
+// TimerContext is a started measurement; see Timer.Start.
+type TimerContext struct {
+	t     *Timer
+	start time.Time
+}
+
+// Start reads the timer's clock and returns a context whose Stop records the
+// time elapsed. It does not allocate.
+func (t *Timer) Start() TimerContext { return TimerContext{t, t.meter.now()} }
+
+// Stop records and returns the time elapsed since Start. Each call records
+// another duration.
+func (c TimerContext) Stop() time.Duration {
+	d := c.t.meter.now().Sub(c.start)
+	c.t.Update(d)
+	return d
+}
+
+// Count returns the number of durations recorded since creation. It is one
+// atomic load.
+func (t *Timer) Count() int64 { return t.meter.Count() }
+
+// Snapshot returns the statistics of t without resetting it. See
+// Histogram.Snapshot and Meter.Snapshot for the cost.
+func (t *Timer) Snapshot() TimerSnapshot { return t.snapshot(false) }
+
+// SnapshotAndReset returns the statistics of t and starts a new histogram
+// interval, exactly as Histogram.SnapshotAndReset does. The meter is not
+// reset: its count and rates are cumulative.
+func (t *Timer) SnapshotAndReset() TimerSnapshot { return t.snapshot(true) }
+
+const nsPerSecond = 1e9
+
+func (t *Timer) snapshot(reset bool) TimerSnapshot {
+	var counts [numBuckets]uint64
+	t.sk.mu.Lock()
+	n := t.sk.load(&counts, reset)
+	var sum, lo, hi int64
+	if reset {
+		sum, lo, hi = t.sum.Swap(0), t.min.Swap(math.MaxInt64), t.max.Swap(-1)
+	} else {
+		sum, lo, hi = t.sum.Load(), t.min.Load(), t.max.Load()
+	}
+	count, total := t.count+int64(n), t.sumBase+sum
+	if reset {
+		t.count, t.sumBase = count, total
+	}
+	s := HistogramSnapshot{Count: count, Sum: float64(total) / nsPerSecond}
+	if n != 0 {
+		flo, fhi := float64(lo), float64(hi)
+		if lo == math.MaxInt64 {
+			flo = math.Inf(1)
+		}
+		if hi < 0 {
+			fhi = math.Inf(-1)
+		}
+		flo, fhi = t.sk.fixExtremes(&counts, flo, fhi)
+		mean := min(max(float64(sum)/float64(n), flo), fhi)
+		r := t.sk.summarize(&counts, n, mean, flo, fhi)
+		s.Min, s.Max, s.Mean = flo/nsPerSecond, fhi/nsPerSecond, mean/nsPerSecond
+		s.StdDev = r.stdDev / nsPerSecond
+		s.P50, s.P75, s.P95, s.P99, s.P999 = r.p[0]/nsPerSecond, r.p[1]/nsPerSecond,
+			r.p[2]/nsPerSecond, r.p[3]/nsPerSecond, r.p[4]/nsPerSecond
+	}
+	t.sk.mu.Unlock()
+	return TimerSnapshot{Histogram: s, Meter: t.meter.Snapshot()}
+}
+
+// Merge adds the durations recorded in src since its last reset to t, as if
+// they had been recorded by t.Update, and marks them on t's meter. src is
+// unchanged. t and src must be different timers.
+func (t *Timer) Merge(src *Timer) {
+	src.sk.mu.Lock()
+	sum, lo, hi := src.sum.Load(), src.min.Load(), src.max.Load()
+	src.sk.mu.Unlock()
+	n := t.sk.merge(&src.sk)
+	if n == 0 {
+		return
+	}
+	t.meter.Mark(int64(n))
+	t.sum.Add(sum)
+	storeMinInt(&t.min, lo)
+	storeMaxInt(&t.max, hi)
+}

@@ -1,0 +1,300 @@
+// Package ql parses and evaluates the subset of the Apptuit query language
+// that package apptuittest serves on GET /api/query.
+//
+// It is pure: no HTTP, no clock. Parse turns a query text into a checked
+// Program (every error carries a line and column); Eval runs a Program over a
+// Store for a time range and returns one Output per output id.
+package ql
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Pos is a position in a query text: byte offset, 1-based line and 1-based
+// column counted in characters (runes).
+type Pos struct {
+	Offset int
+	Line   int
+	Col    int
+}
+
+// Error is a parse or check error at a position in the query text.
+type Error struct {
+	Pos Pos
+	Msg string
+}
+
+// Error formats the error as "parse error at line L, column C: msg".
+func (e *Error) Error() string {
+	return fmt.Sprintf("parse error at line %d, column %d: %s", e.Pos.Line, e.Pos.Col, e.Msg)
+}
+
+type tokKind int
+
+const (
+	tEOF tokKind = iota
+	tIdent
+	tString
+	tNumber
+	tLParen
+	tRParen
+	tLBrace
+	tRBrace
+	tComma
+	tColon
+	tDot
+	tAssign
+	tSemi
+	tNewline
+)
+
+func (k tokKind) String() string {
+	switch k {
+	case tEOF:
+		return "end of query"
+	case tIdent:
+		return "name"
+	case tString:
+		return "string"
+	case tNumber:
+		return "number"
+	case tLParen:
+		return "'('"
+	case tRParen:
+		return "')'"
+	case tLBrace:
+		return "'{'"
+	case tRBrace:
+		return "'}'"
+	case tComma:
+		return "','"
+	case tColon:
+		return "':'"
+	case tDot:
+		return "'.'"
+	case tAssign:
+		return "'='"
+	case tSemi:
+		return "';'"
+	case tNewline:
+		return "newline"
+	}
+	return "token"
+}
+
+type token struct {
+	kind tokKind
+	pos  Pos
+	text string // identifier name, unquoted string, number text
+}
+
+func (t token) describe() string {
+	switch t.kind {
+	case tIdent:
+		return fmt.Sprintf("name %q", t.text)
+	case tString:
+		return fmt.Sprintf("string %q", t.text)
+	case tNumber:
+		return "number " + t.text
+	}
+	return t.kind.String()
+}
+
+// lexer splits a query into tokens. A newline is a statement separator only
+// outside parentheses and braces; inside them it is whitespace. '#' starts a
+// comment that runs to the end of the line.
+type lexer struct {
+	src   string
+	off   int
+	line  int
+	col   int
+	depth int
+}
+
+func newLexer(src string) *lexer { return &lexer{src: src, line: 1, col: 1} }
+
+func (l *lexer) pos() Pos { return Pos{Offset: l.off, Line: l.line, Col: l.col} }
+
+func (l *lexer) peekRune() (rune, int) {
+	if l.off >= len(l.src) {
+		return -1, 0
+	}
+	return utf8.DecodeRuneInString(l.src[l.off:])
+}
+
+func (l *lexer) advance() rune {
+	r, n := l.peekRune()
+	if n == 0 {
+		return -1
+	}
+	l.off += n
+	if r == '\n' {
+		l.line++
+		l.col = 1
+	} else {
+		l.col++
+	}
+	return r
+}
+
+func (l *lexer) errf(p Pos, format string, args ...any) *Error {
+	return &Error{Pos: p, Msg: fmt.Sprintf(format, args...)}
+}
+
+func isIdentStart(r rune) bool { return r == '_' || unicode.IsLetter(r) }
+func isIdentPart(r rune) bool  { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
+func isDigit(r rune) bool      { return r >= '0' && r <= '9' }
+
+// next returns the next token.
+func (l *lexer) next() (token, *Error) {
+	for {
+		r, _ := l.peekRune()
+		switch {
+		case r == '\n' && l.depth == 0:
+			p := l.pos()
+			l.advance()
+			return token{kind: tNewline, pos: p}, nil
+		case r == ' ' || r == '\t' || r == '\r' || r == '\n' || r == '\f' || r == '\v':
+			l.advance()
+			continue
+		case r == '#':
+			for r, _ := l.peekRune(); r != -1 && r != '\n'; r, _ = l.peekRune() {
+				l.advance()
+			}
+			continue
+		}
+		break
+	}
+	p := l.pos()
+	r, _ := l.peekRune()
+	single := func(k tokKind) (token, *Error) {
+		l.advance()
+		return token{kind: k, pos: p}, nil
+	}
+	switch {
+	case r == -1:
+		return token{kind: tEOF, pos: p}, nil
+	case r == '(':
+		l.depth++
+		return single(tLParen)
+	case r == '{':
+		l.depth++
+		return single(tLBrace)
+	case r == ')':
+		if l.depth > 0 {
+			l.depth--
+		}
+		return single(tRParen)
+	case r == '}':
+		if l.depth > 0 {
+			l.depth--
+		}
+		return single(tRBrace)
+	case r == ',':
+		return single(tComma)
+	case r == ':':
+		return single(tColon)
+	case r == '.':
+		// ".5" is a number; otherwise a method call dot.
+		if l.off+1 < len(l.src) && isDigit(rune(l.src[l.off+1])) {
+			return l.number(p)
+		}
+		return single(tDot)
+	case r == '=':
+		return single(tAssign)
+	case r == ';':
+		return single(tSemi)
+	case r == '\'' || r == '"':
+		return l.str(p, r)
+	case r == '-' || r == '+' || isDigit(r):
+		return l.number(p)
+	case isIdentStart(r):
+		start := l.off
+		for r, _ := l.peekRune(); r != -1 && isIdentPart(r); r, _ = l.peekRune() {
+			l.advance()
+		}
+		return token{kind: tIdent, pos: p, text: l.src[start:l.off]}, nil
+	}
+	if r == utf8.RuneError {
+		return token{}, l.errf(p, "invalid UTF-8")
+	}
+	return token{}, l.errf(p, "unexpected character %q", r)
+}
+
+func (l *lexer) str(p Pos, quote rune) (token, *Error) {
+	l.advance()
+	var b strings.Builder
+	for {
+		r, _ := l.peekRune()
+		switch r {
+		case -1, '\n':
+			return token{}, l.errf(p, "unterminated string")
+		case quote:
+			l.advance()
+			return token{kind: tString, pos: p, text: b.String()}, nil
+		case '\\':
+			ep := l.pos()
+			l.advance()
+			e := l.advance()
+			switch e {
+			case '\\', '\'', '"':
+				b.WriteRune(e)
+			case 'n':
+				b.WriteByte('\n')
+			case 't':
+				b.WriteByte('\t')
+			case -1:
+				return token{}, l.errf(p, "unterminated string")
+			default:
+				return token{}, l.errf(ep, "unknown escape \\%c in string", e)
+			}
+		default:
+			l.advance()
+			b.WriteRune(r)
+		}
+	}
+}
+
+// number lexes [+-]? digits [. digits] [eE [+-] digits], or [+-]? . digits ...
+func (l *lexer) number(p Pos) (token, *Error) {
+	start := l.off
+	if r, _ := l.peekRune(); r == '-' || r == '+' {
+		l.advance()
+	}
+	digits := 0
+	for r, _ := l.peekRune(); isDigit(r); r, _ = l.peekRune() {
+		l.advance()
+		digits++
+	}
+	if r, _ := l.peekRune(); r == '.' && l.off+1 < len(l.src) && isDigit(rune(l.src[l.off+1])) {
+		l.advance()
+		for r, _ := l.peekRune(); isDigit(r); r, _ = l.peekRune() {
+			l.advance()
+			digits++
+		}
+	}
+	if digits == 0 {
+		return token{}, l.errf(p, "malformed number")
+	}
+	if r, _ := l.peekRune(); r == 'e' || r == 'E' {
+		l.advance()
+		if r, _ := l.peekRune(); r == '-' || r == '+' {
+			l.advance()
+		}
+		n := 0
+		for r, _ := l.peekRune(); isDigit(r); r, _ = l.peekRune() {
+			l.advance()
+			n++
+		}
+		if n == 0 {
+			return token{}, l.errf(p, "malformed number")
+		}
+	}
+	if r, _ := l.peekRune(); r != -1 && isIdentPart(r) {
+		return token{}, l.errf(p, "malformed number")
+	}
+	return token{kind: tNumber, pos: p, text: l.src[start:l.off]}, nil
+}

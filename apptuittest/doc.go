@@ -1,0 +1,137 @@
+// Package apptuittest provides an in-memory fake of the Apptuit.AI API for
+// tests: POST /api/put with OpenTSDB's semantics and messages, and
+// GET /api/query with a subset of the Apptuit query language.
+//
+//	srv := apptuittest.NewServer(apptuittest.WithToken("t"))
+//	defer srv.Close()
+//	c, _ := apptuit.New(apptuit.WithEndpoint(srv.URL()), apptuit.WithToken("t"))
+//	// ... send with c ...
+//	pts := srv.Points() // everything accepted, in arrival order
+//
+// The server listens on 127.0.0.1 on a random port (or on a listener given
+// with WithListener). Handler returns the bare http.Handler for serving it
+// with an http.Server of your own; WithRequestLog reports every request.
+//
+// # POST /api/put
+//
+// The body is one JSON object or an array of them, with fields metric,
+// timestamp, value and tags; unknown fields are ignored. It may be sent as
+// is, gzip-compressed (Content-Encoding: gzip) or zlib-compressed
+// (Content-Encoding: deflate, RFC 1950, as apptuit-py sends it); raw deflate
+// fails with 400 "zlib: invalid header" and other encodings with 415. A body
+// over 32 MiB as sent, or over 256 MiB decompressed, gets 413 (see
+// WithMaxBodySize, WithMaxDecompressedSize). With WithToken, a request
+// without "Authorization: Bearer <token>" gets 401.
+//
+// Answers:
+//
+//   - all points good, no flag: 204, empty body;
+//   - ?summary: 200 {"success":N,"failed":M} (400 when M > 0);
+//   - ?details (wins over summary): the same plus
+//     "errors":[{"datapoint":{"metric":…,"timestamp":…,"value":"…","tags":{…}},"error":"…"}],
+//     the value echoed as the text sent, like Apptuit;
+//   - some points bad, no flag: 400 {"error":{"code":400,"message":"One or
+//     more data points had errors","details":"Please see the TSD logs or
+//     append \"details\" to the put request"}}.
+//
+// Good points of a partly bad batch are stored. Whole-body errors store
+// nothing and answer 400 {"error":{"code":400,"message":"…"}} with one of
+// "Missing request content", "The JSON must start as an object or an
+// array", "Unable to parse the given JSON" (also when a field holds an
+// object or array where a scalar belongs) or "No datapoints found in
+// content". Other paths answer 404, other methods 405.
+//
+// Each point is checked in OpenTSDB's order and fails with the first of:
+//
+//	Metric name was empty                      metric missing, null or ""
+//	Invalid timestamp                          not an integer (a JSON number or a string of digits), <= 0, or > 9999999999999
+//	Empty value                                value missing, null or ""
+//	Missing tags                               tags missing, null or {}
+//	Unable to parse value to a number          value not numeric; "NaN"; bare NaN/Infinity/-Infinity tokens
+//	value is NaN or Infinite: <v>              a float out of range, e.g. 1e999
+//	Too many tags: <n> maximum allowed: 25, tags: {k=v, …}
+//	Invalid metric name ("<m>"): illegal character: <c>
+//	Invalid tag name with value [<v>] ("<k>"): illegal character: <c>
+//	Invalid tag name with value [<v>]: empty string
+//	Invalid tag value with key [<k>]: null
+//	Invalid tag value with key [<k>]: empty string
+//
+// Metric names and tag keys may hold Unicode letters and numbers and
+// '-', '_', '.', '/'. Tag values may hold anything but must not be empty
+// (Apptuit has no restriction on tag values). A value without '.', 'e' or
+// 'E' is parsed as a 64-bit integer (so "NaN" and "Infinity" fail as
+// "Unable to parse value to a number"); any other as a decimal float.
+// Python's json module writes NaN and infinities as bare NaN, Infinity and
+// -Infinity tokens, which are not JSON: they are read as the strings "NaN",
+// "Infinity" and "-Infinity", so only their points fail. The tags of the
+// "Too many tags" message are sorted by key. A timestamp is in seconds, or in
+// milliseconds when it is 2^32 or more.
+//
+// # GET /api/query
+//
+// Parameters: start (required), end (default: now) and q. Times are Unix
+// seconds, Unix milliseconds (more than 10 digits), "now" or
+// "<n><s|m|h|d|w>-ago" (e.g. "1h-ago"). Points with start <= t <= end are
+// read; a point's time is its timestamp truncated to the second, and of two
+// points of one series in the same second the later-sent wins. The answer
+// has Apptuit's shape:
+//
+//	{"outputs":[{"id":"nyc.taxi.rides","result":[{"metric":"nyc.taxi.rides",
+//	  "tags":{"host":"localhost"},"aggregatedTags":[],"dps":[[1406829600,23050.0],…]}]}],
+//	 "hints":[],"query":{"querytext":"…","startTime":…,"endTime":…}}
+//
+// Timestamps in dps are Unix seconds, values always carry a fraction or an
+// exponent (23050.0), NaN and infinities are written as null. Series in a
+// result are sorted by their tags. A bad query is a 400
+// {"error":{"code":400,"message":"parse error at line L, column C: …"}}; a
+// missing or bad start, end or q is a 400 naming the parameter.
+//
+// # Query language
+//
+// A query is statements separated by ';' or newlines (a newline inside
+// parentheses or braces, or before a line starting with '.', does not end a
+// statement). '#' starts a comment. Strings take single or double quotes.
+//
+//	fetch('cpu')                                every series of metric cpu
+//	fetch('cpu', {'host': 'web1'})              ... whose tag host is web1
+//	fetch('cpu', {'host': 'web1|web2'})         ... host is web1 or web2
+//	fetch('cpu', {'host': '*', 'dc': 'eu'})     ... that have a host tag, and dc=eu
+//	x = fetch('cpu')                            a named output (id "x")
+//	y = x.mul(100)                              a variable can start a chain
+//	output(y, x)                                only these outputs, in this order
+//
+// A bare statement's output id is its metric name (or its variable); an
+// assignment's id is the variable name. Without output(), every statement is
+// an output, in order. Functions, chained with '.':
+//
+//	.downsample('1m', 'avg')   one point per interval, aggregated with avg,
+//	                           sum, min, max or count; intervals are <n>s, <n>m,
+//	                           <n>h, <n>d or <n>w, e.g. '30s', '1h', '1d'. Buckets
+//	                           are aligned: a point at t goes to
+//	                           floor(t/interval)*interval, the bucket's time.
+//	                           fetch('proc.cpu.percent').downsample('1m', 'avg')
+//	.rate()                    per-second rate (v2-v1)/(t2-t1) at t2; the first
+//	                           point is dropped, and so is a point whose value
+//	                           went down (a counter reset).
+//	                           fetch('http.requests').rate()
+//	.series_sum()              one series: at each time any input has a point,
+//	.series_avg()              the sum/avg/min/max of the inputs that have one
+//	.series_min()              (no interpolation). Its tags are those common to
+//	.series_max()              all inputs; aggregatedTags lists the other keys.
+//	                           A=fetch('apptuit_datapoints_in').series_sum().div(24)
+//	.div(n) .mul(n)            arithmetic with a number on every value
+//	.add(n) .sub(n)            fetch('mem.bytes').div(1048576); div(0) is an error
+//
+// For example:
+//
+//	cpu=fetch('node.cpu').downsample('1h', 'avg');
+//	load=fetch('node.load1', {'host': 'db1|db2'}).downsample('1h', 'max').series_max();
+//	output(cpu, load)
+//
+// # Faults
+//
+// FailNext, StallNext and DropNext make the next requests answer an error
+// status, wait, or lose their connection; Requests lists what the server
+// received. Faulted requests store nothing (a stalled request the client
+// waits out is then handled normally).
+package apptuittest

@@ -179,16 +179,19 @@ func (s *seriesSource) appendFrom(b []byte, i, end, limit int, first bool) ([]by
 }
 
 // sendSource sends points [0, n) of src in batches and adds up failures.
+// A *SendError's Success counts every point accepted by the call.
 func (c *Client) sendSource(ctx context.Context, src source, n int) error {
 	var agg *SendError
+	accepted := 0
 	for from := 0; from < n; from += c.cfg.batchSize {
 		to := min(from+c.cfg.batchSize, n)
-		err := c.sendBatch(ctx, src, from, to)
+		ok, err := c.sendBatch(ctx, src, from, to)
+		accepted += ok
 		if err == nil {
 			continue
 		}
 		var se *SendError
-		if errors.As(err, &se) && se.StatusCode == http.StatusBadRequest {
+		if errors.As(err, &se) && (se.StatusCode == http.StatusBadRequest || se.StatusCode == http.StatusRequestEntityTooLarge) {
 			if agg == nil {
 				agg = &SendError{}
 			}
@@ -198,18 +201,20 @@ func (c *Client) sendSource(ctx context.Context, src source, n int) error {
 		// Not a per-point refusal: later batches would most likely fail the
 		// same way, so stop here and say how far we got.
 		if from > 0 || agg != nil {
-			return fmt.Errorf("apptuit: send stopped at point %d of %d: %w", from, n, err)
+			return fmt.Errorf("apptuit: send stopped at point %d of %d (%d accepted): %w", from, n, accepted, err)
 		}
 		return err
 	}
 	if agg != nil {
+		agg.Success = accepted
 		return agg
 	}
 	return nil
 }
 
-// sendBatch posts points [from, to), splitting on 413.
-func (c *Client) sendBatch(ctx context.Context, src source, from, to int) error {
+// sendBatch posts points [from, to), splitting on 413. It returns how many
+// points the server accepted.
+func (c *Client) sendBatch(ctx context.Context, src source, from, to int) (int, error) {
 	hdr := http.Header{"Content-Type": {"application/json"}}
 	switch c.cfg.compression {
 	case Gzip:
@@ -226,29 +231,30 @@ func (c *Client) sendBatch(ctx context.Context, src source, from, to int) error 
 		maxBytes: defaultMaxErrorBody,
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	body, rerr := readCapped(resp.Body)
 	switch code := resp.StatusCode; {
 	case code >= 200 && code <= 299:
-		return nil
+		return to - from, nil
 	case code == http.StatusRequestEntityTooLarge:
 		if n := to - from; n > c.cfg.minSplit {
 			mid := from + n/2
-			err1 := c.sendBatch(ctx, src, from, mid)
-			err2 := c.sendBatch(ctx, src, mid, to)
-			return joinSendErrors(err1, err2)
+			ok1, err1 := c.sendBatch(ctx, src, from, mid)
+			ok2, err2 := c.sendBatch(ctx, src, mid, to)
+			return ok1 + ok2, joinSendErrors(err1, err2)
 		}
-		return &SendError{StatusCode: code, Failed: to - from, Message: "payload too large even at " + strconv.Itoa(to-from) + " points: " + string(body)}
+		return 0, &SendError{StatusCode: code, Failed: to - from, Message: "payload too large even at " + strconv.Itoa(to-from) + " points: " + string(body)}
 	case code == http.StatusBadRequest:
 		if rerr != nil {
-			return &SendError{StatusCode: code, Failed: to - from, Message: rerr.Error()}
+			return 0, &SendError{StatusCode: code, Failed: to - from, Message: rerr.Error()}
 		}
-		return parseSendError(body, to-from)
+		se := parseSendError(body, to-from)
+		return se.Success, se
 	case code == http.StatusUnauthorized:
-		return &HTTPError{Op: "send", StatusCode: code, Body: string(body)}
+		return 0, &HTTPError{Op: "send", StatusCode: code, Body: string(body)}
 	default:
-		return &SendError{StatusCode: code, Failed: to - from, Message: string(body)}
+		return 0, &SendError{StatusCode: code, Failed: to - from, Message: string(body)}
 	}
 }
 

@@ -87,7 +87,7 @@ type Request struct {
 	Method   string        // e.g. "POST"
 	Path     string        // URL path, e.g. "/api/put"
 	RawQuery string        // URL query, e.g. "details"
-	Header   http.Header   // a copy; an Authorization value is replaced by "<scheme> [redacted]"
+	Header   http.Header   // a copy; an Authorization value is replaced by "<scheme> [redacted]" (or "[redacted]")
 	BodySize int64         // decompressed body bytes read by /api/put (0 for other paths)
 	Status   int           // status answered; 0 when the connection was dropped or the client left
 	Accepted int           // points stored
@@ -313,8 +313,11 @@ func (s *Server) record(rec Request) {
 func redact(h http.Header) http.Header {
 	c := h.Clone()
 	if v := c.Get("Authorization"); v != "" {
-		scheme, _, _ := cutSpace(v)
-		c.Set("Authorization", scheme+" [redacted]")
+		if scheme, _, ok := cutSpace(v); ok {
+			c.Set("Authorization", scheme+" [redacted]")
+		} else {
+			c.Set("Authorization", "[redacted]")
+		}
 	}
 	return c
 }

@@ -1,6 +1,7 @@
 package apptuittest
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -274,6 +275,16 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	case faultStall:
 		rec.Fault = "stall"
+		// Read the body first: the server notices a client that hangs up
+		// (and cancels the request's context) only once the body is read.
+		buf, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.maxBody+1))
+		if err != nil {
+			return
+		}
+		r.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(buf), r.Body), r.Body}
 		t := time.NewTimer(f.delay)
 		select {
 		case <-t.C:
@@ -283,6 +294,9 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		case <-s.done:
 			t.Stop()
 			writeError(w, http.StatusServiceUnavailable, "server closed")
+			return
+		}
+		if r.Context().Err() != nil {
 			return
 		}
 	}

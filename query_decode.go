@@ -1,0 +1,727 @@
+package apptuit
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// The /api/query response is decoded by a small hand-written scanner rather
+// than encoding/json: a response is mostly "dps":[[ts,v],...] arrays, and
+// scanning them straight into a series' two slices (sized by a quick count
+// of the points first) costs no allocation per point. encoding/json into
+// [][2]float64 is about four times slower and allocates for every growth
+// of every array.
+//
+// The grammar accepted is JSON plus the bare NaN, Infinity and -Infinity
+// tokens that Python's json module (and so apptuit-py) accepts. Unknown
+// fields ("hints", "query", "query_stats", "timing_diagnostics",
+// "aggregatedTags", ...) are skipped after being checked for syntax.
+//
+// Timestamps are Unix seconds, integers or fractional; as in OpenTSDB a
+// magnitude above 2^32-1 is read as Unix milliseconds. A value may be a
+// number, null (read as NaN: the point keeps its timestamp, so a frame shows
+// an empty cell as pandas would) or NaN/±Infinity.
+
+// maxQueryNesting bounds how deeply skipped values may nest.
+const maxQueryNesting = 1000
+
+// maxTimestampMagnitude is the largest timestamp magnitude accepted
+// (OpenTSDB's limit, in milliseconds).
+const maxTimestampMagnitude = 9999999999999
+
+// decodeQueryResponse reads an /api/query response from r and decodes it,
+// dropping points outside [start, end] (a zero end means no upper bound)
+// and outputs with no series. Errors name the byte offset and what was
+// expected there; errors from r (such as ErrResponseTooLarge) are wrapped.
+func decodeQueryResponse(r io.Reader, start, end time.Time) (*QueryResult, error) {
+	hint := 0
+	if l, ok := r.(interface{ Len() int }); ok {
+		hint = l.Len()
+	}
+	data, err := readAllHint(r, hint)
+	if err != nil {
+		return nil, fmt.Errorf("reading the response: %w", err)
+	}
+	return decodeQueryBytes(data, start, end)
+}
+
+// readAllHint is io.ReadAll starting with a buffer of hint+1 bytes, so a
+// body of known size is read with one allocation.
+func readAllHint(r io.Reader, hint int) ([]byte, error) {
+	if hint <= 0 || hint > 1<<30 {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, hint+1)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
+}
+
+func decodeQueryBytes(data []byte, start, end time.Time) (*QueryResult, error) {
+	d := qdec{b: data, startMs: start.UnixMilli(), endMs: math.MaxInt64}
+	if !end.IsZero() {
+		d.endMs = end.UnixMilli()
+	}
+	res := &QueryResult{}
+	d.ws()
+	if !d.is('{') {
+		return nil, d.errExpected(`'{' starting the response object`)
+	}
+	seen := false
+	err := d.object(func(key []byte) error {
+		if string(key) == "outputs" {
+			seen = true
+			return d.outputs(res)
+		}
+		return d.skipValue()
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.ws()
+	if d.i != len(d.b) {
+		return nil, d.errExpected("end of input after the response object")
+	}
+	if !seen {
+		return nil, errors.New(`decoding the response: it has no "outputs" field`)
+	}
+	return res, nil
+}
+
+type qdec struct {
+	b              []byte
+	i              int
+	depth          int
+	startMs, endMs int64
+}
+
+func (d *qdec) errExpected(what string) error {
+	return fmt.Errorf("decoding the response: at byte %d: expected %s, found %s", d.i, what, d.found())
+}
+
+func (d *qdec) found() string {
+	if d.i >= len(d.b) {
+		return "end of input"
+	}
+	end := min(d.i+16, len(d.b))
+	return strconv.Quote(string(d.b[d.i:end]))
+}
+
+func (d *qdec) ws() {
+	for d.i < len(d.b) {
+		switch d.b[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+func (d *qdec) is(c byte) bool { return d.i < len(d.b) && d.b[d.i] == c }
+
+// object parses an object at d.i ('{'), calling fn with each key with d.i at
+// the value; fn must consume the value.
+func (d *qdec) object(fn func(key []byte) error) error {
+	d.i++ // '{'
+	d.ws()
+	if d.is('}') {
+		d.i++
+		return nil
+	}
+	for {
+		if !d.is('"') {
+			return d.errExpected("a string (object key)")
+		}
+		key, err := d.strBytes()
+		if err != nil {
+			return err
+		}
+		d.ws()
+		if !d.is(':') {
+			return d.errExpected("':' after an object key")
+		}
+		d.i++
+		d.ws()
+		if err := fn(key); err != nil {
+			return err
+		}
+		d.ws()
+		if d.is(',') {
+			d.i++
+			d.ws()
+			continue
+		}
+		if d.is('}') {
+			d.i++
+			return nil
+		}
+		return d.errExpected("',' or '}' in an object")
+	}
+}
+
+// array parses an array at d.i ('['), calling fn with d.i at each element.
+func (d *qdec) array(fn func() error) error {
+	d.i++ // '['
+	d.ws()
+	if d.is(']') {
+		d.i++
+		return nil
+	}
+	for {
+		if err := fn(); err != nil {
+			return err
+		}
+		d.ws()
+		if d.is(',') {
+			d.i++
+			d.ws()
+			continue
+		}
+		if d.is(']') {
+			d.i++
+			return nil
+		}
+		return d.errExpected("',' or ']' in an array")
+	}
+}
+
+// null consumes a null literal if there is one.
+func (d *qdec) null() bool {
+	if bytes.HasPrefix(d.b[d.i:], []byte("null")) {
+		d.i += 4
+		return true
+	}
+	return false
+}
+
+func (d *qdec) outputs(res *QueryResult) error {
+	if d.null() {
+		return nil
+	}
+	if !d.is('[') {
+		return d.errExpected(`'[' starting "outputs"`)
+	}
+	return d.array(func() error {
+		if !d.is('{') {
+			return d.errExpected("'{' starting an output")
+		}
+		out := &Output{}
+		err := d.object(func(key []byte) error {
+			switch string(key) {
+			case "id":
+				if d.null() {
+					return nil
+				}
+				if !d.is('"') {
+					return d.errExpected(`a string ("id")`)
+				}
+				s, err := d.str()
+				out.ID = s
+				return err
+			case "result":
+				out.Series = out.Series[:0]
+				if d.null() {
+					return nil
+				}
+				if !d.is('[') {
+					return d.errExpected(`'[' starting "result"`)
+				}
+				return d.array(func() error {
+					s, err := d.series()
+					if err == nil {
+						out.Series = append(out.Series, s)
+					}
+					return err
+				})
+			}
+			return d.skipValue()
+		})
+		if err == nil && len(out.Series) > 0 {
+			res.outputs = append(res.outputs, out)
+		}
+		return err
+	})
+}
+
+func (d *qdec) series() (*TimeSeries, error) {
+	if !d.is('{') {
+		return nil, d.errExpected("'{' starting a series")
+	}
+	s := &TimeSeries{}
+	err := d.object(func(key []byte) error {
+		switch string(key) {
+		case "metric":
+			if d.null() {
+				return nil
+			}
+			if !d.is('"') {
+				return d.errExpected(`a string ("metric")`)
+			}
+			m, err := d.str()
+			s.metric = m
+			return err
+		case "tags":
+			s.tags = nil
+			if d.null() {
+				return nil
+			}
+			if !d.is('{') {
+				return d.errExpected(`'{' starting "tags"`)
+			}
+			s.tags = map[string]string{}
+			return d.object(func(k []byte) error {
+				if d.null() {
+					return nil // a tag without a value: left out
+				}
+				if !d.is('"') {
+					return d.errExpected("a string (tag value)")
+				}
+				v, err := d.str()
+				s.tags[string(k)] = v
+				return err
+			})
+		case "dps":
+			s.ts, s.vals = nil, nil
+			if d.null() {
+				return nil
+			}
+			if !d.is('[') {
+				return d.errExpected(`'[' starting "dps"`)
+			}
+			var err error
+			s.ts, s.vals, err = d.dps()
+			return err
+		}
+		return d.skipValue()
+	})
+	if err != nil {
+		return nil, err
+	}
+	if s.tags == nil {
+		s.tags = map[string]string{}
+	}
+	return s, nil
+}
+
+// countPoints estimates the number of [ts, v] pairs of the dps array at d.i
+// by counting the '[' one level down, stopping at the first byte that
+// cannot occur in a well-formed dps array. It is exact for well-formed
+// input and bounded by the input's size otherwise.
+func (d *qdec) countPoints() int {
+	n, depth := 0, 0
+	for _, c := range d.b[d.i:] {
+		switch c {
+		case '[':
+			depth++
+			if depth == 2 {
+				n++
+			}
+		case ']':
+			depth--
+			if depth == 0 {
+				return n
+			}
+		case '"', '{', '}':
+			return n
+		}
+	}
+	return n
+}
+
+func (d *qdec) dps() ([]int64, []float64, error) {
+	n := d.countPoints()
+	ts := make([]int64, 0, n)
+	vals := make([]float64, 0, n)
+	b := d.b
+	d.i++ // '['
+	d.ws()
+	if d.is(']') {
+		d.i++
+		return ts, vals, nil
+	}
+	for {
+		if !d.is('[') {
+			return nil, nil, d.errExpected("'[' starting a [timestamp, value] pair")
+		}
+		d.i++
+		d.ws()
+		t, err := d.timestamp()
+		if err != nil {
+			return nil, nil, err
+		}
+		d.ws()
+		if !d.is(',') {
+			return nil, nil, d.errExpected("',' after a timestamp")
+		}
+		d.i++
+		d.ws()
+		v, err := d.value()
+		if err != nil {
+			return nil, nil, err
+		}
+		d.ws()
+		if !d.is(']') {
+			return nil, nil, d.errExpected("']' closing a [timestamp, value] pair")
+		}
+		d.i++
+		if t >= d.startMs && t <= d.endMs {
+			ts = append(ts, t)
+			vals = append(vals, v)
+		}
+		// Fast path for the common "],[" with no whitespace.
+		if d.i < len(b) && b[d.i] == ',' {
+			d.i++
+			d.ws()
+			continue
+		}
+		d.ws()
+		if d.is(',') {
+			d.i++
+			d.ws()
+			continue
+		}
+		if d.is(']') {
+			d.i++
+			return ts, vals, nil
+		}
+		return nil, nil, d.errExpected(`',' or ']' in "dps"`)
+	}
+}
+
+// number returns the JSON number token at d.i, checked against the JSON
+// grammar, and whether it is an integer (no fraction or exponent).
+func (d *qdec) number(what string) ([]byte, bool, error) {
+	b, i := d.b, d.i
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		return nil, false, d.errExpected(what)
+	}
+	isInt := true
+	if i < len(b) && b[i] == '.' {
+		isInt = false
+		i++
+		j := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == j {
+			d.i = i
+			return nil, false, d.errExpected("a digit after '.'")
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		isInt = false
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		j := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == j {
+			d.i = i
+			return nil, false, d.errExpected("a digit in an exponent")
+		}
+	}
+	tok := b[d.i:i]
+	d.i = i
+	return tok, isInt, nil
+}
+
+// timestamp reads a timestamp and returns it in Unix milliseconds.
+func (d *qdec) timestamp() (int64, error) {
+	at := d.i
+	tok, isInt, err := d.number("a number (timestamp)")
+	if err != nil {
+		return 0, err
+	}
+	if isInt && len(tok) <= 18 {
+		neg := tok[0] == '-'
+		digits := tok
+		if neg {
+			digits = tok[1:]
+		}
+		var n int64
+		for _, c := range digits {
+			n = n*10 + int64(c-'0')
+		}
+		if neg {
+			n = -n
+		}
+		switch {
+		case n > maxTimestampMagnitude || n < -maxTimestampMagnitude:
+		case n > math.MaxUint32 || n < -math.MaxUint32:
+			return n, nil
+		default:
+			return n * 1000, nil
+		}
+	} else {
+		f, err := strconv.ParseFloat(string(tok), 64)
+		if err == nil && math.Abs(f) <= maxTimestampMagnitude {
+			if math.Abs(f) > math.MaxUint32 {
+				return int64(math.Round(f)), nil
+			}
+			return int64(math.Round(f * 1000)), nil
+		}
+	}
+	d.i = at
+	return 0, fmt.Errorf("decoding the response: at byte %d: timestamp %s is out of range (at most %d in magnitude)", at, tok, maxTimestampMagnitude)
+}
+
+// pow10tab holds the powers of ten that are exact in a float64.
+var pow10tab = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// value reads a point's value: a number, null (NaN), NaN, Infinity or
+// -Infinity.
+func (d *qdec) value() (float64, error) {
+	if d.i < len(d.b) {
+		switch c := d.b[d.i]; c {
+		case 'n':
+			if d.null() {
+				return math.NaN(), nil
+			}
+		case 'N':
+			if bytes.HasPrefix(d.b[d.i:], []byte("NaN")) {
+				d.i += 3
+				return math.NaN(), nil
+			}
+		case 'I':
+			if bytes.HasPrefix(d.b[d.i:], []byte("Infinity")) {
+				d.i += 8
+				return math.Inf(1), nil
+			}
+		case '-':
+			if bytes.HasPrefix(d.b[d.i:], []byte("-Infinity")) {
+				d.i += 9
+				return math.Inf(-1), nil
+			}
+		}
+	}
+	tok, _, err := d.number("a number, null, NaN or Infinity (value)")
+	if err != nil {
+		return 0, err
+	}
+	if v, ok := fastFloat(tok); ok {
+		return v, nil
+	}
+	v, err := strconv.ParseFloat(string(tok), 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		// Unreachable for a token that passed number's grammar check.
+		return 0, fmt.Errorf("decoding the response: at byte %d: %v", d.i-len(tok), err)
+	}
+	return v, nil
+}
+
+// fastFloat converts a decimal without exponent and with at most 15
+// significant digits exactly (both the digits and the power of ten are
+// exact float64s, so one division rounds correctly). ok is false for
+// anything else.
+func fastFloat(tok []byte) (float64, bool) {
+	neg := false
+	if tok[0] == '-' {
+		neg = true
+		tok = tok[1:]
+	}
+	var mant uint64
+	nd, frac := 0, -1
+	for i, c := range tok {
+		switch {
+		case c >= '0' && c <= '9':
+			mant = mant*10 + uint64(c-'0')
+			nd++
+		case c == '.':
+			frac = i
+		default:
+			return 0, false
+		}
+	}
+	if nd > 15 {
+		return 0, false
+	}
+	v := float64(mant)
+	if frac >= 0 {
+		v /= pow10tab[len(tok)-frac-1]
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+func (d *qdec) str() (string, error) {
+	b, err := d.strBytes()
+	return string(b), err
+}
+
+// strBytes reads the string at d.i ('"'). Without escapes the result
+// aliases the input.
+func (d *qdec) strBytes() ([]byte, error) {
+	b := d.b
+	start := d.i + 1
+	for j := start; j < len(b); j++ {
+		c := b[j]
+		if c == '"' {
+			d.i = j + 1
+			return b[start:j], nil
+		}
+		if c == '\\' || c < 0x20 {
+			return d.strSlow(start, j)
+		}
+	}
+	d.i = len(b)
+	return nil, d.errExpected(`'"' closing a string`)
+}
+
+func (d *qdec) strSlow(start, j int) ([]byte, error) {
+	b := d.b
+	out := append([]byte(nil), b[start:j]...)
+	for j < len(b) {
+		c := b[j]
+		switch {
+		case c == '"':
+			d.i = j + 1
+			return out, nil
+		case c < 0x20:
+			d.i = j
+			return nil, d.errExpected("no control character in a string")
+		case c != '\\':
+			out = append(out, c)
+			j++
+			continue
+		}
+		// An escape.
+		if j+1 >= len(b) {
+			d.i = len(b)
+			return nil, d.errExpected("an escape character")
+		}
+		e := b[j+1]
+		j += 2
+		switch e {
+		case '"', '\\', '/':
+			out = append(out, e)
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r, ok := hex4(b, j)
+			if !ok {
+				d.i = j
+				return nil, d.errExpected("four hex digits after \\u")
+			}
+			j += 4
+			if utf16.IsSurrogate(r) {
+				r2, ok := rune(0), false
+				if j+1 < len(b) && b[j] == '\\' && b[j+1] == 'u' {
+					r2, ok = hex4(b, j+2)
+				}
+				if dec := utf16.DecodeRune(r, r2); ok && dec != utf8.RuneError {
+					r = dec
+					j += 6
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			out = utf8.AppendRune(out, r)
+		default:
+			d.i = j - 1
+			return nil, d.errExpected(`one of "\/bfnrtu after '\'`)
+		}
+	}
+	d.i = len(b)
+	return nil, d.errExpected(`'"' closing a string`)
+}
+
+func hex4(b []byte, j int) (rune, bool) {
+	if j+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[j : j+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// skipValue checks and skips any JSON value at d.i.
+func (d *qdec) skipValue() error {
+	if d.i >= len(d.b) {
+		return d.errExpected("a value")
+	}
+	switch c := d.b[d.i]; {
+	case c == '{' || c == '[':
+		if d.depth >= maxQueryNesting {
+			return fmt.Errorf("decoding the response: at byte %d: values nested more than %d deep", d.i, maxQueryNesting)
+		}
+		d.depth++
+		var err error
+		if c == '{' {
+			err = d.object(func([]byte) error { return d.skipValue() })
+		} else {
+			err = d.array(d.skipValue)
+		}
+		d.depth--
+		return err
+	case c == '"':
+		_, err := d.strBytes()
+		return err
+	case c == '-' && bytes.HasPrefix(d.b[d.i:], []byte("-Infinity")):
+		d.i += len("-Infinity")
+		return nil
+	case c == '-' || (c >= '0' && c <= '9'):
+		_, _, err := d.number("a number")
+		return err
+	}
+	for _, lit := range [...]string{"true", "false", "null", "NaN", "Infinity"} {
+		if bytes.HasPrefix(d.b[d.i:], []byte(lit)) {
+			d.i += len(lit)
+			return nil
+		}
+	}
+	return d.errExpected("a value")
+}

@@ -57,7 +57,7 @@ func TestValidName(t *testing.T) {
 		{"日本語.abc", true},
 		{"abc.日本語", true},
 		{"", false},
-		{"Ⅻ½", true}, // Unicode numbers, as Python's \w
+		{"Ⅻ½", true},       // Unicode numbers, as Python's \w
 		{"a\u0301", false}, // combining marks are not \w
 		{"a\xff", false},
 		{"a:b", false},

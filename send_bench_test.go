@@ -28,7 +28,9 @@ func benchSeries(b *testing.B) []*TimeSeries {
 	return series
 }
 
-func itoa(i int) string { return string(appendPyFloat(nil, float64(i))[:len(appendPyFloat(nil, float64(i)))-2]) }
+func itoa(i int) string {
+	return string(appendPyFloat(nil, float64(i))[:len(appendPyFloat(nil, float64(i)))-2])
+}
 
 // gzipSink is an httptest server that decompresses and discards bodies.
 func gzipSink(b *testing.B) *httptest.Server {

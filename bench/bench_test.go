@@ -21,54 +21,102 @@ const (
 	durSecs = 0.042
 )
 
-// bench runs op for b.N iterations, in one goroutine or with RunParallel.
-func bench(b *testing.B, parallel bool, op func()) {
-	b.ReportAllocs()
-	if !parallel {
-		for b.Loop() {
-			op()
-		}
-		return
-	}
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			op()
-		}
-	})
-}
-
+// both runs f as sub-benchmark name (one goroutine) and nameParallel
+// (b.RunParallel, all goroutines on the same metric). Each f calls the
+// metric directly in its loop, as user code would: ours through a pointer,
+// Prometheus's and go-metrics's through the interfaces they return.
 func both(b *testing.B, name string, f func(b *testing.B, parallel bool)) {
-	b.Run(name, func(b *testing.B) { f(b, false) })
-	b.Run(name+"Parallel", func(b *testing.B) { f(b, true) })
+	b.Run(name, func(b *testing.B) { b.ReportAllocs(); f(b, false) })
+	b.Run(name+"Parallel", func(b *testing.B) { b.ReportAllocs(); f(b, true) })
 }
 
 func BenchmarkCounterInc(b *testing.B) {
 	both(b, "apptuit", func(b *testing.B, p bool) {
 		c := metrics.NewCounter()
-		bench(b, p, c.Inc)
+		if !p {
+			for b.Loop() {
+				c.Inc()
+			}
+			return
+		}
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				c.Inc()
+			}
+		})
 	})
 	both(b, "prometheus", func(b *testing.B, p bool) {
 		c := prometheus.NewCounter(prometheus.CounterOpts{Name: "c"})
-		bench(b, p, c.Inc)
+		if !p {
+			for b.Loop() {
+				c.Inc()
+			}
+			return
+		}
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				c.Inc()
+			}
+		})
 	})
 	both(b, "gometrics", func(b *testing.B, p bool) {
 		c := gometrics.NewCounter()
-		bench(b, p, func() { c.Inc(1) })
+		if !p {
+			for b.Loop() {
+				c.Inc(1)
+			}
+			return
+		}
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				c.Inc(1)
+			}
+		})
 	})
 }
 
 func BenchmarkGaugeSet(b *testing.B) {
 	both(b, "apptuit", func(b *testing.B, p bool) {
 		g := metrics.NewGauge()
-		bench(b, p, func() { g.Set(durSecs) })
+		if !p {
+			for b.Loop() {
+				g.Set(durSecs)
+			}
+			return
+		}
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				g.Set(durSecs)
+			}
+		})
 	})
 	both(b, "prometheus", func(b *testing.B, p bool) {
 		g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "g"})
-		bench(b, p, func() { g.Set(durSecs) })
+		if !p {
+			for b.Loop() {
+				g.Set(durSecs)
+			}
+			return
+		}
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				g.Set(durSecs)
+			}
+		})
 	})
 	both(b, "gometrics", func(b *testing.B, p bool) {
 		g := gometrics.NewGaugeFloat64()
-		bench(b, p, func() { g.Update(durSecs) })
+		if !p {
+			for b.Loop() {
+				g.Update(durSecs)
+			}
+			return
+		}
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				g.Update(durSecs)
+			}
+		})
 	})
 }
 
@@ -77,27 +125,77 @@ func BenchmarkGaugeSet(b *testing.B) {
 func BenchmarkMeterMark(b *testing.B) {
 	both(b, "apptuit", func(b *testing.B, p bool) {
 		m := metrics.NewMeter()
-		bench(b, p, func() { m.Mark(1) })
+		if !p {
+			for b.Loop() {
+				m.Mark(1)
+			}
+			return
+		}
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				m.Mark(1)
+			}
+		})
 	})
 	both(b, "gometrics", func(b *testing.B, p bool) {
 		m := gometrics.NewMeter()
 		defer m.Stop()
-		bench(b, p, func() { m.Mark(1) })
+		if !p {
+			for b.Loop() {
+				m.Mark(1)
+			}
+			return
+		}
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				m.Mark(1)
+			}
+		})
 	})
 }
 
 func BenchmarkHistogramUpdate(b *testing.B) {
 	both(b, "apptuit", func(b *testing.B, p bool) {
 		h := metrics.NewHistogram()
-		bench(b, p, func() { h.Update(durSecs) })
+		if !p {
+			for b.Loop() {
+				h.Update(durSecs)
+			}
+			return
+		}
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				h.Update(durSecs)
+			}
+		})
 	})
 	both(b, "prometheus", func(b *testing.B, p bool) {
 		h := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "h", Buckets: prometheus.DefBuckets})
-		bench(b, p, func() { h.Observe(durSecs) })
+		if !p {
+			for b.Loop() {
+				h.Observe(durSecs)
+			}
+			return
+		}
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				h.Observe(durSecs)
+			}
+		})
 	})
 	both(b, "gometrics", func(b *testing.B, p bool) {
 		h := gometrics.NewHistogram(gometrics.NewExpDecaySample(1028, 0.015))
-		bench(b, p, func() { h.Update(int64(dur)) })
+		if !p {
+			for b.Loop() {
+				h.Update(int64(dur))
+			}
+			return
+		}
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				h.Update(int64(dur))
+			}
+		})
 	})
 }
 
@@ -108,15 +206,45 @@ func BenchmarkHistogramUpdate(b *testing.B) {
 func BenchmarkTimerUpdate(b *testing.B) {
 	both(b, "apptuit", func(b *testing.B, p bool) {
 		t := metrics.NewTimer()
-		bench(b, p, func() { t.Update(dur) })
+		if !p {
+			for b.Loop() {
+				t.Update(dur)
+			}
+			return
+		}
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				t.Update(dur)
+			}
+		})
 	})
 	both(b, "prometheus", func(b *testing.B, p bool) {
 		h := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "t", Buckets: prometheus.DefBuckets})
-		bench(b, p, func() { h.Observe(durSecs) })
+		if !p {
+			for b.Loop() {
+				h.Observe(durSecs)
+			}
+			return
+		}
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				h.Observe(durSecs)
+			}
+		})
 	})
 	both(b, "gometrics", func(b *testing.B, p bool) {
 		t := gometrics.NewTimer()
 		defer t.Stop()
-		bench(b, p, func() { t.Update(dur) })
+		if !p {
+			for b.Loop() {
+				t.Update(dur)
+			}
+			return
+		}
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				t.Update(dur)
+			}
+		})
 	})
 }

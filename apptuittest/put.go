@@ -59,8 +59,6 @@ type bodyError struct {
 	msg    string
 }
 
-func (e *bodyError) Error() string { return e.msg }
-
 func (s *Server) servePut(w http.ResponseWriter, r *http.Request) {
 	rec := recordOf(r)
 	if r.Method != http.MethodPost {
@@ -409,7 +407,7 @@ func checkPoint(p echoPoint, tsOK bool, nullTagVals map[string]bool) (float64, s
 		return 0, fmt.Sprintf("Too many tags: %d maximum allowed: %d, tags: %s", len(p.Tags), MaxTags, javaMap(p.Tags))
 	}
 	if c, bad := illegalChar(p.Metric); bad {
-		return 0, fmt.Sprintf("Invalid metric name (%q): illegal character: %c", p.Metric, c)
+		return 0, fmt.Sprintf("Invalid metric name (\"%s\"): illegal character: %c", p.Metric, c)
 	}
 	keys := sortedKeys(p.Tags)
 	for _, k := range keys {
@@ -418,7 +416,7 @@ func checkPoint(p echoPoint, tsOK bool, nullTagVals map[string]bool) (float64, s
 			return 0, fmt.Sprintf("Invalid tag name with value [%s]: empty string", val)
 		}
 		if c, bad := illegalChar(k); bad {
-			return 0, fmt.Sprintf("Invalid tag name with value [%s] (%q): illegal character: %c", val, k, c)
+			return 0, fmt.Sprintf("Invalid tag name with value [%s] (\"%s\"): illegal character: %c", val, k, c)
 		}
 		if nullTagVals[k] {
 			return 0, fmt.Sprintf("Invalid tag value with key [%s]: null", k)

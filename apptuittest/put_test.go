@@ -125,6 +125,8 @@ func TestPutPointMessages(t *testing.T) {
 		{"metric braces", `{"metric":"m{a=b}","timestamp":1500000000,"value":1,"tags":{"h":"a"}}`, `Invalid metric name ("m{a=b}"): illegal character: {`},
 		{"metric unicode", `{"metric":"métrique.ü-1_2/3","timestamp":1500000000,"value":1,"tags":{"h":"a"}}`, ""},
 		{"metric emoji", `{"metric":"m😀","timestamp":1500000000,"value":1,"tags":{"h":"a"}}`, `Invalid metric name ("m😀"): illegal character: 😀`},
+		{"metric quote", `{"metric":"a\"b","timestamp":1500000000,"value":1,"tags":{"h":"a"}}`, `Invalid metric name ("a"b"): illegal character: "`},
+		{"tag key tab", `{"metric":"m","timestamp":1500000000,"value":1,"tags":{"a\tb":"v"}}`, "Invalid tag name with value [v] (\"a\tb\"): illegal character: \t"},
 		{"tag key", `{"metric":"m","timestamp":1500000000,"value":1,"tags":{"ho$t":"a"}}`, `Invalid tag name with value [a] ("ho$t"): illegal character: $`},
 		{"empty tag key", `{"metric":"m","timestamp":1500000000,"value":1,"tags":{"":"a"}}`, `Invalid tag name with value [a]: empty string`},
 		{"empty tag value", `{"metric":"m","timestamp":1500000000,"value":1,"tags":{"host":""}}`, `Invalid tag value with key [host]: empty string`},

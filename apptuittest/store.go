@@ -52,12 +52,6 @@ func (m *memStore) reset() {
 	m.index = nil
 }
 
-func (m *memStore) len() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.points)
-}
-
 func (m *memStore) dataPoints() []apptuit.DataPoint {
 	m.mu.Lock()
 	defer m.mu.Unlock()

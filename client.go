@@ -88,7 +88,7 @@ func New(opts ...Option) (*Client, error) {
 	if cfg.userAgentExtra != "" {
 		c.userAgent += " " + cfg.userAgentExtra
 	}
-	gkv, err := c.mergeTags(nil, nil)
+	gkv, err := c.mergeTags(nil, c.globalTags)
 	if err != nil {
 		return nil, fmt.Errorf("apptuit: global tags: %w", err)
 	}

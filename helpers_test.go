@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -125,5 +124,3 @@ func mustNew(t *testing.T, opts ...Option) *Client {
 	t.Cleanup(func() { c.hc.CloseIdleConnections() })
 	return c
 }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -316,9 +316,7 @@ func scalar(raw json.RawMessage) (text string, null, ok bool) {
 
 // isInteger reports whether s is an optional '-' and decimal digits.
 func isInteger(s string) bool {
-	if strings.HasPrefix(s, "-") {
-		s = s[1:]
-	}
+	s = strings.TrimPrefix(s, "-")
 	if s == "" {
 		return false
 	}

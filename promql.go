@@ -30,6 +30,7 @@ type PromQLError struct {
 	Message    string // the server's "error" text
 }
 
+// Error reads "apptuit: promql: <errorType>: <error> (HTTP <status>)".
 func (e *PromQLError) Error() string {
 	return fmt.Sprintf("apptuit: promql: %s: %s (HTTP %d)", e.ErrorType, e.Message, e.StatusCode)
 }

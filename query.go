@@ -91,10 +91,11 @@ func (r *QueryResult) Outputs() []*Output {
 // ErrUnauthorized). A response larger than WithMaxResponseBytes (default
 // 256 MiB) fails with an error wrapping ErrResponseTooLarge.
 //
-// Cost: the body is read whole, then decoded by a scanner that makes about
-// six allocations per series (two for the points, the rest for names and
-// tags) and none per point; a million points decode in tens of
-// milliseconds.
+// Cost: the body is read whole (one buffer when the server sends a
+// Content-Length), then decoded by a scanner that allocates about a dozen
+// times per series (two for the points, sized exactly; the rest for names
+// and tags) and never per point: a million points decode in roughly
+// 0.1 s on one core, several times faster than encoding/json.
 func (c *Client) Query(ctx context.Context, q string, start, end time.Time) (*QueryResult, error) {
 	if start.IsZero() {
 		return nil, errors.New("apptuit: query: start is the zero time")

@@ -15,9 +15,10 @@ import (
 // The /api/query response is decoded by a small hand-written scanner rather
 // than encoding/json: a response is mostly "dps":[[ts,v],...] arrays, and
 // scanning them straight into a series' two slices (sized by a quick count
-// of the points first) costs no allocation per point. encoding/json into
-// [][2]float64 is about four times slower and allocates for every growth
-// of every array.
+// of the points first) costs no allocation per point. Measured on a
+// 1,000,000-point response (BenchmarkQueryDecode against
+// BenchmarkQueryDecodeStdlibJSON), encoding/json into [][2]float64 is about
+// eight times slower and allocates more than twice the memory.
 //
 // The grammar accepted is JSON plus the bare NaN, Infinity and -Infinity
 // tokens that Python's json module (and so apptuit-py) accepts. Unknown
@@ -213,6 +214,7 @@ func (d *qdec) null() bool {
 }
 
 func (d *qdec) outputs(res *QueryResult) error {
+	res.outputs = res.outputs[:0] // a repeated "outputs" field: the last wins
 	if d.null() {
 		return nil
 	}
@@ -458,6 +460,28 @@ func (d *qdec) number(what string) ([]byte, bool, error) {
 
 // timestamp reads a timestamp and returns it in Unix milliseconds.
 func (d *qdec) timestamp() (int64, error) {
+	// Fast path: an integer of at most 10 digits below 2^32 (Unix seconds)
+	// with no fraction or exponent, read in one pass.
+	b, i := d.b, d.i
+	neg := i < len(b) && b[i] == '-'
+	if neg {
+		i++
+	}
+	j := i
+	var n int64
+	for i < len(b) && i-j < 11 && b[i]-'0' <= 9 {
+		n = n*10 + int64(b[i]-'0')
+		i++
+	}
+	if nd := i - j; nd > 0 && nd <= 10 && (b[j] != '0' || nd == 1) && n <= math.MaxUint32 &&
+		(i == len(b) || (b[i] != '.' && b[i] != 'e' && b[i] != 'E' && b[i]-'0' > 9)) {
+		d.i = i
+		if neg {
+			n = -n
+		}
+		return n * 1000, nil
+	}
+
 	at := d.i
 	tok, isInt, err := d.number("a number (timestamp)")
 	if err != nil {
@@ -526,12 +550,12 @@ func (d *qdec) value() (float64, error) {
 			}
 		}
 	}
+	if v, ok := d.fastValue(); ok {
+		return v, nil
+	}
 	tok, _, err := d.number("a number, null, NaN or Infinity (value)")
 	if err != nil {
 		return 0, err
-	}
-	if v, ok := fastFloat(tok); ok {
-		return v, nil
 	}
 	v, err := strconv.ParseFloat(string(tok), 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
@@ -541,39 +565,50 @@ func (d *qdec) value() (float64, error) {
 	return v, nil
 }
 
-// fastFloat converts a decimal without exponent and with at most 15
-// significant digits exactly (both the digits and the power of ten are
-// exact float64s, so one division rounds correctly). ok is false for
-// anything else.
-func fastFloat(tok []byte) (float64, bool) {
-	neg := false
-	if tok[0] == '-' {
-		neg = true
-		tok = tok[1:]
+// fastValue reads a decimal number without exponent and with at most 15
+// significant digits in one pass and converts it exactly: the digits and
+// the power of ten are both exact float64s, so one division rounds
+// correctly. It reports false, consuming nothing, for anything else.
+func (d *qdec) fastValue() (float64, bool) {
+	b, i := d.b, d.i
+	neg := i < len(b) && b[i] == '-'
+	if neg {
+		i++
 	}
+	j := i
 	var mant uint64
-	nd, frac := 0, -1
-	for i, c := range tok {
-		switch {
-		case c >= '0' && c <= '9':
-			mant = mant*10 + uint64(c-'0')
-			nd++
-		case c == '.':
-			frac = i
-		default:
+	for i < len(b) && b[i]-'0' <= 9 {
+		mant = mant*10 + uint64(b[i]-'0')
+		i++
+	}
+	nInt := i - j
+	if nInt == 0 || (b[j] == '0' && nInt > 1) {
+		return 0, false
+	}
+	frac := 0
+	if i < len(b) && b[i] == '.' {
+		i++
+		k := i
+		for i < len(b) && b[i]-'0' <= 9 {
+			mant = mant*10 + uint64(b[i]-'0')
+			i++
+		}
+		frac = i - k
+		if frac == 0 {
 			return 0, false
 		}
 	}
-	if nd > 15 {
+	if nInt+frac > 15 || (i < len(b) && (b[i] == 'e' || b[i] == 'E')) {
 		return 0, false
 	}
 	v := float64(mant)
-	if frac >= 0 {
-		v /= pow10tab[len(tok)-frac-1]
+	if frac > 0 {
+		v /= pow10tab[frac]
 	}
 	if neg {
 		v = -v
 	}
+	d.i = i
 	return v, true
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -500,5 +501,100 @@ func TestQueryResultNil(t *testing.T) {
 	var r *QueryResult
 	if r.Len() != 0 || r.Output(0) != nil || r.Get("x") != nil || r.Outputs() != nil {
 		t.Error("nil QueryResult methods")
+	}
+}
+
+// The decoder's one-pass number paths must agree bit for bit with strconv.
+func TestQueryDecodeNumbersMatchStrconv(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var body strings.Builder
+	var wantTs []int64
+	var wantV []float64
+	body.WriteString(`{"outputs":[{"id":"a","result":[{"dps":[`)
+	for i := range 20000 {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		var ts string
+		switch i % 4 {
+		case 0:
+			ts = strconv.FormatInt(rng.Int64N(math.MaxUint32+1), 10)
+		case 1:
+			ts = strconv.FormatFloat(rng.Float64()*4e9, 'f', rng.IntN(4), 64)
+		case 2:
+			ts = strconv.FormatInt(math.MaxUint32+1+rng.Int64N(9e12), 10) // milliseconds
+		case 3:
+			ts = strconv.FormatInt(-rng.Int64N(1e9), 10)
+		}
+		f, _ := strconv.ParseFloat(ts, 64)
+		switch {
+		case math.Abs(f) > math.MaxUint32:
+			wantTs = append(wantTs, int64(math.Round(f)))
+		default:
+			wantTs = append(wantTs, int64(math.Round(f*1000)))
+		}
+		x := (rng.Float64() - 0.5) * math.Pow(10, float64(rng.IntN(30)-10))
+		var v string
+		switch i % 5 {
+		case 0:
+			v = strconv.FormatFloat(x, 'f', rng.IntN(8), 64)
+		case 1:
+			v = strconv.FormatFloat(x, 'g', -1, 64)
+		case 2:
+			v = strconv.FormatFloat(x, 'f', -1, 64)
+		case 3:
+			v = strconv.FormatFloat(math.Trunc(x), 'f', 1, 64)
+		case 4:
+			v = strconv.FormatFloat(x, 'e', rng.IntN(17), 64)
+		}
+		want, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantV = append(wantV, want)
+		body.WriteString("[" + ts + "," + v + "]")
+	}
+	body.WriteString(`]}]}]}`)
+	res, err := decodeQueryResponse(strings.NewReader(body.String()), time.UnixMilli(-1e13), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := res.Output(0).Series[0]
+	for i := range wantV {
+		if s.ts[i] != wantTs[i] || math.Float64bits(s.vals[i]) != math.Float64bits(wantV[i]) {
+			t.Fatalf("point %d: got (%d, %v), want (%d, %v)", i, s.ts[i], s.vals[i], wantTs[i], wantV[i])
+		}
+	}
+}
+
+func TestQueryDecodeEdgeCases(t *testing.T) {
+	tests := []struct {
+		name, body string
+		ids        []string
+	}{
+		{"repeated outputs: the last wins", `{"outputs":[{"id":"a","result":[{"dps":[]}]}],"outputs":[{"id":"b","result":[{"dps":[]}]}]}`, []string{"b"}},
+		{"null outputs", `{"outputs":null}`, nil},
+		{"whitespace everywhere", " \t\r\n{ \"outputs\" : [ { \"result\" : [ { } ] , \"id\" : \"x\" } ] } \n", []string{"x"}},
+		{"null id and metric", `{"outputs":[{"id":null,"result":[{"metric":null,"tags":null,"dps":null}]}]}`, []string{""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := decodeQueryResponse(strings.NewReader(tt.body), time.Unix(0, 0), time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, o := range res.Outputs() {
+				ids = append(ids, o.ID)
+				for _, s := range o.Series {
+					if s.tags == nil || len(s.ts) != len(s.vals) {
+						t.Errorf("series %+v", s)
+					}
+				}
+			}
+			if !reflect.DeepEqual(ids, tt.ids) {
+				t.Errorf("ids %q, want %q", ids, tt.ids)
+			}
+		})
 	}
 }

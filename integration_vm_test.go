@@ -168,3 +168,45 @@ func TestVictoriaMetricsRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// TestVictoriaMetricsLargeSend streams 120,000 points in three batches and
+// counts them back.
+func TestVictoriaMetricsLargeSend(t *testing.T) {
+	httpURL, putURL := vmAddrs(t)
+	run := fmt.Sprintf("itestbig%d", time.Now().UnixNano())
+	c, err := apptuit.New(apptuit.WithEndpoint(putURL), apptuit.WithToken("t"), apptuit.WithIgnoreEnvTags())
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Now().Add(-48 * time.Hour).Truncate(time.Hour)
+	var series []*apptuit.TimeSeries
+	for h := 0; h < 12; h++ {
+		s, err := apptuit.NewTimeSeries(run+".bulk", map[string]string{"host": fmt.Sprintf("h%02d", h)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 10000; i++ {
+			s.Add(base.Add(time.Duration(i)*time.Second), float64(h*10000+i))
+		}
+		series = append(series, s)
+	}
+	if err := c.SendTimeSeries(context.Background(), series); err != nil {
+		t.Fatal(err)
+	}
+	got := vmExport(t, httpURL, `{__name__="`+run+`.bulk"}`)
+	total := 0
+	for _, e := range got {
+		total += len(e.Values)
+		for i, v := range e.Values {
+			h := 0
+			fmt.Sscanf(e.Metric["host"], "h%d", &h)
+			want := float64(h*10000) + float64(e.Timestamps[i]-base.UnixMilli())/1000
+			if v != want {
+				t.Fatalf("%s point at %d = %v, want %v", e.Metric["host"], e.Timestamps[i], v, want)
+			}
+		}
+	}
+	if len(got) != 12 || total != 120000 {
+		t.Fatalf("read back %d series, %d points; want 12, 120000", len(got), total)
+	}
+}

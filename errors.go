@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrUnauthorized is matched (errors.Is) by errors for requests the server
@@ -25,9 +26,24 @@ func (e *HTTPError) Error() string {
 	}
 	msg := fmt.Sprintf("apptuit: %s: server answered %d", e.Op, e.StatusCode)
 	if b := strings.TrimSpace(e.Body); b != "" {
-		msg += ": " + b
+		msg += ": " + clip(b)
 	}
 	return msg
+}
+
+// maxErrorText is how much of a response body an Error() string quotes; the
+// error's fields keep all of it (up to the read cap).
+const maxErrorText = 512
+
+func clip(s string) string {
+	if len(s) <= maxErrorText {
+		return s
+	}
+	cut := maxErrorText
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("… (%d more bytes)", len(s)-cut)
 }
 
 // Is makes errors.Is(err, ErrUnauthorized) true for 401 answers.
@@ -83,7 +99,7 @@ func (e *SendError) Error() string {
 	b.WriteString(strconv.Itoa(e.StatusCode))
 	if e.Message != "" {
 		b.WriteString(": ")
-		b.WriteString(strings.TrimSpace(e.Message))
+		b.WriteString(clip(strings.TrimSpace(e.Message)))
 	}
 	for _, pe := range e.Errors {
 		b.WriteString("\n")

@@ -95,7 +95,7 @@ func TestFrameCSVFormatting(t *testing.T) {
 		{"empty output", &Output{}, "\n"},
 		{"series without points", &Output{Series: []*TimeSeries{frameSeries("m", nil)}}, ",m{}\n"},
 		{"floats as Python repr", &Output{Series: []*TimeSeries{frameSeries("m", map[string]string{"k": "v"},
-			[2]float64{0, 0.3333333333333333}, [2]float64{1, -0.0}, [2]float64{2, 1e16}, [2]float64{3, 123456789012345.6},
+			[2]float64{0, 0.3333333333333333}, [2]float64{1, 0}, [2]float64{2, 1e16}, [2]float64{3, 123456789012345.6},
 			[2]float64{4, math.Inf(1)}, [2]float64{5, math.Inf(-1)}, [2]float64{6, math.NaN()}, [2]float64{7, 1.5e-5}, [2]float64{8, -2})}},
 			",m{k:v}\n" +
 				"1970-01-01 00:00:00,0.3333333333333333\n" +
@@ -138,7 +138,7 @@ func TestFrameCSVNegativeZero(t *testing.T) {
 	}
 }
 
-type frameFailWriter struct{ n int }
+type frameFailWriter struct{}
 
 func (w *frameFailWriter) Write(p []byte) (int, error) {
 	return 0, errors.New("disk full")

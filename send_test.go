@@ -546,3 +546,15 @@ func TestSendTimeSeriesAllocsConstant(t *testing.T) {
 		t.Errorf("%.4f allocs per point, want < 0.02", perBatch/batch)
 	}
 }
+
+func TestErrorTextClipped(t *testing.T) {
+	e := &HTTPError{Op: "query", StatusCode: 502, Body: strings.Repeat("é", 400)}
+	msg := e.Error()
+	if !strings.HasSuffix(msg, "… (288 more bytes)") || len(msg) > 600 || len(e.Body) != 800 {
+		t.Errorf("Error() = %q (%d bytes)", msg, len(msg))
+	}
+	se := &SendError{StatusCode: 503, Failed: 1, Message: strings.Repeat("x", 2000)}
+	if msg := se.Error(); !strings.HasSuffix(msg, "… (1488 more bytes)") {
+		t.Errorf("Error() = %q", msg)
+	}
+}

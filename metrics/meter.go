@@ -31,8 +31,9 @@ type MeterSnapshot struct {
 // Create one with NewMeter or Registry.Meter; the zero value is not usable.
 // It is safe for concurrent use.
 type Meter struct {
+	_     [56]byte // keep the hot counter on a cache line of its own,
 	count atomic.Int64
-	_     [56]byte // keep the hot counter on its own cache line
+	_     [56]byte // whatever the alignment of the Meter
 
 	now   func() time.Time
 	start time.Time

@@ -1,0 +1,109 @@
+// Package reporter sends the metrics of a metrics.Registry to Apptuit.AI (or
+// any OpenTSDB-compatible /api/put endpoint) at regular intervals, as
+// apptuit-py's pyformance ApptuitReporter does.
+//
+//	client, err := apptuit.New() // token from APPTUIT_API_TOKEN
+//	reg := metrics.NewRegistry()
+//	rep, err := reporter.New(client, reg, reporter.WithInterval(time.Minute),
+//		reporter.WithTags(map[string]string{"service": "order-service"}))
+//	rep.Start()
+//	defer rep.Stop(ctx) // one final report: nothing recorded is lost
+//
+// # Points
+//
+// Each report reads every metric once and sends one point per field, named
+// <prefix><name>.<field>, all with the report's time truncated to the second:
+//
+//	counter    count
+//	gauge      value (a GaugeFunc is called; NaN and ±Inf values are left out)
+//	meter      count, mean_rate, 1m_rate, 5m_rate, 15m_rate
+//	histogram  count, sum, min, max, avg, std_dev, 50_percentile,
+//	           75_percentile, 95_percentile, 99_percentile, 999_percentile
+//	timer      the histogram's fields (in seconds) then mean_rate, 1m_rate,
+//	           5m_rate, 15m_rate
+//
+// Histograms and timers are read with SnapshotAndReset: min, max, avg,
+// std_dev and the percentiles describe the values recorded since the
+// previous report, count and sum are cumulative. When the client has a
+// sanitizer (apptuit.WithSanitizer) it rewrites the names and tag keys as
+// they are sent, e.g. "abc.日本語.count" becomes "abc_count" with
+// apptuit.SanitizePrometheus.
+//
+// A metric whose name or tags the client would refuse (after its sanitizer)
+// is left out of the report and reported to the error handler as an
+// *apptuit.ValidationError, instead of failing the whole batch.
+//
+// # Tags
+//
+// A point's tags are, later ones winning: APPTUIT_TAGS (or, when that is
+// unset or empty, APPTUIT_PY_TAGS), the reporter's tags (WithTags), a host
+// tag, then the metric's own tags. The host tag, host=<os.Hostname()>, is
+// added unless a host tag is already among the environment or reporter tags,
+// or it is turned off by WithHostTag(false) or APPTUIT_DISABLE_HOST_TAG
+// (strtobool's true values: y, yes, t, true, on, 1). A metric's own host tag
+// still wins over it. Points carry all these tags, so the client's global
+// tags (which only fill keys a point lacks) cannot reorder them.
+//
+// # Meta metrics
+//
+// Every report also carries the reporter's own metrics, describing the sends
+// of earlier reports (the prefix applies to them too):
+//
+//	apptuit.reporter.send.total       counter: points of every send attempted
+//	apptuit.reporter.send.successful  counter: points the server accepted
+//	apptuit.reporter.send.failed      counter: points of attempted sends not accepted
+//	apptuit.reporter.send.dropped     counter: points given up (retry buffer full, or unsent at Stop)
+//	apptuit.reporter.send.time        timer: duration of each send
+//
+// # Failures
+//
+// A report sends the points kept from earlier reports first, then its own,
+// in batches of WithBatchSize points, one apptuit.Client.Send call each
+// (Send rather than SendTimeSeries: every point of a report is a series of
+// its own, so there is nothing to share between points of a series, and a
+// DataPoint slice is what the retry buffer keeps). When a send fails with an
+// error apptuit.IsRetryable accepts (429, 5xx, no answer; after the client's
+// own retries), or the report runs out of time, that batch and the rest are
+// kept in a buffer of WithBufferSize points (default 500,000) for the next
+// report, and the oldest are dropped when it is full. Points the server
+// refuses (400) are not kept: they would be refused again.
+//
+// A batch the server accepted is never sent again, so after an outage every
+// point arrives once. The exception is ambiguity the client cannot resolve:
+// a request that timed out or lost its connection after the server stored
+// it is sent again (at-least-once), as is the accepted part of a Send that
+// the client split into several requests (keep WithBatchSize no larger than
+// the client's batch size) or into halves after a 413.
+//
+// After a report that did not deliver all its points the error handler is
+// called (see WithErrorHandler); by default it writes one line to stderr.
+//
+// # Concurrency
+//
+// Start runs one goroutine that reports every interval; reports never
+// overlap (ReportNow and Stop wait for one in progress). Updating a metric
+// never waits for a report: the registry's metrics are updated with atomic
+// operations and a report only reads snapshots, so a slow or failing backend
+// delays nothing but the next report. Stop(ctx) ends the goroutine, makes a
+// final report within ctx and returns; it never blocks past ctx by more than
+// the time a cancelled request takes to return.
+//
+// # Runtime metrics
+//
+// WithRuntimeMetrics adds these gauges to every report (with the prefix and
+// the reporter's tags), named as is, without a field suffix:
+//
+//	go.goroutines                  goroutines that exist (/sched/goroutines:goroutines)
+//	go.gc.cycles                   completed GC cycles since start (/gc/cycles/total:gc-cycles)
+//	go.gc.pause.total_seconds      stop-the-world GC pause time since start, estimated from
+//	                               the /sched/pauses/total/gc:seconds histogram (bucket midpoints)
+//	go.heap.bytes                  bytes in heap objects (/memory/classes/heap/objects:bytes)
+//	go.heap.objects                heap objects (/gc/heap/objects:objects)
+//	process.cpu.user_seconds       user CPU time since start (getrusage; Linux)
+//	process.cpu.system_seconds     system CPU time since start (getrusage; Linux)
+//	process.resident_memory.bytes  resident set size (/proc/self/statm; Linux)
+//	process.open_fds               open file descriptors (/proc/self/fd; Linux)
+//
+// They are read from runtime/metrics, which does not stop the world, and
+// from the operating system; the process.* metrics are sent on Linux only.
+package reporter

@@ -1,0 +1,224 @@
+package reporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apptuit-go/apptuit"
+)
+
+// maxValidationRetries is how many invalid points one batch may lose to the
+// client's validation before the whole batch is given up.
+const maxValidationRetries = 8
+
+// maxPointErrors caps the point errors kept in a merged *apptuit.SendError.
+const maxPointErrors = 100
+
+// stats describes one report, for the default error handler.
+type stats struct {
+	total, successful, failed, buffered, dropped int
+}
+
+// report makes one report and hands its error to the error handler.
+func (r *Reporter) report(ctx context.Context) error {
+	err, st := r.doReport(ctx)
+	if err != nil {
+		switch {
+		case !r.cfg.handlerSet:
+			writeErrorLine(r.cfg.errWriter, err, st)
+		case r.cfg.handler != nil:
+			r.cfg.handler(err)
+		}
+	}
+	return err
+}
+
+func (r *Reporter) doReport(ctx context.Context) (error, stats) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ts := r.cfg.now().Truncate(time.Second)
+	var errs []error
+	pts := r.points[:0]
+	pts, errs = r.collectRegistry(pts, errs, r.registry, ts)
+	if r.runtime != nil {
+		pts, errs = r.collectRuntime(pts, errs, ts)
+	}
+	pts, errs = r.collectRegistry(pts, errs, r.meta, ts)
+	r.points = pts
+
+	// Points kept from earlier reports go first, in their order.
+	queue := r.buf.take()
+	owned := len(queue) // batches the buffer owned: no copy needed to keep them
+	for i := 0; i < len(pts); i += r.cfg.batchSize {
+		queue = append(queue, pts[i:min(i+r.cfg.batchSize, len(pts))])
+	}
+	var st stats
+	var sendErrs []error
+	for i, b := range queue {
+		if ctx.Err() != nil {
+			sendErrs = append(sendErrs, fmt.Errorf("reporter: %d batches not sent: %w", len(queue)-i, ctx.Err()))
+			r.keep(&st, queue[i:], owned-i)
+			break
+		}
+		n, ok, failed, err := r.sendBatch(ctx, b, &errs)
+		st.total += n
+		st.successful += ok
+		st.failed += failed
+		if err == nil {
+			continue
+		}
+		sendErrs = append(sendErrs, err)
+		if apptuit.IsRetryable(err) || ctx.Err() != nil {
+			// The backend is down or slow: keep this batch and the rest for
+			// the next report rather than spend this one's time on them.
+			r.keep(&st, queue[i:], owned-i)
+			break
+		}
+	}
+	st.buffered = r.buf.len()
+	return mergeErrors(append(errs, sendErrs...), st), st
+}
+
+// keep puts batches back in the retry buffer; the first firstOwned of them
+// are already owned by it, the others are copied out of r.points.
+func (r *Reporter) keep(st *stats, batches [][]apptuit.DataPoint, firstOwned int) {
+	for j, b := range batches {
+		if j >= firstOwned {
+			b = slices.Clone(b)
+		}
+		d := r.buf.add(b)
+		st.dropped += d
+		r.dropped.Add(int64(d))
+	}
+}
+
+// sendBatch sends b, leaving out (up to a few) points the client's
+// validation refuses. It returns the points sent, accepted and failed, and
+// the error of the send; validation errors are appended to verrs.
+func (r *Reporter) sendBatch(ctx context.Context, b []apptuit.DataPoint, verrs *[]error) (total, ok, failed int, err error) {
+	cloned := false
+	for removed := 0; ; removed++ {
+		start := time.Now()
+		err = r.client.Send(ctx, b)
+		var ve *apptuit.ValidationError
+		if errors.As(err, &ve) {
+			r.failed.Inc()
+			failed++
+			*verrs = append(*verrs, err)
+			if ve.Index < 0 || ve.Index >= len(b) || removed >= maxValidationRetries {
+				r.failed.Add(int64(len(b) - 1))
+				return total, ok, failed + len(b) - 1, nil
+			}
+			if !cloned {
+				b, cloned = slices.Clone(b), true
+			}
+			b = slices.Delete(b, ve.Index, ve.Index+1)
+			continue
+		}
+		r.sendTime.UpdateSince(start)
+		n := len(b)
+		r.total.Add(int64(n))
+		total += n
+		if err == nil {
+			r.successful.Add(int64(n))
+			return total, ok + n, failed, nil
+		}
+		var se *apptuit.SendError
+		if errors.As(err, &se) && !se.Retryable() {
+			r.successful.Add(int64(se.Success))
+			r.failed.Add(int64(se.Failed))
+			return total, ok + se.Success, failed + se.Failed, err
+		}
+		r.failed.Add(int64(n))
+		return total, ok, failed + n, err
+	}
+}
+
+// mergeErrors turns the errors of a report into the one given to the error
+// handler: a single *apptuit.SendError when every error is one, else the
+// error itself or the errors joined.
+func mergeErrors(errs []error, st stats) error {
+	switch len(errs) {
+	case 0:
+		return nil
+	case 1:
+		var se *apptuit.SendError
+		if errors.As(errs[0], &se) {
+			break
+		}
+		return errs[0]
+	}
+	var merged *apptuit.SendError
+	for _, err := range errs {
+		var se *apptuit.SendError
+		if !errors.As(err, &se) {
+			return errors.Join(errs...)
+		}
+		if merged == nil {
+			merged = &apptuit.SendError{StatusCode: se.StatusCode, Message: se.Message}
+		}
+		merged.Failed += se.Failed
+		if merged.Message == "" {
+			merged.Message = se.Message
+		}
+		for _, pe := range se.Errors {
+			if len(merged.Errors) < maxPointErrors {
+				merged.Errors = append(merged.Errors, pe)
+			}
+		}
+	}
+	merged.Success = st.successful
+	return merged
+}
+
+// writeErrorLine is the default error handler: one line per failed report,
+// in the spirit of apptuit-py's default_error_handler.
+func writeErrorLine(w io.Writer, err error, st stats) {
+	status := "none"
+	var se *apptuit.SendError
+	var he *apptuit.HTTPError
+	switch {
+	case errors.As(err, &se):
+		status = strconv.Itoa(se.StatusCode)
+	case errors.As(err, &he):
+		status = strconv.Itoa(he.StatusCode)
+	}
+	msgs := errorMessages(err)
+	more := ""
+	if len(msgs) > 3 {
+		more = fmt.Sprintf(" (and %d more)", len(msgs)-3)
+		msgs = msgs[:3]
+	}
+	fmt.Fprintf(w, "apptuit reporter: %d points out of %d had errors: HTTP status %s, %d successful, %d failed, %d kept for retry, %d dropped: %s%s\n",
+		st.failed, st.total, status, st.successful, st.failed, st.buffered, st.dropped, strings.Join(msgs, "; "), more)
+}
+
+// errorMessages lists the messages of err on one line each: a SendError's
+// point errors, a joined error's parts.
+func errorMessages(err error) []string {
+	oneLine := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	if se, ok := err.(*apptuit.SendError); ok {
+		var out []string
+		for _, pe := range se.Errors {
+			out = append(out, oneLine(pe.Datapoint.String()+": "+pe.Message))
+		}
+		if len(out) == 0 {
+			out = append(out, oneLine(se.Error()))
+		}
+		return out
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []string
+		for _, e := range j.Unwrap() {
+			out = append(out, errorMessages(e)...)
+		}
+		return out
+	}
+	return []string{oneLine(err.Error())}
+}

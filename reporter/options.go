@@ -1,0 +1,187 @@
+package reporter
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"time"
+
+	"github.com/apptuit-go/apptuit"
+)
+
+// Defaults used by New when an option is not given.
+const (
+	DefaultInterval   = 60 * time.Second
+	DefaultBatchSize  = apptuit.DefaultBatchSize // points per Send call
+	DefaultBufferSize = 500000                   // points kept for retry
+)
+
+// An Option configures a Reporter in New.
+type Option func(*config) error
+
+type config struct {
+	interval    time.Duration
+	tags        map[string]string
+	prefix      string
+	handler     func(error)
+	handlerSet  bool
+	errWriter   io.Writer
+	hostTag     *bool
+	hostname    string
+	runtime     bool
+	batchSize   int
+	bufferSize  int
+	now         func() time.Time
+	sendTimeout time.Duration
+}
+
+func defaultConfig() config {
+	return config{
+		interval:   DefaultInterval,
+		batchSize:  DefaultBatchSize,
+		bufferSize: DefaultBufferSize,
+		errWriter:  os.Stderr,
+		now:        time.Now,
+	}
+}
+
+// WithInterval sets the time between two reports made by Start (default
+// 60 s). It must be positive.
+func WithInterval(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("reporter: interval %v is not positive", d)
+		}
+		c.interval = d
+		return nil
+	}
+}
+
+// WithTags sets tags added to every point the reporter sends. They override
+// the tags of APPTUIT_TAGS (or APPTUIT_PY_TAGS) with the same key and are
+// overridden by a metric's own tags. The map is copied.
+func WithTags(tags map[string]string) Option {
+	return func(c *config) error {
+		c.tags = maps.Clone(tags)
+		return nil
+	}
+}
+
+// WithPrefix sets a prefix put before every metric name, as is: "myapp."
+// gives "myapp.order_count.count". It applies to the runtime and meta metrics
+// too, as apptuit-py's prefix does.
+func WithPrefix(prefix string) Option {
+	return func(c *config) error { c.prefix = prefix; return nil }
+}
+
+// WithErrorHandler sets the function called, on the reporting goroutine,
+// after every report that did not deliver all its points. A nil h disables
+// error reporting. h receives a *apptuit.SendError when every failure of the
+// report was a send the server answered (a 400 refusing some points, or a
+// 429/5xx after the client's retries; their counts added up), else the error
+// itself (*apptuit.NetworkError, *apptuit.HTTPError for a 401, a validation
+// error) or several joined with errors.Join. h must not block for long and
+// must not call Stop.
+//
+// The default handler writes one line per failed report to os.Stderr (see
+// WithErrorWriter): the HTTP status, the points successful and failed, the
+// points kept for retry and the first three errors.
+func WithErrorHandler(h func(error)) Option {
+	return func(c *config) error { c.handler, c.handlerSet = h, true; return nil }
+}
+
+// WithErrorWriter makes the default error handler write to w instead of
+// os.Stderr. It has no effect when WithErrorHandler is given.
+func WithErrorWriter(w io.Writer) Option {
+	return func(c *config) error {
+		if w == nil {
+			return errors.New("reporter: nil error writer")
+		}
+		c.errWriter = w
+		return nil
+	}
+}
+
+// WithHostTag turns the host tag on or off, overriding
+// APPTUIT_DISABLE_HOST_TAG (which is then not read). When on, every point
+// gets host=<hostname> unless the environment tags, the reporter tags or the
+// metric's tags already have a host tag.
+func WithHostTag(enabled bool) Option {
+	return func(c *config) error { c.hostTag = &enabled; return nil }
+}
+
+// WithoutHostTag is WithHostTag(false).
+func WithoutHostTag() Option { return WithHostTag(false) }
+
+// WithHostname sets the value of the host tag instead of os.Hostname().
+func WithHostname(name string) Option {
+	return func(c *config) error {
+		if name == "" {
+			return errors.New("reporter: empty hostname")
+		}
+		c.hostname = name
+		return nil
+	}
+}
+
+// WithRuntimeMetrics adds the Go runtime and process metrics (see the package
+// documentation) to every report.
+func WithRuntimeMetrics() Option {
+	return func(c *config) error { c.runtime = true; return nil }
+}
+
+// WithBatchSize sets the most points one Send call carries (default 50,000).
+// Keep it no larger than the client's batch size (apptuit.WithBatchSize,
+// same default): a Send that the client splits into several requests cannot
+// say which of them were accepted when a later one fails, so after such a
+// failure the whole batch is resent and its accepted part arrives twice.
+func WithBatchSize(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("reporter: batch size %d is not positive", n)
+		}
+		c.batchSize = n
+		return nil
+	}
+}
+
+// WithBufferSize sets how many points that failed with a retryable error are
+// kept to be sent again at the next report (default 500,000). When more
+// would be kept, the oldest are dropped and counted in
+// apptuit.reporter.send.dropped. 0 keeps none.
+func WithBufferSize(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("reporter: buffer size %d is negative", n)
+		}
+		c.bufferSize = n
+		return nil
+	}
+}
+
+// WithClock makes the reporter read now for the timestamp of each report
+// instead of time.Now. It is meant for tests.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("reporter: nil clock")
+		}
+		c.now = now
+		return nil
+	}
+}
+
+// WithReportTimeout bounds each report made by Start (default: the interval,
+// but at least 10 s).
+// A report that runs out of time keeps its unsent points for the next one.
+func WithReportTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("reporter: report timeout %v is not positive", d)
+		}
+		c.sendTimeout = d
+		return nil
+	}
+}

@@ -1,0 +1,243 @@
+package reporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/apptuit-go/apptuit"
+	"github.com/apptuit-go/apptuit/internal/env"
+	"github.com/apptuit-go/apptuit/metrics"
+)
+
+// Names of the meta metrics every report carries (before the prefix). They
+// describe the sends made by earlier reports.
+const (
+	MetaTotal      = "apptuit.reporter.send.total"      // counter: points in every send attempted
+	MetaSuccessful = "apptuit.reporter.send.successful" // counter: points the server accepted
+	MetaFailed     = "apptuit.reporter.send.failed"     // counter: points of attempted sends that were not accepted
+	MetaDropped    = "apptuit.reporter.send.dropped"    // counter: points given up: retry buffer full, or left at Stop
+	MetaTime       = "apptuit.reporter.send.time"       // timer: duration of each send
+)
+
+// Errors returned by Start, ReportNow and Stop.
+var (
+	ErrStarted = errors.New("reporter: already started")
+	ErrStopped = errors.New("reporter: stopped")
+)
+
+// Reporter sends the metrics of a registry to Apptuit at regular intervals.
+// Create one with New. Its methods are safe for concurrent use.
+type Reporter struct {
+	client   *apptuit.Client
+	registry *metrics.Registry
+	cfg      config
+
+	base       map[string]string // env tags < reporter tags (+ host); never modified
+	globalKeys []string          // keys of the client's global tags
+
+	mu      sync.Mutex // held for a whole report: reports never overlap
+	cache   map[any]*series
+	buf     retryBuffer
+	points  []apptuit.DataPoint // reused for the new points of a report
+	runtime *runtimeCollector
+
+	meta                               *metrics.Registry
+	total, successful, failed, dropped *metrics.Counter
+	sendTime                           *metrics.Timer
+
+	state      sync.Mutex
+	started    bool
+	stopped    bool
+	stopCh     chan struct{}
+	done       chan struct{}
+	loopCtx    context.Context
+	cancelLoop context.CancelFunc
+}
+
+// New returns a Reporter that sends the metrics of registry with client.
+// It reads the environment once, here:
+//
+//   - APPTUIT_TAGS, or when it is unset or empty APPTUIT_PY_TAGS, written
+//     "k1: v1, k2: v2": tags for every point, under the reporter's tags;
+//   - APPTUIT_DISABLE_HOST_TAG, unless WithHostTag is given: a truth value
+//     as Python's strtobool reads it (y, yes, t, true, on, 1 / n, no, f,
+//     false, off, 0, any case); anything else makes New fail.
+//
+// A point's tags are, later ones winning: the environment tags, the
+// reporter's tags (WithTags), host=<hostname> when the host tag is on and
+// no host tag is set so far, then the metric's own tags. Points carry all of
+// them, so the client's global tags, which only fill keys a point lacks,
+// add nothing when they come from the same environment variables; tags
+// given to the client with apptuit.WithGlobalTags fill keys that none of
+// the above set.
+func New(client *apptuit.Client, registry *metrics.Registry, opts ...Option) (*Reporter, error) {
+	if client == nil {
+		return nil, errors.New("reporter: nil client")
+	}
+	if registry == nil {
+		return nil, errors.New("reporter: nil registry")
+	}
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.sendTimeout == 0 {
+		cfg.sendTimeout = max(cfg.interval, 10*time.Second)
+	}
+	base, err := envTags()
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(base, cfg.tags)
+	host := true
+	if cfg.hostTag != nil {
+		host = *cfg.hostTag
+	} else if v, ok := os.LookupEnv(apptuit.EnvDisableHostPy); ok && v != "" {
+		disable, err := env.ParseBool(apptuit.EnvDisableHostPy, v)
+		if err != nil {
+			return nil, fmt.Errorf("reporter: %w", err)
+		}
+		host = !disable
+	}
+	if _, ok := base["host"]; host && !ok {
+		name := cfg.hostname
+		if name == "" {
+			if name, err = os.Hostname(); err != nil {
+				return nil, fmt.Errorf("reporter: host tag: %w (use WithHostname or WithoutHostTag)", err)
+			}
+		}
+		base["host"] = name
+	}
+	r := &Reporter{
+		client:   client,
+		registry: registry,
+		cfg:      cfg,
+		base:     base,
+		cache:    make(map[any]*series),
+		buf:      retryBuffer{limit: cfg.bufferSize},
+		meta:     metrics.NewRegistry(),
+		stopCh:   make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	for k := range client.GlobalTags() {
+		r.globalKeys = append(r.globalKeys, k)
+	}
+	if cfg.runtime {
+		r.runtime = newRuntimeCollector()
+	}
+	r.total, _ = r.meta.Counter(MetaTotal)
+	r.successful, _ = r.meta.Counter(MetaSuccessful)
+	r.failed, _ = r.meta.Counter(MetaFailed)
+	r.dropped, _ = r.meta.Counter(MetaDropped)
+	r.sendTime, _ = r.meta.Timer(MetaTime)
+	r.loopCtx, r.cancelLoop = context.WithCancel(context.Background())
+	return r, nil
+}
+
+// envTags reads APPTUIT_TAGS, else APPTUIT_PY_TAGS, as the client does.
+func envTags() (map[string]string, error) {
+	for _, name := range []string{apptuit.EnvTags, apptuit.EnvTagsPy} {
+		if v, ok := os.LookupEnv(name); ok && v != "" {
+			t, err := env.ParseTags(name, v)
+			if err != nil {
+				return nil, fmt.Errorf("reporter: %w", err)
+			}
+			return t, nil
+		}
+	}
+	return make(map[string]string), nil
+}
+
+// Tags returns a copy of the tags every point gets before the metric's own
+// tags: the environment tags, the reporter tags and the host tag.
+func (r *Reporter) Tags() map[string]string { return maps.Clone(r.base) }
+
+// Start starts reporting every interval on a goroutine of its own, until
+// Stop. It returns ErrStarted if called before and ErrStopped after Stop.
+func (r *Reporter) Start() error {
+	r.state.Lock()
+	defer r.state.Unlock()
+	switch {
+	case r.stopped:
+		return ErrStopped
+	case r.started:
+		return ErrStarted
+	}
+	r.started = true
+	go r.loop()
+	return nil
+}
+
+func (r *Reporter) loop() {
+	defer close(r.done)
+	t := time.NewTicker(r.cfg.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.stopCh:
+			return
+		case <-t.C:
+		}
+		select {
+		case <-r.stopCh:
+			return
+		default:
+		}
+		ctx, cancel := context.WithTimeout(r.loopCtx, r.cfg.sendTimeout)
+		r.report(ctx)
+		cancel()
+	}
+}
+
+// ReportNow makes one report at once, after any report in progress, and
+// returns its error (also given to the error handler). Points that failed
+// with a retryable error, or were not sent before ctx ended, are kept for
+// the next report. It returns ErrStopped after Stop.
+func (r *Reporter) ReportNow(ctx context.Context) error {
+	r.state.Lock()
+	stopped := r.stopped
+	r.state.Unlock()
+	if stopped {
+		return ErrStopped
+	}
+	return r.report(ctx)
+}
+
+// Stop stops the reporting goroutine, waiting for a report in progress
+// (cancelled if ctx ends first), then makes one final report, sending the
+// points kept for retry first, within ctx. Points still unsent when it
+// returns are counted as dropped, and the final report's error is returned.
+// Later calls return nil at once. Stop may be called without Start.
+func (r *Reporter) Stop(ctx context.Context) error {
+	r.state.Lock()
+	if r.stopped {
+		r.state.Unlock()
+		return nil
+	}
+	r.stopped = true
+	started := r.started
+	r.state.Unlock()
+
+	close(r.stopCh)
+	if started {
+		unhook := context.AfterFunc(ctx, r.cancelLoop)
+		<-r.done
+		unhook()
+	}
+	r.cancelLoop()
+	err := r.report(ctx)
+	r.mu.Lock()
+	if n := r.buf.len(); n > 0 {
+		r.dropped.Add(int64(n))
+		r.buf.take()
+	}
+	r.mu.Unlock()
+	return err
+}

@@ -1,0 +1,116 @@
+package reporter
+
+import (
+	"math"
+	"runtime/metrics"
+	"time"
+
+	"github.com/apptuit-go/apptuit"
+)
+
+// Names of the runtime and process metrics sent with WithRuntimeMetrics.
+const (
+	GoGoroutines          = "go.goroutines"                 // goroutines that exist now
+	GoGCCycles            = "go.gc.cycles"                  // completed GC cycles since the process started
+	GoGCPauseTotalSeconds = "go.gc.pause.total_seconds"     // time the world was stopped for GC since start (estimated)
+	GoHeapBytes           = "go.heap.bytes"                 // bytes of live and not yet swept heap objects
+	GoHeapObjects         = "go.heap.objects"               // live and not yet swept heap objects
+	ProcessCPUUserSeconds = "process.cpu.user_seconds"      // user CPU time since start (Linux)
+	ProcessCPUSystemSecs  = "process.cpu.system_seconds"    // system CPU time since start (Linux)
+	ProcessResidentBytes  = "process.resident_memory.bytes" // resident set size (Linux)
+	ProcessOpenFDs        = "process.open_fds"              // open file descriptors (Linux)
+)
+
+// runtimeSamples are the runtime/metrics read for the go.* metrics, in the
+// order of runtimeNames.
+var runtimeSamples = []string{
+	"/sched/goroutines:goroutines",
+	"/gc/cycles/total:gc-cycles",
+	"/sched/pauses/total/gc:seconds",
+	"/memory/classes/heap/objects:bytes",
+	"/gc/heap/objects:objects",
+}
+
+var runtimeNames = []string{GoGoroutines, GoGCCycles, GoGCPauseTotalSeconds, GoHeapBytes, GoHeapObjects}
+
+// runtimeCollector reads the Go runtime's and the operating system's view
+// of the process. It is used by one report at a time.
+type runtimeCollector struct {
+	samples []metrics.Sample
+}
+
+func newRuntimeCollector() *runtimeCollector {
+	rc := &runtimeCollector{samples: make([]metrics.Sample, len(runtimeSamples))}
+	for i, n := range runtimeSamples {
+		rc.samples[i].Name = n
+	}
+	return rc
+}
+
+// collect appends the runtime and process points at ts.
+func (r *Reporter) collectRuntime(dst []apptuit.DataPoint, errs []error, ts time.Time) ([]apptuit.DataPoint, []error) {
+	rc := r.runtime
+	metrics.Read(rc.samples)
+	for i := range rc.samples {
+		v, ok := sampleValue(&rc.samples[i])
+		if ok {
+			dst, errs = r.appendNamed(dst, errs, runtimeNames[i], ts, v)
+		}
+	}
+	for _, p := range processMetrics() {
+		dst, errs = r.appendNamed(dst, errs, p.name, ts, p.value)
+	}
+	return dst, errs
+}
+
+// appendNamed appends one point named prefix+name with the base tags.
+func (r *Reporter) appendNamed(dst []apptuit.DataPoint, errs []error, name string, ts time.Time, v float64) ([]apptuit.DataPoint, []error) {
+	s := r.seriesFor(name, name, nil, bareField)
+	if s.err != nil {
+		return dst, append(errs, s.err)
+	}
+	return appendPoints(dst, s.names, s.tags, ts, v), errs
+}
+
+func sampleValue(s *metrics.Sample) (float64, bool) {
+	switch s.Value.Kind() {
+	case metrics.KindUint64:
+		return float64(s.Value.Uint64()), true
+	case metrics.KindFloat64:
+		return s.Value.Float64(), true
+	case metrics.KindFloat64Histogram:
+		return histogramTotal(s.Value.Float64Histogram()), true
+	}
+	return 0, false // not supported by this Go version
+}
+
+// histogramTotal estimates the sum of the values counted by h: each bucket's
+// count times its midpoint (its finite edge for an unbounded bucket).
+func histogramTotal(h *metrics.Float64Histogram) float64 {
+	total := 0.0
+	for i, n := range h.Counts {
+		if n == 0 {
+			continue
+		}
+		lo, hi := h.Buckets[i], h.Buckets[i+1]
+		var mid float64
+		switch {
+		case math.IsInf(lo, -1):
+			mid = hi
+		case math.IsInf(hi, 1):
+			mid = lo
+		default:
+			mid = (lo + hi) / 2
+		}
+		total += float64(n) * mid
+	}
+	return total
+}
+
+type namedValue struct {
+	name  string
+	value float64
+}
+
+// bareField names a point by its metric name alone.
+var bareField = []string{""}

@@ -451,7 +451,7 @@ func TestDefaultHandlerLine(t *testing.T) {
 // the metric is left out and reported, the rest is sent.
 func TestInvalidMetrics(t *testing.T) {
 	tests := []struct {
-		name    string
+		name     string
 		opts     []Option
 		metric   string
 		wantErr  string

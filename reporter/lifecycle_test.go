@@ -1,0 +1,259 @@
+package reporter
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/apptuit-go/apptuit"
+	"github.com/apptuit-go/apptuit/metrics"
+)
+
+// A full buffer drops the oldest points and counts them.
+func TestBufferOverflowDropsOldest(t *testing.T) {
+	clearEnv(t)
+	srv := newServer(t)
+	reg := metrics.NewRegistry()
+	seq, _ := reg.Gauge("seq")
+	// 20 points per report (seq + 19 meta); room for 2.5 reports.
+	r := newReporter(t, newClient(t, srv.URL()), reg, WithClock(steppingClock(t0)), WithBufferSize(50))
+	srv.FailNext(4, 503)
+	for i := range 4 {
+		seq.Set(float64(i))
+		r.ReportNow(context.Background())
+	}
+	seq.Set(4)
+	mustReport(t, r)
+	var got []float64
+	var stamps []int64
+	for _, p := range srv.Points() {
+		if p.Metric == "seq.value" {
+			got = append(got, p.Value)
+			stamps = append(stamps, p.Timestamp.Unix()-t0.Unix())
+		}
+	}
+	// 4 reports of 20 points kept in 50: report 0 was dropped whole and
+	// report 1 in part (its oldest 10 points, seq first among them).
+	if !slices.Equal(got, []float64{2, 3, 4}) {
+		t.Errorf("seq values arrived %v (at +%v s), want [2 3 4]", got, stamps)
+	}
+	if v := value(t, srv.Points(), "apptuit.reporter.send.dropped.count", t0.Unix()+4); v != 30 {
+		t.Errorf("dropped %v, want 30", v)
+	}
+	if n := len(srv.Points()); n != 50+20 {
+		t.Errorf("%d points arrived, want 70", n)
+	}
+}
+
+// Stop sends what the buffer holds, then the final report, within its
+// deadline; it is idempotent and ends the reporter.
+func TestStopDeliversBuffered(t *testing.T) {
+	clearEnv(t)
+	srv := newServer(t)
+	reg := metrics.NewRegistry()
+	c, _ := reg.Counter("c")
+	r := newReporter(t, newClient(t, srv.URL()), reg, WithClock(steppingClock(t0)), WithInterval(time.Hour))
+	if err := r.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(); !errors.Is(err, ErrStarted) {
+		t.Fatalf("second Start: %v", err)
+	}
+	srv.FailNext(3, 500)
+	for range 3 {
+		c.Inc()
+		r.ReportNow(context.Background())
+	}
+	c.Inc()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := r.Stop(ctx); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	var got []float64
+	for _, p := range srv.Points() {
+		if p.Metric == "c.count" {
+			got = append(got, p.Value)
+		}
+	}
+	if !slices.Equal(got, []float64{1, 2, 3, 4}) {
+		t.Fatalf("c.count arrived %v, want [1 2 3 4]", got)
+	}
+	start := time.Now()
+	if err := r.Stop(ctx); err != nil || time.Since(start) > 100*time.Millisecond {
+		t.Fatalf("second Stop: %v after %v", err, time.Since(start))
+	}
+	if err := r.Start(); !errors.Is(err, ErrStopped) {
+		t.Fatalf("Start after Stop: %v", err)
+	}
+	if err := r.ReportNow(ctx); !errors.Is(err, ErrStopped) {
+		t.Fatalf("ReportNow after Stop: %v", err)
+	}
+}
+
+// Stop returns by its deadline even when the backend never answers, and
+// counts what it could not send as dropped.
+func TestStopBoundedByDeadline(t *testing.T) {
+	clearEnv(t)
+	before := runtime.NumGoroutine()
+	srv := newServer(t)
+	reg := metrics.NewRegistry()
+	c, _ := reg.Counter("c")
+	c.Inc()
+	r := newReporter(t, newClient(t, srv.URL()), reg, WithInterval(10*time.Millisecond))
+	srv.StallNext(100, time.Minute)
+	r.Start()
+	time.Sleep(50 * time.Millisecond) // a report is stuck in the stall
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := r.Stop(ctx)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("Stop took %v with a 200ms deadline", d)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Stop: %v, want the deadline", err)
+	}
+	if v := r.dropped.Count(); v != 40 {
+		t.Errorf("dropped %d, want 40 (the stuck report's points and the final one's)", v)
+	}
+	srv.Close()
+	checkNoLeak(t, before)
+}
+
+// Start reports every interval; Stop leaves no goroutine behind.
+func TestStartStopNoLeak(t *testing.T) {
+	clearEnv(t)
+	srv := newServer(t)
+	before := runtime.NumGoroutine()
+	reg := metrics.NewRegistry()
+	c, _ := reg.Counter("c")
+	var now atomic.Int64
+	now.Store(t0.Unix())
+	r := newReporter(t, newClient(t, srv.URL()), reg, WithInterval(20*time.Millisecond),
+		WithClock(func() time.Time { return time.Unix(now.Add(1), 0) }))
+	if err := r.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(byName(srv.Points())["c.count"]) < 3 {
+		c.Inc()
+		if time.Now().After(deadline) {
+			t.Fatal("fewer than 3 reports in 5s at a 20ms interval")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := r.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Reports never overlapped: timestamps strictly increase in arrival order.
+	var last int64
+	for _, p := range byName(srv.Points())["c.count"] {
+		if p.Timestamp.Unix() <= last {
+			t.Fatalf("timestamps out of order: %v", byName(srv.Points())["c.count"])
+		}
+		last = p.Timestamp.Unix()
+	}
+	newClient(t, srv.URL()) // keep-alive connections are the client's, closed by the server
+	srv.Close()
+	checkNoLeak(t, before)
+}
+
+// A stalled backend does not slow down the code updating metrics.
+func TestSlowBackendDoesNotBlockUpdates(t *testing.T) {
+	clearEnv(t)
+	srv := newServer(t)
+	reg := metrics.NewRegistry()
+	c, _ := reg.Counter("c")
+	tm, _ := reg.Timer("t")
+	r := newReporter(t, newClient(t, srv.URL()), reg)
+	srv.StallNext(1, 2*time.Second)
+	done := make(chan error, 1)
+	go func() { done <- r.ReportNow(context.Background()) }()
+	time.Sleep(100 * time.Millisecond) // the report is now stalled
+	start := time.Now()
+	for range 100000 {
+		c.Inc()
+		tm.Update(time.Millisecond)
+		reg.Counter("c") // lookups too
+	}
+	took := time.Since(start)
+	select {
+	case err := <-done:
+		t.Fatalf("report finished (%v) before the updates: the stall did not hold", err)
+	default:
+	}
+	if took > time.Second {
+		t.Errorf("100,000 updates took %v while a report was stalled", took)
+	}
+	t.Logf("100,000 Inc+Update+lookup during a stalled report: %v", took)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// apptuit-py's test_reporter_thread_active: the loop goes on reporting
+// while every send fails.
+func TestLoopKeepsReportingOnErrors(t *testing.T) {
+	clearEnv(t)
+	srv := newServer(t)
+	srv.FailNext(1000, 503)
+	reg := metrics.NewRegistry()
+	var n atomic.Int32
+	r := newReporter(t, newClient(t, srv.URL()), reg, WithInterval(20*time.Millisecond),
+		WithErrorHandler(func(error) { n.Add(1) }))
+	r.Start()
+	deadline := time.Now().Add(5 * time.Second)
+	for n.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	r.Stop(ctx)
+	if n.Load() < 2 || len(srv.Requests()) < 2 {
+		t.Fatalf("%d failed reports, %d requests; want at least 2", n.Load(), len(srv.Requests()))
+	}
+}
+
+func TestRuntimeMetrics(t *testing.T) {
+	clearEnv(t)
+	srv := newServer(t)
+	r := newReporter(t, newClient(t, srv.URL()), metrics.NewRegistry(), WithRuntimeMetrics(), WithPrefix("svc."))
+	runtime.GC()
+	mustReport(t, r)
+	pts := byName(srv.Points())
+	want := []string{GoGoroutines, GoGCCycles, GoGCPauseTotalSeconds, GoHeapBytes, GoHeapObjects}
+	if runtime.GOOS == "linux" {
+		want = append(want, ProcessCPUUserSeconds, ProcessCPUSystemSecs, ProcessResidentBytes, ProcessOpenFDs)
+	}
+	for _, n := range want {
+		p := pts["svc."+n]
+		if len(p) != 1 {
+			t.Errorf("%s: %d points", n, len(p))
+			continue
+		}
+		if p[0].Value <= 0 && n != ProcessCPUSystemSecs {
+			t.Errorf("%s = %v, want > 0", n, p[0].Value)
+		}
+		if p[0].Tags["host"] != "testhost" {
+			t.Errorf("%s tags %v", n, p[0].Tags)
+		}
+	}
+	if v := pts["svc."+GoGCCycles][0].Value; v < 1 {
+		t.Errorf("gc cycles %v after runtime.GC", v)
+	}
+	for n := range pts {
+		if strings.HasPrefix(n, "svc.go.") || strings.HasPrefix(n, "svc.process.") {
+			if !slices.Contains(want, strings.TrimPrefix(n, "svc.")) {
+				t.Errorf("unlisted runtime metric %s", n)
+			}
+		}
+	}
+}
+
+var _ = apptuit.IsRetryable

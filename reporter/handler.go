@@ -28,7 +28,7 @@ type stats struct {
 // report makes one report and hands its error to the error handler.
 func (r *Reporter) report(ctx context.Context) error {
 	err, st := r.doReport(ctx)
-	if err != nil {
+	if err != nil && err != ErrStopped {
 		switch {
 		case !r.cfg.handlerSet:
 			writeErrorLine(r.cfg.errWriter, err, st)
@@ -42,6 +42,9 @@ func (r *Reporter) report(ctx context.Context) error {
 func (r *Reporter) doReport(ctx context.Context) (error, stats) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.closed {
+		return ErrStopped, stats{}
+	}
 	ts := r.cfg.now().Truncate(time.Second)
 	var errs []error
 	pts := r.points[:0]

@@ -256,4 +256,24 @@ func TestRuntimeMetrics(t *testing.T) {
 	}
 }
 
-var _ = apptuit.IsRetryable
+// Points the client's own validation refuses (here: timestamps before 1970)
+// are left out a few at a time, then the batch is given up, never resent.
+func TestClientValidationGivesUp(t *testing.T) {
+	clearEnv(t)
+	srv := newServer(t)
+	reg := metrics.NewRegistry()
+	c, _ := reg.Counter("c")
+	c.Inc()
+	r := newReporter(t, newClient(t, srv.URL()), reg, WithClock(func() time.Time { return time.Unix(-10, 0) }))
+	err := r.ReportNow(context.Background())
+	var ve *apptuit.ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("err = %v, want validation errors", err)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Fatalf("%d requests, want none", n)
+	}
+	if r.failed.Count() != 20 || r.buf.len() != 0 {
+		t.Fatalf("failed %d, buffered %d; want 20 and 0", r.failed.Count(), r.buf.len())
+	}
+}

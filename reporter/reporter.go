@@ -41,6 +41,7 @@ type Reporter struct {
 	globalKeys []string          // keys of the client's global tags
 
 	mu      sync.Mutex // held for a whole report: reports never overlap
+	closed  bool       // the final report is done
 	cache   map[any]*series
 	buf     retryBuffer
 	points  []apptuit.DataPoint // reused for the new points of a report
@@ -238,6 +239,7 @@ func (r *Reporter) Stop(ctx context.Context) error {
 		r.dropped.Add(int64(n))
 		r.buf.take()
 	}
+	r.closed = true
 	r.mu.Unlock()
 	return err
 }

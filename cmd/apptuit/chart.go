@@ -1,0 +1,182 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// formatValue prints a value for tables and chart labels: up to 10
+// significant digits, NaN as "-".
+func formatValue(v float64) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	return strconv.FormatFloat(v, 'g', 10, 64)
+}
+
+// brailleBits[x][y] is the bit of the dot in column x (0, 1) and row y
+// (0 at the top, to 3) of a braille cell.
+var brailleBits = [2][4]rune{{0x01, 0x02, 0x04, 0x40}, {0x08, 0x10, 0x20, 0x80}}
+
+// canvas is a grid of braille dots.
+type canvas struct {
+	cols, rows int // in dots
+	cells      [][]rune
+}
+
+func newCanvas(width, height int) *canvas {
+	c := &canvas{cols: width * 2, rows: height * 4, cells: make([][]rune, height)}
+	for i := range c.cells {
+		c.cells[i] = make([]rune, width)
+	}
+	return c
+}
+
+// set sets the dot at x (from the left) and y (from the bottom).
+func (c *canvas) set(x, y int) {
+	if x < 0 || y < 0 || x >= c.cols || y >= c.rows {
+		return
+	}
+	top := c.rows - 1 - y
+	c.cells[top/4][x/2] |= brailleBits[x%2][top%4]
+}
+
+// line draws a straight line of dots from (x0, y0) to (x1, y1).
+func (c *canvas) line(x0, y0, x1, y1 int) {
+	dx, dy := abs(x1-x0), -abs(y1-y0)
+	sx, sy := sign(x1-x0), sign(y1-y0)
+	err := dx + dy
+	for {
+		c.set(x0, y0)
+		if x0 == x1 && y0 == y1 {
+			return
+		}
+		if e2 := 2 * err; e2 >= dy {
+			err += dy
+			x0 += sx
+		} else {
+			err += dx
+			y0 += sy
+		}
+	}
+}
+
+func abs(i int) int {
+	if i < 0 {
+		return -i
+	}
+	return i
+}
+
+func sign(i int) int {
+	switch {
+	case i < 0:
+		return -1
+	case i > 0:
+		return 1
+	}
+	return 0
+}
+
+// drawChart draws the points (times[i], values[i]) as a braille line chart
+// width columns wide (labels included) and height rows high over the time
+// range [t0, t1], with the minimum and maximum on the y axis and t0 and t1
+// below. A NaN value breaks the line. The output depends only on its
+// arguments.
+func drawChart(w io.Writer, title string, times []time.Time, values []float64, t0, t1 time.Time, width, height int) {
+	fmt.Fprintln(w, title)
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, v := range values {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	if len(times) == 0 || math.IsInf(lo, 0) {
+		fmt.Fprintln(w, "  (no values)")
+		return
+	}
+	top, bottom := formatValue(hi), formatValue(lo)
+	labelW := max(len(top), len(bottom))
+	plotW := max(width-labelW-2, 10)
+	height = max(height, 2)
+	c := newCanvas(plotW, height)
+
+	span := t1.Sub(t0)
+	xOf := func(t time.Time) int {
+		if span <= 0 {
+			return c.cols / 2
+		}
+		return int(math.Round(float64(t.Sub(t0)) / float64(span) * float64(c.cols-1)))
+	}
+	yOf := func(v float64) int {
+		if hi == lo {
+			return c.rows / 2
+		}
+		return int(math.Round((v - lo) / (hi - lo) * float64(c.rows-1)))
+	}
+	havePrev := false
+	var px, py int
+	for i, t := range times {
+		v := values[i]
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			havePrev = false
+			continue
+		}
+		x, y := xOf(t), yOf(v)
+		if havePrev {
+			c.line(px, py, x, y)
+		} else {
+			c.set(x, y)
+		}
+		px, py, havePrev = x, y, true
+	}
+
+	var b strings.Builder
+	for r, row := range c.cells {
+		label := ""
+		axis := '│'
+		switch {
+		case hi == lo:
+			if r == (c.rows-1-c.rows/2)/4 {
+				label, axis = top, '┤'
+			}
+		case r == 0:
+			label, axis = top, '┤'
+		case r == len(c.cells)-1:
+			label, axis = bottom, '┤'
+		}
+		fmt.Fprintf(&b, "%*s %c", labelW, label, axis)
+		line := make([]rune, len(row))
+		for i, cell := range row {
+			if cell == 0 {
+				line[i] = ' '
+			} else {
+				line[i] = 0x2800 + cell
+			}
+		}
+		b.WriteString(strings.TrimRight(string(line), " "))
+		b.WriteByte('\n')
+	}
+	fmt.Fprintf(&b, "%*s └%s\n", labelW, "", strings.Repeat("─", plotW))
+	left, right := timeLabel(t0, "2006-01-02 15:04:05"), timeLabel(t1, "2006-01-02 15:04:05")
+	if t0.Format("2006-01-02") == t1.Format("2006-01-02") {
+		right = timeLabel(t1, "15:04:05")
+	}
+	if span <= 0 {
+		right = ""
+	}
+	const zone = " UTC"
+	gap := plotW + 1 - len(left) - len(right) - len(zone)
+	if gap < 1 {
+		left, right = timeLabel(t0, "15:04:05"), timeLabel(t1, "15:04:05")
+		gap = max(plotW+1-len(left)-len(right)-len(zone), 1)
+	}
+	fmt.Fprintf(&b, "%*s %s%s%s%s\n", labelW, "", left, strings.Repeat(" ", gap), right, zone)
+	io.WriteString(w, b.String())
+}
+
+func timeLabel(t time.Time, layout string) string { return t.UTC().Format(layout) }

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/apptuit-go/apptuit"
+)
+
+// command describes a subcommand for dispatch and help.
+type command struct {
+	name     string
+	summary  string
+	synopsis string
+	about    string
+	examples string
+	flags    func() *flag.FlagSet // the subcommand's flags, for help
+	run      func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int
+}
+
+var commands []*command
+
+func init() {
+	commands = []*command{serveCmd, sendCmd, queryCmd}
+}
+
+func findCommand(name string) *command {
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+const mainAbout = `apptuit sends metrics to Apptuit.AI or an OpenTSDB-compatible backend,
+queries them back, and runs a local fake of the Apptuit API.
+
+Usage:
+
+  apptuit <command> [flags] [arguments]
+
+Commands:
+`
+
+const mainEnv = `
+Environment:
+
+  APPTUIT_API_ENDPOINT  base URL of the API (default https://api.apptuit.ai);
+                        read by this command only, --endpoint overrides it
+  APPTUIT_API_TOKEN     API token (else APPTUIT_PY_TOKEN); --token overrides it
+  APPTUIT_TAGS          global tags "k1: v1, k2: v2" added to every point sent
+                        (else APPTUIT_PY_TAGS); --tag overrides them
+
+Run "apptuit <command> --help" for a command's flags and examples.
+`
+
+func printMainUsage(w io.Writer) {
+	fmt.Fprint(w, mainAbout)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-7s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "  %-7s %s\n", "help", "show the help of a command")
+	fmt.Fprintf(w, "  %-7s %s\n", "version", "print the version")
+	fmt.Fprint(w, mainEnv)
+}
+
+// printUsage prints the help of subcommand cmd, with the flags of fs.
+func printUsage(w io.Writer, cmd string, fs *flag.FlagSet) {
+	c := findCommand(cmd)
+	if c == nil {
+		printMainUsage(w)
+		return
+	}
+	fmt.Fprintf(w, "Usage: %s\n\n%s\n", c.synopsis, strings.TrimRight(c.about, "\n"))
+	if fs == nil {
+		fs = c.flags()
+	}
+	fmt.Fprint(w, "\nFlags:\n")
+	out := fs.Output()
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(out)
+	fmt.Fprintf(w, "\nExamples:\n\n%s\n", strings.TrimRight(c.examples, "\n"))
+}
+
+// run runs the command line args (without the program name) and returns
+// the exit status: 0 success, 1 failure, 2 usage error.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		printMainUsage(stderr)
+		return exitUsage
+	}
+	switch name := args[0]; name {
+	case "-h", "-help", "--help", "help":
+		if name == "help" && len(args) > 1 {
+			if c := findCommand(args[1]); c != nil {
+				printUsage(stdout, c.name, nil)
+				return exitOK
+			}
+			fmt.Fprintf(stderr, "apptuit help: unknown command %q\n\n", args[1])
+			printMainUsage(stderr)
+			return exitUsage
+		}
+		printMainUsage(stdout)
+		return exitOK
+	case "-version", "--version", "version":
+		fmt.Fprintf(stdout, "apptuit %s\n", apptuit.Version)
+		return exitOK
+	default:
+		c := findCommand(name)
+		if c == nil {
+			fmt.Fprintf(stderr, "apptuit: unknown command %q\n\n", name)
+			printMainUsage(stderr)
+			return exitUsage
+		}
+		return c.run(ctx, args[1:], stdin, stdout, stderr)
+	}
+}

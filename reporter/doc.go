@@ -30,8 +30,9 @@
 // apptuit.SanitizePrometheus.
 //
 // A metric whose name or tags the client would refuse (after its sanitizer)
-// is left out of the report and reported to the error handler as an
-// *apptuit.ValidationError, instead of failing the whole batch.
+// is left out of the report and reported to the error handler as a
+// *MetricError (wrapping an *apptuit.ValidationError), instead of failing the
+// whole batch.
 //
 // # Tags
 //

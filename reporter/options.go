@@ -76,13 +76,14 @@ func WithPrefix(prefix string) Option {
 	return func(c *config) error { c.prefix = prefix; return nil }
 }
 
-// WithErrorHandler sets the function called, on the reporting goroutine,
-// after every report that did not deliver all its points. A nil h disables
+// WithErrorHandler sets the function called after every report that did not
+// deliver all its points, on the goroutine that made the report (Start's, or
+// the caller of ReportNow or Stop, which also return the error). A nil h disables
 // error reporting. h receives a *apptuit.SendError when every failure of the
 // report was a send the server answered (a 400 refusing some points, or a
 // 429/5xx after the client's retries; their counts added up), else the error
-// itself (*apptuit.NetworkError, *apptuit.HTTPError for a 401, a validation
-// error) or several joined with errors.Join. h must not block for long and
+// itself (*apptuit.NetworkError, *apptuit.HTTPError for a 401, a
+// *MetricError, an *apptuit.ValidationError) or several joined with errors.Join. h must not block for long and
 // must not call Stop.
 //
 // The default handler writes one line per failed report to os.Stderr (see

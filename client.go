@@ -120,6 +120,11 @@ func (c *Client) GlobalTags() map[string]string {
 	return m
 }
 
+// BatchSize returns the most points one request carries (WithBatchSize).
+// A Send of at most this many points is a single request, so it is either
+// accepted or not as a whole (but for a 413 split).
+func (c *Client) BatchSize() int { return c.cfg.batchSize }
+
 // Sanitizer returns the sanitizer set with WithSanitizer, or nil.
 func (c *Client) Sanitizer() Sanitizer { return c.cfg.sanitizer }
 

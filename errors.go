@@ -130,7 +130,7 @@ func (e *SendError) add(o *SendError) {
 // ValidationError reports a point that was not sent because it breaks a
 // rule; nothing of the call was sent. Index is the point's position in the
 // input (for SendTimeSeries: the series' position, and Point the point's
-// within it, else -1).
+// within it, else -1); an Index below 0 means no position applies.
 type ValidationError struct {
 	Index  int
 	Point  int
@@ -139,11 +139,13 @@ type ValidationError struct {
 }
 
 func (e *ValidationError) Error() string {
-	where := fmt.Sprintf("point %d", e.Index)
-	if e.Point >= 0 {
-		where = fmt.Sprintf("series %d point %d", e.Index, e.Point)
+	switch {
+	case e.Index < 0:
+		return fmt.Sprintf("apptuit: metric %q: %s", e.Metric, e.Rule)
+	case e.Point >= 0:
+		return fmt.Sprintf("apptuit: series %d point %d (metric %q): %s", e.Index, e.Point, e.Metric, e.Rule)
 	}
-	return fmt.Sprintf("apptuit: %s (metric %q): %s", where, e.Metric, e.Rule)
+	return fmt.Sprintf("apptuit: point %d (metric %q): %s", e.Index, e.Metric, e.Rule)
 }
 
 // IsRetryable reports whether err, from Send, SendTimeSeries, Query or

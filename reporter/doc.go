@@ -72,9 +72,9 @@
 // A batch the server accepted is never sent again, so after an outage every
 // point arrives once. The exception is ambiguity the client cannot resolve:
 // a request that timed out or lost its connection after the server stored
-// it is sent again (at-least-once), as is the accepted part of a Send that
-// the client split into several requests (keep WithBatchSize no larger than
-// the client's batch size) or into halves after a 413.
+// it is sent again (at-least-once), as is the accepted half of a batch the
+// client split after a 413. (The reporter's batch size is capped at the
+// client's, so each Send is a single request.)
 //
 // After a report that did not deliver all its points the error handler is
 // called (see WithErrorHandler); by default it writes one line to stderr.

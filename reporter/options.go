@@ -134,10 +134,9 @@ func WithRuntimeMetrics() Option {
 }
 
 // WithBatchSize sets the most points one Send call carries (default 50,000).
-// Keep it no larger than the client's batch size (apptuit.WithBatchSize,
-// same default): a Send that the client splits into several requests cannot
-// say which of them were accepted when a later one fails, so after such a
-// failure the whole batch is resent and its accepted part arrives twice.
+// It is capped at the client's batch size (apptuit.WithBatchSize, same
+// default), so that every Send is one request: a Send that the client split
+// into several could not say which were accepted when a later one failed.
 func WithBatchSize(n int) Option {
 	return func(c *config) error {
 		if n < 1 {

@@ -89,6 +89,10 @@ func New(client *apptuit.Client, registry *metrics.Registry, opts ...Option) (*R
 			return nil, err
 		}
 	}
+	// A Send the client splits into several requests cannot tell which were
+	// accepted when a later one fails; one request per Send keeps the retry
+	// buffer exactly-once.
+	cfg.batchSize = min(cfg.batchSize, client.BatchSize())
 	if cfg.sendTimeout == 0 {
 		cfg.sendTimeout = max(cfg.interval, 10*time.Second)
 	}

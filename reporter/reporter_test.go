@@ -354,6 +354,27 @@ func TestBatchSend(t *testing.T) {
 	}
 }
 
+// The reporter's batch size is capped at the client's, so that each Send is
+// one request and the retry buffer never resends accepted points.
+func TestBatchSizeCappedAtClients(t *testing.T) {
+	clearEnv(t)
+	srv := newServer(t)
+	reg := metrics.NewRegistry()
+	for i := range 30 {
+		c, _ := reg.Counter("counter" + string(rune('a'+i/26)) + string(rune('a'+i%26)))
+		c.Inc()
+	}
+	r := newReporter(t, newClient(t, srv.URL(), apptuit.WithBatchSize(20)), reg, WithBatchSize(1000), WithClock(steppingClock(t0)))
+	mustReport(t, r)
+	// 30 counters + 19 meta points = 49 points: 20 + 20 + 9.
+	if got := len(srv.Requests()); got != 3 {
+		t.Errorf("%d requests, want 3", got)
+	}
+	if got := len(srv.Points()); got != 49 {
+		t.Errorf("%d points, want 49", got)
+	}
+}
+
 // apptuit-py's test_partially_successful_send: a 400 refusing some points
 // reaches the handler as a *apptuit.SendError, is counted, and is not retried.
 func TestPartialFailure(t *testing.T) {

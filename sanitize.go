@@ -25,7 +25,7 @@ func SanitizePrometheus(name string) string {
 
 func apptuitKeep(r rune) bool {
 	if r < utf8.RuneSelf {
-		return asciiNameChar[r]
+		return asciiNameChar(r)
 	}
 	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsNumber(r))
 }

@@ -22,7 +22,7 @@ func validName(s string) bool {
 		if c >= utf8.RuneSelf {
 			return validNameUnicode(s[i:])
 		}
-		if !asciiNameChar[c] {
+		if !asciiNameChar(rune(c)) {
 			return false
 		}
 	}
@@ -32,7 +32,7 @@ func validName(s string) bool {
 func validNameUnicode(s string) bool {
 	for _, r := range s {
 		if r < utf8.RuneSelf {
-			if !asciiNameChar[r] {
+			if !asciiNameChar(r) {
 				return false
 			}
 			continue
@@ -44,17 +44,15 @@ func validNameUnicode(s string) bool {
 	return true
 }
 
-var asciiNameChar = func() (t [utf8.RuneSelf]bool) {
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = true
-		t[c-'a'+'A'] = true
+// asciiNameChar reports whether the ASCII character c may appear in a
+// name: a letter, a digit, '.', '-', '_' or '/'.
+func asciiNameChar(c rune) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
 	}
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	t['.'], t['-'], t['_'], t['/'] = true, true, true, true
-	return t
-}()
+	return c == '.' || c == '-' || c == '_' || c == '/'
+}
 
 // validateName returns an error naming what (e.g. "metric name"), the value
 // and the rule when s is not a valid name.

@@ -99,7 +99,7 @@ func drawChart(w io.Writer, title string, times []time.Time, values []float64, t
 		fmt.Fprintln(w, "  (no values)")
 		return
 	}
-	top, bottom := formatValue(hi), formatValue(lo)
+	top, bottom := strconv.FormatFloat(hi, 'g', 6, 64), strconv.FormatFloat(lo, 'g', 6, 64)
 	labelW := max(len(top), len(bottom))
 	plotW := max(width-labelW-2, 10)
 	height = max(height, 2)

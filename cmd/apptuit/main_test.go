@@ -55,13 +55,13 @@ func TestHelp(t *testing.T) {
 		if code != 0 || errOut != "" {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
 		}
-		for _, want := range []string{"Usage:", "serve", "send", "query", "APPTUIT_API_ENDPOINT", "APPTUIT_API_TOKEN"} {
+		for _, want := range []string{"Usage:", "serve", "send", "query", "demo", "APPTUIT_API_ENDPOINT", "APPTUIT_API_TOKEN"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("%v: output lacks %q:\n%s", args, want, out)
 			}
 		}
 	}
-	for _, cmd := range []string{"serve", "send", "query"} {
+	for _, cmd := range []string{"serve", "send", "query", "demo"} {
 		for _, args := range [][]string{{cmd, "--help"}, {cmd, "-h"}, {cmd, "-help"}, {"help", cmd}} {
 			code, out, errOut := runCmd(t, "", args...)
 			if code != 0 || errOut != "" {
@@ -96,6 +96,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"query", "--step", "1m", "fetch('m')"}, "--step is for --promql"},
 		{[]string{"serve", "--listen", "nonsense"}, "bad --listen address"},
 		{[]string{"serve", "extra"}, `unexpected argument "extra"`},
+		{[]string{"demo", "--duration", "0s"}, "--duration must be more than 0"},
+		{[]string{"demo", "--interval", "-1s"}, "--interval must be more than 0"},
 	} {
 		code, out, errOut := runCmd(t, "", tc.args...)
 		if code != 2 {

@@ -24,7 +24,7 @@ type command struct {
 var commands []*command
 
 func init() {
-	commands = []*command{serveCmd, sendCmd, queryCmd}
+	commands = []*command{serveCmd, sendCmd, queryCmd, demoCmd}
 }
 
 func findCommand(name string) *command {

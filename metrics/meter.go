@@ -34,7 +34,12 @@ type Meter struct {
 	_     [56]byte // keep the hot counter on a cache line of its own,
 	count atomic.Int64
 	_     [56]byte // whatever the alignment of the Meter
+	rates rates
+}
 
+// rates holds the moving averages of a count kept elsewhere (a Meter's or a
+// Timer's), brought up to date at each snapshot.
+type rates struct {
 	now   func() time.Time
 	start time.Time
 
@@ -51,11 +56,11 @@ func NewMeter() *Meter { return newMeter(time.Now) }
 
 func newMeter(now func() time.Time) *Meter {
 	m := new(Meter)
-	m.initMeter(now)
+	m.rates.init(now)
 	return m
 }
 
-func (m *Meter) initMeter(now func() time.Time) {
+func (m *rates) init(now func() time.Time) {
 	m.now = now
 	m.start = now()
 	m.m1 = newEWMA(time.Minute)
@@ -73,11 +78,14 @@ func (m *Meter) Count() int64 { return m.count.Load() }
 // Snapshot brings the moving averages up to date and returns the count and
 // rates. It reads the clock once, takes the meter's mutex and does not
 // allocate.
-func (m *Meter) Snapshot() MeterSnapshot {
+func (m *Meter) Snapshot() MeterSnapshot { return m.rates.snapshot(&m.count) }
+
+// snapshot brings the moving averages of count up to date and returns them.
+func (m *rates) snapshot(count *atomic.Int64) MeterSnapshot {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now().Sub(m.start)
-	c := m.count.Load()
+	c := count.Load()
 	m.advance(now, c)
 	s := MeterSnapshot{Count: c, Rate1: m.m1.rate, Rate5: m.m5.rate, Rate15: m.m15.rate}
 	if c != 0 && now > 0 {
@@ -88,7 +96,7 @@ func (m *Meter) Snapshot() MeterSnapshot {
 
 // advance applies the ticks due by now, given the count c at now. m.mu must
 // be held.
-func (m *Meter) advance(now time.Duration, c int64) {
+func (m *rates) advance(now time.Duration, c int64) {
 	if now < m.lastRead { // a clock that went backwards: treat as no time passed
 		now = m.lastRead
 	}

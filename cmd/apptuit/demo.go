@@ -38,7 +38,7 @@ service=orders, plus the Go runtime metrics (go.goroutines, go.heap.bytes, ...)
 and the reporter's own (apptuit.reporter.send.*).`,
 	examples: `  apptuit demo
   apptuit demo --duration 30s --interval 5s
-  go run github.com/apptuit-go/apptuit/cmd/apptuit@latest demo`,
+  go run ./cmd/apptuit demo       # from a clone of the repository`,
 	flags: func() *flag.FlagSet { fs, _ := demoFlags(); return fs },
 	run:   runDemo,
 }

@@ -132,3 +132,10 @@ func TestFlagsAfterArguments(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 }
+
+func TestVersion(t *testing.T) {
+	code, out, errOut := runCmd(t, "", "version")
+	if code != 0 || !strings.HasPrefix(out, "apptuit ") || errOut != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}

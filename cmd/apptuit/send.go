@@ -213,6 +213,9 @@ func runSend(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		defer f.Close()
 		in, name = f, pos[0]
 	}
+	if in == stdin && isTerminal(stdin) {
+		fmt.Fprintln(stderr, "reading points from the terminal; end with Ctrl-D")
+	}
 	client, err := o.client(apptuit.WithBatchSize(o.batch))
 	if err != nil {
 		fmt.Fprintf(stderr, "apptuit send: %v\n", err)

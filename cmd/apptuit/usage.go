@@ -61,10 +61,10 @@ Run "apptuit <command> --help" for a command's flags and examples.
 func printMainUsage(w io.Writer) {
 	fmt.Fprint(w, mainAbout)
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-7s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintf(w, "  %-7s %s\n", "help", "show the help of a command")
-	fmt.Fprintf(w, "  %-7s %s\n", "version", "print the version")
+	fmt.Fprintf(w, "  %-8s %s\n", "help", "show the help of a command")
+	fmt.Fprintf(w, "  %-8s %s\n", "version", "print the version")
 	fmt.Fprint(w, mainEnv)
 }
 
@@ -80,10 +80,13 @@ func printUsage(w io.Writer, cmd string, fs *flag.FlagSet) {
 		fs = c.flags()
 	}
 	fmt.Fprint(w, "\nFlags:\n")
+	var b strings.Builder
 	out := fs.Output()
-	fs.SetOutput(w)
+	fs.SetOutput(&b)
 	fs.PrintDefaults()
 	fs.SetOutput(out)
+	// Show the flags as --name; -name works too.
+	fmt.Fprint(w, strings.ReplaceAll("\n"+b.String(), "\n  -", "\n  --")[1:])
 	fmt.Fprintf(w, "\nExamples:\n\n%s\n", strings.TrimRight(c.examples, "\n"))
 }
 

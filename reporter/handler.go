@@ -27,7 +27,7 @@ type stats struct {
 
 // report makes one report and hands its error to the error handler.
 func (r *Reporter) report(ctx context.Context) error {
-	err, st := r.doReport(ctx)
+	st, err := r.doReport(ctx)
 	if err != nil && err != ErrStopped {
 		switch {
 		case !r.cfg.handlerSet:
@@ -39,13 +39,21 @@ func (r *Reporter) report(ctx context.Context) error {
 	return err
 }
 
-func (r *Reporter) doReport(ctx context.Context) (error, stats) {
+func (r *Reporter) doReport(ctx context.Context) (stats, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		return ErrStopped, stats{}
+		return stats{}, ErrStopped
 	}
+	// Reports are stamped to the second, and each later than the one before:
+	// a backend keeps one value per series and second, so a report in the
+	// same second as the previous one (Stop's final report, ReportNow) would
+	// overwrite it.
 	ts := r.cfg.now().Truncate(time.Second)
+	if !ts.After(r.lastTS) {
+		ts = r.lastTS.Add(time.Second)
+	}
+	r.lastTS = ts
 	var errs []error
 	pts := r.points[:0]
 	pts, errs = r.collectRegistry(pts, errs, r.registry, ts)
@@ -85,7 +93,7 @@ func (r *Reporter) doReport(ctx context.Context) (error, stats) {
 		}
 	}
 	st.buffered = r.buf.len()
-	return mergeErrors(append(errs, sendErrs...), st), st
+	return st, mergeErrors(append(errs, sendErrs...), st)
 }
 
 // keep puts batches back in the retry buffer; the first firstOwned of them

@@ -22,19 +22,20 @@ const (
 type Option func(*config) error
 
 type config struct {
-	interval    time.Duration
-	tags        map[string]string
-	prefix      string
-	handler     func(error)
-	handlerSet  bool
-	errWriter   io.Writer
-	hostTag     *bool
-	hostname    string
-	runtime     bool
-	batchSize   int
-	bufferSize  int
-	now         func() time.Time
-	sendTimeout time.Duration
+	interval      time.Duration
+	tags          map[string]string
+	prefix        string
+	handler       func(error)
+	handlerSet    bool
+	errWriter     io.Writer
+	hostTag       *bool
+	ignoreEnvTags bool
+	hostname      string
+	runtime       bool
+	batchSize     int
+	bufferSize    int
+	now           func() time.Time
+	sendTimeout   time.Duration
 }
 
 func defaultConfig() config {
@@ -125,6 +126,13 @@ func WithHostname(name string) Option {
 		c.hostname = name
 		return nil
 	}
+}
+
+// WithIgnoreEnvTags stops New from reading APPTUIT_TAGS and APPTUIT_PY_TAGS:
+// points carry only the reporter's, the host and the metrics' tags (and the
+// client's global tags, which the client adds itself).
+func WithIgnoreEnvTags() Option {
+	return func(c *config) error { c.ignoreEnvTags = true; return nil }
 }
 
 // WithRuntimeMetrics adds the Go runtime and process metrics (see the package

@@ -42,6 +42,7 @@ type Reporter struct {
 
 	mu      sync.Mutex // held for a whole report: reports never overlap
 	closed  bool       // the final report is done
+	lastTS  time.Time  // timestamp of the previous report
 	cache   map[any]*series
 	buf     retryBuffer
 	points  []apptuit.DataPoint // reused for the new points of a report
@@ -96,9 +97,12 @@ func New(client *apptuit.Client, registry *metrics.Registry, opts ...Option) (*R
 	if cfg.sendTimeout == 0 {
 		cfg.sendTimeout = max(cfg.interval, 10*time.Second)
 	}
-	base, err := envTags()
-	if err != nil {
-		return nil, err
+	base := make(map[string]string)
+	if !cfg.ignoreEnvTags {
+		var err error
+		if base, err = envTags(); err != nil {
+			return nil, err
+		}
 	}
 	maps.Copy(base, cfg.tags)
 	host := true
@@ -114,6 +118,7 @@ func New(client *apptuit.Client, registry *metrics.Registry, opts ...Option) (*R
 	if _, ok := base["host"]; host && !ok {
 		name := cfg.hostname
 		if name == "" {
+			var err error
 			if name, err = os.Hostname(); err != nil {
 				return nil, fmt.Errorf("reporter: host tag: %w (use WithHostname or WithoutHostTag)", err)
 			}

@@ -158,14 +158,13 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	began := time.Now()
 
 	// The embedded server, counting what it stores.
-	var puts, stored, lastPut atomic.Int64
+	var puts, stored atomic.Int64
 	srv := apptuittest.NewServer(
 		apptuittest.WithToken("demo"),
 		apptuittest.WithRequestLog(func(r apptuittest.Request) {
 			if r.Path == "/api/put" && r.Status/100 == 2 {
 				puts.Add(1)
 				stored.Add(int64(r.Accepted))
-				lastPut.Store(r.Time.Unix())
 			}
 		}),
 	)
@@ -187,6 +186,7 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		reporter.WithInterval(o.interval),
 		reporter.WithTags(map[string]string{"service": "orders"}),
 		reporter.WithoutHostTag(),
+		reporter.WithIgnoreEnvTags(), // self-contained: APPTUIT_TAGS must not change the demo
 		reporter.WithRuntimeMetrics(),
 		reporter.WithErrorWriter(stderr),
 	)
@@ -224,17 +224,6 @@ loop:
 	tick.Stop()
 	deadline.Stop()
 
-	// The server keeps one point per series and second, the later sent, and
-	// the reporter stamps reports to the second: give the final report a
-	// second of its own, and orders to report, by waiting for the next second
-	// after the last report while the service runs on. A report due at the
-	// deadline gets 200 ms to arrive first.
-	if !interrupted {
-		time.Sleep(200 * time.Millisecond)
-		for time.Now().Unix() <= lastPut.Load() {
-			time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 5*time.Millisecond)))
-		}
-	}
 	stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = rep.Stop(stopCtx)

@@ -8,7 +8,7 @@
 //
 // It handles -orders simulated orders spread over -duration, then stops the
 // reporter, which delivers everything recorded, and exits. The endpoint is
-// -endpoint, else APPTUIT_ENDPOINT, else https://api.apptuit.ai; the token is
+// -endpoint, else APPTUIT_API_ENDPOINT, else https://api.apptuit.ai; the token is
 // -token, else APPTUIT_API_TOKEN (or APPTUIT_PY_TOKEN). APPTUIT_TAGS and
 // APPTUIT_DISABLE_HOST_TAG are honoured as by the reporter.
 package main
@@ -139,7 +139,7 @@ func (s *OrderService) Shutdown(ctx context.Context) error {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("orderservice", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	endpoint := fs.String("endpoint", os.Getenv("APPTUIT_ENDPOINT"), "API base URL (default $APPTUIT_ENDPOINT, else "+apptuit.DefaultEndpoint+")")
+	endpoint := fs.String("endpoint", os.Getenv("APPTUIT_API_ENDPOINT"), "API base URL (default $APPTUIT_API_ENDPOINT, else "+apptuit.DefaultEndpoint+")")
 	token := fs.String("token", "", "API token (default $APPTUIT_API_TOKEN)")
 	interval := fs.Duration("interval", time.Second, "reporting interval")
 	duration := fs.Duration("duration", 3*time.Second, "how long to take orders")

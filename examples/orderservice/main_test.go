@@ -11,7 +11,7 @@ import (
 )
 
 func TestRun(t *testing.T) {
-	for _, v := range []string{"APPTUIT_TAGS", "APPTUIT_PY_TAGS", "APPTUIT_DISABLE_HOST_TAG", "APPTUIT_API_TOKEN", "APPTUIT_PY_TOKEN", "APPTUIT_ENDPOINT"} {
+	for _, v := range []string{"APPTUIT_TAGS", "APPTUIT_PY_TAGS", "APPTUIT_DISABLE_HOST_TAG", "APPTUIT_API_TOKEN", "APPTUIT_PY_TOKEN", "APPTUIT_API_ENDPOINT"} {
 		t.Setenv(v, "")
 	}
 	srv := apptuittest.NewServer(apptuittest.WithToken("dev-token"))

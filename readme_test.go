@@ -6,19 +6,21 @@ import (
 	"testing"
 )
 
-// The README's quickstart is examples/quickstart/main.go, which CI builds
-// and runs; this keeps the two from drifting apart.
-func TestReadmeQuickstartIsTheExample(t *testing.T) {
+// The README's quickstarts are the example programs, which CI builds and
+// runs; this keeps them from drifting apart.
+func TestReadmeQuickstartsAreTheExamples(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, err := os.ReadFile("examples/quickstart/main.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(readme), "```go\n"+string(code)+"```") {
-		t.Error("README.md's quickstart differs from examples/quickstart/main.go")
+	for _, path := range []string{"examples/quickstart/main.go", "examples/reporter/main.go"} {
+		code, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(readme), "```go\n"+string(code)+"```") {
+			t.Errorf("README.md does not hold %s as it is", path)
+		}
 	}
 }
 
@@ -30,8 +32,8 @@ func TestReadmeTestCommandRunByCI(t *testing.T) {
 		t.Fatal(err)
 	}
 	const cmd = "go test -race -count=1 ./... ./bench/..."
-	if n := strings.Count(string(readme), cmd); n < 1 {
-		t.Fatalf("README.md does not give the test command %q", cmd)
+	if n := strings.Count(string(readme), cmd); n != 1 {
+		t.Fatalf("README.md gives the test command %q %d times, want once", cmd, n)
 	}
 	if !strings.Contains(string(ci), "\n"+cmd+"\n") {
 		t.Errorf(".ci/run does not run %q", cmd)

@@ -31,7 +31,9 @@
 // Snapshot leaves the metric alone, SnapshotAndReset starts a new interval.
 // Count and Sum are cumulative either way; Min, Max, Mean, StdDev and the
 // percentiles cover the values recorded since the last reset, and are zero
-// (never NaN) when there were none.
+// (never NaN) when there were none. Since a reset is seen by every reader,
+// only one reporter per registry should call SnapshotAndReset; others
+// should use Snapshot.
 //
 // # Meters
 //

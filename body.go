@@ -12,16 +12,19 @@ import (
 // range.
 type source interface {
 	// appendFrom encodes points [i, end) into b, comma-separated, stopping
-	// early once len(b) >= limit; it returns b and the next index.
-	appendFrom(b []byte, i, end, limit int, first bool) ([]byte, int)
+	// early once len(b) >= limit; it returns b and the next index. tags is
+	// scratch space of the caller's. Safe for concurrent use with distinct
+	// scratch.
+	appendFrom(b []byte, i, end, limit int, first bool, tags *[]kv) ([]byte, int)
 }
 
 // compressor is a pooled gzip or zlib writer with its output buffer.
 type compressor struct {
 	gz  *gzip.Writer
 	zl  *zlib.Writer
-	out bytes.Buffer
-	raw []byte
+	out  bytes.Buffer
+	raw  []byte
+	tags []kv // scratch for pointsSource
 }
 
 const chunkSize = 32 << 10
@@ -95,7 +98,7 @@ func (r *bodyReader) fill() {
 	if !r.started {
 		raw = append(raw, '[')
 	}
-	raw, r.pos = r.src.appendFrom(raw, r.pos, r.end, chunkSize, !r.started)
+	raw, r.pos = r.src.appendFrom(raw, r.pos, r.end, chunkSize, !r.started, &r.z.tags)
 	r.started = true
 	last := r.pos >= r.end
 	if last {

@@ -44,6 +44,7 @@ func New(opts ...Option) (*Client, error) {
 		compression: Gzip,
 		level:       gzip.BestSpeed,
 		batchSize:   DefaultBatchSize,
+		concurrency: DefaultConcurrency,
 		minSplit:    DefaultMinSplitSize,
 		maxResponse: DefaultMaxResponse,
 		promPath:    DefaultPromQLPath,
@@ -82,7 +83,10 @@ func New(opts ...Option) (*Client, error) {
 		hc:         cfg.httpClient,
 	}
 	if c.hc == nil {
-		c.hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		// Bodies are streamed in 32 KiB chunks: write them in few syscalls.
+		t.WriteBufferSize = 64 << 10
+		c.hc = &http.Client{Transport: t}
 	}
 	c.userAgent = fmt.Sprintf("apptuit-go/%s (%s)", Version, runtime.Version())
 	if cfg.userAgentExtra != "" {

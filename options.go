@@ -17,6 +17,7 @@ const (
 	DefaultBackoffBase    = 500 * time.Millisecond
 	DefaultBackoffMax     = 30 * time.Second
 	DefaultBatchSize      = 50000
+	DefaultConcurrency    = 2
 	DefaultMinSplitSize   = 100
 	DefaultMaxResponse    = 256 << 20 // bytes of a query response
 	DefaultPromQLPath     = "/prometheus/api/v1/query_range"
@@ -85,6 +86,7 @@ type config struct {
 	level          int
 	levelSet       bool
 	batchSize      int
+	concurrency    int
 	minSplit       int
 	maxResponse    int64
 	promPath       string
@@ -226,6 +228,19 @@ func WithBatchSize(n int) Option {
 			return fmt.Errorf("WithBatchSize: %d is not positive", n)
 		}
 		c.batchSize = n
+		return nil
+	}
+}
+
+// WithConcurrency sets how many batches of one Send or SendTimeSeries call
+// are in flight at once (default 2: one batch is compressed while another
+// is on the wire). 1 sends batches strictly one after the other.
+func WithConcurrency(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("WithConcurrency: %d is not positive", n)
+		}
+		c.concurrency = n
 		return nil
 	}
 }

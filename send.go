@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apptuit-go/apptuit/internal/metricname"
@@ -18,7 +20,8 @@ import (
 // Send validates points and POSTs them to {endpoint}/api/put?details as a
 // compressed JSON array, in batches of at most the configured batch size
 // (default 50,000), each streamed: encoded and compressed while it is
-// written to the connection.
+// written to the connection. Up to two batches are in flight at once (see
+// WithConcurrency).
 //
 // The client's global tags are merged under each point's tags. Every point
 // is checked before anything is sent: the metric name and tag keys must
@@ -130,22 +133,21 @@ func (c *Client) SendTimeSeries(ctx context.Context, series []*TimeSeries) error
 	return c.sendSource(ctx, src, total)
 }
 
-// pointsSource encodes DataPoints, merging tags again with a scratch slice.
+// pointsSource encodes DataPoints, merging tags again in scratch space.
 type pointsSource struct {
-	c       *Client
-	points  []DataPoint
-	scratch []kv
+	c      *Client
+	points []DataPoint
 }
 
-func (s *pointsSource) appendFrom(b []byte, i, end, limit int, first bool) ([]byte, int) {
+func (s *pointsSource) appendFrom(b []byte, i, end, limit int, first bool, tags *[]kv) ([]byte, int) {
 	for ; i < end && len(b) < limit; i++ {
 		if !first {
 			b = append(b, ',')
 		}
 		first = false
 		p := &s.points[i]
-		s.scratch, _ = s.c.mergeTags(s.scratch, p.Tags) // validated in Send
-		b = appendDataPoint(b, s.c.sanitizeName(p.Metric), p.Timestamp, p.Value, s.scratch)
+		*tags, _ = s.c.mergeTags(*tags, p.Tags) // validated in Send
+		b = appendDataPoint(b, s.c.sanitizeName(p.Metric), p.Timestamp, p.Value, *tags)
 	}
 	return b, i
 }
@@ -158,7 +160,7 @@ type seriesSource struct {
 	starts   []int
 }
 
-func (s *seriesSource) appendFrom(b []byte, i, end, limit int, first bool) ([]byte, int) {
+func (s *seriesSource) appendFrom(b []byte, i, end, limit int, first bool, _ *[]kv) ([]byte, int) {
 	k := sort.Search(len(s.series), func(k int) bool { return s.starts[k+1] > i })
 	for ; i < end && len(b) < limit; i++ {
 		for i >= s.starts[k+1] {
@@ -178,38 +180,84 @@ func (s *seriesSource) appendFrom(b []byte, i, end, limit int, first bool) ([]by
 	return b, i
 }
 
-// sendSource sends points [0, n) of src in batches and adds up failures.
-// A *SendError's Success counts every point accepted by the call.
+// sendSource sends points [0, n) of src in batches, up to the configured
+// number at a time, and adds up failures. A *SendError's Success counts
+// every point accepted by the call. A failure other than a per-point
+// refusal (400, 413 at the smallest split) stops batches not yet started.
 func (c *Client) sendSource(ctx context.Context, src source, n int) error {
-	var agg *SendError
-	accepted := 0
-	for from := 0; from < n; from += c.cfg.batchSize {
-		to := min(from+c.cfg.batchSize, n)
-		ok, err := c.sendBatch(ctx, src, from, to)
-		accepted += ok
-		if err == nil {
-			continue
+	size := c.cfg.batchSize
+	nb := (n + size - 1) / size
+	type result struct {
+		ok   int
+		err  error
+		done bool
+	}
+	results := make([]result, nb)
+	send := func(k int) bool {
+		ok, err := c.sendBatch(ctx, src, k*size, min((k+1)*size, n))
+		results[k] = result{ok, err, true}
+		return err == nil || isRefusal(err)
+	}
+	if workers := min(c.cfg.concurrency, nb); workers <= 1 {
+		for k := 0; k < nb && send(k); k++ {
 		}
+	} else {
+		var next atomic.Int64
+		var stop atomic.Bool
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for !stop.Load() {
+					k := int(next.Add(1) - 1)
+					if k >= nb {
+						return
+					}
+					if !send(k) {
+						stop.Store(true)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}
+
+	var agg *SendError
+	var fatal error
+	fatalAt, accepted := 0, 0
+	for k, r := range results {
+		accepted += r.ok
 		var se *SendError
-		if errors.As(err, &se) && (se.StatusCode == http.StatusBadRequest || se.StatusCode == http.StatusRequestEntityTooLarge) {
+		switch {
+		case r.err == nil:
+		case isRefusal(r.err) && errors.As(r.err, &se):
 			if agg == nil {
 				agg = &SendError{}
 			}
 			agg.add(se)
-			continue
+		case fatal == nil:
+			fatal, fatalAt = r.err, k*size
 		}
-		// Not a per-point refusal: later batches would most likely fail the
-		// same way, so stop here and say how far we got.
-		if from > 0 || agg != nil {
-			return fmt.Errorf("apptuit: send stopped at point %d of %d (%d accepted): %w", from, n, accepted, err)
+	}
+	if fatal != nil {
+		if nb == 1 {
+			return fatal
 		}
-		return err
+		return fmt.Errorf("apptuit: send stopped at point %d of %d (%d accepted): %w", fatalAt, n, accepted, fatal)
 	}
 	if agg != nil {
 		agg.Success = accepted
 		return agg
 	}
 	return nil
+}
+
+// isRefusal reports whether err is the server refusing points (400, or 413
+// at the smallest split) rather than failing to take the batch at all.
+func isRefusal(err error) bool {
+	var se *SendError
+	return errors.As(err, &se) && (se.StatusCode == http.StatusBadRequest || se.StatusCode == http.StatusRequestEntityTooLarge)
 }
 
 // sendBatch posts points [from, to), splitting on 413. It returns how many

@@ -57,24 +57,29 @@ func gzipSink(b *testing.B) *httptest.Server {
 
 // BenchmarkSendTimeSeries sends 1,000,000 points (20 batches of 50,000) to a
 // loopback server that decompresses and discards them: the whole client
-// path, end to end.
+// path, end to end, with the default two batches in flight and with one.
 func BenchmarkSendTimeSeries(b *testing.B) {
 	series := benchSeries(b)
 	srv := gzipSink(b)
-	c, err := New(WithEndpoint(srv.URL), WithToken("t"), WithIgnoreEnvTags())
-	if err != nil {
-		b.Fatal(err)
+	for _, conc := range []int{DefaultConcurrency, 1} {
+		b.Run("concurrency="+itoa(conc), func(b *testing.B) {
+			c, err := New(WithEndpoint(srv.URL), WithToken("t"), WithIgnoreEnvTags(), WithConcurrency(conc))
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := c.SendTimeSeries(ctx, series); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)*1e6/b.Elapsed().Seconds(), "points/s")
+			b.ReportMetric(float64(testing.AllocsPerRun(1, func() { c.SendTimeSeries(ctx, series) }))/20, "allocs/batch")
+		})
 	}
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if err := c.SendTimeSeries(ctx, series); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)*1e6/b.Elapsed().Seconds(), "points/s")
-	b.ReportMetric(float64(testing.AllocsPerRun(1, func() { c.SendTimeSeries(ctx, series) }))/20, "allocs/batch")
 }
 
 // BenchmarkCompressOnly compresses the same 1,000,000 points, already
@@ -99,7 +104,7 @@ func BenchmarkCompressOnly(b *testing.B) {
 	src.starts = append(src.starts, total)
 	var batches [][]byte
 	for from := 0; from < total; from += DefaultBatchSize {
-		raw, _ := src.appendFrom([]byte{'['}, from, min(from+DefaultBatchSize, total), 1<<30, true)
+		raw, _ := src.appendFrom([]byte{'['}, from, min(from+DefaultBatchSize, total), 1<<30, true, nil)
 		batches = append(batches, append(raw, ']'))
 	}
 	zw, _ := gzip.NewWriterLevel(io.Discard, c.cfg.level)
@@ -140,7 +145,7 @@ func BenchmarkEncodeOnly(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for pos := 0; pos < total; {
-			buf, pos = src.appendFrom(buf[:0], pos, total, chunkSize, pos == 0)
+			buf, pos = src.appendFrom(buf[:0], pos, total, chunkSize, pos == 0, nil)
 		}
 	}
 	b.ReportMetric(float64(b.N)*1e6/b.Elapsed().Seconds(), "points/s")

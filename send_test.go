@@ -5,9 +5,11 @@ import (
 	"errors"
 	"io"
 	"math"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -556,5 +558,82 @@ func TestErrorTextClipped(t *testing.T) {
 	se := &SendError{StatusCode: 503, Failed: 1, Message: strings.Repeat("x", 2000)}
 	if msg := se.Error(); !strings.HasSuffix(msg, "… (1488 more bytes)") {
 		t.Errorf("Error() = %q", msg)
+	}
+}
+
+// appendPyFloat against strconv's shortest form: the digits must round-trip
+// and the notation must follow Python's exponent rule, for random values.
+func TestAppendPyFloatRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 200000; i++ {
+		v := math.Float64frombits(r.Uint64())
+		if i%2 == 0 { // around the fixed/scientific boundaries
+			v = math.Pow(10, r.Float64()*24-7)
+			if i%4 == 0 {
+				v = math.Round(v)
+			}
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			continue
+		}
+		got := string(appendPyFloat(nil, v))
+		back, err := strconv.ParseFloat(got, 64)
+		if err != nil || back != v {
+			t.Fatalf("appendPyFloat(%v) = %s does not round-trip", v, got)
+		}
+		e := strconv.FormatFloat(v, 'e', -1, 64)
+		exp, _ := strconv.Atoi(e[strings.IndexByte(e, 'e')+1:])
+		if sci := strings.ContainsRune(got, 'e'); sci != (exp < -4 || exp >= 16) {
+			t.Fatalf("appendPyFloat(%v) = %s: exponent %d wants scientific=%v", v, got, exp, !sci)
+		}
+		if !strings.ContainsAny(got, ".e") {
+			t.Fatalf("appendPyFloat(%v) = %s has neither '.' nor 'e'", v, got)
+		}
+	}
+}
+
+func TestSendConcurrency(t *testing.T) {
+	clearEnv(t)
+	checkNoLeaks(t)
+	for _, n := range []int{1, 2, 3} {
+		var inFlight, most atomic.Int64
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			cur := inFlight.Add(1)
+			for old := most.Load(); cur > old && !most.CompareAndSwap(old, cur); old = most.Load() {
+			}
+			io.Copy(io.Discard, r.Body)
+			time.Sleep(20 * time.Millisecond)
+			inFlight.Add(-1)
+			w.WriteHeader(204)
+		}))
+		c := mustNew(t, WithEndpoint(srv.URL), WithToken("t"), WithBatchSize(2), WithConcurrency(n))
+		if err := c.Send(context.Background(), points(12)); err != nil {
+			t.Fatal(err)
+		}
+		if got := most.Load(); got != int64(n) {
+			t.Errorf("WithConcurrency(%d): %d requests in flight at most", n, got)
+		}
+		srv.Close()
+	}
+	if _, err := New(WithToken("t"), WithConcurrency(0)); err == nil || !strings.Contains(err.Error(), "WithConcurrency: 0 is not positive") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestSendStopsAfterFailure(t *testing.T) {
+	clearEnv(t)
+	srv := newRecorder(t)
+	srv.queue(204, "")
+	srv.queue(503, "down")
+	c := mustNew(t, WithEndpoint(srv.URL), WithToken("t"), WithBatchSize(2), WithConcurrency(1), WithRetries(0))
+	err := c.Send(context.Background(), points(10))
+	if err == nil || err.Error() != "apptuit: send stopped at point 2 of 10 (2 accepted): apptuit: 2 points failed with status: 503: down" {
+		t.Fatalf("err = %v", err)
+	}
+	if !IsRetryable(err) {
+		t.Error("a 503 must stay retryable through the wrapping")
+	}
+	if n := len(srv.requests()); n != 2 {
+		t.Errorf("%d requests, want 2: batches after the failure must not be sent", n)
 	}
 }

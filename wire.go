@@ -34,28 +34,20 @@ func appendPyFloat(b []byte, v float64) []byte {
 		b = strconv.AppendInt(b, int64(v), 10)
 		return append(b, '.', '0')
 	}
-	var tmp [32]byte
-	e := strconv.AppendFloat(tmp[:0], v, 'e', -1, 64)
-	// e looks like "-1.2345e+07": read the exponent after the 'e'.
-	exp := 0
-	for i := len(e) - 1; i >= 0; i-- {
-		if e[i] == 'e' {
-			n, _ := strconv.Atoi(string(e[i+1:]))
-			exp = n
-			break
+	// Python uses fixed notation when the decimal exponent is in [-4, 16):
+	// for those magnitudes the shortest 'f' form has the same digits.
+	if a := math.Abs(v); a >= 1e-4 && a < 1e16 {
+		start := len(b)
+		b = strconv.AppendFloat(b, v, 'f', -1, 64)
+		for _, c := range b[start:] {
+			if c == '.' {
+				return b
+			}
 		}
+		return append(b, '.', '0')
 	}
-	if exp < -4 || exp >= 16 {
-		return append(b, e...)
-	}
-	start := len(b)
-	b = strconv.AppendFloat(b, v, 'f', -1, 64)
-	for _, c := range b[start:] {
-		if c == '.' {
-			return b
-		}
-	}
-	return append(b, '.', '0')
+	// Scientific: Go's shortest 'e' form is Python's ("1e-07", "1.5e+16").
+	return strconv.AppendFloat(b, v, 'e', -1, 64)
 }
 
 func appendTags(b []byte, tags []kv) []byte {

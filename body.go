@@ -20,8 +20,8 @@ type source interface {
 
 // compressor is a pooled gzip or zlib writer with its output buffer.
 type compressor struct {
-	gz  *gzip.Writer
-	zl  *zlib.Writer
+	gz   *gzip.Writer
+	zl   *zlib.Writer
 	out  bytes.Buffer
 	raw  []byte
 	tags []kv // scratch for pointsSource

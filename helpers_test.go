@@ -7,10 +7,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/apptuit-go/apptuit/internal/leakcheck"
 )
 
 // captured is one request as a test server saw it, body decompressed.
@@ -92,28 +92,9 @@ func (r *recorder) requests() []captured {
 }
 
 // checkNoLeaks fails the test if goroutines started during it are still
-// running shortly after it ends (idle HTTP connections are closed first).
-func checkNoLeaks(t *testing.T) {
-	t.Helper()
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		http.DefaultTransport.(*http.Transport).CloseIdleConnections()
-		deadline := time.Now().Add(3 * time.Second)
-		for {
-			n := runtime.NumGoroutine()
-			if n <= before {
-				return
-			}
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				buf = buf[:runtime.Stack(buf, true)]
-				t.Errorf("goroutine leak: %d before, %d after\n%s", before, n, buf)
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	})
-}
+// running shortly after it ends (idle HTTP connections are closed first, by
+// the cleanups mustNew registers).
+func checkNoLeaks(t *testing.T) { leakcheck.AtCleanup(t) }
 
 func mustNew(t *testing.T, opts ...Option) *Client {
 	t.Helper()

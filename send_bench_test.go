@@ -32,6 +32,22 @@ func itoa(i int) string {
 	return string(appendPyFloat(nil, float64(i))[:len(appendPyFloat(nil, float64(i)))-2])
 }
 
+// benchSource is what SendTimeSeries builds from series: the source the
+// encoder reads, and its number of points.
+func benchSource(c *Client, series []*TimeSeries) (*seriesSource, int) {
+	src := &seriesSource{}
+	total := 0
+	for _, s := range series {
+		kvs, _ := c.mergeTags(nil, s.tags)
+		src.starts = append(src.starts, total)
+		src.series = append(src.series, s)
+		src.prefixes = append(src.prefixes, seriesPrefix(s.metric, kvs))
+		total += s.Len()
+	}
+	src.starts = append(src.starts, total)
+	return src, total
+}
+
 // gzipSink is an httptest server that decompresses and discards bodies.
 func gzipSink(b *testing.B) *httptest.Server {
 	var pool sync.Pool
@@ -92,16 +108,7 @@ func BenchmarkCompressOnly(b *testing.B) {
 		b.Fatal(err)
 	}
 	// Encode once with the client's own encoder, uncompressed.
-	src := &seriesSource{}
-	total := 0
-	for _, s := range series {
-		kvs, _ := c.mergeTags(nil, s.tags)
-		src.starts = append(src.starts, total)
-		src.series = append(src.series, s)
-		src.prefixes = append(src.prefixes, seriesPrefix(s.metric, kvs))
-		total += s.Len()
-	}
-	src.starts = append(src.starts, total)
+	src, total := benchSource(c, series)
 	var batches [][]byte
 	for from := 0; from < total; from += DefaultBatchSize {
 		raw, _ := src.appendFrom([]byte{'['}, from, min(from+DefaultBatchSize, total), 1<<30, true, nil)
@@ -130,16 +137,7 @@ func BenchmarkCompressOnly(b *testing.B) {
 func BenchmarkEncodeOnly(b *testing.B) {
 	series := benchSeries(b)
 	c, _ := New(WithToken("t"), WithIgnoreEnvTags())
-	src := &seriesSource{}
-	total := 0
-	for _, s := range series {
-		kvs, _ := c.mergeTags(nil, s.tags)
-		src.starts = append(src.starts, total)
-		src.series = append(src.series, s)
-		src.prefixes = append(src.prefixes, seriesPrefix(s.metric, kvs))
-		total += s.Len()
-	}
-	src.starts = append(src.starts, total)
+	src, total := benchSource(c, series)
 	buf := make([]byte, 0, chunkSize+4096)
 	b.ReportAllocs()
 	b.ResetTimer()

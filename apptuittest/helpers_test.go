@@ -11,7 +11,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/apptuit-go/apptuit/internal/leakcheck"
 )
 
 // do sends a request and returns status, body and response headers.
@@ -82,15 +83,7 @@ func checkNoLeak(t *testing.T, f func()) {
 	before := runtime.NumGoroutine()
 	f()
 	http.DefaultClient.CloseIdleConnections()
-	deadline := time.Now().Add(3 * time.Second)
-	for runtime.NumGoroutine() > before {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<16)
-			n := runtime.Stack(buf, true)
-			t.Fatalf("%d goroutines before, %d after:\n%s", before, runtime.NumGoroutine(), buf[:n])
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	leakcheck.Wait(t, before)
 }
 
 func newServer(t *testing.T, opts ...Option) *Server {

@@ -9,11 +9,12 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/apptuit-go/apptuit/internal/metricname"
 )
 
 // MaxTags is the most tags a point may have (Apptuit's limit; OpenTSDB's
@@ -407,7 +408,7 @@ func checkPoint(p echoPoint, tsOK bool, nullTagVals map[string]bool) (float64, s
 	if c, bad := illegalChar(p.Metric); bad {
 		return 0, fmt.Sprintf("Invalid metric name (\"%s\"): illegal character: %c", p.Metric, c)
 	}
-	keys := sortedKeys(p.Tags)
+	keys := metricname.SortedKeys(p.Tags)
 	for _, k := range keys {
 		val := p.Tags[k]
 		if k == "" {
@@ -426,20 +427,11 @@ func checkPoint(p echoPoint, tsOK bool, nullTagVals map[string]bool) (float64, s
 	return v, ""
 }
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // javaMap formats tags like Java's Map.toString, keys sorted: {k=v, k2=v2}.
 func javaMap(m map[string]string) string {
 	var b strings.Builder
 	b.WriteByte('{')
-	for i, k := range sortedKeys(m) {
+	for i, k := range metricname.SortedKeys(m) {
 		if i > 0 {
 			b.WriteString(", ")
 		}

@@ -8,14 +8,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"runtime"
 	"sort"
 	"testing"
 	"time"
 
 	"github.com/apptuit-go/apptuit"
 	"github.com/apptuit-go/apptuit/apptuittest"
+	"github.com/apptuit-go/apptuit/internal/leakcheck"
 	"github.com/apptuit-go/apptuit/metrics"
 )
 
@@ -113,29 +112,13 @@ func value(t *testing.T, pts []apptuit.DataPoint, name string, ts int64) float64
 }
 
 // checkNoLeak fails if goroutines started after before are still running.
-func checkNoLeak(t *testing.T, before int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		n := runtime.NumGoroutine()
-		if n <= before {
-			return
-		}
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("goroutines: %d before, %d after:\n%s", before, n, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
+func checkNoLeak(t *testing.T, before int) { leakcheck.Wait(t, before) }
 
 func newServer(t testing.TB, opts ...apptuittest.Option) *apptuittest.Server {
 	srv := apptuittest.NewServer(opts...)
 	t.Cleanup(srv.Close)
 	return srv
 }
-
-var _ = os.Getenv
 
 func mustListen(t *testing.T, addr string) net.Listener {
 	t.Helper()

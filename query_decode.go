@@ -349,7 +349,11 @@ func (d *qdec) countPoints() int {
 }
 
 func (d *qdec) dps() ([]int64, []float64, error) {
-	n := d.countPoints()
+	// A real pair takes 12 bytes or more ("[1406829600,1]"); capping the
+	// estimate by that keeps malformed input ("[][][]…") from making the
+	// slices larger than the input (16 bytes a pair); append grows them for
+	// the rare tighter input.
+	n := min(d.countPoints(), (len(d.b)-d.i)/12+1)
 	ts := make([]int64, 0, n)
 	vals := make([]float64, 0, n)
 	b := d.b

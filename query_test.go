@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -596,5 +597,21 @@ func TestQueryDecodeEdgeCases(t *testing.T) {
 				t.Errorf("ids %q, want %q", ids, tt.ids)
 			}
 		})
+	}
+}
+
+// Malformed dps must not make the decoder allocate far more than its input.
+func TestQueryDecodeBoundedAllocation(t *testing.T) {
+	body := `{"outputs":[{"id":"x","result":[{"dps":[` + strings.Repeat("[]", 1<<20) + `x`
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	_, err := decodeQueryBytes([]byte(body), time.Unix(0, 0), time.Time{})
+	runtime.ReadMemStats(&m1)
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	if alloc := m1.TotalAlloc - m0.TotalAlloc; alloc > uint64(4*len(body)) {
+		t.Errorf("allocated %d bytes for a %d-byte body", alloc, len(body))
 	}
 }

@@ -80,6 +80,11 @@ func checkTime(ms int64) error {
 	if ms <= 0 {
 		return fmt.Errorf("timestamp %s is not after the Unix epoch", time.UnixMilli(ms).UTC().Format(time.RFC3339Nano))
 	}
+	if ms%1000 != 0 && ms < 1<<32 {
+		// Servers read a timestamp below 2^32 as seconds, so this one cannot
+		// be sent in milliseconds.
+		return fmt.Errorf("timestamp %s has a sub-second part but is before 1970-02-19T17:02:47Z, below which servers read timestamps as seconds", time.UnixMilli(ms).UTC().Format(time.RFC3339Nano))
+	}
 	if ms > 9999999999999 {
 		return fmt.Errorf("timestamp %s is past what the API accepts (9999999999999 ms)", time.UnixMilli(ms).UTC().Format(time.RFC3339Nano))
 	}
@@ -289,8 +294,14 @@ func (c *Client) sendBatch(ctx context.Context, src source, from, to int) (int, 
 		if n := to - from; n > c.cfg.minSplit {
 			mid := from + n/2
 			ok1, err1 := c.sendBatch(ctx, src, from, mid)
+			if err1 != nil && !isRefusal(err1) {
+				return ok1, err1 // the second half is not tried: the batch failed
+			}
 			ok2, err2 := c.sendBatch(ctx, src, mid, to)
-			return ok1 + ok2, joinSendErrors(err1, err2)
+			if err2 != nil && !isRefusal(err2) {
+				return ok1 + ok2, err2
+			}
+			return ok1 + ok2, joinRefusals(err1, err2)
 		}
 		return 0, &SendError{StatusCode: code, Failed: to - from, Message: "payload too large even at " + strconv.Itoa(to-from) + " points: " + string(body)}
 	case code == http.StatusBadRequest:
@@ -306,7 +317,9 @@ func (c *Client) sendBatch(ctx context.Context, src source, from, to int) (int, 
 	}
 }
 
-func joinSendErrors(a, b error) error {
+// joinRefusals adds up two per-point refusals (nil or *SendError with 400
+// or 413).
+func joinRefusals(a, b error) error {
 	if a == nil {
 		return b
 	}
@@ -314,13 +327,12 @@ func joinSendErrors(a, b error) error {
 		return a
 	}
 	var sa, sb *SendError
-	if errors.As(a, &sa) && errors.As(b, &sb) && sa.StatusCode == sb.StatusCode {
-		merged := *sa
-		merged.Errors = append([]PointError(nil), sa.Errors...)
-		merged.add(sb)
-		return &merged
-	}
-	return errors.Join(a, b)
+	errors.As(a, &sa)
+	errors.As(b, &sb)
+	merged := *sa
+	merged.Errors = append([]PointError(nil), sa.Errors...)
+	merged.add(sb)
+	return &merged
 }
 
 // parseSendError reads a 400 body: Apptuit/OpenTSDB details JSON, or any

@@ -640,3 +640,44 @@ func TestSendStopsAfterFailure(t *testing.T) {
 		t.Errorf("%d requests, want 2: batches after the failure must not be sent", n)
 	}
 }
+
+// A 413 split whose halves fail differently must not lose the failure that
+// is not a refusal: the call stays retryable.
+func TestSend413SplitKeepsFatalHalf(t *testing.T) {
+	clearEnv(t)
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		switch n.Add(1) {
+		case 1:
+			w.WriteHeader(413)
+		case 2:
+			w.WriteHeader(400)
+			io.WriteString(w, `{"success":1,"failed":1,"errors":[]}`)
+		default:
+			w.WriteHeader(503)
+		}
+	}))
+	defer srv.Close()
+	c := mustNew(t, WithEndpoint(srv.URL), WithToken("t"), WithCompression(NoCompression), WithMinSplitSize(1), WithRetries(0))
+	err := c.Send(context.Background(), points(4))
+	var se *SendError
+	if !errors.As(err, &se) || se.StatusCode != 503 || se.Failed != 2 || !IsRetryable(err) {
+		t.Fatalf("err = %#v, want the 503 of the second half, retryable", err)
+	}
+}
+
+func TestRetryAfterHuge(t *testing.T) {
+	if d, ok := retryAfter("10000000000", time.Now()); !ok || d != 5*time.Minute {
+		t.Errorf("retryAfter(1e10 s) = %v, %v; want the 5-minute ceiling", d, ok)
+	}
+}
+
+func TestSendSubSecondBefore2To32ms(t *testing.T) {
+	clearEnv(t)
+	c := mustNew(t, WithToken("t"))
+	err := c.Send(context.Background(), []DataPoint{{Metric: "m", Tags: map[string]string{"a": "b"}, Timestamp: time.UnixMilli(1500), Value: 1}})
+	if err == nil || !strings.Contains(err.Error(), "timestamp 1970-01-01T00:00:01.5Z has a sub-second part") {
+		t.Errorf("err = %v", err)
+	}
+}

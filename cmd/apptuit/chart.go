@@ -110,13 +110,15 @@ func drawChart(w io.Writer, title string, times []time.Time, values []float64, t
 		if span <= 0 {
 			return c.cols / 2
 		}
-		return int(math.Round(float64(t.Sub(t0)) / float64(span) * float64(c.cols-1)))
+		return min(max(int(math.Round(float64(t.Sub(t0))/float64(span)*float64(c.cols-1))), 0), c.cols-1)
 	}
 	yOf := func(v float64) int {
-		if hi == lo {
+		// Halved so that hi-lo cannot overflow to +Inf (values near ±MaxFloat64).
+		r := (v/2 - lo/2) / (hi/2 - lo/2)
+		if hi == lo || math.IsNaN(r) || math.IsInf(r, 0) {
 			return c.rows / 2
 		}
-		return int(math.Round((v - lo) / (hi - lo) * float64(c.rows-1)))
+		return min(max(int(math.Round(r*float64(c.rows-1))), 0), c.rows-1)
 	}
 	havePrev := false
 	var px, py int

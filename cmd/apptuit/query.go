@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -291,7 +292,7 @@ func writeJSON(w io.Writer, outs []*apptuit.Output) error {
 			for t, v := range s.Points() {
 				var ts any = t.Unix()
 				if ms := t.UnixMilli(); ms%1000 != 0 {
-					ts = json.Number(fmt.Sprintf("%d.%03d", ms/1000, abs64(ms%1000)))
+					ts = json.Number(strconv.FormatFloat(float64(ms)/1000, 'f', -1, 64))
 				}
 				var val any
 				if !math.IsNaN(v) && !math.IsInf(v, 0) {
@@ -304,11 +305,4 @@ func writeJSON(w io.Writer, outs []*apptuit.Output) error {
 		doc.Outputs = append(doc.Outputs, jo)
 	}
 	return json.NewEncoder(w).Encode(doc)
-}
-
-func abs64(i int64) int64 {
-	if i < 0 {
-		return -i
-	}
-	return i
 }

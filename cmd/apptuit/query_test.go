@@ -214,3 +214,32 @@ func TestQueryPromQL(t *testing.T) {
 }
 
 func nan() float64 { return math.NaN() }
+
+func TestDrawChartExtremeValues(t *testing.T) {
+	t0 := time.Unix(1700000000, 0)
+	done := make(chan string)
+	go func() {
+		var b strings.Builder
+		drawChart(&b, "x", []time.Time{t0, t0.Add(time.Second), t0.Add(2 * time.Second)}, []float64{-1e308, 0, 1e308}, t0, t0.Add(2*time.Second), 60, 10)
+		done <- b.String()
+	}()
+	select {
+	case out := <-done:
+		if !strings.Contains(out, "1e+308") || !strings.Contains(out, "-1e+308") {
+			t.Errorf("chart lacks its axis labels:\n%s", out)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("drawChart did not return within 5s for values ±1e308")
+	}
+}
+
+func TestWriteJSONNegativeSubSecond(t *testing.T) {
+	s, _ := apptuit.NewTimeSeries("m", map[string]string{"a": "b"})
+	s.Add(time.UnixMilli(-500), 1)
+	s.Add(time.UnixMilli(1700000000123), 2)
+	var b strings.Builder
+	writeJSON(&b, []*apptuit.Output{{ID: "m", Series: []*apptuit.TimeSeries{s}}})
+	if !strings.Contains(b.String(), "[-0.5,1]") || !strings.Contains(b.String(), "[1700000000.123,2]") {
+		t.Errorf("json = %s", b.String())
+	}
+}

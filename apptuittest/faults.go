@@ -70,7 +70,8 @@ func (f *faultQueue) pending() int {
 // FailNext makes the next n requests (any path) answer status with a JSON
 // error body {"error":{"code":status,"message":"injected fault: …"}} and
 // store nothing. Faults queue up: calls made one after the other apply one
-// after the other.
+// after the other. A status outside 100..599 is answered as 500, with the
+// message naming the status asked for.
 func (s *Server) FailNext(n, status int) { s.faults.push(fault{kind: faultFail, n: n, status: status}) }
 
 // StallNext makes the next n requests wait d before being handled normally.

@@ -41,6 +41,19 @@ func TestFailNext(t *testing.T) {
 	}
 }
 
+func TestFailNextInvalidStatus(t *testing.T) {
+	srv := newServer(t)
+	srv.FailNext(1, 0)
+	srv.FailNext(1, 1000)
+	for _, asked := range []int{0, 1000} {
+		code, body := post(t, srv, "", good1)
+		want := `{"error":{"code":500,"message":"injected fault: status ` + itoa(asked) + `"}}`
+		if code != 500 || body != want {
+			t.Errorf("FailNext(1, %d): got %d %s, want 500 %s", asked, code, body, want)
+		}
+	}
+}
+
 func itoa(n int) string {
 	b, _ := jsonMarshal(n)
 	return string(b)

@@ -267,7 +267,11 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 	switch f := s.faults.next(); f.kind {
 	case faultFail:
 		rec.Fault = "fail"
-		writeError(w, f.status, "injected fault: status "+strconv.Itoa(f.status))
+		status := f.status
+		if status < 100 || status > 599 {
+			status = http.StatusInternalServerError // WriteHeader panics on invalid codes
+		}
+		writeError(w, status, "injected fault: status "+strconv.Itoa(f.status))
 		return
 	case faultDrop:
 		rec.Fault = "drop"

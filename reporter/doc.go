@@ -82,12 +82,14 @@
 // # Concurrency
 //
 // Start runs one goroutine that reports every interval; reports never
-// overlap (ReportNow and Stop wait for one in progress). Updating a metric
-// never waits for a report: the registry's metrics are updated with atomic
-// operations and a report only reads snapshots, so a slow or failing backend
-// delays nothing but the next report. Stop(ctx) ends the goroutine, makes a
-// final report within ctx and returns; it never blocks past ctx by more than
-// the time a cancelled request takes to return.
+// overlap: ReportNow waits for a report in progress, but no longer than its
+// ctx allows, and Stop cancels it (its unsent points are kept for the final
+// report). Updating a metric never waits for a report: the registry's
+// metrics are updated with atomic operations and a report only reads
+// snapshots, so a slow or failing backend delays nothing but the next
+// report. Stop(ctx) ends the goroutine, makes a final report within ctx and
+// returns; it never blocks past ctx by more than the time a cancelled
+// request takes to return.
 //
 // # Runtime metrics
 //

@@ -17,6 +17,10 @@ import (
 // client's validation before the whole batch is given up.
 const maxValidationRetries = 8
 
+// errStopping is the cause of the cancellation of a report that Stop
+// interrupted.
+var errStopping = errors.New("reporter: stopping")
+
 // maxPointErrors caps the point errors kept in a merged *apptuit.SendError.
 const maxPointErrors = 100
 
@@ -25,10 +29,50 @@ type stats struct {
 	total, successful, failed, buffered, dropped int
 }
 
-// report makes one report and hands its error to the error handler.
-func (r *Reporter) report(ctx context.Context) error {
+// report makes one report and hands its error to the error handler. The
+// final report (Stop's) is the only one made after Stop began; it then
+// counts the points still kept for retry as dropped.
+func (r *Reporter) report(ctx context.Context, final bool) error {
+	if !r.acquire(ctx) {
+		if !final {
+			return fmt.Errorf("reporter: waiting for the report in progress: %w", context.Cause(ctx))
+		}
+		// Stop cancelled the report in progress, which returns soon; the
+		// final report still has to run (if only to count what is dropped).
+		r.sem <- struct{}{}
+	}
+	defer func() { <-r.sem }()
+
+	r.state.Lock()
+	if r.stopped && !final {
+		r.state.Unlock()
+		return ErrStopped
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	r.cancelActive = func() { cancel(errStopping) }
+	r.state.Unlock()
+
 	st, err := r.doReport(ctx)
-	if err != nil && err != ErrStopped {
+	if err != nil && context.Cause(ctx) == errStopping {
+		// Stop cancelled this report; its unsent points are kept for the
+		// final report, which accounts for them, so the handler is not
+		// told.
+		r.state.Lock()
+		r.cancelActive = nil
+		r.state.Unlock()
+		return fmt.Errorf("%w: the report in progress was cancelled, its unsent points left to the final report: %w", ErrStopped, err)
+	}
+	if final {
+		if n := r.buf.len(); n > 0 {
+			r.dropped.Add(int64(n))
+			r.buf.take()
+		}
+	}
+	r.state.Lock()
+	r.cancelActive = nil
+	r.state.Unlock()
+	if err != nil {
 		switch {
 		case !r.cfg.handlerSet:
 			writeErrorLine(r.cfg.errWriter, err, st)
@@ -39,12 +83,23 @@ func (r *Reporter) report(ctx context.Context) error {
 	return err
 }
 
-func (r *Reporter) doReport(ctx context.Context) (stats, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
-		return stats{}, ErrStopped
+// acquire takes r.sem, unless ctx ends first.
+func (r *Reporter) acquire(ctx context.Context) bool {
+	select {
+	case r.sem <- struct{}{}:
+		return true
+	default:
 	}
+	select {
+	case r.sem <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// doReport makes one report; the caller holds r.sem.
+func (r *Reporter) doReport(ctx context.Context) (stats, error) {
 	// Reports are stamped to the second, and each later than the one before:
 	// a backend keeps one value per series and second, so a report in the
 	// same second as the previous one (Stop's final report, ReportNow) would

@@ -277,3 +277,123 @@ func TestClientValidationGivesUp(t *testing.T) {
 		t.Fatalf("failed %d, buffered %d; want 20 and 0", r.failed.Count(), r.buf.len())
 	}
 }
+
+// Stop does not wait for a ReportNow stuck on a stalled backend: it cancels
+// it, and the final report, within Stop's deadline, delivers its points.
+func TestStopCancelsReportInProgress(t *testing.T) {
+	clearEnv(t)
+	srv := newServer(t)
+	reg := metrics.NewRegistry()
+	c, _ := reg.Counter("c")
+	c.Inc()
+	r := newReporter(t, newClient(t, srv.URL()), reg, WithClock(steppingClock(t0)))
+	srv.StallNext(1, 3*time.Second)
+	errc := make(chan error, 1)
+	go func() { errc <- r.ReportNow(context.Background()) }()
+	time.Sleep(100 * time.Millisecond) // the ReportNow is stuck in the stall
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := r.Stop(ctx)
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("Stop took %v with a 500ms deadline while a ReportNow was stuck", d)
+	}
+	if err != nil {
+		t.Errorf("Stop: %v", err)
+	}
+	if err := <-errc; !errors.Is(err, context.Canceled) || !errors.Is(err, ErrStopped) {
+		t.Errorf("the cancelled ReportNow returned %v, want ErrStopped and context.Canceled", err)
+	}
+	// The cancelled report's points went to the retry buffer and were sent
+	// by the final report, before its own.
+	var got []float64
+	for _, p := range srv.Points() {
+		if p.Metric == "c.count" {
+			got = append(got, p.Value)
+		}
+	}
+	if !slices.Equal(got, []float64{1, 1}) {
+		t.Errorf("c.count arrived %v, want [1 1] (the cancelled report's, then the final one's)", got)
+	}
+	if v := r.dropped.Count(); v != 0 {
+		t.Errorf("dropped %d, want 0", v)
+	}
+}
+
+// ReportNow gives up waiting for a report in progress when its ctx ends.
+func TestReportNowHonoursCtxWhileWaiting(t *testing.T) {
+	clearEnv(t)
+	srv := newServer(t)
+	reg := metrics.NewRegistry()
+	c, _ := reg.Counter("c")
+	c.Inc()
+	var handled atomic.Int32
+	r := newReporter(t, newClient(t, srv.URL()), reg, WithErrorHandler(func(error) { handled.Add(1) }))
+	srv.StallNext(1, 2*time.Second)
+	errc := make(chan error, 1)
+	go func() { errc <- r.ReportNow(context.Background()) }()
+	time.Sleep(100 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := r.ReportNow(ctx)
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("ReportNow took %v with a 200ms deadline", d)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("ReportNow: %v, want the deadline", err)
+	}
+	if err := <-errc; err != nil {
+		t.Errorf("the stalled ReportNow: %v", err)
+	}
+	if n := handled.Load(); n != 0 {
+		t.Errorf("error handler called %d times for a report that was not made", n)
+	}
+	if err := r.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Concurrent ReportNow calls and the loop never send at the same time. (The
+// server sees a cancelled request's handler run on, so no ctx here ends.)
+func TestReportsNeverOverlap(t *testing.T) {
+	clearEnv(t)
+	var inFlight, most atomic.Int32
+	url := newFakePut(t, func([]apptuit.DataPoint) (int, string) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		time.Sleep(2 * time.Millisecond)
+		return 204, ""
+	})
+	reg := metrics.NewRegistry()
+	c, _ := reg.Counter("c")
+	c.Inc()
+	r := newReporter(t, newClient(t, url), reg, WithClock(steppingClock(t0)), WithInterval(3*time.Millisecond), WithBatchSize(5))
+	r.Start()
+	done := make(chan struct{})
+	for range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range 5 {
+				if err := r.ReportNow(context.Background()); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	if m := most.Load(); m != 1 {
+		t.Errorf("%d sends in flight at once, want 1", m)
+	}
+	if err := r.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}

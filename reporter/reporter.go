@@ -40,9 +40,11 @@ type Reporter struct {
 	base       map[string]string // env tags < reporter tags (+ host); never modified
 	globalKeys []string          // keys of the client's global tags
 
-	mu      sync.Mutex // held for a whole report: reports never overlap
-	closed  bool       // the final report is done
-	lastTS  time.Time  // timestamp of the previous report
+	// sem is held for a whole report, so reports never overlap; it is a
+	// channel rather than a mutex so that waiting for it honours a context.
+	// It guards the fields below it up to meta.
+	sem     chan struct{}
+	lastTS  time.Time // timestamp of the previous report
 	cache   map[any]*series
 	buf     retryBuffer
 	points  []apptuit.DataPoint // reused for the new points of a report
@@ -52,13 +54,12 @@ type Reporter struct {
 	total, successful, failed, dropped *metrics.Counter
 	sendTime                           *metrics.Timer
 
-	state      sync.Mutex
-	started    bool
-	stopped    bool
-	stopCh     chan struct{}
-	done       chan struct{}
-	loopCtx    context.Context
-	cancelLoop context.CancelFunc
+	state        sync.Mutex
+	started      bool
+	stopped      bool
+	cancelActive context.CancelFunc // cancels the report in progress; guarded by state
+	stopCh       chan struct{}
+	done         chan struct{}
 }
 
 // New returns a Reporter that sends the metrics of registry with client.
@@ -132,6 +133,7 @@ func New(client *apptuit.Client, registry *metrics.Registry, opts ...Option) (*R
 		base:     base,
 		cache:    make(map[any]*series),
 		buf:      retryBuffer{limit: cfg.bufferSize},
+		sem:      make(chan struct{}, 1),
 		meta:     metrics.NewRegistry(),
 		stopCh:   make(chan struct{}),
 		done:     make(chan struct{}),
@@ -147,7 +149,6 @@ func New(client *apptuit.Client, registry *metrics.Registry, opts ...Option) (*R
 	r.failed, _ = r.meta.Counter(MetaFailed)
 	r.dropped, _ = r.meta.Counter(MetaDropped)
 	r.sendTime, _ = r.meta.Timer(MetaTime)
-	r.loopCtx, r.cancelLoop = context.WithCancel(context.Background())
 	return r, nil
 }
 
@@ -200,8 +201,8 @@ func (r *Reporter) loop() {
 			return
 		default:
 		}
-		ctx, cancel := context.WithTimeout(r.loopCtx, r.cfg.sendTimeout)
-		r.report(ctx)
+		ctx, cancel := context.WithTimeout(context.Background(), r.cfg.sendTimeout)
+		r.report(ctx, false)
 		cancel()
 	}
 }
@@ -209,7 +210,9 @@ func (r *Reporter) loop() {
 // ReportNow makes one report at once, after any report in progress, and
 // returns its error (also given to the error handler). Points that failed
 // with a retryable error, or were not sent before ctx ended, are kept for
-// the next report. It returns ErrStopped after Stop.
+// the next report. If ctx ends while it waits for the report in progress,
+// it returns ctx's error (wrapped) without reporting. It returns ErrStopped
+// after Stop.
 func (r *Reporter) ReportNow(ctx context.Context) error {
 	r.state.Lock()
 	stopped := r.stopped
@@ -217,14 +220,18 @@ func (r *Reporter) ReportNow(ctx context.Context) error {
 	if stopped {
 		return ErrStopped
 	}
-	return r.report(ctx)
+	return r.report(ctx, false)
 }
 
-// Stop stops the reporting goroutine, waiting for a report in progress
-// (cancelled if ctx ends first), then makes one final report, sending the
-// points kept for retry first, within ctx. Points still unsent when it
+// Stop stops the reporting goroutine and cancels any report in progress (its
+// unsent points are kept for retry; the error handler is not called for it,
+// and a ReportNow making it returns an error matching ErrStopped and
+// context.Canceled), then makes one final report, sending
+// the points kept for retry first, within ctx. Points still unsent when it
 // returns are counted as dropped, and the final report's error is returned.
-// Later calls return nil at once. Stop may be called without Start.
+// It returns by ctx's deadline, give or take the time a cancelled request
+// takes to return. Later calls return nil at once. Stop may be called
+// without Start.
 func (r *Reporter) Stop(ctx context.Context) error {
 	r.state.Lock()
 	if r.stopped {
@@ -233,22 +240,14 @@ func (r *Reporter) Stop(ctx context.Context) error {
 	}
 	r.stopped = true
 	started := r.started
+	if r.cancelActive != nil {
+		r.cancelActive()
+	}
 	r.state.Unlock()
 
 	close(r.stopCh)
 	if started {
-		unhook := context.AfterFunc(ctx, r.cancelLoop)
-		<-r.done
-		unhook()
+		<-r.done // its report, if any, was just cancelled
 	}
-	r.cancelLoop()
-	err := r.report(ctx)
-	r.mu.Lock()
-	if n := r.buf.len(); n > 0 {
-		r.dropped.Add(int64(n))
-		r.buf.take()
-	}
-	r.closed = true
-	r.mu.Unlock()
-	return err
+	return r.report(ctx, true)
 }

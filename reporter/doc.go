@@ -12,7 +12,7 @@
 // # Points
 //
 // Each report reads every metric once and sends one point per field, named
-// <prefix><name>.<field>, all with the report's time truncated to the second:
+// <prefix><name>.<field>, all with the report's timestamp (see Timestamps):
 //
 //	counter    count
 //	gauge      value (a GaugeFunc is called; NaN and ±Inf values are left out)
@@ -33,6 +33,20 @@
 // is left out of the report and reported to the error handler as a
 // *MetricError (wrapping an *apptuit.ValidationError), instead of failing the
 // whole batch.
+//
+// # Timestamps
+//
+// A report's points carry the time the report was made, truncated to the
+// second when the interval (WithInterval) is 1 s or more, and to the
+// millisecond when it is shorter (the client then sends timestamps in
+// milliseconds). Two reports never share a timestamp: a backend keeps one
+// value per series and timestamp, so a second report stamped like the one
+// before (a ReportNow, or Stop's final report, made in the same second)
+// would overwrite it, losing the interval statistics of its histograms and
+// timers. Such a report is stamped one unit (1 s, or 1 ms) after the
+// previous one instead. Timestamps therefore run ahead of the clock only
+// during bursts of reports closer than one unit apart, by one unit per
+// report of the burst, and come back to the clock as time passes.
 //
 // # Tags
 //

@@ -100,15 +100,7 @@ func (r *Reporter) acquire(ctx context.Context) bool {
 
 // doReport makes one report; the caller holds r.sem.
 func (r *Reporter) doReport(ctx context.Context) (stats, error) {
-	// Reports are stamped to the second, and each later than the one before:
-	// a backend keeps one value per series and second, so a report in the
-	// same second as the previous one (Stop's final report, ReportNow) would
-	// overwrite it.
-	ts := r.cfg.now().Truncate(time.Second)
-	if !ts.After(r.lastTS) {
-		ts = r.lastTS.Add(time.Second)
-	}
-	r.lastTS = ts
+	ts := r.stamp(r.cfg.now())
 	var errs []error
 	pts := r.points[:0]
 	pts, errs = r.collectRegistry(pts, errs, r.registry, ts)
@@ -149,6 +141,27 @@ func (r *Reporter) doReport(ctx context.Context) (stats, error) {
 	}
 	st.buffered = r.buf.len()
 	return st, mergeErrors(append(errs, sendErrs...), st)
+}
+
+// stamp returns the timestamp of a report made at now: now truncated to the
+// second when the interval is 1 s or more, to the millisecond when it is
+// shorter, unless that is not after the previous report's, in which case it
+// is one unit (1 s or 1 ms) after it. A backend keeps one value per series
+// and timestamp, so a report sharing the previous one's timestamp (Stop's
+// final report, ReportNow) would overwrite it. Timestamps run ahead of the
+// clock only while reports come faster than one per unit (bursts of
+// ReportNow), by one unit per extra report, and fall back as time passes.
+func (r *Reporter) stamp(now time.Time) time.Time {
+	unit := time.Second
+	if r.cfg.interval < time.Second {
+		unit = time.Millisecond
+	}
+	ts := now.Truncate(unit)
+	if !ts.After(r.lastTS) {
+		ts = r.lastTS.Add(unit)
+	}
+	r.lastTS = ts
+	return ts
 }
 
 // keep puts batches back in the retry buffer; the first firstOwned of them

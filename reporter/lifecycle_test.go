@@ -397,3 +397,70 @@ func TestReportsNeverOverlap(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The stamping rule: to the second from a 1 s interval up, to the
+// millisecond below; one unit after the previous report on a collision;
+// back on the clock once it catches up.
+func TestStampRule(t *testing.T) {
+	clearEnv(t)
+	base := time.Unix(1700000000, 0)
+	at := func(ms int64) time.Time { return base.Add(time.Duration(ms) * time.Millisecond) }
+	for _, tt := range []struct {
+		interval  time.Duration
+		now, want []int64 // ms after base
+	}{
+		{time.Minute, []int64{600, 700, 900, 1200, 1300, 5100}, []int64{0, 1000, 2000, 3000, 4000, 5000}},
+		{time.Second, []int64{2500, 2999, 3000}, []int64{2000, 3000, 4000}},
+		{time.Second, []int64{2500, 9000}, []int64{2000, 9000}},
+		{20 * time.Millisecond, []int64{600, 600, 600, 620, 621}, []int64{600, 601, 602, 620, 621}},
+		{999 * time.Millisecond, []int64{1, 1, 5}, []int64{1, 2, 5}},
+	} {
+		var now time.Time
+		r := newReporter(t, newClient(t, "http://127.0.0.1:1"), metrics.NewRegistry(), WithInterval(tt.interval),
+			WithClock(func() time.Time { return now }))
+		for i, ms := range tt.now {
+			now = at(ms).Add(123 * time.Microsecond)
+			if got := r.stamp(r.cfg.now()); !got.Equal(at(tt.want[i])) {
+				t.Errorf("interval %v, report %d at +%dms: stamped +%v, want +%dms", tt.interval, i, ms, got.Sub(base), tt.want[i])
+			}
+		}
+	}
+}
+
+// With a short interval and a real clock, reports do not run ahead of the
+// clock (they used to be bumped a second each: 26 s ahead after 0.5 s).
+func TestShortIntervalStampsFollowClock(t *testing.T) {
+	clearEnv(t)
+	srv := newServer(t)
+	reg := metrics.NewRegistry()
+	c, _ := reg.Counter("c")
+	r, err := New(newClient(t, srv.URL()), reg, WithHostname("h"), WithInterval(20*time.Millisecond),
+		WithErrorHandler(func(err error) { t.Logf("report error: %v", err) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Start()
+	for range 50 {
+		c.Inc()
+		time.Sleep(10 * time.Millisecond)
+	}
+	for range 5 { // a burst of ReportNow: 1 ms apart at most
+		r.ReportNow(context.Background())
+	}
+	if err := r.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	pts := byName(srv.Points())["c.count"]
+	if len(pts) < 10 {
+		t.Fatalf("only %d reports in 0.5 s at a 20 ms interval", len(pts))
+	}
+	for i, p := range pts {
+		if ahead := p.Timestamp.Sub(now); ahead > time.Second {
+			t.Fatalf("report %d stamped %v ahead of the clock", i, ahead)
+		}
+		if i > 0 && !p.Timestamp.After(pts[i-1].Timestamp) {
+			t.Fatalf("reports %d and %d stamped %v and %v", i-1, i, pts[i-1].Timestamp, p.Timestamp)
+		}
+	}
+}

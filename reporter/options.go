@@ -49,7 +49,9 @@ func defaultConfig() config {
 }
 
 // WithInterval sets the time between two reports made by Start (default
-// 60 s). It must be positive.
+// 60 s). It must be positive. Below 1 s, reports are stamped to the
+// millisecond instead of the second (see Timestamps in the package
+// documentation).
 func WithInterval(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {

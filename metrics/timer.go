@@ -17,27 +17,32 @@ type TimerSnapshot struct {
 
 // Timer records durations: a histogram of the durations plus a meter of how
 // often they happen, like Coda Hale's Timer. Durations are kept in
-// nanoseconds: the sum and extremes exactly, percentiles within 0.78 % for
+// nanoseconds: the extremes exactly, percentiles within 0.78 % for
 // durations from 1ns to 2^62ns (146 years). Zero and negative durations are
-// recorded as zero.
+// recorded as zero. The sum of an interval (between two resets) is counted
+// exactly in nanoseconds in an unsigned 64-bit counter whose carries (past
+// 2^64ns, 584 years) are kept apart, and at each reset it is added to a
+// cumulative sum kept in float64 seconds, so Sum never wraps: it is exact up
+// to float64 rounding (a nanosecond in 104 days of durations).
 //
-// A Timer takes just under 16 KiB (16,104 bytes on 64-bit platforms).
+// A Timer takes just under 16 KiB (16,112 bytes on 64-bit platforms).
 // Create one with NewTimer or
 // Registry.Timer; the zero value is not usable. It is safe for concurrent
 // use.
 type Timer struct {
 	// Written by every Update, so kept on one cache line.
-	count atomic.Int64 // durations recorded since creation: the meter's count
-	sum   atomic.Int64 // ns since the last reset
-	min   atomic.Int64 // ns; math.MaxInt64 when empty
-	max   atomic.Int64 // ns; -1 when empty
+	count atomic.Int64  // durations recorded since creation: the meter's count
+	sum   atomic.Uint64 // ns since the last reset, mod 2^64 (see carry)
+	min   atomic.Int64  // ns; math.MaxInt64 when empty
+	max   atomic.Int64  // ns; -1 when empty
 
 	sk    sketch
 	rates rates // the meter's moving averages of count
 
 	// guarded by sk.mu
-	countBase int64 // durations recorded before the last reset
-	sumBase   int64 // their sum in ns
+	carry     float64 // ns the sum lost to wrapping past 2^64 since the last reset
+	countBase int64   // durations recorded before the last reset
+	sumBase   float64 // their sum in seconds
 }
 
 // NewTimer returns a new Timer that reads time.Now. It allocates about
@@ -55,18 +60,30 @@ func newTimer(now func() time.Time) *Timer {
 
 // Update records d. It does not allocate, does not read the clock, and
 // costs three atomic adds and two atomic loads (plus a compare-and-swap
-// when d is a new minimum or maximum).
+// when d is a new minimum or maximum, and a lock once per 2^64ns added to
+// the sum between resets).
 func (t *Timer) Update(d time.Duration) {
 	ns := max(int64(d), 0)
 	t.count.Add(1)
 	t.sk.add(t.sk.index(float64(ns)))
-	t.sum.Add(ns)
+	if t.sum.Add(uint64(ns)) < uint64(ns) {
+		t.addCarry()
+	}
 	if ns < t.min.Load() {
 		storeMinInt(&t.min, ns)
 	}
 	if ns > t.max.Load() {
 		storeMaxInt(&t.max, ns)
 	}
+}
+
+// addCarry accounts for an add that wrapped the interval sum past 2^64.
+// (A snapshot taken between the wrap and this call counts the 2^64ns in the
+// next interval.)
+func (t *Timer) addCarry() {
+	t.sk.mu.Lock()
+	t.carry += 1 << 64
+	t.sk.mu.Unlock()
 }
 
 func storeMinInt(p *atomic.Int64, v int64) {
@@ -137,17 +154,19 @@ func (t *Timer) snapshot(reset bool) TimerSnapshot {
 	var counts [numBuckets]uint64
 	t.sk.mu.Lock()
 	n := t.sk.load(&counts, reset)
-	var sum, lo, hi int64
+	var usum uint64
+	var lo, hi int64
 	if reset {
-		sum, lo, hi = t.sum.Swap(0), t.min.Swap(math.MaxInt64), t.max.Swap(-1)
+		usum, lo, hi = t.sum.Swap(0), t.min.Swap(math.MaxInt64), t.max.Swap(-1)
 	} else {
-		sum, lo, hi = t.sum.Load(), t.min.Load(), t.max.Load()
+		usum, lo, hi = t.sum.Load(), t.min.Load(), t.max.Load()
 	}
-	count, total := t.countBase+int64(n), t.sumBase+sum
+	sum := float64(usum) + t.carry // ns in this interval
+	count, total := t.countBase+int64(n), t.sumBase+sum/nsPerSecond
 	if reset {
-		t.countBase, t.sumBase = count, total
+		t.countBase, t.sumBase, t.carry = count, total, 0
 	}
-	s := HistogramSnapshot{Count: count, Sum: float64(total) / nsPerSecond}
+	s := HistogramSnapshot{Count: count, Sum: total}
 	if n != 0 {
 		flo, fhi := float64(lo), float64(hi)
 		if lo == math.MaxInt64 {
@@ -157,7 +176,7 @@ func (t *Timer) snapshot(reset bool) TimerSnapshot {
 			fhi = math.Inf(-1)
 		}
 		flo, fhi = t.sk.fixExtremes(&counts, flo, fhi)
-		mean := min(max(float64(sum)/float64(n), flo), fhi)
+		mean := min(max(sum/float64(n), flo), fhi)
 		r := t.sk.summarize(&counts, n, mean, flo, fhi)
 		s.Min, s.Max, s.Mean = flo/nsPerSecond, fhi/nsPerSecond, mean/nsPerSecond
 		s.StdDev = r.stdDev / nsPerSecond
@@ -173,14 +192,21 @@ func (t *Timer) snapshot(reset bool) TimerSnapshot {
 // unchanged. t and src must be different timers.
 func (t *Timer) Merge(src *Timer) {
 	src.sk.mu.Lock()
-	sum, lo, hi := src.sum.Load(), src.min.Load(), src.max.Load()
+	sum, carry, lo, hi := src.sum.Load(), src.carry, src.min.Load(), src.max.Load()
 	src.sk.mu.Unlock()
 	n := t.sk.merge(&src.sk)
 	if n == 0 {
 		return
 	}
 	t.count.Add(int64(n))
-	t.sum.Add(sum)
+	if t.sum.Add(sum) < sum {
+		carry += 1 << 64
+	}
+	if carry != 0 {
+		t.sk.mu.Lock()
+		t.carry += carry
+		t.sk.mu.Unlock()
+	}
 	storeMinInt(&t.min, lo)
 	storeMaxInt(&t.max, hi)
 }

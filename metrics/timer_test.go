@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"math"
 	"testing"
 	"time"
 )
@@ -56,5 +57,51 @@ func TestTimerMerge(t *testing.T) {
 	s := a.Snapshot()
 	if s.Histogram.Count != 3 || s.Meter.Count != 3 || s.Histogram.Sum != 0.009 || s.Histogram.Min != 0.001 || s.Histogram.Max != 0.005 {
 		t.Errorf("merged: %+v", s)
+	}
+}
+
+// The cumulative sum does not wrap: 300 one-year durations, each in an
+// interval of its own, sum to 300 years (it used to be int64 nanoseconds,
+// which wrap after 292 years).
+func TestTimerCumulativeSumDoesNotWrap(t *testing.T) {
+	const year = 365 * 24 * time.Hour
+	tm := NewTimer()
+	for range 300 {
+		tm.Update(year)
+		tm.SnapshotAndReset()
+	}
+	want := 300 * year.Seconds()
+	for _, s := range []HistogramSnapshot{tm.Snapshot().Histogram, tm.SnapshotAndReset().Histogram} {
+		if s.Count != 300 || math.Abs(s.Sum-want) > want*1e-12 {
+			t.Fatalf("count %d sum %v s, want 300 and %v s", s.Count, s.Sum, want)
+		}
+	}
+}
+
+// The sum of one interval does not wrap either: durations adding up to
+// more than 2^64ns between two resets.
+func TestTimerIntervalSumDoesNotWrap(t *testing.T) {
+	big := time.Duration(math.MaxInt64) // 292 years
+	tm := NewTimer()
+	for range 5 {
+		tm.Update(big)
+	}
+	want := 5 * big.Seconds()
+	s := tm.Snapshot().Histogram
+	if math.Abs(s.Sum-want) > want*1e-12 || math.Abs(s.Mean-big.Seconds()) > big.Seconds()*1e-12 {
+		t.Fatalf("sum %v mean %v, want %v and %v", s.Sum, s.Mean, want, big.Seconds())
+	}
+	other := NewTimer()
+	for range 3 {
+		other.Update(big)
+	}
+	tm.Merge(other)
+	s = tm.SnapshotAndReset().Histogram
+	if want := 8 * big.Seconds(); math.Abs(s.Sum-want) > want*1e-12 {
+		t.Fatalf("after Merge: sum %v, want %v", s.Sum, want)
+	}
+	tm.Update(time.Second)
+	if s := tm.Snapshot().Histogram; s.Mean != 1 || math.Abs(s.Sum-(8*big.Seconds()+1)) > 1e-12*s.Sum {
+		t.Fatalf("next interval: mean %v sum %v", s.Mean, s.Sum)
 	}
 }

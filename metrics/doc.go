@@ -55,6 +55,13 @@
 // kind merge exactly (Histogram.Merge, Timer.Merge): merging is adding
 // counts.
 //
+// Histograms are for non-negative measurements. Values below the range —
+// zero, tiny positive values and all negative values — share one underflow
+// bucket, reported as 0 clamped to [Min, Max]. For negative values Count,
+// Sum, Min, Max and Mean stay exact but percentiles and StdDev do not.
+// (Timers record negative durations as zero, so this does not concern
+// them.)
+//
 // # Differences from pyformance
 //
 // pyformance's histograms keep an exponentially decaying reservoir: a

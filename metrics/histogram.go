@@ -15,13 +15,18 @@ const histogramMinExp = -24
 // Mean, StdDev and the percentiles describe only the values recorded since
 // the last reset (see Histogram.SnapshotAndReset), and are all zero when
 // there were none.
+//
+// Count, Sum, Min, Max and Mean are exact for any finite values. StdDev and
+// the percentiles come from the sketch and hold for values in its range
+// ([2^-24, 2^38) for a Histogram, 1ns to 2^62ns for a Timer) and for zero;
+// with negative values they are wrong (see Histogram).
 type HistogramSnapshot struct {
 	Count                    int64   // values recorded since creation
 	Sum                      float64 // their sum
 	Min, Max                 float64 // exact extremes since the last reset
 	Mean                     float64 // exact mean since the last reset
-	StdDev                   float64 // sample standard deviation since the last reset, estimated from the sketch
-	P50, P75, P95, P99, P999 float64 // nearest-rank percentiles since the last reset, within 0.78 %
+	StdDev                   float64 // sample standard deviation since the last reset, estimated from the sketch; wrong for negative values
+	P50, P75, P95, P99, P999 float64 // nearest-rank percentiles since the last reset, within 0.78 % for non-negative values in the sketch's range
 }
 
 // Histogram records the distribution of float64 values. Percentiles come
@@ -30,6 +35,18 @@ type HistogramSnapshot struct {
 // counted exactly in Count, Sum, Min, Max and Mean, but percentiles that
 // fall on them are reported as 0 (for values below the range, including
 // zero and negative values) or Max (above it), clamped to [Min, Max].
+//
+// Histograms are therefore for non-negative measurements (latencies, sizes,
+// counts). Every value below 2^-24 — zero, tiny positive values and all
+// negative values — falls into one underflow bucket that the sketch takes
+// to be 0. For negative values Count, Sum, Min, Max and Mean stay exact,
+// but percentiles and StdDev do not: a percentile that falls among them is
+// reported as 0 clamped to [Min, Max] (so Max when all values are
+// negative), and StdDev is computed as if each of them were that value
+// (for -1, -2, ..., -100 every percentile is -1 and StdDev about 49.7
+// instead of 29.0). Zeros mixed with positive values are fine: they are
+// reported as 0 exactly. To record signed data, shift it by a known bound
+// or keep negative values in a histogram of their own, negated.
 //
 // A Histogram takes just under 16 KiB (15,952 bytes on 64-bit platforms),
 // plus a few bytes for any bucket that counts more than 2^31 values between

@@ -106,3 +106,23 @@ func TestHistogramMerge(t *testing.T) {
 		t.Errorf("count %d after merging an empty histogram, want 1000", s.Count)
 	}
 }
+
+// Negative values: Count, Sum, Min, Max and Mean are exact; percentiles and
+// StdDev are the documented approximation (every negative value taken as 0
+// clamped to [Min, Max]). This pins the documented numbers.
+func TestHistogramNegativeValuesDocumented(t *testing.T) {
+	h := NewHistogram()
+	for i := 1; i <= 100; i++ {
+		h.Update(-float64(i))
+	}
+	s := h.Snapshot()
+	if s.Count != 100 || s.Sum != -5050 || s.Min != -100 || s.Max != -1 || s.Mean != -50.5 {
+		t.Fatalf("exact fields: %+v", s)
+	}
+	if s.P50 != -1 || s.P999 != -1 {
+		t.Errorf("percentiles %v..%v, documented as Max (-1)", s.P50, s.P999)
+	}
+	if math.Abs(s.StdDev-49.7) > 0.05 {
+		t.Errorf("StdDev %v, documented as about 49.7", s.StdDev)
+	}
+}

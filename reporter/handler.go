@@ -111,20 +111,22 @@ func (r *Reporter) doReport(ctx context.Context) (stats, error) {
 	r.points = pts
 
 	// Points kept from earlier reports go first, in their order.
-	queue := r.buf.take()
-	owned := len(queue) // batches the buffer owned: no copy needed to keep them
+	var queue []batch
+	for _, b := range r.buf.take() {
+		queue = append(queue, batch{pts: b, owned: true})
+	}
 	for i := 0; i < len(pts); i += r.cfg.batchSize {
-		queue = append(queue, pts[i:min(i+r.cfg.batchSize, len(pts))])
+		queue = append(queue, batch{pts: pts[i:min(i+r.cfg.batchSize, len(pts))]})
 	}
 	var st stats
 	var sendErrs []error
-	for i, b := range queue {
+	for i := range queue {
 		if ctx.Err() != nil {
 			sendErrs = append(sendErrs, fmt.Errorf("reporter: %d batches not sent: %w", len(queue)-i, ctx.Err()))
-			r.keep(&st, queue[i:], owned-i)
+			r.keep(&st, queue[i:])
 			break
 		}
-		n, ok, failed, err := r.sendBatch(ctx, b, &errs)
+		n, ok, failed, err := r.sendBatch(ctx, &queue[i], &errs)
 		st.total += n
 		st.successful += ok
 		st.failed += failed
@@ -135,7 +137,7 @@ func (r *Reporter) doReport(ctx context.Context) (stats, error) {
 		if apptuit.IsRetryable(err) || ctx.Err() != nil {
 			// The backend is down or slow: keep this batch and the rest for
 			// the next report rather than spend this one's time on them.
-			r.keep(&st, queue[i:], owned-i)
+			r.keep(&st, queue[i:])
 			break
 		}
 	}
@@ -164,44 +166,57 @@ func (r *Reporter) stamp(now time.Time) time.Time {
 	return ts
 }
 
-// keep puts batches back in the retry buffer; the first firstOwned of them
-// are already owned by it, the others are copied out of r.points.
-func (r *Reporter) keep(st *stats, batches [][]apptuit.DataPoint, firstOwned int) {
-	for j, b := range batches {
-		if j >= firstOwned {
-			b = slices.Clone(b)
+// batch is the points of one Send.
+type batch struct {
+	pts   []apptuit.DataPoint
+	owned bool // pts is not part of r.points: the retry buffer may keep it as is
+}
+
+// keep puts batches back in the retry buffer, copying those that are part
+// of r.points.
+func (r *Reporter) keep(st *stats, batches []batch) {
+	for _, b := range batches {
+		if !b.owned {
+			b.pts = slices.Clone(b.pts)
 		}
-		d := r.buf.add(b)
+		d := r.buf.add(b.pts)
 		st.dropped += d
 		r.dropped.Add(int64(d))
 	}
 }
 
-// sendBatch sends b, leaving out (up to a few) points the client's
-// validation refuses. It returns the points sent, accepted and failed, and
-// the error of the send; validation errors are appended to verrs.
-func (r *Reporter) sendBatch(ctx context.Context, b []apptuit.DataPoint, verrs *[]error) (total, ok, failed int, err error) {
-	cloned := false
+// sendBatch sends b, leaving out of it (up to a few) points the client's
+// validation refuses: b is left without them, so that a batch kept for
+// retry is not validated again. It returns the points sent, accepted and
+// failed, and the error of the send; validation errors are appended to
+// verrs. A point left out counts in the total and failed meta metrics once.
+func (r *Reporter) sendBatch(ctx context.Context, b *batch, verrs *[]error) (total, ok, failed int, err error) {
 	for removed := 0; ; removed++ {
 		start := time.Now()
-		err = r.client.Send(ctx, b)
+		err = r.client.Send(ctx, b.pts)
 		var ve *apptuit.ValidationError
 		if errors.As(err, &ve) {
-			r.failed.Inc()
-			failed++
 			*verrs = append(*verrs, err)
-			if ve.Index < 0 || ve.Index >= len(b) || removed >= maxValidationRetries {
-				r.failed.Add(int64(len(b) - 1))
-				return total, ok, failed + len(b) - 1, nil
+			if ve.Index < 0 || ve.Index >= len(b.pts) || removed >= maxValidationRetries {
+				// Give up the whole batch: none of it was sent.
+				n := len(b.pts)
+				r.total.Add(int64(n))
+				r.failed.Add(int64(n))
+				b.pts = nil
+				return total + n, ok, failed + n, nil
 			}
-			if !cloned {
-				b, cloned = slices.Clone(b), true
+			r.total.Inc()
+			r.failed.Inc()
+			total++
+			failed++
+			if !b.owned {
+				b.pts, b.owned = slices.Clone(b.pts), true
 			}
-			b = slices.Delete(b, ve.Index, ve.Index+1)
+			b.pts = slices.Delete(b.pts, ve.Index, ve.Index+1)
 			continue
 		}
 		r.sendTime.UpdateSince(start)
-		n := len(b)
+		n := len(b.pts)
 		r.total.Add(int64(n))
 		total += n
 		if err == nil {

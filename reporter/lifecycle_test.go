@@ -464,3 +464,52 @@ func TestShortIntervalStampsFollowClock(t *testing.T) {
 		}
 	}
 }
+
+// A batch kept for retry is kept without the points the client's
+// validation removed from it: they are not validated (and counted) again,
+// and every point counted in send.failed is counted in send.total too.
+func TestRetryKeepsCleanedBatch(t *testing.T) {
+	clearEnv(t)
+	srv := newServer(t)
+	// The sanitizer turns b.count invalid once the reporter has checked it,
+	// so that only the client's validation refuses it.
+	var bad atomic.Bool
+	client := newClient(t, srv.URL(), apptuit.WithSanitizer(func(s string) string {
+		if bad.Load() && s == "b.count" {
+			return ""
+		}
+		return s
+	}))
+	reg := metrics.NewRegistry()
+	a, _ := reg.Counter("a")
+	b, _ := reg.Counter("b")
+	r := newReporter(t, client, reg, WithClock(steppingClock(t0)))
+	report := func() {
+		a.Inc()
+		b.Inc()
+		r.ReportNow(context.Background())
+	}
+	report() // 21 points: a, b and 19 meta
+	bad.Store(true)
+	srv.FailNext(1, 503)
+	report() // b.count removed, the other 20 fail with 503 and are kept
+	if n := r.buf.len(); n != 20 {
+		t.Fatalf("%d points kept, want the 20 valid ones", n)
+	}
+	report() // the kept 20, then 21 with b.count removed again
+	if got, want := r.failed.Count(), int64(1+20+1); got != want {
+		t.Errorf("send.failed %d, want %d (b.count twice, the 503 batch once)", got, want)
+	}
+	if got, want := r.successful.Count(), int64(21+20+20); got != want {
+		t.Errorf("send.successful %d, want %d", got, want)
+	}
+	if tot, ok, failed := r.total.Count(), r.successful.Count(), r.failed.Count(); tot != ok+failed {
+		t.Errorf("send.total %d, want successful + failed = %d", tot, ok+failed)
+	}
+	if n := len(srv.Points()); n != 61 {
+		t.Errorf("%d points arrived, want 61", n)
+	}
+	if n := len(byName(srv.Points())["b.count"]); n != 1 {
+		t.Errorf("b.count arrived %d times, want once (before it turned invalid)", n)
+	}
+}

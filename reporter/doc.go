@@ -97,8 +97,8 @@
 //
 // Start runs one goroutine that reports every interval; reports never
 // overlap: ReportNow waits for a report in progress, but no longer than its
-// ctx allows, and Stop cancels it (its unsent points are kept for the final
-// report). Updating a metric never waits for a report: the registry's
+// ctx allows, and Stop cancels it when it has not ended in half the time
+// Stop's ctx allows (its unsent points are kept for the final report). Updating a metric never waits for a report: the registry's
 // metrics are updated with atomic operations and a report only reads
 // snapshots, so a slow or failing backend delays nothing but the next
 // report. Stop(ctx) ends the goroutine, makes a final report within ctx and

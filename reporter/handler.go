@@ -50,7 +50,9 @@ func (r *Reporter) report(ctx context.Context, final bool) error {
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	r.cancelActive = func() { cancel(errStopping) }
+	if !final { // Stop bounds its own report by its ctx
+		r.cancelActive = func() { cancel(errStopping) }
+	}
 	r.state.Unlock()
 
 	st, err := r.doReport(ctx)

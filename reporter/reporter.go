@@ -223,10 +223,12 @@ func (r *Reporter) ReportNow(ctx context.Context) error {
 	return r.report(ctx, false)
 }
 
-// Stop stops the reporting goroutine and cancels any report in progress (its
-// unsent points are kept for retry; the error handler is not called for it,
-// and a ReportNow making it returns an error matching ErrStopped and
-// context.Canceled), then makes one final report, sending
+// Stop stops the reporting goroutine and waits for a report in progress
+// for up to half the time left before ctx's deadline (without a deadline:
+// until it ends or ctx is cancelled), then cancels it (its unsent points
+// are kept for retry; the error handler is not called for it, and a
+// ReportNow making it returns an error matching ErrStopped and
+// context.Canceled). Then it makes one final report, sending
 // the points kept for retry first, within ctx. Points still unsent when it
 // returns are counted as dropped, and the final report's error is returned.
 // It returns by ctx's deadline, give or take the time a cancelled request
@@ -240,14 +242,29 @@ func (r *Reporter) Stop(ctx context.Context) error {
 	}
 	r.stopped = true
 	started := r.started
-	if r.cancelActive != nil {
-		r.cancelActive()
-	}
 	r.state.Unlock()
 
+	// No report starts now but the final one. A report in progress has
+	// half the time left to Stop to finish before it is cancelled, so that
+	// the final report gets the other half; cancelling it at once would
+	// make a healthy report's points, stored by the server as the
+	// request is cancelled, be sent again.
+	cancelActive := func() {
+		r.state.Lock()
+		if r.cancelActive != nil {
+			r.cancelActive()
+		}
+		r.state.Unlock()
+	}
+	unhook := context.AfterFunc(ctx, cancelActive)
+	defer unhook()
+	if deadline, ok := ctx.Deadline(); ok {
+		grace := time.AfterFunc(time.Until(deadline)/2, cancelActive)
+		defer grace.Stop()
+	}
 	close(r.stopCh)
 	if started {
-		<-r.done // its report, if any, was just cancelled
+		<-r.done
 	}
 	return r.report(ctx, true)
 }

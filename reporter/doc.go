@@ -81,7 +81,11 @@
 // own retries), or the report runs out of time, that batch and the rest are
 // kept in a buffer of WithBufferSize points (default 500,000) for the next
 // report, and the oldest are dropped when it is full. Points the server
-// refuses (400) are not kept: they would be refused again.
+// refuses (400) are not kept: they would be refused again. The next report
+// sends the kept points merged into batches of up to WithBatchSize points,
+// oldest first, so after an outage they take as few requests as the batch
+// size allows; during the outage each report tries one such send, whose
+// points all count in apptuit.reporter.send.failed when it fails.
 //
 // A batch the server accepted is never sent again, so after an outage every
 // point arrives once. The exception is ambiguity the client cannot resolve:

@@ -112,9 +112,12 @@ func (r *Reporter) doReport(ctx context.Context) (stats, error) {
 	pts, errs = r.collectRegistry(pts, errs, r.meta, ts)
 	r.points = pts
 
-	// Points kept from earlier reports go first, in their order.
+	// Points kept from earlier reports go first, in their order, merged
+	// into full batches: after an outage, one Send per batchSize points
+	// rather than one per batch of each report.
 	var queue []batch
-	for _, b := range r.buf.take() {
+	nbuf := r.buf.len()
+	for _, b := range coalesce(r.buf.take(), nbuf, r.cfg.batchSize) {
 		queue = append(queue, batch{pts: b, owned: true})
 	}
 	for i := 0; i < len(pts); i += r.cfg.batchSize {
@@ -166,6 +169,42 @@ func (r *Reporter) stamp(now time.Time) time.Time {
 	}
 	r.lastTS = ts
 	return ts
+}
+
+// coalesce merges batches, in order, into batches of size points (the last
+// may be shorter). n is the number of points in batches. Batches already
+// full are reused as they are.
+func coalesce(batches [][]apptuit.DataPoint, n, size int) [][]apptuit.DataPoint {
+	if len(batches) < 2 {
+		return batches
+	}
+	out := make([][]apptuit.DataPoint, 0, (n+size-1)/size)
+	var cur []apptuit.DataPoint
+	for _, b := range batches {
+		for len(b) > 0 {
+			if cur == nil && len(b) >= size {
+				out = append(out, b[:size:size])
+				b = b[size:]
+				n -= size
+				continue
+			}
+			if cur == nil {
+				cur = make([]apptuit.DataPoint, 0, min(size, n))
+			}
+			k := min(size-len(cur), len(b))
+			cur = append(cur, b[:k]...)
+			b = b[k:]
+			n -= k
+			if len(cur) == size {
+				out = append(out, cur)
+				cur = nil
+			}
+		}
+	}
+	if cur != nil {
+		out = append(out, cur)
+	}
+	return out
 }
 
 // batch is the points of one Send.

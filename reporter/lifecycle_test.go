@@ -513,3 +513,75 @@ func TestRetryKeepsCleanedBatch(t *testing.T) {
 		t.Errorf("b.count arrived %d times, want once (before it turned invalid)", n)
 	}
 }
+
+// coalesce merges batches in order into full ones.
+func TestCoalesce(t *testing.T) {
+	mk := func(from, n int) []apptuit.DataPoint {
+		b := make([]apptuit.DataPoint, n)
+		for i := range b {
+			b[i].Value = float64(from + i)
+		}
+		return b
+	}
+	var in [][]apptuit.DataPoint
+	total := 0
+	for _, n := range []int{3, 7, 7, 1, 5, 7, 2} {
+		in = append(in, mk(total, n))
+		total += n
+	}
+	out := coalesce(in, total, 7)
+	var sizes []int
+	next := 0
+	for _, b := range out {
+		sizes = append(sizes, len(b))
+		for _, p := range b {
+			if p.Value != float64(next) {
+				t.Fatalf("point %v where %d was due: %v", p.Value, next, out)
+			}
+			next++
+		}
+	}
+	if !slices.Equal(sizes, []int{7, 7, 7, 7, 4}) || next != total {
+		t.Fatalf("batch sizes %v (%d points), want [7 7 7 7 4] (%d)", sizes, next, total)
+	}
+}
+
+// After an outage of several reports, the buffered points go out in as few
+// sends as the batch size allows, oldest first, before the new report's.
+func TestOutageBufferCoalesced(t *testing.T) {
+	clearEnv(t)
+	srv := newServer(t)
+	reg := metrics.NewRegistry()
+	seq, _ := reg.Gauge("seq")
+	const batchSize, perReport, outage = 7, 20, 6 // 20 points a report: seq and 19 meta
+	r := newReporter(t, newClient(t, srv.URL()), reg, WithClock(steppingClock(t0)), WithBatchSize(batchSize))
+	srv.FailNext(outage, 503) // each failed report makes one request and keeps the rest
+	for i := range outage {
+		seq.Set(float64(i))
+		r.ReportNow(context.Background())
+	}
+	if n := r.buf.len(); n != outage*perReport {
+		t.Fatalf("%d points buffered, want %d", n, outage*perReport)
+	}
+	before := len(srv.Requests())
+	seq.Set(outage)
+	mustReport(t, r)
+	buffered := (outage*perReport + batchSize - 1) / batchSize // 18, not 6 reports × 3 batches
+	own := (perReport + batchSize - 1) / batchSize
+	if n := len(srv.Requests()) - before; n != buffered+own {
+		t.Errorf("%d requests after the outage, want %d for the %d buffered points and %d for the report's own",
+			n, buffered, outage*perReport, own)
+	}
+	var order []float64
+	for _, p := range srv.Points() {
+		if p.Metric == "seq.value" {
+			order = append(order, p.Value)
+		}
+	}
+	if !slices.Equal(order, []float64{0, 1, 2, 3, 4, 5, 6}) {
+		t.Errorf("seq arrived %v, want [0 1 2 3 4 5 6]", order)
+	}
+	if n := len(srv.Points()); n != (outage+1)*perReport {
+		t.Errorf("%d points arrived, want %d", n, (outage+1)*perReport)
+	}
+}

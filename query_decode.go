@@ -229,15 +229,7 @@ func (d *qdec) outputs(res *QueryResult) error {
 		err := d.object(func(key []byte) error {
 			switch string(key) {
 			case "id":
-				if d.null() {
-					return nil
-				}
-				if !d.is('"') {
-					return d.errExpected(`a string ("id")`)
-				}
-				s, err := d.str()
-				out.ID = s
-				return err
+				return d.optString(&out.ID, `a string ("id")`)
 			case "result":
 				out.Series = out.Series[:0]
 				if d.null() {
@@ -263,6 +255,20 @@ func (d *qdec) outputs(res *QueryResult) error {
 	})
 }
 
+// optString reads a JSON string into *dst, or leaves *dst alone for null;
+// anything else is an error saying what was expected.
+func (d *qdec) optString(dst *string, expected string) error {
+	if d.null() {
+		return nil
+	}
+	if !d.is('"') {
+		return d.errExpected(expected)
+	}
+	v, err := d.str()
+	*dst = v
+	return err
+}
+
 func (d *qdec) series() (*TimeSeries, error) {
 	if !d.is('{') {
 		return nil, d.errExpected("'{' starting a series")
@@ -271,15 +277,7 @@ func (d *qdec) series() (*TimeSeries, error) {
 	err := d.object(func(key []byte) error {
 		switch string(key) {
 		case "metric":
-			if d.null() {
-				return nil
-			}
-			if !d.is('"') {
-				return d.errExpected(`a string ("metric")`)
-			}
-			m, err := d.str()
-			s.metric = m
-			return err
+			return d.optString(&s.metric, `a string ("metric")`)
 		case "tags":
 			s.tags = nil
 			if d.null() {
@@ -293,10 +291,8 @@ func (d *qdec) series() (*TimeSeries, error) {
 				if d.null() {
 					return nil // a tag without a value: left out
 				}
-				if !d.is('"') {
-					return d.errExpected("a string (tag value)")
-				}
-				v, err := d.str()
+				var v string
+				err := d.optString(&v, "a string (tag value)")
 				s.tags[string(k)] = v
 				return err
 			})

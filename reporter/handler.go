@@ -56,13 +56,13 @@ func (r *Reporter) report(ctx context.Context, final bool) error {
 	r.state.Unlock()
 
 	st, err := r.doReport(ctx)
+	r.state.Lock()
+	r.cancelActive = nil
+	r.state.Unlock()
 	if err != nil && context.Cause(ctx) == errStopping {
 		// Stop cancelled this report; its unsent points are kept for the
 		// final report, which accounts for them, so the handler is not
 		// told.
-		r.state.Lock()
-		r.cancelActive = nil
-		r.state.Unlock()
 		return fmt.Errorf("%w: the report in progress was cancelled, its unsent points left to the final report: %w", ErrStopped, err)
 	}
 	if final {
@@ -71,9 +71,6 @@ func (r *Reporter) report(ctx context.Context, final bool) error {
 			r.buf.take()
 		}
 	}
-	r.state.Lock()
-	r.cancelActive = nil
-	r.state.Unlock()
 	if err != nil {
 		switch {
 		case !r.cfg.handlerSet:

@@ -60,7 +60,7 @@ func New(opts ...Option) (*Client, error) {
 	if !cfg.tokenSet {
 		cfg.token = firstEnv(EnvToken, EnvTokenPy)
 		if cfg.token == "" {
-			return nil, fmt.Errorf("apptuit: no API token: use WithToken or set %s (or %s)", EnvToken, EnvTokenPy)
+			return nil, fmt.Errorf("%w: use WithToken or set %s (or %s)", ErrNoToken, EnvToken, EnvTokenPy)
 		}
 	}
 	if !cfg.globalTagsSet && !cfg.ignoreEnvTags {

@@ -12,6 +12,11 @@ import (
 // answered with 401: the token was rejected.
 var ErrUnauthorized = errors.New("apptuit: the API token was rejected (401 Unauthorized)")
 
+// ErrNoToken is matched (errors.Is) by the error New returns when no API
+// token was given with WithToken or found in APPTUIT_API_TOKEN or
+// APPTUIT_PY_TOKEN.
+var ErrNoToken = errors.New("apptuit: no API token")
+
 // HTTPError is a non-success HTTP answer to a query or a send that carried no
 // per-point details. Body is the start of the response body, capped.
 type HTTPError struct {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/apptuit-go/apptuit"
@@ -59,36 +58,14 @@ func (r *Reporter) newSeries(name string, tags map[string]string, fields []strin
 
 // check applies the client's rules for a point's name and tags (after its
 // sanitizer and with its global tags), so that one bad metric is left out
-// of a report instead of making the client refuse the whole batch.
+// of a report instead of making the client refuse the whole batch. It
+// returns the rule broken.
 func (r *Reporter) check(name string, tags map[string]string) error {
-	san := r.client.Sanitizer()
-	if san == nil {
-		san = func(s string) string { return s }
-	}
-	keys := make(map[string]string, len(tags)+len(r.globalKeys))
-	for k, v := range tags {
-		if v == "" {
-			return fmt.Errorf("tag %q has an empty value", k)
-		}
-		keys[san(k)] = v
-	}
-	if _, err := apptuit.NewTimeSeries(san(name), keys); err != nil {
-		msg := strings.TrimPrefix(err.Error(), "apptuit: new time series")
-		if strings.HasPrefix(msg, " \"") {
-			if i := strings.Index(msg, "\": "); i >= 0 {
-				msg = msg[i+1:]
-			}
-		}
-		return errors.New(strings.TrimPrefix(msg, ": "))
-	}
-	for _, k := range r.globalKeys {
-		keys[san(k)] = ""
-	}
-	switch n := len(keys); {
-	case n == 0:
-		return fmt.Errorf("no tags: a point needs at least one tag (enable the host tag, or give reporter or global tags)")
-	case n > apptuit.MaxTags:
-		return fmt.Errorf("%d tags after merging, at most %d are allowed", n, apptuit.MaxTags)
+	var ve *apptuit.ValidationError
+	if err := r.client.ValidateMetric(name, tags); errors.As(err, &ve) {
+		return errors.New(ve.Rule)
+	} else if err != nil {
+		return err
 	}
 	return nil
 }

@@ -60,7 +60,7 @@ func (c *clientFlags) client(extra ...apptuit.Option) (*apptuit.Client, error) {
 	}
 	opts = append(opts, extra...)
 	cl, err := apptuit.New(opts...)
-	if err != nil && c.token == "" && strings.Contains(err.Error(), "no API token") {
+	if err != nil && c.token == "" && errors.Is(err, apptuit.ErrNoToken) {
 		return nil, fmt.Errorf("no API token: pass --token or set %s", apptuit.EnvToken)
 	}
 	return cl, err

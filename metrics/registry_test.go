@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -236,4 +237,37 @@ func TestConcurrent(t *testing.T) {
 	if r.Len() != 5 {
 		t.Errorf("Len() = %d, want 5", r.Len())
 	}
+}
+
+func TestWalkTags(t *testing.T) {
+	r := NewRegistry()
+	if _, err := r.CounterWith("c", map[string]string{"b": "2", "a": "1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Gauge("g"); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	r.Walk(func(name string, tags Tags, m any) {
+		s := fmt.Sprintf("%s %T %d", name, m, tags.Len())
+		for k, v := range tags.All() {
+			s += " " + k + "=" + v
+		}
+		if v, ok := tags.Get("a"); ok {
+			s += " get(a)=" + v
+		}
+		if mp := tags.Map(); mp != nil {
+			mp["a"] = "changed" // the copy is the caller's
+		}
+		got = append(got, s)
+	})
+	want := []string{"c *metrics.Counter 2 a=1 b=2 get(a)=1", "g *metrics.Gauge 0"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Walk saw %q, want %q", got, want)
+	}
+	r.Walk(func(name string, tags Tags, m any) {
+		if v, _ := tags.Get("a"); name == "c" && v != "1" {
+			t.Errorf("Map's copy changed the registry's tags: a=%q", v)
+		}
+	})
 }

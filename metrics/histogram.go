@@ -198,7 +198,7 @@ func (h *Histogram) Merge(src *Histogram) {
 	sum := math.Float64frombits(src.sum.Load())
 	lo := math.Float64frombits(src.min.Load())
 	hi := math.Float64frombits(src.max.Load())
-	if h.sk.mergeLocked(&src.sk, histogramMinExp) == 0 {
+	if h.sk.mergeLocked(&src.sk) == 0 {
 		return
 	}
 	for {

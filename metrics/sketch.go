@@ -164,9 +164,9 @@ func (s *sketch) spillLocked(c *atomic.Uint32, i int) {
 	}
 }
 
-// addNLocked adds n to bucket i without letting its counter wrap. s.mu must
-// be held.
-func (s *sketch) addNLocked(i int, n uint64, minExp int) {
+// addNLocked adds n to bucket i without letting its counter wrap: a large n
+// goes straight to the spill map. s.mu must be held.
+func (s *sketch) addNLocked(i int, n uint64) {
 	var c *atomic.Uint32
 	switch i {
 	case underflow:
@@ -177,12 +177,15 @@ func (s *sketch) addNLocked(i int, n uint64, minExp int) {
 		o := (i - 1) / perOctave
 		c = &s.pageLocked(o)[(i-1)%perOctave]
 	}
-	for n > 0 {
-		x := min(n, spillAt/2)
-		if c.Add(uint32(x)) >= spillAt {
-			s.spillLocked(c, i)
+	if n >= spillAt/2 {
+		if s.spill == nil {
+			s.spill = make(map[int32]uint64)
 		}
-		n -= x
+		s.spill[int32(i)] += n
+		return
+	}
+	if c.Add(uint32(n)) >= spillAt {
+		s.spillLocked(c, i)
 	}
 }
 
@@ -231,11 +234,11 @@ func (s *sketch) count(i int, c *atomic.Uint32, reset bool) uint64 {
 // mergeLocked adds the counts of src, not reset, to s, and returns their
 // total. Both mutexes must be held (see lockPair); src may be s, whose
 // counts then double.
-func (s *sketch) mergeLocked(src *sketch, minExp int) (n uint64) {
+func (s *sketch) mergeLocked(src *sketch) (n uint64) {
 	src.each(func(i int, c *atomic.Uint32) {
 		if x := src.count(i, c, false); x != 0 {
 			n += x
-			s.addNLocked(i, x, minExp)
+			s.addNLocked(i, x)
 		}
 	})
 	return n
@@ -299,18 +302,42 @@ type summary struct {
 
 // countLocked returns the number of values counted in s and the first and
 // last non-empty buckets (-1 when there are none), without resetting
-// anything: the first of the two passes of a snapshot. s.mu must be held.
+// anything: the first of the two passes of a snapshot, one atomic load per
+// bucket of the allocated pages. s.mu must be held.
 func (s *sketch) countLocked() (n uint64, first, last int) {
 	first, last = -1, -1
-	s.each(func(i int, c *atomic.Uint32) {
-		if x := s.count(i, c, false); x != 0 {
-			n += x
-			if first < 0 {
-				first = i
-			}
-			last = i
+	spilled := len(s.spill) != 0
+	note := func(i int, x uint64) {
+		n += x
+		if first < 0 {
+			first = i
 		}
-	})
+		last = i
+	}
+	if x := s.count(underflow, &s.under, false); x != 0 {
+		note(underflow, x)
+	}
+	if d := s.dir.Load(); d != nil {
+		for j := range d.pages {
+			p := d.pages[j].Load()
+			if p == nil {
+				continue
+			}
+			base := 1 + (d.first+j)*perOctave
+			for k := range p {
+				x := uint64(p[k].Load())
+				if spilled {
+					x += s.spill[int32(base+k)]
+				}
+				if x != 0 {
+					note(base+k, x)
+				}
+			}
+		}
+	}
+	if x := s.count(overflow, &s.over, false); x != 0 {
+		note(overflow, x)
+	}
 	return n, first, last
 }
 
@@ -324,7 +351,9 @@ func (s *sketch) countLocked() (n uint64, first, last int) {
 // bucket. Updates that land between the two passes are counted here (r.n
 // is exact: every add is counted by exactly one reset) but may shift the
 // quantiles by their number of ranks. Both passes cost in proportion to
-// the octaves s uses and allocate nothing. s.mu must be held.
+// the octaves s uses — an atomic load per bucket of the allocated pages,
+// plus a swap and a few floating-point operations per non-empty bucket —
+// and allocate nothing. s.mu must be held.
 func (s *sketch) summarizeLocked(reset bool, n uint64, first, last int, sum, lo, hi float64, minExp int) (r summary) {
 	inf := math.Inf(1)
 	fix := func(first, last int) {
@@ -355,11 +384,7 @@ func (s *sketch) summarizeLocked(reset bool, n uint64, first, last int, sum, lo,
 	var sq float64
 	j := 0
 	first, last = -1, -1
-	s.each(func(i int, c *atomic.Uint32) {
-		x := s.count(i, c, reset)
-		if x == 0 {
-			return
-		}
+	add := func(i int, x uint64) {
 		if first < 0 {
 			first = i
 		}
@@ -372,7 +397,34 @@ func (s *sketch) summarizeLocked(reset bool, n uint64, first, last int, sum, lo,
 			r.p[j] = v
 			j++
 		}
-	})
+	}
+	if x := s.count(underflow, &s.under, reset); x != 0 {
+		add(underflow, x)
+	}
+	if d := s.dir.Load(); d != nil {
+		spilled := len(s.spill) != 0
+		for jp := range d.pages {
+			p := d.pages[jp].Load()
+			if p == nil {
+				continue
+			}
+			base := 1 + (d.first+jp)*perOctave
+			for k := range p {
+				var x uint64
+				if spilled {
+					x = s.count(base+k, &p[k], reset)
+				} else if x = uint64(p[k].Load()); x != 0 && reset {
+					x = uint64(p[k].Swap(0))
+				}
+				if x != 0 {
+					add(base+k, x)
+				}
+			}
+		}
+	}
+	if x := s.count(overflow, &s.over, reset); x != 0 {
+		add(overflow, x)
+	}
 	if r.n == 0 {
 		return summary{}
 	}

@@ -6,8 +6,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -237,7 +240,7 @@ func TestSketchSpill(t *testing.T) {
 		t.Errorf("count %d, want %d", h.Snapshot().Count, want)
 	}
 	h.sk.mu.Lock()
-	h.sk.addNLocked(i, 3<<32, histogramMinExp)
+	h.sk.addNLocked(i, 3<<32)
 	if x := h.sk.count(i, c, false); x != spillAt+3+3<<32 {
 		t.Errorf("bucket count %d, want %d", x, uint64(spillAt+3+3<<32))
 	}
@@ -257,5 +260,198 @@ func TestSketchSpill(t *testing.T) {
 			t.Errorf("spill map after reset: %v", x.sk.spill)
 		}
 		x.sk.mu.Unlock()
+	}
+}
+
+// spread returns values over many powers of two (and zeros, negatives and
+// values above a Histogram's range), in a fixed pseudo-random order.
+func spread(n int, seed uint64) []float64 {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	vs := make([]float64, n)
+	for i := range vs {
+		switch i % 50 {
+		case 0:
+			vs[i] = 0
+		case 1:
+			vs[i] = -rng.Float64()
+		case 2:
+			vs[i] = 1e12 * (1 + rng.Float64())
+		default:
+			vs[i] = math.Exp(rng.NormFloat64() * 6)
+		}
+	}
+	return vs
+}
+
+// TestMergeExact checks that merging is exact: a histogram merged from
+// parts reports what one fed all the values reports, whatever pages each
+// part has (disjoint and overlapping ranges, out-of-range values), and
+// merging a histogram into itself is the same as recording each value
+// twice.
+func TestMergeExact(t *testing.T) {
+	vs := spread(20000, 1)
+	parts := []*Histogram{NewHistogram(), NewHistogram(), NewHistogram()}
+	all, twice := NewHistogram(), NewHistogram()
+	for i, v := range vs {
+		// Part 0 gets the small values, part 1 the large, part 2 every
+		// seventh value of any size.
+		switch {
+		case i%7 == 0:
+			parts[2].Update(v)
+		case v < 1:
+			parts[0].Update(v)
+		default:
+			parts[1].Update(v)
+		}
+		all.Update(v)
+		twice.Update(v)
+		twice.Update(v)
+	}
+	merged := NewHistogram()
+	for _, p := range parts {
+		merged.Merge(p)
+	}
+	eq := func(name string, got, want HistogramSnapshot) {
+		t.Helper()
+		// Sums are added in another order; the rest is exact.
+		if relErr(got.Sum, want.Sum) > 1e-12 || relErr(got.Mean, want.Mean) > 1e-12 || relErr(got.StdDev, want.StdDev) > 1e-9 {
+			t.Errorf("%s: sum, mean, stddev = %v, %v, %v; want %v, %v, %v", name, got.Sum, got.Mean, got.StdDev, want.Sum, want.Mean, want.StdDev)
+		}
+		got.Sum, got.Mean, got.StdDev = want.Sum, want.Mean, want.StdDev
+		if got != want {
+			t.Errorf("%s:\n%+v, want\n%+v", name, got, want)
+		}
+	}
+	eq("merged parts", merged.Snapshot(), all.Snapshot())
+	all.Merge(all)
+	eq("merged into itself", all.Snapshot(), twice.Snapshot())
+
+	if s := parts[2].Snapshot(); s.Count != int64((len(vs)+6)/7) {
+		t.Errorf("source count %d after merge, want %d", s.Count, (len(vs)+6)/7)
+	}
+
+	// Timers: the same with durations from 0 to 2^62ns and beyond.
+	a, b, both := NewTimer(), NewTimer(), NewTimer()
+	for i, v := range vs {
+		d := time.Duration(v * 1e6)
+		if i%3 == 0 {
+			a.Update(d)
+		} else {
+			b.Update(d)
+		}
+		both.Update(d)
+	}
+	a.Merge(b)
+	got, want := a.Snapshot(), both.Snapshot()
+	eq("timer", got.Histogram, want.Histogram)
+	if got.Meter.Count != want.Meter.Count {
+		t.Errorf("timer meter count %d, want %d", got.Meter.Count, want.Meter.Count)
+	}
+}
+
+// TestMergeBothWaysConcurrently checks that a.Merge(b) and b.Merge(a) at
+// once, with updates and resets, do not deadlock and lose nothing.
+func TestMergeBothWaysConcurrently(t *testing.T) {
+	a, b := NewHistogram(), NewHistogram()
+	var wg sync.WaitGroup
+	for _, p := range [][2]*Histogram{{a, b}, {b, a}} {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for range 20 { // counts grow as Fibonacci's numbers
+				p[0].Merge(p[1])
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for i := range 3000 {
+				p[0].Update(float64(i%1000) + 0.5)
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("merges did not finish in a minute: deadlock")
+	}
+	if a.Snapshot().Count < 3000 || b.Snapshot().Count < 3000 {
+		t.Errorf("counts %d, %d; want at least the 3000 each recorded", a.Snapshot().Count, b.Snapshot().Count)
+	}
+}
+
+// TestSketchGrowthConcurrent has goroutines record values over the whole
+// range, in different orders, so that pages and directories grow while
+// other goroutines update, snapshot and reset; every value must be counted
+// exactly once.
+func TestSketchGrowthConcurrent(t *testing.T) {
+	const goroutines, perG = 4, 20000
+	h := NewHistogram()
+	var wg sync.WaitGroup
+	var reported atomic.Int64
+	stop := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				s := h.SnapshotAndReset()
+				reported.Store(s.Count)
+			}
+		}
+	}()
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, v := range spread(perG, uint64(g)) {
+				h.Update(v)
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	if s := h.SnapshotAndReset(); s.Count != goroutines*perG {
+		t.Errorf("count %d, want %d", s.Count, goroutines*perG)
+	}
+	h.sk.mu.Lock()
+	defer h.sk.mu.Unlock()
+	if n, _, _ := h.sk.countLocked(); n != 0 {
+		t.Errorf("%d values left after the last reset", n)
+	}
+}
+
+// TestUpdateAllocations checks the documented allocations of Update: none
+// for a power of two already seen, one page for a new one inside the
+// directory, and a page and a new directory (two allocations) outside it.
+func TestUpdateAllocations(t *testing.T) {
+	h := NewHistogram()
+	mallocs := func(f func()) uint64 {
+		var a, b runtime.MemStats
+		runtime.ReadMemStats(&a)
+		f()
+		runtime.ReadMemStats(&b)
+		return b.Mallocs - a.Mallocs
+	}
+	for _, tc := range []struct {
+		name string
+		v    float64
+		want uint64
+	}{
+		{"first value", 1, 3},           // page, directory and its slice
+		{"same power of two", 1.5, 0},   //
+		{"below the directory", 0.1, 3}, // page, directory and its slice
+		{"inside the directory", 0.3, 1},
+		{"out of range", 1e300, 0},
+		{"zero", 0, 0},
+	} {
+		if got := mallocs(func() { h.Update(tc.v) }); got != tc.want {
+			t.Errorf("%s: Update(%v) made %d allocations, want %d", tc.name, tc.v, got, tc.want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { h.Update(0.2) }); n != 0 {
+		t.Errorf("steady state: %v allocs", n)
 	}
 }

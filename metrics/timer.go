@@ -223,7 +223,7 @@ func (t *Timer) Merge(src *Timer) {
 	lockPair(&t.sk, &src.sk)
 	defer unlockPair(&t.sk, &src.sk)
 	sum, carry, lo, hi := src.sum.Load(), src.carry, src.min.Load(), src.max.Load()
-	n := t.sk.mergeLocked(&src.sk, timerMinExp)
+	n := t.sk.mergeLocked(&src.sk)
 	if n == 0 {
 		return
 	}

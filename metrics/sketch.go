@@ -145,8 +145,8 @@ func (s *sketch) pageLocked(o int) *page {
 	return p
 }
 
-// spill moves the count of counter c of bucket i, which has reached
-// spillAt, into the spill map.
+// spill1 moves the count of counter c of bucket i, which has reached
+// spillAt, into the spill map: the updaters' slow path.
 func (s *sketch) spill1(c *atomic.Uint32, i int) {
 	s.mu.Lock()
 	s.spillLocked(c, i)
@@ -190,11 +190,11 @@ func (s *sketch) addNLocked(i int, n uint64) {
 }
 
 // each calls fn for every bucket that may be non-empty, in ascending order
-// of bucket number, with the bucket's counter, or nil for a bucket that has
-// none (spilled counts only exist for buckets with a counter). It visits
-// the underflow and overflow buckets and the perOctave buckets of every
-// allocated page, so its cost is proportional to the octaves used, not to
-// the range. s.mu must be held.
+// of bucket number, with the bucket's counter (spilled counts only exist
+// for buckets with a counter). It visits the underflow and overflow
+// buckets and the perOctave buckets of every allocated page, so its cost
+// is proportional to the octaves used, not to the range. s.mu must be
+// held.
 func (s *sketch) each(fn func(i int, c *atomic.Uint32)) {
 	fn(underflow, &s.under)
 	if d := s.dir.Load(); d != nil {

@@ -19,7 +19,7 @@ import (
 )
 
 var (
-	line     = regexp.MustCompile(`^Benchmark(\S+?)(?:-\d+)?\s+\d+\s+([0-9.]+) ns/op(?:.*?\s(\d+) allocs/op)?`)
+	line      = regexp.MustCompile(`^Benchmark(\S+?)(?:-\d+)?\s+\d+\s+([0-9.]+) ns/op(?:.*?\s(\d+) allocs/op)?`)
 	perMetric = regexp.MustCompile(`^BenchmarkMemoryPerMetric/(\S+?)/(\S+?)(?:-\d+)?\s.*?\s([0-9.]+) B/metric`)
 )
 

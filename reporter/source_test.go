@@ -122,7 +122,7 @@ type namedSource struct {
 }
 
 func (s *namedSource) Collect(ctx context.Context, emit Emit) error { return s.fn(ctx, emit) }
-func (s *namedSource) String() string                                { return s.name }
+func (s *namedSource) String() string                               { return s.name }
 
 // A source's error reaches the handler as a *SourceError naming the
 // source; the points it emitted, and those of the other sources, are sent.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -28,9 +29,9 @@ var ErrWrongKind = errors.New("metrics: name registered as another kind of metri
 // takes a read lock and does not allocate for a plain name; a metric's own
 // methods never touch the registry. A Registry starts no goroutines.
 //
-// Memory: a registered metric costs its own size plus about 95 bytes: a
-// 48-byte entry allocated together with the metric (64 bytes, padded, for
-// a Histogram or Timer), its canonical key as a string, and a slot of the
+// Memory: a registered metric costs its own size plus about 80 bytes and
+// its canonical key as a string: a 48-byte entry allocated together with
+// the metric (64 bytes, padded, for a Histogram or Timer) and a slot of the
 // registry's map (16 bytes of key and value, indexed by a 64-bit hash of
 // the canonical key, at the map's load). The tags are read from the
 // canonical key when it holds them verbatim (no tag has a quote, a
@@ -291,6 +292,9 @@ func getOrCreate[T any](r *Registry, name string, tags map[string]string, init f
 		return nil, err
 	}
 	key := metricname.AppendEncoded(buf[:0], n, t)
+	if len(key) > math.MaxInt32 {
+		return nil, fmt.Errorf("metrics: metric %.40q...: name and tags encode to %d bytes, more than %d", n, len(key), math.MaxInt32)
+	}
 	h := maphash.Bytes(r.seed, key) & r.mask
 	r.mu.RLock()
 	e := r.lookup(h, key)

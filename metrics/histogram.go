@@ -161,7 +161,7 @@ func (h *Histogram) SnapshotAndReset() HistogramSnapshot { return h.snapshot(tru
 func (h *Histogram) snapshot(reset bool) HistogramSnapshot {
 	h.sk.mu.Lock()
 	defer h.sk.mu.Unlock()
-	n, first, last := h.sk.countLocked()
+	n, first, last, used := h.sk.countLocked()
 	var sum, lo, hi float64
 	if reset {
 		sum = math.Float64frombits(h.sum.Swap(0))
@@ -172,7 +172,7 @@ func (h *Histogram) snapshot(reset bool) HistogramSnapshot {
 		lo = math.Float64frombits(h.min.Load())
 		hi = math.Float64frombits(h.max.Load())
 	}
-	r := h.sk.summarizeLocked(reset, n, first, last, sum, lo, hi, histogramMinExp)
+	r := h.sk.summarizeLocked(reset, n, first, last, used, sum, lo, hi, histogramMinExp)
 	s := HistogramSnapshot{Count: h.count + int64(r.n), Sum: h.sumBase + sum}
 	if reset {
 		h.count, h.sumBase = s.Count, s.Sum

@@ -281,10 +281,7 @@ func value(i, minExp int, lo, hi float64) float64 {
 		}
 	default:
 		o, k := (i-1)/perOctave, (i-1)%perOctave
-		a := float64(1024 + int(subLower[k]))
-		b := float64(1024 + int(subLower[k+1]))
-		// 2ab/(a+b) in 1024ths of 2^(minExp+o), scaled exactly.
-		v = 2 * a * b / (a + b) * math.Float64frombits(uint64(1023+minExp+o-10)<<52)
+		v = subValue[k] * math.Float64frombits(uint64(1023+minExp+o)<<52) // · 2^(minExp+o), exactly
 	}
 	return min(max(v, lo), hi)
 }
@@ -300,11 +297,13 @@ type summary struct {
 	p      [len(quantiles)]float64
 }
 
-// countLocked returns the number of values counted in s and the first and
-// last non-empty buckets (-1 when there are none), without resetting
-// anything: the first of the two passes of a snapshot, one atomic load per
-// bucket of the allocated pages. s.mu must be held.
-func (s *sketch) countLocked() (n uint64, first, last int) {
+// countLocked returns the number of values counted in s, the first and
+// last non-empty buckets (-1 when there are none) and the set of non-empty
+// pages (bit j for the page at index j of the directory, which has at most
+// octaves = 62), without resetting anything: the first of the two passes
+// of a snapshot, one atomic load per bucket of the allocated pages. s.mu
+// must be held.
+func (s *sketch) countLocked() (n uint64, first, last int, used uint64) {
 	first, last = -1, -1
 	spilled := len(s.spill) != 0
 	note := func(i int, x uint64) {
@@ -331,6 +330,7 @@ func (s *sketch) countLocked() (n uint64, first, last int) {
 				}
 				if x != 0 {
 					note(base+k, x)
+					used |= 1 << j
 				}
 			}
 		}
@@ -338,23 +338,25 @@ func (s *sketch) countLocked() (n uint64, first, last int) {
 	if x := s.count(overflow, &s.over, false); x != 0 {
 		note(overflow, x)
 	}
-	return n, first, last
+	return n, first, last, used
 }
 
-// summarizeLocked is the second pass of a snapshot. Given n, first and last
-// from countLocked, the exact sum of the values and their extremes lo and
-// hi, it reads the counts again — resetting them with reset — and computes
-// the standard deviation about the mean and the quantiles. The q-quantile
+// summarizeLocked is the second pass of a snapshot. Given n, first, last
+// and used from countLocked, the exact sum of the values and their extremes
+// lo and hi, it reads the counts of the used pages again — resetting them
+// with reset — and computes the standard deviation about the mean and the
+// quantiles. The q-quantile
 // is the value of rank ceil(q·n) (nearest rank), within maxRelErr. An
 // extreme still at ±Inf (a racing update has counted its bucket but not yet
 // its extremes) is replaced by the value of the first or last non-empty
 // bucket. Updates that land between the two passes are counted here (r.n
 // is exact: every add is counted by exactly one reset) but may shift the
-// quantiles by their number of ranks. Both passes cost in proportion to
+// quantiles by their number of ranks, except those in a page that was
+// empty at the first pass: they are left for the next snapshot. Both passes cost in proportion to
 // the octaves s uses — an atomic load per bucket of the allocated pages,
 // plus a swap and a few floating-point operations per non-empty bucket —
 // and allocate nothing. s.mu must be held.
-func (s *sketch) summarizeLocked(reset bool, n uint64, first, last int, sum, lo, hi float64, minExp int) (r summary) {
+func (s *sketch) summarizeLocked(reset bool, n uint64, first, last int, used uint64, sum, lo, hi float64, minExp int) (r summary) {
 	inf := math.Inf(1)
 	fix := func(first, last int) {
 		if first < 0 {
@@ -404,10 +406,10 @@ func (s *sketch) summarizeLocked(reset bool, n uint64, first, last int, sum, lo,
 	if d := s.dir.Load(); d != nil {
 		spilled := len(s.spill) != 0
 		for jp := range d.pages {
-			p := d.pages[jp].Load()
-			if p == nil {
+			if used&(1<<jp) == 0 {
 				continue
 			}
+			p := d.pages[jp].Load()
 			base := 1 + (d.first+jp)*perOctave
 			for k := range p {
 				var x uint64

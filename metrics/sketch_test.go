@@ -174,6 +174,17 @@ func TestSketchTables(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "%d,", x)
 	}
+	b.WriteString("\n}\n\n// subValue[k] is the value reported for bucket k of an octave [2^e, 2^(e+1)),\n")
+	b.WriteString("// in units of 2^e: 2·lo·hi/(lo+hi) for its bounds lo and hi.\nvar subValue = [perOctave]float64{")
+	for j := range perOctave {
+		if j%4 == 0 {
+			b.WriteString("\n\t")
+		} else {
+			b.WriteString(" ")
+		}
+		lo, hi := float64(1024+bounds[j]), float64(1024+bounds[j+1])
+		fmt.Fprintf(&b, "%v,", 2*lo*hi/(lo+hi)/1024)
+	}
 	b.WriteString("\n}\n")
 	if *update {
 		if err := os.WriteFile("sketch_tables.go", []byte(b.String()), 0o644); err != nil {
@@ -418,7 +429,7 @@ func TestSketchGrowthConcurrent(t *testing.T) {
 	}
 	h.sk.mu.Lock()
 	defer h.sk.mu.Unlock()
-	if n, _, _ := h.sk.countLocked(); n != 0 {
+	if n, _, _, _ := h.sk.countLocked(); n != 0 {
 		t.Errorf("%d values left after the last reset", n)
 	}
 }

@@ -181,7 +181,7 @@ const nsPerSecond = 1e9
 
 func (t *Timer) snapshot(reset bool) TimerSnapshot {
 	t.sk.mu.Lock()
-	n, first, last := t.sk.countLocked()
+	n, first, last, used := t.sk.countLocked()
 	var usum uint64
 	var lo, hi int64
 	if reset {
@@ -197,7 +197,7 @@ func (t *Timer) snapshot(reset bool) TimerSnapshot {
 	if hi < 0 {
 		fhi = math.Inf(-1)
 	}
-	r := t.sk.summarizeLocked(reset, n, first, last, sum, flo, fhi, timerMinExp)
+	r := t.sk.summarizeLocked(reset, n, first, last, used, sum, flo, fhi, timerMinExp)
 	count, total := t.countBase+int64(r.n), t.sumBase+sum/nsPerSecond
 	if reset {
 		t.countBase, t.sumBase, t.carry = count, total, 0

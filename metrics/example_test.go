@@ -94,3 +94,19 @@ func ExampleHistogram_SnapshotAndReset() {
 	// p50 50.3, p99 98.6
 	// 100 5050 0 0 0 0
 }
+
+func ExampleRegistry_Unregister() {
+	r := metrics.NewRegistry()
+	c, _ := r.CounterWith("sessions", map[string]string{"user": "ada"})
+	c.Inc()
+	// Addressed as the getters address it: encoded or with a map.
+	fmt.Println(r.Unregister(`sessions{"user": "ada"}`, nil), r.Len())
+	fmt.Println(r.Unregister("sessions", map[string]string{"user": "ada"}))
+	c.Inc() // the detached counter still works, but nothing reports it
+	fresh, _ := r.CounterWith("sessions", map[string]string{"user": "ada"})
+	fmt.Println(c.Count(), fresh.Count())
+	// Output:
+	// true 0
+	// false
+	// 2 0
+}

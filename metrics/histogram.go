@@ -85,9 +85,10 @@ func (h *Histogram) init() {
 	h.max.Store(math.Float64bits(math.Inf(-1)))
 }
 
-// Update records v. NaN and ±Inf are ignored. It costs one atomic add, a
-// compare-and-swap loop for the sum and two atomic loads (plus a
-// compare-and-swap when v is a new minimum or maximum). It does not
+// Update records v. NaN and ±Inf are ignored. It costs three dependent
+// loads to find the counter of v's bucket (a table lookup gives the bucket),
+// one atomic add, a compare-and-swap loop for the sum and two atomic loads
+// (plus a compare-and-swap when v is a new minimum or maximum). It does not
 // allocate, except the first time a value falls in a power of two that
 // has not seen one: that allocates its 144-byte page (and, when the power
 // of two lies outside those seen so far, a larger directory), under the

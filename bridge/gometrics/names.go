@@ -28,9 +28,6 @@ func cleanName(s string) string {
 	return b.String()
 }
 
-// validName reports whether s needs no cleaning.
-func validName(s string) bool { return validPrefix(s) == len(s) }
-
 // validPrefix returns the length of the longest prefix of s made of
 // characters Apptuit accepts.
 func validPrefix(s string) int {

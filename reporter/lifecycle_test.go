@@ -471,59 +471,61 @@ func TestShortIntervalStampsFollowClock(t *testing.T) {
 func TestRetryKeepsCleanedBatch(t *testing.T) {
 	clearEnv(t)
 	srv := newServer(t)
-	// The sanitizer turns b.count invalid once the reporter has checked it,
-	// so that only the client's validation refuses it.
-	var bad atomic.Bool
-	client := newClient(t, srv.URL(), apptuit.WithSanitizer(func(s string) string {
-		if bad.Load() && s == "b.count" {
-			return ""
-		}
-		return s
-	}))
+	client := newClient(t, srv.URL())
 	reg := metrics.NewRegistry()
 	a, _ := reg.Counter("a")
-	b, _ := reg.Counter("b")
 	r := newReporter(t, client, reg, WithClock(steppingClock(t0)))
 	report := func() {
 		a.Inc()
-		b.Inc()
 		r.ReportNow(context.Background())
 	}
-	report() // 21 points: a, b and 19 meta
-	bad.Store(true)
+	report() // 20 points: a and 19 meta
+	// A kept batch holding a point the client refuses: its series was
+	// prepared by another client.
+	other := newClient(t, srv.URL())
+	foreign, err := other.PrepareSeries("foreign", map[string]string{"host": "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := r.registry.cache[a].fields[0]
+	ms := t0.UnixMilli() - 5000
+	r.buf.add([]apptuit.PreparedPoint{{Series: own, UnixMilli: ms, Value: -1}, {Series: foreign, UnixMilli: ms, Value: -2}, {Series: own, UnixMilli: ms + 1000, Value: -3}})
 	srv.FailNext(1, 503)
-	report() // b.count removed, the other 20 fail with 503 and are kept
-	if n := r.buf.len(); n != 20 {
-		t.Fatalf("%d points kept, want the 20 valid ones", n)
+	report() // foreign removed, the kept 2 fail with 503: they and the report's 20 are kept
+	if n := r.buf.len(); n != 22 {
+		t.Fatalf("%d points kept, want the 2 valid ones and the report's 20", n)
 	}
-	report() // the kept 20, then 21 with b.count removed again
-	if got, want := r.failed.Count(), int64(1+20+1); got != want {
-		t.Errorf("send.failed %d, want %d (b.count twice, the 503 batch once)", got, want)
+	report() // the kept 22, then 20
+	if got, want := r.failed.Count(), int64(1+2); got != want {
+		t.Errorf("send.failed %d, want %d (foreign once, the 503 batch once)", got, want)
 	}
-	if got, want := r.successful.Count(), int64(21+20+20); got != want {
+	if got, want := r.successful.Count(), int64(20+22+20); got != want {
 		t.Errorf("send.successful %d, want %d", got, want)
 	}
 	if tot, ok, failed := r.total.Count(), r.successful.Count(), r.failed.Count(); tot != ok+failed {
 		t.Errorf("send.total %d, want successful + failed = %d", tot, ok+failed)
 	}
-	if n := len(srv.Points()); n != 61 {
-		t.Errorf("%d points arrived, want 61", n)
+	if n := len(srv.Points()); n != 62 {
+		t.Errorf("%d points arrived, want 62", n)
 	}
-	if n := len(byName(srv.Points())["b.count"]); n != 1 {
-		t.Errorf("b.count arrived %d times, want once (before it turned invalid)", n)
+	if got := byName(srv.Points())["a.count"]; len(got) != 5 || got[1].Value != -1 || got[2].Value != -3 {
+		t.Errorf("a.count arrived %v, want 5 points, the kept ones after the first", got)
+	}
+	if n := len(byName(srv.Points())["foreign"]); n != 0 {
+		t.Errorf("foreign arrived %d times, want never", n)
 	}
 }
 
 // coalesce merges batches in order into full ones.
 func TestCoalesce(t *testing.T) {
-	mk := func(from, n int) []apptuit.DataPoint {
-		b := make([]apptuit.DataPoint, n)
+	mk := func(from, n int) []apptuit.PreparedPoint {
+		b := make([]apptuit.PreparedPoint, n)
 		for i := range b {
 			b[i].Value = float64(from + i)
 		}
 		return b
 	}
-	var in [][]apptuit.DataPoint
+	var in [][]apptuit.PreparedPoint
 	total := 0
 	for _, n := range []int{3, 7, 7, 1, 5, 7, 2} {
 		in = append(in, mk(total, n))

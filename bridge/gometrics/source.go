@@ -89,6 +89,10 @@ func New(r Registry, opts ...Option) (*Source, error) {
 	return s, nil
 }
 
+// String describes the Source in the reporter's errors (*reporter.SourceError):
+// "gometricsbridge.Source(*metrics.StandardRegistry)".
+func (s *Source) String() string { return fmt.Sprintf("gometricsbridge.Source(%T)", s.r) }
+
 // Collect walks the registry with Each and emits the fields of every
 // counter, gauge, meter, histogram and timer (see the package
 // documentation); healthchecks, EWMAs and values of other types are

@@ -164,23 +164,6 @@ func TestRealTimer(t *testing.T) {
 	}
 }
 
-// TestFieldsMatchReporter: the field names are those the apptuit reporter
-// sends for its own kinds, less the histogram and timer sum (see the
-// package documentation), so dashboards work on both.
-func TestFieldsMatchReporter(t *testing.T) {
-	want := map[string][]string{
-		"meter":     {"count", "mean_rate", "1m_rate", "5m_rate", "15m_rate"},
-		"histogram": {"count", "min", "max", "avg", "std_dev", "50_percentile", "75_percentile", "95_percentile", "99_percentile", "999_percentile"},
-		"timer": {"count", "min", "max", "avg", "std_dev", "50_percentile", "75_percentile", "95_percentile", "99_percentile", "999_percentile",
-			"mean_rate", "1m_rate", "5m_rate", "15m_rate"},
-	}
-	for kind, got := range map[string][]string{"meter": meterFields, "histogram": histogramFields, "timer": timerFields} {
-		if !slices.Equal(got, want[kind]) {
-			t.Errorf("%s fields %v, want %v", kind, got, want[kind])
-		}
-	}
-}
-
 func TestWithTags(t *testing.T) {
 	r := metrics.NewRegistry()
 	metrics.GetOrRegisterCounter("c", r).Inc(1)

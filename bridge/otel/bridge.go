@@ -50,6 +50,10 @@ func New(opts ...Option) (*Bridge, error) {
 // report still collects the provider.
 func (b *Bridge) Reader() sdkmetric.Reader { return b.reader }
 
+// String describes the Bridge in the reporter's errors
+// (*reporter.SourceError): "otelbridge.Bridge".
+func (b *Bridge) String() string { return "otelbridge.Bridge" }
+
 // Collect collects the MeterProvider the reader is registered on and emits
 // its points, as the package documentation describes. When the SDK returns
 // an error with data (an observable callback that failed), the data is

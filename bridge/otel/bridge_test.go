@@ -339,7 +339,7 @@ func TestSteadyStateAllocs(t *testing.T) {
 	fn := func(string, map[string]string, time.Time, float64) {}
 	mp.walk(&rm, fn)
 	walk := testing.AllocsPerRun(10, func() { mp.walk(&rm, fn) })
-	if walk != 0 || bridge > sdk+2 {
+	if walk != 0 || (bridge > sdk+2 && !raceEnabled) {
 		t.Fatalf("500 series: the mapping allocates %v times, Collect %v, the SDK's collection alone %v", walk, bridge, sdk)
 	}
 }

@@ -67,6 +67,10 @@ func New(g Gatherer) (*Source, error) {
 	}, nil
 }
 
+// String describes the Source in the reporter's errors (*reporter.SourceError):
+// "prombridge.Source(*prometheus.Registry)".
+func (s *Source) String() string { return fmt.Sprintf("prombridge.Source(%T)", s.g) }
+
 // Collect gathers the Source's Gatherer and emits one point per sample, as
 // the package documentation describes. When Gather returns an error along
 // with families (a partial gather), the families are emitted and the error

@@ -72,7 +72,7 @@ func testResource() *resource.Resource {
 	)
 }
 
-func newProvider(t *testing.T, b *Bridge, opts ...sdkmetric.Option) *sdkmetric.MeterProvider {
+func newProvider(t testing.TB, b *Bridge, opts ...sdkmetric.Option) *sdkmetric.MeterProvider {
 	t.Helper()
 	mp := sdkmetric.NewMeterProvider(append([]sdkmetric.Option{sdkmetric.WithReader(b.Reader()),
 		sdkmetric.WithResource(testResource())}, opts...)...)

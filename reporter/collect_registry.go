@@ -31,13 +31,14 @@ func newRegistryCollector(reg *metrics.Registry) *registryCollector {
 	return &registryCollector{reg: reg, cache: make(map[any]*series)}
 }
 
-// collect appends the points of every metric of the registry at ms (Unix
-// milliseconds) and the errors of metrics that cannot be sent, then
+// collect adds to b the points of every metric of the registry at ms (Unix
+// milliseconds), and to errs the errors of metrics that cannot be sent, then
 // forgets the metrics no longer registered. Histograms and timers are read
 // with SnapshotAndReset. A metric seen before costs a map lookup, its
 // snapshot and an append per field: no allocation.
-func (c *registryCollector) collect(r *Reporter, dst []apptuit.PreparedPoint, errs *reportErrors, ms int64, gen uint64) []apptuit.PreparedPoint {
+func (c *registryCollector) collect(r *Reporter, b *batcher, errs *reportErrors, ms int64, gen uint64) {
 	c.seen = 0
+	dst := b.pts
 	c.reg.Walk(func(name string, tags metrics.Tags, m any) {
 		s := c.cache[m]
 		if s == nil {
@@ -87,9 +88,13 @@ func (c *registryCollector) collect(r *Reporter, dst []apptuit.PreparedPoint, er
 			dst = appendPoints(dst, f[len(histogramFields):], ms,
 				t.Meter.MeanRate, t.Meter.Rate1, t.Meter.Rate5, t.Meter.Rate15)
 		}
+		if len(dst)-b.from >= b.size {
+			b.pts = dst
+			b.check()
+		}
 	})
+	b.pts = dst
 	sweep(c.cache, c.seen, gen)
-	return dst
 }
 
 // appendPoints appends one point per finite value, of series[i] for

@@ -25,7 +25,7 @@ type sourceCollector struct {
 	// State of the report in progress.
 	key  []byte
 	tags []tagKV
-	dst  []apptuit.PreparedPoint
+	b    *batcher
 	errs *reportErrors
 	ms   int64
 	gen  uint64
@@ -50,19 +50,17 @@ func newSourceCollector(r *Reporter, src Source, index int) *sourceCollector {
 	return c
 }
 
-// collect runs the source's Collect and appends the points it emits at ms.
-// Its error is added to errs as a *SourceError. Then the series it did not
-// emit this time are forgotten.
-func (c *sourceCollector) collect(ctx context.Context, dst []apptuit.PreparedPoint, errs *reportErrors, ms int64, gen uint64) []apptuit.PreparedPoint {
-	c.dst, c.errs, c.ms, c.gen, c.seen = dst, errs, ms, gen, 0
+// collect runs the source's Collect and adds to b the points it emits at
+// ms. Its error is added to errs as a *SourceError. Then the series it did
+// not emit this time are forgotten.
+func (c *sourceCollector) collect(ctx context.Context, b *batcher, errs *reportErrors, ms int64, gen uint64) {
+	c.b, c.errs, c.ms, c.gen, c.seen = b, errs, ms, gen, 0
 	err := c.src.Collect(ctx, c.emit)
-	dst = c.dst
-	c.dst, c.errs = nil, nil
+	c.b, c.errs = nil, nil
 	if err != nil {
 		errs.errs = append(errs.errs, &SourceError{Index: c.index, Source: c.src, Err: err})
 	}
 	sweep(c.cache, c.seen, gen)
-	return dst
 }
 
 // add is the Emit of the source: it finds (or prepares) the series of name
@@ -91,7 +89,11 @@ func (c *sourceCollector) add(name string, tags map[string]string, v float64) {
 	if s.err != nil {
 		return
 	}
-	c.dst = append(c.dst, apptuit.PreparedPoint{Series: s.ps, UnixMilli: c.ms, Value: v})
+	b := c.b
+	b.pts = append(b.pts, apptuit.PreparedPoint{Series: s.ps, UnixMilli: c.ms, Value: v})
+	if len(b.pts)-b.from >= b.size {
+		b.check()
+	}
 }
 
 // appendKey appends an encoding of name and tags that two different

@@ -4,15 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/apptuit-go/apptuit"
 )
-
-// maxValidationRetries is how many invalid points one batch may lose to the
-// client's validation before the whole batch is given up.
-const maxValidationRetries = 8
 
 // errStopping is the cause of the cancellation of a report that Stop
 // interrupted.
@@ -94,63 +89,48 @@ func (r *Reporter) acquire(ctx context.Context) bool {
 	}
 }
 
-// doReport makes one report; the caller holds r.sem.
+// doReport makes one report; the caller holds r.sem. Collecting and
+// sending overlap: the points kept from earlier reports are sent first,
+// then every batch of this report as soon as it is complete, by a sender
+// goroutine, while this one goes on collecting (see send.go).
 func (r *Reporter) doReport(ctx context.Context) (stats, error) {
 	ms := r.stamp(r.cfg.now()).UnixMilli()
 	r.gen++
 	var re reportErrors
-	pts := r.points[:0]
-	if r.registry != nil {
-		pts = r.registry.collect(r, pts, &re, ms, r.gen)
-	}
-	for _, s := range r.sources {
-		pts = s.collect(ctx, pts, &re, ms, r.gen)
-	}
-	pts = r.meta.collect(r, pts, &re, ms, r.gen)
-	// Points past this report's (from a larger one before) would keep
-	// series forgotten since alive.
-	if len(pts) < len(r.points) { // then pts is r.points, shorter
-		clear(r.points[len(pts):])
-	}
-	r.points = pts
-	errs := re.list()
+	// The meta metrics describe the sends of earlier reports: they are read
+	// before this report's sends begin, and sent last.
+	mb := batcher{pts: r.metaPts[:0]}
+	r.meta.collect(r, &mb, &re, ms, r.gen)
+	r.metaPts = mb.pts
 
 	// Points kept from earlier reports go first, in their order, merged
 	// into full batches: after an outage, one Send per batchSize points
 	// rather than one per batch of each report.
-	var queue []batch
 	nbuf := r.buf.len()
-	for _, b := range coalesce(r.buf.take(), nbuf, r.cfg.batchSize) {
-		queue = append(queue, batch{pts: b, owned: true})
-	}
-	for i := 0; i < len(pts); i += r.cfg.batchSize {
-		queue = append(queue, batch{pts: pts[i:min(i+r.cfg.batchSize, len(pts))]})
-	}
-	var st stats
-	var sendErrs []error
-	for i := range queue {
-		if ctx.Err() != nil {
-			sendErrs = append(sendErrs, fmt.Errorf("reporter: %d batches not sent: %w", len(queue)-i, ctx.Err()))
-			r.keep(&st, queue[i:])
-			break
+	s := r.startSender(ctx, coalesce(r.buf.take(), nbuf, r.cfg.batchSize))
+	b := &batcher{pts: r.points[:0], size: r.cfg.batchSize, out: s.in}
+	func() {
+		defer close(s.in) // the sender ends even if a GaugeFunc or a Source panics
+		if r.registry != nil {
+			r.registry.collect(r, b, &re, ms, r.gen)
 		}
-		n, ok, failed, err := r.sendBatch(ctx, &queue[i], &errs)
-		st.total += n
-		st.successful += ok
-		st.failed += failed
-		if err == nil {
-			continue
+		for _, src := range r.sources {
+			src.collect(ctx, b, &re, ms, r.gen)
 		}
-		sendErrs = append(sendErrs, err)
-		if apptuit.IsRetryable(err) || ctx.Err() != nil {
-			// The backend is down or slow: keep this batch and the rest for
-			// the next report rather than spend this one's time on them.
-			r.keep(&st, queue[i:])
-			break
-		}
+		b.pts = append(b.pts, r.metaPts...)
+		b.flush()
+	}()
+	st, verrs, sendErrs := s.wait()
+	clear(r.metaPts) // the series of the meta metrics are kept anyway; this keeps nothing else alive
+	// Points past this report's (from a larger one before) would keep
+	// series forgotten since alive.
+	if len(b.pts) < len(r.points) { // then b.pts is r.points, shorter
+		clear(r.points[len(b.pts):])
 	}
+	r.points = b.pts
 	st.buffered = r.buf.len()
-	return st, mergeErrors(append(errs, sendErrs...), st)
+	errs := append(append(re.list(), verrs...), sendErrs...)
+	return st, mergeErrors(errs, st)
 }
 
 // stamp returns the timestamp of a report made at now: now truncated to the
@@ -172,110 +152,6 @@ func (r *Reporter) stamp(now time.Time) time.Time {
 	}
 	r.lastTS = ts
 	return ts
-}
-
-// coalesce merges batches, in order, into batches of size points (the last
-// may be shorter). n is the number of points in batches. Batches already
-// full are reused as they are.
-func coalesce(batches [][]apptuit.PreparedPoint, n, size int) [][]apptuit.PreparedPoint {
-	if len(batches) < 2 {
-		return batches
-	}
-	out := make([][]apptuit.PreparedPoint, 0, (n+size-1)/size)
-	var cur []apptuit.PreparedPoint
-	for _, b := range batches {
-		for len(b) > 0 {
-			if cur == nil && len(b) >= size {
-				out = append(out, b[:size:size])
-				b = b[size:]
-				n -= size
-				continue
-			}
-			if cur == nil {
-				cur = make([]apptuit.PreparedPoint, 0, min(size, n))
-			}
-			k := min(size-len(cur), len(b))
-			cur = append(cur, b[:k]...)
-			b = b[k:]
-			n -= k
-			if len(cur) == size {
-				out = append(out, cur)
-				cur = nil
-			}
-		}
-	}
-	if cur != nil {
-		out = append(out, cur)
-	}
-	return out
-}
-
-// batch is the points of one Send.
-type batch struct {
-	pts   []apptuit.PreparedPoint
-	owned bool // pts is not part of r.points: the retry buffer may keep it as is
-}
-
-// keep puts batches back in the retry buffer, copying those that are part
-// of r.points.
-func (r *Reporter) keep(st *stats, batches []batch) {
-	for _, b := range batches {
-		if !b.owned {
-			b.pts = slices.Clone(b.pts)
-		}
-		d := r.buf.add(b.pts)
-		st.dropped += d
-		r.dropped.Add(int64(d))
-	}
-}
-
-// sendBatch sends b, leaving out of it (up to a few) points the client's
-// validation refuses: b is left without them, so that a batch kept for
-// retry is not validated again. It returns the points sent, accepted and
-// failed, and the error of the send; validation errors are appended to
-// verrs. A point left out counts in the total and failed meta metrics once.
-func (r *Reporter) sendBatch(ctx context.Context, b *batch, verrs *[]error) (total, ok, failed int, err error) {
-	for removed := 0; ; removed++ {
-		start := time.Now()
-		err = r.client.SendPrepared(ctx, b.pts)
-		var ve *apptuit.ValidationError
-		if errors.As(err, &ve) {
-			*verrs = append(*verrs, err)
-			if ve.Index < 0 || ve.Index >= len(b.pts) || removed >= maxValidationRetries {
-				// Give up the whole batch: none of it was sent.
-				n := len(b.pts)
-				r.total.Add(int64(n))
-				r.failed.Add(int64(n))
-				b.pts = nil
-				return total + n, ok, failed + n, nil
-			}
-			r.total.Inc()
-			r.failed.Inc()
-			total++
-			failed++
-			if !b.owned {
-				b.pts, b.owned = slices.Clone(b.pts), true
-			}
-			b.pts = slices.Delete(b.pts, ve.Index, ve.Index+1)
-			continue
-		}
-		r.sendTime.UpdateSince(start)
-		n := len(b.pts)
-		r.total.Add(int64(n))
-		total += n
-		if err == nil {
-			r.successful.Add(int64(n))
-			return total, ok + n, failed, nil
-		}
-		var se *apptuit.SendError
-		if errors.As(err, &se) && !se.Retryable() {
-			r.successful.Add(int64(se.Success))
-			r.failed.Add(int64(se.Failed))
-			return total, ok + se.Success, failed + se.Failed, err
-		}
-		r.failed.Add(int64(n))
-		return total, ok, failed + n, err
-	}
 }
 
 // mergeErrors turns the errors of a report into the one given to the error

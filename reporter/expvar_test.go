@@ -18,6 +18,7 @@ var (
 	expvarOnce sync.Once
 	evInt      *expvar.Int
 	evMap      *expvar.Map
+	evEmptyKey *expvar.Map // gets an empty key only during the tests that want it
 )
 
 type customVar string
@@ -55,8 +56,7 @@ func publishTestVars() {
 		}))
 		expvar.Publish("reportertest.my var", customVar("12.5"))
 		expvar.Publish("reportertest.bad json", customVar("{"))
-		empty := expvar.NewMap("reportertest.emptykey")
-		empty.Add("", 1)
+		evEmptyKey = expvar.NewMap("reportertest.emptykey")
 		loop := expvar.NewMap("reportertest.loop")
 		loop.Add("v", 1)
 		loop.Set("self", loop) // read 8 levels deep, then left out
@@ -85,8 +85,15 @@ func expvarPoints(t *testing.T, src Source) ([]string, error) {
 	return out, err
 }
 
+// withEmptyKey gives reportertest.emptykey an empty key for the test.
+func withEmptyKey(t *testing.T) {
+	evEmptyKey.Add("", 1)
+	t.Cleanup(func() { evEmptyKey.Delete("") })
+}
+
 func TestExpvarMapping(t *testing.T) {
 	publishTestVars()
+	withEmptyKey(t)
 	got, err := expvarPoints(t, Expvar())
 	if err != nil {
 		t.Fatal(err)
@@ -197,6 +204,7 @@ func TestExpvarBadOption(t *testing.T) {
 func TestExpvarThroughReporter(t *testing.T) {
 	clearEnv(t)
 	publishTestVars()
+	withEmptyKey(t)
 	srv := newServer(t)
 	var errs []error
 	r := newReporter(t, newClient(t, srv.URL()), nil, WithSource(Expvar(ExpvarSkip("memstats", "cmdline", "reportertest.loop"))),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -356,6 +357,8 @@ func TestReportNowHonoursCtxWhileWaiting(t *testing.T) {
 
 // Concurrent ReportNow calls and the loop never send at the same time. (The
 // server sees a cancelled request's handler run on, so no ctx here ends.)
+// The client sends one batch at a time, so that two in flight can only
+// come from two reports.
 func TestReportsNeverOverlap(t *testing.T) {
 	clearEnv(t)
 	var inFlight, most atomic.Int32
@@ -374,7 +377,7 @@ func TestReportsNeverOverlap(t *testing.T) {
 	reg := metrics.NewRegistry()
 	c, _ := reg.Counter("c")
 	c.Inc()
-	r := newReporter(t, newClient(t, url), reg, WithClock(steppingClock(t0)), WithInterval(3*time.Millisecond), WithBatchSize(5))
+	r := newReporter(t, newClient(t, url, apptuit.WithConcurrency(1)), reg, WithClock(steppingClock(t0)), WithInterval(3*time.Millisecond), WithBatchSize(5))
 	r.Start()
 	done := make(chan struct{})
 	for range 4 {
@@ -585,5 +588,63 @@ func TestOutageBufferCoalesced(t *testing.T) {
 	}
 	if n := len(srv.Points()); n != (outage+1)*perReport {
 		t.Errorf("%d points arrived, want %d", n, (outage+1)*perReport)
+	}
+}
+
+// Within a report, up to the client's concurrency of sends are in flight
+// once one has succeeded; during an outage a report makes one request.
+func TestSendsInFlight(t *testing.T) {
+	clearEnv(t)
+	var inFlight, most, requests atomic.Int32
+	var failing atomic.Bool
+	url := newFakePut(t, func([]apptuit.DataPoint) (int, string) {
+		requests.Add(1)
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+		if failing.Load() {
+			return 503, ""
+		}
+		return 204, ""
+	})
+	reg := metrics.NewRegistry()
+	for i := range 81 { // 100 points with the meta metrics: 20 batches of 5
+		c, _ := reg.Counter("c" + strconv.Itoa(i))
+		c.Inc()
+	}
+	for _, conc := range []int{1, 2, 3} {
+		most.Store(0)
+		requests.Store(0)
+		r := newReporter(t, newClient(t, url, apptuit.WithConcurrency(conc)), reg, WithClock(steppingClock(t0)), WithBatchSize(5))
+		mustReport(t, r)
+		if m, n := most.Load(), requests.Load(); m != int32(conc) || n != 20 {
+			t.Errorf("client concurrency %d: %d sends in flight at most, %d requests; want %d and 20", conc, m, n, conc)
+		}
+		failing.Store(true)
+		requests.Store(0)
+		for range 3 {
+			r.ReportNow(context.Background())
+		}
+		failing.Store(false)
+		if n := requests.Load(); n != 3 {
+			t.Errorf("client concurrency %d: %d requests in 3 reports during an outage, want 3", conc, n)
+		}
+		if n := r.buf.len(); n != 3*100 {
+			t.Errorf("client concurrency %d: %d points kept, want 300", conc, n)
+		}
+		requests.Store(0)
+		mustReport(t, r)
+		if n := requests.Load(); n != 60+20 {
+			t.Errorf("client concurrency %d: %d requests after the outage, want 80 (300 kept and 100 new points in batches of 5)", conc, n)
+		}
+		if tot, ok, failed := r.total.Count(), r.successful.Count(), r.failed.Count(); tot != ok+failed || failed != 3*5 {
+			t.Errorf("client concurrency %d: total %d, successful %d, failed %d (want 15)", conc, tot, ok, failed)
+		}
 	}
 }

@@ -53,6 +53,7 @@ type Reporter struct {
 	meta     *registryCollector
 	buf      retryStore
 	points   []apptuit.PreparedPoint // reused for the new points of a report
+	metaPts  []apptuit.PreparedPoint // reused for the meta metrics' points
 
 	metaReg                            *metrics.Registry
 	total, successful, failed, dropped *metrics.Counter

@@ -353,16 +353,21 @@ func TestSteadyStateReportAllocs(t *testing.T) {
 		mustReport(t, r)
 		var re reportErrors
 		var c costs
+		b := &batcher{}
 		c.source = testing.AllocsPerRun(5, func() {
 			r.gen++
-			r.points = r.sources[0].collect(context.Background(), r.points[:0], &re, t0.UnixMilli(), r.gen)
+			b.pts = r.points[:0]
+			r.sources[0].collect(context.Background(), b, &re, t0.UnixMilli(), r.gen)
+			r.points = b.pts
 		})
 		if len(r.points) != n || len(re.errs) != 0 {
 			t.Fatalf("%d points, errors %v", len(r.points), re.errs)
 		}
 		c.registry = testing.AllocsPerRun(5, func() {
 			r.gen++
-			r.points = r.registry.collect(r, r.points[:0], &re, t0.UnixMilli(), r.gen)
+			b.pts = r.points[:0]
+			r.registry.collect(r, b, &re, t0.UnixMilli(), r.gen)
+			r.points = b.pts
 		})
 		c.report = testing.AllocsPerRun(5, func() { mustReport(t, r) })
 		return c

@@ -64,15 +64,12 @@ func New(opts ...Option) (*Client, error) {
 		}
 	}
 	if !cfg.globalTagsSet && !cfg.ignoreEnvTags {
-		for _, name := range []string{EnvTags, EnvTagsPy} {
-			if v, ok := os.LookupEnv(name); ok && v != "" {
-				tags, err := env.ParseTags(name, v)
-				if err != nil {
-					return nil, fmt.Errorf("apptuit: %w", err)
-				}
-				cfg.globalTags = tags
-				break
-			}
+		tags, err := env.LookupTags()
+		if err != nil {
+			return nil, fmt.Errorf("apptuit: %w", err)
+		}
+		if tags != nil {
+			cfg.globalTags = tags
 		}
 	}
 	c := &Client{

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/apptuit-go/apptuit/internal/env"
 )
 
 // Defaults used by New when an option is not given.
@@ -29,8 +31,8 @@ const (
 const (
 	EnvToken         = "APPTUIT_API_TOKEN"
 	EnvTokenPy       = "APPTUIT_PY_TOKEN"
-	EnvTags          = "APPTUIT_TAGS"
-	EnvTagsPy        = "APPTUIT_PY_TAGS"
+	EnvTags          = env.TagsVar                // "APPTUIT_TAGS"
+	EnvTagsPy        = env.TagsPyVar              // "APPTUIT_PY_TAGS"
 	EnvDisableHostPy = "APPTUIT_DISABLE_HOST_TAG" // read by package reporter
 )
 
@@ -84,7 +86,6 @@ type config struct {
 	backoffMax     time.Duration
 	compression    Compression
 	level          int
-	levelSet       bool
 	batchSize      int
 	concurrency    int
 	minSplit       int
@@ -215,7 +216,7 @@ func WithCompressionLevel(level int) Option {
 		if level != -1 && (level < 1 || level > 9) {
 			return fmt.Errorf("WithCompressionLevel: %d is not -1 or 1..9", level)
 		}
-		c.level, c.levelSet = level, true
+		c.level = level
 		return nil
 	}
 }

@@ -152,18 +152,17 @@ func New(client *apptuit.Client, registry *metrics.Registry, opts ...Option) (*R
 	return r, nil
 }
 
-// envTags reads APPTUIT_TAGS, else APPTUIT_PY_TAGS, as the client does.
+// envTags reads APPTUIT_TAGS, else APPTUIT_PY_TAGS, with the client's
+// lookup.
 func envTags() (map[string]string, error) {
-	for _, name := range []string{apptuit.EnvTags, apptuit.EnvTagsPy} {
-		if v, ok := os.LookupEnv(name); ok && v != "" {
-			t, err := env.ParseTags(name, v)
-			if err != nil {
-				return nil, fmt.Errorf("reporter: %w", err)
-			}
-			return t, nil
-		}
+	t, err := env.LookupTags()
+	if err != nil {
+		return nil, fmt.Errorf("reporter: %w", err)
 	}
-	return make(map[string]string), nil
+	if t == nil {
+		t = make(map[string]string)
+	}
+	return t, nil
 }
 
 // Tags returns a copy of the tags every point gets before the metric's own

@@ -394,12 +394,13 @@ func TestQueryHTTPErrors(t *testing.T) {
 		body         string
 		unauthorized bool
 		retryable    bool
+		message      string
 	}{
-		{400, `{"error":"bad query: fetch(unclosed"}`, false, false},
-		{401, `{"error":"token is invalid"}`, true, false},
-		{404, `not found`, false, false},
-		{500, `internal error`, false, true},
-		{503, `<html>unavailable</html>`, false, true},
+		{400, `{"error":"bad query: fetch(unclosed"}`, false, false, "bad query: fetch(unclosed"},
+		{401, `{"error":"token is invalid"}`, true, false, "token is invalid"},
+		{404, `no such page`, false, false, "no such page"},
+		{500, `internal error`, false, true, "internal error"},
+		{503, "<html><title>\nunavailable </title></html>", false, true, "unavailable"},
 	}
 	for _, tt := range tests {
 		t.Run(http.StatusText(tt.status), func(t *testing.T) {
@@ -413,7 +414,8 @@ func TestQueryHTTPErrors(t *testing.T) {
 			if !errors.As(err, &he) {
 				t.Fatalf("%T %v is not an *HTTPError", err, err)
 			}
-			if he.Op != "query" || he.StatusCode != tt.status || he.Body != tt.body {
+			if he.Op != "query" || he.StatusCode != tt.status || he.Body != tt.body || he.Message != tt.message ||
+				he.Method != "GET" || he.URL != srv.URL+"/api/query" || he.Attempts != 1 {
 				t.Errorf("HTTPError %+v", he)
 			}
 			if errors.Is(err, ErrUnauthorized) != tt.unauthorized {
@@ -422,8 +424,8 @@ func TestQueryHTTPErrors(t *testing.T) {
 			if IsRetryable(err) != tt.retryable {
 				t.Errorf("IsRetryable = %v", !tt.retryable)
 			}
-			if !tt.unauthorized && !strings.Contains(err.Error(), tt.body) {
-				t.Errorf("error %q lacks the body", err)
+			if !strings.HasSuffix(err.Error(), ": "+tt.message) {
+				t.Errorf("error %q does not end with the message", err)
 			}
 			if strings.Contains(err.Error(), token) {
 				t.Errorf("error %q contains the token", err)

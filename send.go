@@ -2,14 +2,11 @@ package apptuit
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
 	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -186,22 +183,23 @@ func (s *seriesSource) appendFrom(b []byte, i, end, limit int, first bool, _ *[]
 }
 
 // sendSource sends points [0, n) of src in batches, up to the configured
-// number at a time, and adds up failures. A *SendError's Success counts
-// every point accepted by the call. A failure other than a per-point
-// refusal (400, 413 at the smallest split) stops batches not yet started.
+// number at a time, and adds up the outcomes. Refused points (400, 413 at
+// the smallest split) do not stop the call: they make a *SendError whose
+// Success counts every point accepted by the call. Any other failure stops
+// batches not yet started and is returned with the call's counts.
 func (c *Client) sendSource(ctx context.Context, src source, n int) error {
 	size := c.cfg.batchSize
 	nb := (n + size - 1) / size
 	type result struct {
-		ok   int
-		err  error
-		done bool
+		ok      int
+		refused *SendError
+		err     error
 	}
 	results := make([]result, nb)
 	send := func(k int) bool {
-		ok, err := c.sendBatch(ctx, src, k*size, min((k+1)*size, n))
-		results[k] = result{ok, err, true}
-		return err == nil || isRefusal(err)
+		ok, refused, err := c.sendBatch(ctx, src, k*size, min((k+1)*size, n))
+		results[k] = result{ok, refused, err}
+		return err == nil
 	}
 	if workers := min(c.cfg.concurrency, nb); workers <= 1 {
 		for k := 0; k < nb && send(k); k++ {
@@ -228,46 +226,32 @@ func (c *Client) sendSource(ctx context.Context, src source, n int) error {
 		wg.Wait()
 	}
 
-	var agg *SendError
+	var refused *SendError
 	var fatal error
-	fatalAt, accepted := 0, 0
-	for k, r := range results {
+	accepted := 0
+	for _, r := range results {
 		accepted += r.ok
-		var se *SendError
-		switch {
-		case r.err == nil:
-		case isRefusal(r.err) && errors.As(r.err, &se):
-			if agg == nil {
-				agg = &SendError{}
-			}
-			agg.add(se)
-		case fatal == nil:
-			fatal, fatalAt = r.err, k*size
+		refused = joinRefusals(refused, r.refused)
+		if fatal == nil {
+			fatal = r.err
 		}
 	}
 	if fatal != nil {
-		if nb == 1 {
-			return fatal
-		}
-		return fmt.Errorf("apptuit: send stopped at point %d of %d (%d accepted): %w", fatalAt, n, accepted, fatal)
+		return c.undelivered(ctx, fatal, n-accepted-refused.failed(), n)
 	}
-	if agg != nil {
-		agg.Success = accepted
-		return agg
+	if refused != nil {
+		refused.Success = accepted
+		return refused
 	}
 	return nil
 }
 
-// isRefusal reports whether err is the server refusing points (400, or 413
-// at the smallest split) rather than failing to take the batch at all.
-func isRefusal(err error) bool {
-	var se *SendError
-	return errors.As(err, &se) && (se.StatusCode == http.StatusBadRequest || se.StatusCode == http.StatusRequestEntityTooLarge)
-}
-
 // sendBatch posts points [from, to), splitting on 413. It returns how many
-// points the server accepted.
-func (c *Client) sendBatch(ctx context.Context, src source, from, to int) (int, error) {
+// points the server accepted, the points it refused (nil if none), and a
+// failure that stops the call (an *HTTPError, a *NetworkError or ctx's
+// error); the second half of a split batch is not sent after a failure of
+// the first.
+func (c *Client) sendBatch(ctx context.Context, src source, from, to int) (int, *SendError, error) {
 	hdr := http.Header{"Content-Type": {"application/json"}}
 	switch c.cfg.compression {
 	case Gzip:
@@ -275,98 +259,41 @@ func (c *Client) sendBatch(ctx context.Context, src source, from, to int) (int, 
 	case Deflate:
 		hdr["Content-Encoding"] = []string{"deflate"}
 	}
-	resp, err := c.do(ctx, request{
+	req := request{
 		op:       "send",
 		method:   http.MethodPost,
 		url:      c.endpoint + "/api/put?details",
 		header:   hdr,
 		body:     func() (io.ReadCloser, error) { return c.newBody(src, from, to), nil },
 		maxBytes: defaultMaxErrorBody,
-	})
+	}
+	resp, attempts, err := c.do(ctx, req)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	body, rerr := readCapped(resp.Body)
-	switch code := resp.StatusCode; {
-	case code >= 200 && code <= 299:
-		return to - from, nil
-	case code == http.StatusRequestEntityTooLarge:
-		if n := to - from; n > c.cfg.minSplit {
+	if code := resp.StatusCode; code >= 200 && code <= 299 {
+		io.Copy(io.Discard, resp.Body) // a capped summary at most: keep the connection
+		resp.Body.Close()
+		return to - from, nil, nil
+	}
+	body := readErrorBody(resp.Body)
+	switch n := to - from; resp.StatusCode {
+	case http.StatusRequestEntityTooLarge:
+		if n > c.cfg.minSplit {
 			mid := from + n/2
-			ok1, err1 := c.sendBatch(ctx, src, from, mid)
-			if err1 != nil && !isRefusal(err1) {
-				return ok1, err1 // the second half is not tried: the batch failed
+			ok1, r1, err := c.sendBatch(ctx, src, from, mid)
+			if err != nil {
+				return ok1, r1, err
 			}
-			ok2, err2 := c.sendBatch(ctx, src, mid, to)
-			if err2 != nil && !isRefusal(err2) {
-				return ok1 + ok2, err2
-			}
-			return ok1 + ok2, joinRefusals(err1, err2)
+			ok2, r2, err := c.sendBatch(ctx, src, mid, to)
+			return ok1 + ok2, joinRefusals(r1, r2), err
 		}
-		return 0, &SendError{StatusCode: code, Failed: to - from, Message: "payload too large even at " + strconv.Itoa(to-from) + " points: " + string(body)}
-	case code == http.StatusBadRequest:
-		if rerr != nil {
-			return 0, &SendError{StatusCode: code, Failed: to - from, Message: rerr.Error()}
-		}
-		se := parseSendError(body, to-from)
-		return se.Success, se
-	case code == http.StatusUnauthorized:
-		return 0, &HTTPError{Op: "send", StatusCode: code, Body: string(body)}
-	default:
-		return 0, &SendError{StatusCode: code, Failed: to - from, Message: string(body)}
+		return 0, c.tooLarge(body, n), nil
+	case http.StatusBadRequest:
+		se := c.refusal(body, n)
+		return se.Success, se, nil
 	}
-}
-
-// joinRefusals adds up two per-point refusals (nil or *SendError with 400
-// or 413).
-func joinRefusals(a, b error) error {
-	if a == nil {
-		return b
-	}
-	if b == nil {
-		return a
-	}
-	var sa, sb *SendError
-	errors.As(a, &sa)
-	errors.As(b, &sb)
-	merged := *sa
-	merged.Errors = append([]PointError(nil), sa.Errors...)
-	merged.add(sb)
-	return &merged
-}
-
-// parseSendError reads a 400 body: Apptuit/OpenTSDB details JSON, or any
-// other text (VictoriaMetrics and InfluxDB answer in plain text).
-func parseSendError(body []byte, batch int) *SendError {
-	var d struct {
-		Success *int `json:"success"`
-		Failed  *int `json:"failed"`
-		Errors  []struct {
-			Datapoint struct {
-				Metric    string            `json:"metric"`
-				Timestamp json.Number       `json:"timestamp"`
-				Value     json.RawMessage   `json:"value"`
-				Tags      map[string]string `json:"tags"`
-			} `json:"datapoint"`
-			Error string `json:"error"`
-		} `json:"errors"`
-	}
-	if err := json.Unmarshal(body, &d); err != nil || d.Success == nil || d.Failed == nil {
-		return &SendError{StatusCode: http.StatusBadRequest, Failed: batch, Message: string(body)}
-	}
-	se := &SendError{StatusCode: http.StatusBadRequest, Success: *d.Success, Failed: *d.Failed}
-	for _, e := range d.Errors {
-		ts, _ := e.Datapoint.Timestamp.Int64()
-		val := string(e.Datapoint.Value)
-		if s, err := strconv.Unquote(val); err == nil {
-			val = s
-		}
-		se.Errors = append(se.Errors, PointError{
-			Datapoint: EchoedPoint{Metric: e.Datapoint.Metric, Timestamp: ts, Value: val, Tags: e.Datapoint.Tags},
-			Message:   e.Error,
-		})
-	}
-	return se
+	return 0, nil, c.httpError(&req, resp, attempts, body)
 }
 
 // EncodeMetric returns name with tags in apptuit-py's encoded form,

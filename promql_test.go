@@ -259,3 +259,67 @@ func TestQueryRangeZeroEndIsNow(t *testing.T) {
 		t.Errorf("body %s", body)
 	}
 }
+
+// A timestamp beyond what an int64 of milliseconds can hold, or beyond the
+// API's ±9999999999999 ms, is an error as it is for Query, not MinInt64.
+func TestQueryRangeTimestampRange(t *testing.T) {
+	tests := []struct {
+		ts      string
+		wantMs  int64
+		wantErr string
+	}{
+		{"1700000000.123", 1700000000123, ""},
+		{"9999999999.999", 9999999999999, ""},
+		{"-9999999999.999", -9999999999999, ""},
+		{"10000000000", 0, "apptuit: promql: series 0 point 0: timestamp 1e+10 is out of range (at most 9999999999999 ms in magnitude)"},
+		{"1e300", 0, "apptuit: promql: series 0 point 0: timestamp 1e+300 is out of range (at most 9999999999999 ms in magnitude)"},
+		{"-1e300", 0, "apptuit: promql: series 0 point 0: timestamp -1e+300 is out of range (at most 9999999999999 ms in magnitude)"},
+		{"-9.3e15", 0, "apptuit: promql: series 0 point 0: timestamp -9.3e+15 is out of range (at most 9999999999999 ms in magnitude)"},
+		{`"NaN"`, 0, `apptuit: promql: series 0 point 0: want [seconds, "value"], got [NaN 1]`},
+	}
+	for _, tt := range tests {
+		body := `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"m"},"values":[[` + tt.ts + `,"1"]]}]}}`
+		res, err := decodePromQLResponse([]byte(body), 200, "m")
+		if tt.wantErr != "" {
+			if err == nil || err.Error() != tt.wantErr || res != nil {
+				t.Errorf("%s: %v, %v; want error %q", tt.ts, res, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tt.ts, err)
+			continue
+		}
+		if got := res.Output(0).Series[0].ts[0]; got != tt.wantMs {
+			t.Errorf("%s: %d ms, want %d", tt.ts, got, tt.wantMs)
+		}
+	}
+}
+
+// FuzzDecodePromQLResponse: the PromQL decoder never panics, and a decoded
+// point always has a timestamp within the API's range.
+func FuzzDecodePromQLResponse(f *testing.F) {
+	f.Add([]byte(promMatrix))
+	f.Add([]byte(`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1e300,"1"]]}]}}`))
+	f.Add([]byte(`{"status":"error","errorType":"bad_data","error":"x"}`))
+	f.Add([]byte(`{"status":"success","data":{"resultType":"matrix","result":[]},"warnings":["server returned HTTP status 401 Unauthorized"]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res, err := decodePromQLResponse(data, 200, "q")
+		if err != nil {
+			if res != nil {
+				t.Fatalf("result with error %v", err)
+			}
+			return
+		}
+		for _, s := range res.Output(0).Series {
+			if len(s.ts) != len(s.vals) {
+				t.Fatalf("%d timestamps, %d values", len(s.ts), len(s.vals))
+			}
+			for _, ms := range s.ts {
+				if ms > 9999999999999 || ms < -9999999999999 {
+					t.Fatalf("timestamp %d ms out of range", ms)
+				}
+			}
+		}
+	})
+}

@@ -254,7 +254,7 @@ func TestQueryDecodeValuesAndTimestamps(t *testing.T) {
 	 {"dps":[[1.5,1],[2,-0],[3, 1e-07 ],[4,0.1],[5,NaN],[6,Infinity],[7,-Infinity],[8,123456789012345678],[9,1E+3],
 	         [10000000000,5],[10000000000.4,6],[-1,7]],
 	  "tags":{"k\"q":"v\\w","nullv":null},"metric":"m\/x"}]}],"extra":true}`
-	res, err := decodeQueryResponse(strings.NewReader(body), time.UnixMilli(-1000), time.Time{})
+	res, err := decodeQueryBytes([]byte(body), time.UnixMilli(-1000), time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +304,7 @@ func TestQueryDecodeErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := decodeQueryResponse(strings.NewReader(tt.body), time.Unix(0, 0), time.Time{})
+			_, err := decodeQueryBytes([]byte(tt.body), time.Unix(0, 0), time.Time{})
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -348,7 +348,7 @@ func TestQueryFixture(t *testing.T) {
 		}
 	}
 	t.Run("decoder", func(t *testing.T) {
-		res, err := decodeQueryResponse(bytes.NewReader(resp), fixtureStart, fixtureEnd)
+		res, err := decodeQueryBytes([]byte(resp), fixtureStart, fixtureEnd)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -558,7 +558,7 @@ func TestQueryDecodeNumbersMatchStrconv(t *testing.T) {
 		body.WriteString("[" + ts + "," + v + "]")
 	}
 	body.WriteString(`]}]}]}`)
-	res, err := decodeQueryResponse(strings.NewReader(body.String()), time.UnixMilli(-1e13), time.Time{})
+	res, err := decodeQueryBytes([]byte(body.String()), time.UnixMilli(-1e13), time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -582,7 +582,7 @@ func TestQueryDecodeEdgeCases(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := decodeQueryResponse(strings.NewReader(tt.body), time.Unix(0, 0), time.Time{})
+			res, err := decodeQueryBytes([]byte(tt.body), time.Unix(0, 0), time.Time{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -181,17 +181,28 @@ func serverMessage(body []byte) (string, *PromQLError) {
 
 // htmlTitle returns the text of an HTML page's <title>, or "".
 func htmlTitle(page []byte) string {
-	lower := bytes.ToLower(page)
+	lower := asciiLower(page) // same length as page, unlike bytes.ToLower
 	i := bytes.Index(lower, []byte("<title>"))
 	if i < 0 {
 		return ""
 	}
-	rest := page[i+len("<title>"):]
-	j := bytes.Index(bytes.ToLower(rest), []byte("</title>"))
+	i += len("<title>")
+	j := bytes.Index(lower[i:], []byte("</title>"))
 	if j < 0 {
 		return ""
 	}
-	return oneLine(string(rest[:j]))
+	return oneLine(string(page[i : i+j]))
+}
+
+func asciiLower(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return out
 }
 
 // oneLine makes s printable on one line: runs of white space and control

@@ -92,6 +92,7 @@ type config struct {
 	maxResponse    int64
 	promPath       string
 	userAgentExtra string
+	precision      Precision
 }
 
 // WithToken sets the API token sent as "Authorization: Bearer <token>". It

@@ -9,7 +9,6 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/apptuit-go/apptuit/internal/metricname"
 )
@@ -24,14 +23,18 @@ import (
 // is checked before anything is sent: the metric name and tag keys must
 // follow Apptuit's rule (after the sanitizer, if one is set), the merged
 // tags must number 1 to 25, tag values must not be empty, the value must be
-// finite and the timestamp after 1970. A breach returns a *ValidationError
-// and sends nothing. Empty input sends nothing.
+// finite and the timestamp one the client's Precision can write (after
+// 1970; see WithTimestampPrecision). A breach returns a *ValidationError and
+// sends nothing. Empty input sends nothing.
 //
 // A 400 answer returns a *SendError with the server's per-point errors (or
-// its plain-text message); batches after a failed one are still sent and
+// its plain-text message); batches after a refused one are still sent and
 // their outcomes added up. A 413 answer splits the batch in halves, down to
-// the minimum split size. Connection errors, 429 and 5xx answers are
-// retried as configured. Cost: one pass to validate, one to encode; the
+// the minimum split size, below which it is a refusal too. Connection
+// errors, 429 and 5xx answers are retried as configured; when they persist,
+// or on any other answer (401, 403, 404, ...), the call stops: batches not
+// started are not sent, and the *HTTPError or *NetworkError says how many
+// points were not delivered. Cost: one pass to validate, one to encode; the
 // per-point tag merge reuses one scratch slice.
 func (c *Client) Send(ctx context.Context, points []DataPoint) error {
 	if len(points) == 0 {
@@ -63,7 +66,7 @@ func (c *Client) checkPoint(scratch []kv, p *DataPoint) ([]kv, error) {
 	if err := checkValue(p.Value); err != nil {
 		return scratch, err
 	}
-	return scratch, checkTime(p.Timestamp.UnixMilli())
+	return scratch, c.checkTime(p.Timestamp.UnixMilli())
 }
 
 func checkValue(v float64) error {
@@ -73,27 +76,12 @@ func checkValue(v float64) error {
 	return nil
 }
 
-func checkTime(ms int64) error {
-	if ms <= 0 {
-		return fmt.Errorf("timestamp %s is not after the Unix epoch", time.UnixMilli(ms).UTC().Format(time.RFC3339Nano))
-	}
-	if ms%1000 != 0 && ms < 1<<32 {
-		// Servers read a timestamp below 2^32 as seconds, so this one cannot
-		// be sent in milliseconds.
-		return fmt.Errorf("timestamp %s has a sub-second part but is before 1970-02-19T17:02:47Z, below which servers read timestamps as seconds", time.UnixMilli(ms).UTC().Format(time.RFC3339Nano))
-	}
-	if ms > 9999999999999 {
-		return fmt.Errorf("timestamp %s is past what the API accepts (9999999999999 ms)", time.UnixMilli(ms).UTC().Format(time.RFC3339Nano))
-	}
-	return nil
-}
-
 // SendTimeSeries sends every point of every series, like Send. Each series'
 // name and merged tags are sanitized, validated and encoded once; its
 // points then cost no allocation: encoding a point appends its timestamp
 // and value to a reused buffer.
 func (c *Client) SendTimeSeries(ctx context.Context, series []*TimeSeries) error {
-	src := &seriesSource{starts: make([]int, 0, len(series)+1)}
+	src := &seriesSource{starts: make([]int, 0, len(series)+1), prec: c.cfg.precision}
 	total := 0
 	var scratch []kv
 	for i, s := range series {
@@ -119,7 +107,7 @@ func (c *Client) SendTimeSeries(ctx context.Context, series []*TimeSeries) error
 			if err := checkValue(v); err != nil {
 				return &ValidationError{Index: i, Point: j, Metric: s.metric, Rule: err.Error()}
 			}
-			if err := checkTime(s.ts[j]); err != nil {
+			if err := c.checkTime(s.ts[j]); err != nil {
 				return &ValidationError{Index: i, Point: j, Metric: s.metric, Rule: err.Error()}
 			}
 		}
@@ -149,7 +137,7 @@ func (s *pointsSource) appendFrom(b []byte, i, end, limit int, first bool, tags 
 		first = false
 		p := &s.points[i]
 		*tags, _ = s.c.mergeTags(*tags, p.Tags) // validated in Send
-		b = appendDataPoint(b, s.c.sanitizeName(p.Metric), p.Timestamp, p.Value, *tags)
+		b = appendDataPoint(b, s.c.sanitizeName(p.Metric), p.Timestamp, p.Value, *tags, s.c.cfg.precision)
 	}
 	return b, i
 }
@@ -160,6 +148,7 @@ type seriesSource struct {
 	series   []*TimeSeries
 	prefixes [][]byte
 	starts   []int
+	prec     Precision
 }
 
 func (s *seriesSource) appendFrom(b []byte, i, end, limit int, first bool, _ *[]kv) ([]byte, int) {
@@ -174,7 +163,7 @@ func (s *seriesSource) appendFrom(b []byte, i, end, limit int, first bool, _ *[]
 		}
 		first = false
 		b = append(b, s.prefixes[k]...)
-		b = appendTimestampMillis(b, ser.ts[j])
+		b = appendTimestamp(b, ser.ts[j], s.prec)
 		b = append(b, `,"value":`...)
 		b = appendPyFloat(b, ser.vals[j])
 		b = append(b, '}')

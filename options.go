@@ -74,6 +74,7 @@ type Option func(*config) error
 type config struct {
 	token          string
 	tokenSet       bool
+	noAuth         bool
 	endpoint       string
 	globalTags     map[string]string
 	globalTagsSet  bool
@@ -105,6 +106,16 @@ func WithToken(token string) Option {
 		c.token, c.tokenSet = token, true
 		return nil
 	}
+}
+
+// WithNoAuth makes the client send no Authorization header, for servers
+// without authentication (a local OpenTSDB, VictoriaMetrics, InfluxDB or
+// apptuittest). The token variables are then not read. New fails when
+// WithToken is given too, and for Apptuit's own endpoints (apptuit.ai and
+// its subdomains), which always need a token (the error matches
+// ErrNoToken).
+func WithNoAuth() Option {
+	return func(c *config) error { c.noAuth = true; return nil }
 }
 
 // WithEndpoint sets the base URL of the API (default

@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/apptuit-go/apptuit/internal/timestamp"
 )
 
 // The /api/query response is decoded by a small hand-written scanner rather
@@ -34,7 +36,7 @@ const maxQueryNesting = 1000
 
 // maxTimestampMagnitude is the largest timestamp magnitude accepted
 // (OpenTSDB's limit, in milliseconds).
-const maxTimestampMagnitude = 9999999999999
+const maxTimestampMagnitude = timestamp.MaxMillis
 
 // decodeQueryBytes decodes an /api/query response (Query reads it with
 // readBody), dropping points outside [start, end] (a zero end means no upper

@@ -84,6 +84,17 @@ var errOps = []errOp{
 		}
 		return c.SendTimeSeries(context.Background(), []*TimeSeries{s})
 	}},
+	{"SendPrepared", func(c *Client) error {
+		ps, err := c.PrepareSeries("m", map[string]string{"a": "b"})
+		if err != nil {
+			return err
+		}
+		pts := make([]PreparedPoint, 3)
+		for i := range pts {
+			pts[i] = PreparedPoint{Series: ps, UnixMilli: (1700000000 + int64(i)) * 1000, Value: float64(i)}
+		}
+		return c.SendPrepared(context.Background(), pts)
+	}},
 	{"Query", func(c *Client) error {
 		_, err := c.Query(context.Background(), "fetch('m')", time.Unix(1700000000, 0), time.Time{})
 		return err
@@ -95,7 +106,7 @@ var errOps = []errOp{
 }
 
 // TestErrorTable runs every kind of failed answer against Send,
-// SendTimeSeries, Query and QueryRange, and checks the error's type, what
+// SendTimeSeries, SendPrepared, Query and QueryRange, and checks the error's type, what
 // errors.Is and IsRetryable say of it, the requests made, its fields and
 // its exact message. In the messages, OP is "query" or "promql", PATH the
 // op's path and URL the server's base URL.
@@ -106,12 +117,12 @@ func TestErrorTable(t *testing.T) {
 		name      string
 		a         answer
 		opts      []Option
-		typ       string // the type of the error of Send and SendTimeSeries
+		typ       string // the type of the error of the sends
 		queryType string // of Query and QueryRange
 		unauth    bool
 		retry     bool
 		status    int
-		send      string // the message of Send and SendTimeSeries
+		send      string // the message of Send, SendTimeSeries and SendPrepared
 		query     string // the message of Query and QueryRange
 	}{
 		{"400 details", details400, nil, "*apptuit.SendError", "*apptuit.HTTPError", false, false, 400,

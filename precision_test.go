@@ -10,8 +10,8 @@ import (
 	"time"
 )
 
-// The timestamps on the wire for each precision, through Send and
-// SendTimeSeries.
+// The timestamps on the wire for each precision, through Send,
+// SendTimeSeries and SendPrepared.
 func TestTimestampPrecisionOnTheWire(t *testing.T) {
 	clearEnv(t)
 	times := []time.Time{
@@ -40,6 +40,11 @@ func TestTimestampPrecisionOnTheWire(t *testing.T) {
 			}
 			var want []string
 			var pts []DataPoint
+			var prepared []PreparedPoint
+			ps, err := c.PrepareSeries("m", map[string]string{"a": "b"})
+			if err != nil {
+				t.Fatal(err)
+			}
 			s, _ := NewTimeSeries("m", map[string]string{"a": "b"})
 			for i, tm := range times {
 				if tt.want[i] == "" {
@@ -48,12 +53,19 @@ func TestTimestampPrecisionOnTheWire(t *testing.T) {
 				want = append(want, tt.want[i])
 				pts = append(pts, DataPoint{Metric: "m", Tags: map[string]string{"a": "b"}, Timestamp: tm, Value: 1})
 				s.Add(tm, 1)
+				prepared = append(prepared, PreparedPoint{Series: ps, UnixMilli: tm.UnixMilli(), Value: 1})
 			}
 			if err := c.Send(context.Background(), pts); err != nil {
 				t.Fatal(err)
 			}
 			if err := c.SendTimeSeries(context.Background(), []*TimeSeries{s}); err != nil {
 				t.Fatal(err)
+			}
+			if err := c.SendPrepared(context.Background(), prepared); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(srv.requests()); n != 3 {
+				t.Fatalf("%d requests, want 3", n)
 			}
 			for i, r := range srv.requests() {
 				var got []string
@@ -97,6 +109,11 @@ func TestTimestampPrecisionRefuses(t *testing.T) {
 		err = c.SendTimeSeries(context.Background(), []*TimeSeries{s})
 		if !errors.As(err, &ve) || ve.Rule != tt.want || ve.Point != 0 {
 			t.Errorf("series %v %v: %v", tt.p, tt.t, err)
+		}
+		ps, _ := c.PrepareSeries("m", map[string]string{"a": "b"})
+		err = c.SendPrepared(context.Background(), []PreparedPoint{{Series: ps, UnixMilli: tt.t.UnixMilli(), Value: 1}})
+		if !errors.As(err, &ve) || ve.Rule != tt.want || ve.Index != 0 {
+			t.Errorf("prepared %v %v: %v", tt.p, tt.t, err)
 		}
 		if n := len(srv.requests()); n != 0 {
 			t.Errorf("%d requests", n)

@@ -134,7 +134,7 @@ func TestErrorTable(t *testing.T) {
 			"apptuit: send: the server refused 3 points (400 Bad Request): cannot parse OpenTSDB HTTP request: unexpected end of JSON input",
 			"apptuit: OP: server answered 400 Bad Request: cannot parse OpenTSDB HTTP request: unexpected end of JSON input"},
 		{"400 text deflate", deflate400, []Option{WithCompression(Deflate)}, "*apptuit.SendError", "*apptuit.HTTPError", false, false, 400,
-			"apptuit: send: the server refused 3 points (400 Bad Request): expected JSON array or hash; the server may not accept Content-Encoding: deflate (InfluxDB and VictoriaMetrics before 1.80 do not); send with gzip, the default (WithCompression(apptuit.Gzip))",
+			"apptuit: send: the server refused 3 points (400 Bad Request): expected JSON array or hash; the server may not accept Content-Encoding: deflate (InfluxDB and VictoriaMetrics 1.79 do not); send with gzip, the default (WithCompression(apptuit.Gzip))",
 			"apptuit: OP: server answered 400 Bad Request: expected JSON array or hash"},
 		{"401", auth401, nil, "*apptuit.HTTPError", "*apptuit.HTTPError", true, false, 401,
 			"apptuit: send: 3 points not delivered: the API token was rejected (401 Unauthorized): token is invalid",

@@ -249,7 +249,7 @@ func (c *Client) refusal(body []byte, n int) *SendError {
 		msg, _ := serverMessage(body)
 		se := &SendError{StatusCode: http.StatusBadRequest, Failed: n, Message: msg}
 		if c.cfg.compression == Deflate {
-			se.Hint = "the server may not accept Content-Encoding: deflate (InfluxDB and VictoriaMetrics before 1.80 do not); send with gzip, the default (WithCompression(apptuit.Gzip))"
+			se.Hint = "the server may not accept Content-Encoding: deflate (InfluxDB and VictoriaMetrics 1.79 do not); send with gzip, the default (WithCompression(apptuit.Gzip))"
 		}
 		return se
 	}

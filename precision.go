@@ -15,9 +15,10 @@ import (
 //
 //   - Apptuit, OpenTSDB, VictoriaMetrics: PrecisionAuto (the default) or
 //     PrecisionMilliseconds.
-//   - InfluxDB's OpenTSDB listener: PrecisionSeconds. It reads millisecond
-//     timestamps as microseconds, so every sub-second point lands in
-//     January 1970 and no error says so.
+//   - InfluxDB's OpenTSDB listener: PrecisionSeconds. It takes the last
+//     three digits of a millisecond timestamp for microseconds
+//     (1700000000123 is stored as 1700000000.000123 s), so every
+//     sub-second point is stored up to a second off, and no error says so.
 type Precision int
 
 const (

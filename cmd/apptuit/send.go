@@ -177,7 +177,7 @@ func (s *sender) printRefusal(se *apptuit.SendError) {
 			}
 			msg += se.Hint
 		}
-		fmt.Fprintf(s.stderr, "apptuit send: the server refused %d points (%d %s): %s\n", se.Failed, se.StatusCode, http.StatusText(se.StatusCode), msg)
+		fmt.Fprintf(s.stderr, "apptuit send: the server refused %s (%d %s): %s\n", pointsN(se.Failed), se.StatusCode, http.StatusText(se.StatusCode), msg)
 	}
 	for _, pe := range se.Errors {
 		s.shown++
@@ -219,10 +219,18 @@ func (s *sender) clearProgress() {
 	}
 }
 
+// pointsN is "1 point" or "n points".
+func pointsN(n int) string {
+	if n == 1 {
+		return "1 point"
+	}
+	return fmt.Sprintf("%d points", n)
+}
+
 // summary is the last line: what was sent, how fast, and what was not.
 func (s *sender) summary() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "sent %d points in %.2f s (%.0f points/s)", s.sent(), time.Since(s.start).Seconds(), s.rate())
+	fmt.Fprintf(&b, "sent %s in %.2f s (%.0f points/s)", pointsN(s.sent()), time.Since(s.start).Seconds(), s.rate())
 	var parts []string
 	if s.refused > 0 {
 		parts = append(parts, fmt.Sprintf("%d accepted, %d refused", s.accepted, s.refused))

@@ -192,3 +192,13 @@ func TestQueryPromQLPath(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 }
+
+func TestSendOnePoint(t *testing.T) {
+	cleanEnv(t)
+	srv := apptuittest.NewServer()
+	defer srv.Close()
+	code, _, errOut := runCmd(t, lines(1), "send", "--endpoint", srv.URL())
+	if code != 0 || !regexp.MustCompile(`^sent 1 point in \d+\.\d\d s \(\d+ points/s\)\n$`).MatchString(errOut) {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}

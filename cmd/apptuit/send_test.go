@@ -26,7 +26,7 @@ func pt(metric string, sec int64, ms int64, v float64, kv ...string) apptuit.Dat
 }
 
 // summaryRE matches a whole standard error that is just the summary line.
-var summaryRE = regexp.MustCompile(`^sent \d+ points in \d+\.\d\d s \(\d+ points/s\)\n$`)
+var summaryRE = regexp.MustCompile(`^sent \d+ points? in \d+\.\d\d s \(\d+ points/s\)\n$`)
 
 func TestSendTelnet(t *testing.T) {
 	cleanEnv(t)

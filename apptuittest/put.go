@@ -80,6 +80,9 @@ func (s *Server) servePut(w http.ResponseWriter, r *http.Request) {
 	}
 	s.store.add(good)
 	rec.Accepted, rec.Failed = len(good), len(bad)
+	for _, e := range bad[:min(len(bad), maxLoggedErrors)] {
+		rec.Errors = append(rec.Errors, pointErrorText(e.Datapoint.Metric, e.Error))
+	}
 
 	q := r.URL.Query()
 	details, summary := q.Has("details"), q.Has("summary")

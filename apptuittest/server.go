@@ -49,6 +49,7 @@ type config struct {
 	listener        net.Listener
 	logf            func(Request)
 	now             func() time.Time
+	extra           []extraHandler
 }
 
 // Option configures a Server.
@@ -94,6 +95,7 @@ type Request struct {
 	Accepted int           // points stored
 	Failed   int           // points rejected
 	Fault    string        // injected fault applied: "", "fail", "stall" or "drop"
+	Errors   []string      // what went wrong, at most 5 messages: the error answered, or the first rejected points' (metric: message)
 	Duration time.Duration // from arrival to answer
 }
 
@@ -192,10 +194,12 @@ func (s *Server) Reset() {
 	s.mu.Unlock()
 }
 
-// statusWriter remembers the status written.
+// statusWriter remembers the status written and, of an error answer, the
+// start of the body (for Request.Errors).
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status  int
+	errBody []byte
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -209,6 +213,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
+	w.keepError(b)
 	return w.ResponseWriter.Write(b)
 }
 
@@ -250,6 +255,13 @@ func (s *Server) drop(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
+	if s.serveExtra(rw, r) {
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, introspectPrefix) {
+		s.serveIntrospect(rw, r)
+		return
+	}
 	rec := &Request{
 		Time:     time.Now(),
 		Method:   r.Method,
@@ -261,6 +273,11 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 	defer func() {
 		rec.Status = w.status
 		rec.Duration = time.Since(rec.Time)
+		if len(rec.Errors) == 0 {
+			if msg := w.errorMessage(); msg != "" {
+				rec.Errors = []string{msg}
+			}
+		}
 		s.record(*rec)
 	}()
 
@@ -305,9 +322,7 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	switch r.URL.Path {
-	case "/api/put", "/api/query":
-	default:
+	if !s.ownPath(r.URL.Path) {
 		writeError(w, http.StatusNotFound, "Endpoint not found")
 		return
 	}
@@ -317,6 +332,15 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.handler.ServeHTTP(w, r.WithContext(withRecord(r.Context(), rec)))
+}
+
+// ownPath reports whether the fake serves the URL path p itself.
+func (s *Server) ownPath(p string) bool {
+	switch p {
+	case "/api/put", "/api/query":
+		return true
+	}
+	return false
 }
 
 func (s *Server) record(rec Request) {

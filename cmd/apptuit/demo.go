@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,7 +22,7 @@ import (
 var demoCmd = &command{
 	name:     "demo",
 	summary:  "run an instrumented demo service against an embedded server",
-	synopsis: "apptuit demo [--duration 10s] [--interval 1s]",
+	synopsis: "apptuit demo [--duration 10s] [--interval 1s] [--web [--listen 127.0.0.1:0]]",
 	about: `Demo shows the library end to end without an account or a network: it
 starts the fake Apptuit API on a free loopback port, runs a simulated order
 service instrumented with package metrics (a counter per city, a timer,
@@ -35,9 +36,16 @@ The points are named as the reporter sends them: order_count.count (tag city),
 order.processed.count, order.processed.1m_rate, order.processing.time.avg (in
 seconds), order.amount.95_percentile, order.queue.size.value, ... all tagged
 service=orders, plus the Go runtime metrics (go.goroutines, go.heap.bytes, ...)
-and the reporter's own (apptuit.reporter.send.*).`,
+and the reporter's own (apptuit.reporter.send.*).
+
+With --web the embedded server also serves a web page at its URL (printed
+at the start, with the API token to type into the page): the metrics
+received, a query box with a chart, the request log. It refreshes while the
+demo runs, and the server keeps serving after the demo until Ctrl-C
+(SIGINT) or SIGTERM, which then ends the command with status 0.`,
 	examples: `  apptuit demo
   apptuit demo --duration 30s --interval 5s
+  apptuit demo --web --listen 127.0.0.1:4243   # then open http://127.0.0.1:4243/
   go run ./cmd/apptuit demo       # from a clone of the repository`,
 	flags: func() *flag.FlagSet { fs, _ := demoFlags(); return fs },
 	run:   runDemo,
@@ -47,6 +55,8 @@ type demoOpts struct {
 	duration time.Duration
 	interval time.Duration
 	width    int
+	web      bool
+	listen   string
 }
 
 func demoFlags() (*flag.FlagSet, *demoOpts) {
@@ -55,6 +65,8 @@ func demoFlags() (*flag.FlagSet, *demoOpts) {
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long the order service runs (at most 5m)")
 	fs.DurationVar(&o.interval, "interval", time.Second, "reporting interval")
 	fs.IntVar(&o.width, "width", 80, "chart width in columns")
+	fs.BoolVar(&o.web, "web", false, "serve the web page too, and keep serving after the demo until Ctrl-C")
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:0", "loopback `address` of the embedded server (port 0 picks a free port)")
 	return fs, o
 }
 
@@ -68,6 +80,10 @@ output(orders, latency_ms, queue)`
 latency_ms = fetch('order.processing.time.avg').mul(1000);
 output(orders_per_s, latency_ms)`
 )
+
+// demoToken is the API token of the demo's embedded server: not a secret,
+// the demo prints it for the web page.
+const demoToken = "demo-token"
 
 var demoCities = []string{"NYC", "SF", "LDN"}
 
@@ -155,23 +171,39 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	case o.interval <= 0:
 		return usageError(stderr, "demo", fs, "--interval must be more than 0")
 	}
+	if loop, err := isLoopback(o.listen); err != nil || !loop {
+		return usageError(stderr, "demo", fs, "bad --listen address %q: must be a loopback host and a port, e.g. 127.0.0.1:4243", o.listen)
+	}
 	began := time.Now()
+	l, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "apptuit demo: %v\n", err)
+		return exitFail
+	}
 
 	// The embedded server, counting what it stores.
 	var puts, stored atomic.Int64
-	srv := apptuittest.NewServer(
-		apptuittest.WithToken("demo"),
+	opts := []apptuittest.Option{
+		apptuittest.WithListener(l),
+		apptuittest.WithToken(demoToken),
 		apptuittest.WithRequestLog(func(r apptuittest.Request) {
 			if r.Path == "/api/put" && r.Status/100 == 2 {
 				puts.Add(1)
 				stored.Add(int64(r.Accepted))
 			}
 		}),
-	)
+	}
+	if o.web {
+		opts = append(opts, webOption())
+	}
+	srv := apptuittest.NewServer(opts...)
 	defer srv.Close()
 	fmt.Fprintf(stdout, "embedded Apptuit API listening on %s\n", srv.URL())
+	if o.web {
+		fmt.Fprintf(stdout, "web page at %s/ (API token: %s)\n", srv.URL(), demoToken)
+	}
 
-	client, err := apptuit.New(apptuit.WithEndpoint(srv.URL()), apptuit.WithToken("demo"), apptuit.WithIgnoreEnvTags())
+	client, err := apptuit.New(apptuit.WithEndpoint(srv.URL()), apptuit.WithToken(demoToken), apptuit.WithIgnoreEnvTags())
 	if err != nil {
 		fmt.Fprintf(stderr, "apptuit demo: %v\n", err)
 		return exitFail
@@ -267,6 +299,12 @@ loop:
 		}
 	}
 	fmt.Fprintf(stdout, "\ndemo done in %.1fs\n", time.Since(began).Seconds())
+	if o.web {
+		fmt.Fprintf(stdout, "the web page keeps serving at %s/ (API token: %s); Ctrl-C to stop\n", srv.URL(), demoToken)
+		<-ctx.Done()
+		srv.Close()
+		fmt.Fprintln(stdout, "stopped")
+	}
 	return exitOK
 }
 

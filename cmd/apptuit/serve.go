@@ -19,7 +19,10 @@ var serveCmd = &command{
 	synopsis: "apptuit serve [--listen 127.0.0.1:4242] [--token T] [--allow-remote]",
 	about: `Serve runs the in-memory fake of the Apptuit API from package apptuittest:
 POST /api/put stores points with OpenTSDB's checks and messages, GET /api/query
-answers a subset of the Apptuit query language over them. Nothing is written
+answers a subset of the Apptuit query language over them, and a web page at
+/ shows the metrics received, charts queries and lists the requests (with
+--token, the page asks for the token and keeps it in the browser tab's
+sessionStorage; its own files need none). Nothing is written
 to disk. It prints the URL it listens on, then one line per request (time,
 method, path, points accepted and failed, status, latency). Ctrl-C (SIGINT)
 or SIGTERM stops it cleanly.
@@ -83,6 +86,12 @@ func formatRequest(r apptuittest.Request) string {
 	if r.Fault != "" {
 		fmt.Fprintf(&b, " fault=%s", r.Fault)
 	}
+	if len(r.Errors) > 0 {
+		fmt.Fprintf(&b, " error=%q", r.Errors[0])
+		if len(r.Errors) > 1 {
+			fmt.Fprintf(&b, " (and %d more)", max(r.Failed, len(r.Errors))-1)
+		}
+	}
 	return b.String()
 }
 
@@ -111,6 +120,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	out := &syncWriter{w: stdout}
 	opts := []apptuittest.Option{
 		apptuittest.WithListener(l),
+		webOption(),
 		apptuittest.WithRequestLog(func(r apptuittest.Request) { out.printf("%s\n", formatRequest(r)) }),
 	}
 	if o.token != "" {
@@ -122,6 +132,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		auth = "bearer token required"
 	}
 	out.printf("listening on %s (%s; Ctrl-C to stop)\n", srv.URL(), auth)
+	out.printf("web page at %s/\n", srv.URL())
 	<-ctx.Done()
 	srv.Close()
 	out.printf("stopped\n")

@@ -68,7 +68,7 @@ func TestServe(t *testing.T) {
 	for _, re := range []string{
 		line + `POST /api/put accepted=2 failed=0 status=200` + lat,
 		line + `GET /api/query accepted=0 failed=0 status=200` + lat,
-		line + `POST /api/put accepted=0 failed=0 status=401` + lat,
+		line + `POST /api/put accepted=0 failed=0 status=401 \d+\.\dms error="token is invalid: [^\n]*"\n`,
 	} {
 		re := regexp.MustCompile(re)
 		waitFor(t, re.String(), func() bool { return re.MatchString(stdout.String()) })

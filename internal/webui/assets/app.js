@@ -14,7 +14,7 @@
   const CLIENT_HEADER = 'X-Apptuit-Client'; // marks the page's own requests in the log
   const SERIES_PAGE = 500;
   const REQUESTS_LIMIT = 200;
-  const RANGES = { '5m': 300e3, '15m': 900e3, '1h': 3600e3, '6h': 21600e3, '24h': 86400e3, '7d': 604800e3 };
+  const RANGES = { '1m': 60e3, '5m': 300e3, '15m': 900e3, '1h': 3600e3, '6h': 21600e3, '24h': 86400e3, '7d': 604800e3 };
   const HELP = {
     apptuit: "Apptuit query language, e.g. fetch('order_count.count').series_sum().rate(). Ctrl+Enter runs it.",
     promql: 'PromQL, e.g. sum by (city) (rate({__name__="order_count.count"}[1m])). Ctrl+Enter runs it.',
@@ -31,6 +31,7 @@
     timer: null,
     busy: false,
     queryBusy: false,
+    authOK: false,
     lastError: '',
   };
   let chart = null;
@@ -51,6 +52,7 @@
       if (t) sessionStorage.setItem(TOKEN_KEY, t); else sessionStorage.removeItem(TOKEN_KEY);
     } catch (e) { /* storage disabled: the token lasts until the page reloads */ }
     memoryToken = t;
+    state.authOK = false;
   }
   let memoryToken = getToken();
 
@@ -84,6 +86,7 @@
     let body = null;
     try { body = text ? JSON.parse(text) : null; } catch (e) { body = null; }
     if (resp.status === 401) {
+      state.authOK = false;
       showAuth(true);
       throw new APIError(401, messageOf(body, text, 401));
     }
@@ -97,6 +100,7 @@
     if (banner.hidden === !needed) return;
     banner.hidden = !needed;
     $('token').setAttribute('aria-invalid', String(needed));
+    if (needed) $('token').focus();
   }
 
   function fmtInt(n) { return Number(n).toLocaleString('en-US'); }
@@ -223,7 +227,7 @@
       if (m.series === 1) {
         const last = document.createElement('span');
         last.className = 'metric-last';
-        last.textContent = ApptuitChart.formatValue(series[0].lastValue);
+        last.textContent = ApptuitChart.formatShort(series[0].lastValue);
         last.title = 'last value, at ' + ApptuitChart.fullTime(series[0].last);
         row.appendChild(last);
       }
@@ -250,7 +254,7 @@
           sli.appendChild(tags);
           const v = document.createElement('span');
           v.className = 'metric-last';
-          v.textContent = ApptuitChart.formatValue(s.lastValue);
+          v.textContent = ApptuitChart.formatShort(s.lastValue);
           v.title = `${fmtInt(s.points)} points; last at ${ApptuitChart.fullTime(s.last)}`;
           sli.appendChild(v);
           const b = document.createElement('button');
@@ -372,15 +376,19 @@
     });
     const data = (body && body.data) || {};
     if (data.resultType === 'scalar' || data.resultType === 'string') {
-      return [{ name: 'scalar', points: [[data.result[0] * 1000, Number(data.result[1])]] }];
+      const one = [{ name: 'scalar', points: [[data.result[0] * 1000, Number(data.result[1])]] }];
+      one.step = step;
+      return one;
     }
-    return (data.result || []).map((r) => ({
+    const series = (data.result || []).map((r) => ({
       name: promLabels(r.metric || {}),
       points: (r.values || (r.value ? [r.value] : [])).map((p) => {
         const v = Number(p[1]);
         return [Math.round(p[0] * 1000), isFinite(v) ? v : null];
       }),
     }));
+    series.step = step;
+    return series;
   }
 
   function setStatus(text, isError) {
@@ -412,11 +420,27 @@
     }
     state.queryBusy = true;
     const began = performance.now();
+    try {
+      if (!(await checkAuth())) {
+        state.queryBusy = false;
+        setStatus('The server needs the API token: enter it at the top of the page.', true);
+        return;
+      }
+    } catch (e) {
+      state.queryBusy = false;
+      setStatus('Could not reach the server: ' + e.message, true);
+      return;
+    }
     if (fresh) setStatus('Running…');
     try {
       const series = query.lang === 'promql' ? await fetchPromQL(query.q, range, query.step) : await fetchApptuit(query.q, range);
       if (state.query !== query) return; // a newer query was started
       const points = series.reduce((n, s) => n + s.points.filter((p) => p[1] !== null).length, 0);
+      const box = $('chart');
+      box.dataset.lang = query.lang;
+      box.dataset.start = String(range.start);
+      box.dataset.end = String(range.end);
+      box.dataset.step = query.lang === 'promql' ? String(series.step) : '';
       chart.render({ start: range.start, end: range.end, series });
       setStatus(`${fmtInt(series.length)} series, ${fmtInt(points)} points, in ${Math.round(performance.now() - began)} ms` +
         (range.relative && Number($('refresh').value) > 0 ? ' · refreshing' : ''));
@@ -453,7 +477,7 @@
       const tr = tbody.insertRow();
       tr.className = 'empty';
       const td = tr.insertCell();
-      td.colSpan = 9;
+      td.colSpan = 8;
       td.textContent = $('only-failures').checked ? 'No failed requests.' : 'No requests yet.';
       return;
     }
@@ -472,7 +496,7 @@
       cell(d.toTimeString().slice(0, 8) + '.' + String(d.getMilliseconds()).padStart(3, '0'), '', ApptuitChart.fullTime(d.getTime()));
       cell(r.method);
       const path = r.path + (r.query ? '?' + r.query : '');
-      cell(path.length > 60 ? path.slice(0, 59) + '…' : path, 'mono', path + (r.userAgent ? '\n' + r.userAgent : ''));
+      cell(path.length > 56 ? path.slice(0, 55) + '…' : path, 'mono', path + (r.userAgent ? '\n' + r.userAgent : ''));
       cell(r.status === 0 ? 'dropped' : String(r.status), 'status-' + String(r.status).charAt(0));
       cell(fmtInt(r.accepted), 'num');
       cell(fmtInt(r.failed), 'num');
@@ -480,8 +504,15 @@
       cell(r.durationMs < 10 ? r.durationMs.toFixed(1) + ' ms' : fmtInt(Math.round(r.durationMs)) + ' ms', 'num');
       const errs = (r.errors || []).slice();
       if (r.fault) errs.unshift('injected fault: ' + r.fault);
-      if (r.failed > (r.errors || []).length && (r.errors || []).length > 0) errs.push(`(${fmtInt(r.failed - r.errors.length)} more rejected points)`);
-      cell(errs.join('\n'), 'errors');
+      if (r.failed > (r.errors || []).length && (r.errors || []).length > 0) errs.push(`… and ${fmtInt(r.failed - r.errors.length)} more rejected points`);
+      if (errs.length) {
+        tr.classList.add('has-errors');
+        const er = tbody.insertRow();
+        er.className = 'errors-row';
+        const td = er.insertCell();
+        td.colSpan = 8;
+        td.textContent = errs.join('\n');
+      }
     }
   }
 
@@ -495,10 +526,34 @@
     setLive();
   }
 
+  // checkAuth asks the server whether it needs a token and whether the one
+  // this tab holds is it, without a 401 (which a browser reports in the
+  // console as a failed load). It remembers a good answer until the token
+  // changes or a request is refused.
+  async function checkAuth() {
+    if (state.authOK) return true;
+    const a = await api('/apptuittest/auth');
+    state.authOK = !a.required || a.valid;
+    showAuth(!state.authOK);
+    if (!state.authOK) {
+      const why = getToken() ? 'The token of this tab is not the server’s.' : 'Needs the API token.';
+      $('metrics-summary').textContent = why;
+      $('requests-summary').textContent = why;
+    }
+    return state.authOK;
+  }
+
   async function refresh() {
     if (state.busy) return;
     state.busy = true;
     try {
+      try {
+        if (!(await checkAuth())) return;
+      } catch (e) {
+        setLive('error');
+        $('metrics-summary').textContent = 'Could not reach the server: ' + e.message;
+        return;
+      }
       const tasks = [loadMetrics(), loadRequests()];
       if (state.query && $('range').value !== 'custom') tasks.push(runQuery(false));
       const results = await Promise.allSettled(tasks);

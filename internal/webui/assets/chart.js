@@ -90,6 +90,15 @@
     return String(Number(v.toPrecision(10)));
   }
 
+  // formatShort writes a value with up to 6 significant digits, for lists.
+  function formatShort(v) {
+    if (typeof v !== 'number') return String(v); // "NaN", "+Inf" from the server
+    if (!isFinite(v)) return String(v);
+    const a = Math.abs(v);
+    if (a !== 0 && (a < 1e-4 || a >= 1e12)) return v.toExponential(3);
+    return String(Number(v.toPrecision(6)));
+  }
+
   function pad(n, w) { return String(n).padStart(w || 2, '0'); }
 
   function zoneName(ms) {
@@ -445,5 +454,5 @@
     for (const p of dots) svg('circle', { class: 'dot', cx: x(p[0]).toFixed(1), cy: y(p[1]).toFixed(1), r: 2.5, fill: s.color }, g);
   }
 
-  global.ApptuitChart = { create, niceStep, valueTicks, timeTicks, formatTick, formatValue, fullTime };
+  global.ApptuitChart = { create, niceStep, valueTicks, timeTicks, formatTick, formatValue, formatShort, fullTime };
 })(window);

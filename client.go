@@ -57,7 +57,7 @@ func New(opts ...Option) (*Client, error) {
 			return nil, fmt.Errorf("apptuit: %w", err)
 		}
 	}
-	if !cfg.tokenSet {
+	if !cfg.tokenSet && cfg.line == nil { // lines carry no token
 		cfg.token = firstEnv(EnvToken, EnvTokenPy)
 		if cfg.token == "" {
 			return nil, fmt.Errorf("%w: use WithToken or set %s (or %s)", ErrNoToken, EnvToken, EnvTokenPy)

@@ -91,6 +91,7 @@ type config struct {
 	maxResponse    int64
 	promPath       string
 	userAgentExtra string
+	line           *LineTransport // WithLineTransport (line.go)
 }
 
 // WithToken sets the API token sent as "Authorization: Bearer <token>". It

@@ -35,8 +35,12 @@ import (
 // their outcomes added up. A 413 answer splits the batch in halves, down to
 // the minimum split size. Connection errors, 429 and 5xx answers are
 // retried as configured. Cost: one pass to validate, one to encode; the
-// per-point tag merge reuses one scratch slice.
+// per-point tag merge reuses one scratch slice. With WithLineTransport,
+// points are written as text lines instead (see LineTransport).
 func (c *Client) Send(ctx context.Context, points []DataPoint) error {
+	if c.cfg.line != nil {
+		return c.sendLinePoints(ctx, points) // line_encode.go
+	}
 	if len(points) == 0 {
 		return nil
 	}
@@ -96,6 +100,9 @@ func checkTime(ms int64) error {
 // points then cost no allocation: encoding a point appends its timestamp
 // and value to a reused buffer.
 func (c *Client) SendTimeSeries(ctx context.Context, series []*TimeSeries) error {
+	if c.cfg.line != nil {
+		return c.sendLineSeries(ctx, series) // line_encode.go
+	}
 	src := &seriesSource{starts: make([]int, 0, len(series)+1)}
 	total := 0
 	var scratch []kv

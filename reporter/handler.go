@@ -108,6 +108,9 @@ func (r *Reporter) doReport(ctx context.Context) (stats, error) {
 	}
 	pts, errs = r.collectRegistry(pts, errs, r.meta, ts)
 	r.points = pts
+	if r.spool != nil {
+		return r.sendSpooled(ctx, pts, errs) // spool.go
+	}
 
 	// Points kept from earlier reports go first, in their order, merged
 	// into full batches: after an outage, one Send per batchSize points

@@ -36,6 +36,7 @@ type config struct {
 	bufferSize    int
 	now           func() time.Time
 	sendTimeout   time.Duration
+	spool         spoolConfig // WithSpool (spool.go)
 }
 
 func defaultConfig() config {

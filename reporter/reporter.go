@@ -11,6 +11,7 @@ import (
 
 	"github.com/apptuit-go/apptuit"
 	"github.com/apptuit-go/apptuit/internal/env"
+	"github.com/apptuit-go/apptuit/internal/spool"
 	"github.com/apptuit-go/apptuit/metrics"
 )
 
@@ -49,6 +50,12 @@ type Reporter struct {
 	buf     retryBuffer
 	points  []apptuit.DataPoint // reused for the new points of a report
 	runtime *runtimeCollector
+
+	// With WithSpool (spool.go): the spool, the encoding buffer of its
+	// records and its figures at the last report.
+	spool     *spool.Spool
+	spoolBuf  []byte
+	spoolSeen spool.Stats
 
 	meta                               *metrics.Registry
 	total, successful, failed, dropped *metrics.Counter
@@ -149,6 +156,11 @@ func New(client *apptuit.Client, registry *metrics.Registry, opts ...Option) (*R
 	r.failed, _ = r.meta.Counter(MetaFailed)
 	r.dropped, _ = r.meta.Counter(MetaDropped)
 	r.sendTime, _ = r.meta.Timer(MetaTime)
+	// Last: nothing may fail after the spool is locked.
+	var err error
+	if r.spool, err = openSpool(cfg.spool); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -266,5 +278,12 @@ func (r *Reporter) Stop(ctx context.Context) error {
 	if started {
 		<-r.done
 	}
-	return r.report(ctx, true)
+	err := r.report(ctx, true)
+	if r.spool != nil {
+		// What could not be sent stays in it, for the next Reporter.
+		if cerr := r.spool.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
 }

@@ -145,6 +145,18 @@ func TestCorruption(t *testing.T) {
 					t.Errorf("after acknowledging all: %+v", st)
 				}
 			}
+			// Nothing readable is left: the segment, corrupt bytes and all,
+			// is gone, and the next Open counts nothing again.
+			if len(recs) > 0 || tc.corrupt > 0 {
+				if f := segFiles(t, dir); len(f) != 0 {
+					t.Errorf("segments left: %v", f)
+				}
+				s.Close()
+				s = open(t, dir, Options{})
+				if st := s.Stats(); st.CorruptRecords != 0 || st.Records != 0 {
+					t.Errorf("reopened: %+v", st)
+				}
+			}
 		})
 	}
 }

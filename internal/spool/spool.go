@@ -502,6 +502,11 @@ func (s *Spool) Next() (Record, error) {
 				seg.records--
 				seg.points -= bad.points
 			}
+			if len(s.pending) == 0 {
+				if err := s.trim(); err != nil {
+					return Record{}, err
+				}
+			}
 		}
 	}
 }
@@ -555,12 +560,20 @@ func (s *Spool) Ack(r Record) error {
 	if err := writeCursor(s.dir, s.cur, s.opt.Sync == SyncEveryAppend); err != nil {
 		return err
 	}
-	// Delete the segments before the cursor's, and the cursor's when it is
-	// read to its end.
+	return s.trim()
+}
+
+// trim deletes the oldest segments that hold nothing left to read: those
+// before the cursor's, the cursor's once read to its end, and one whose
+// records are all acknowledged and whose other bytes Next found corrupt (a
+// torn tail), so that a later Open does not count them again.
+func (s *Spool) trim() error {
 	removed := false
 	for len(s.segs) > 0 {
 		seg := s.segs[0]
-		if seg.seq > s.cur.seq || seg.seq == s.cur.seq && s.cur.off < seg.size {
+		done := seg.seq < s.cur.seq || seg.seq == s.cur.seq && s.cur.off >= seg.size
+		garbage := seg != s.active && seg.records == 0 && (s.hw.seq > seg.seq || s.hw.seq == seg.seq && s.hw.off >= seg.size)
+		if !done && !garbage {
 			break
 		}
 		if seg == s.active {

@@ -44,6 +44,9 @@ func (t *LineTransport) checkLineTagValue(key, v string) error {
 		}
 		return nil
 	}
+	if printableASCII(v) {
+		return nil // the common case
+	}
 	for i, r := range v {
 		switch {
 		case r == utf8.RuneError && !validRuneAt(v, i):
@@ -57,6 +60,17 @@ func (t *LineTransport) checkLineTagValue(key, v string) error {
 		}
 	}
 	return nil
+}
+
+// printableASCII reports whether s is made of ASCII characters from '!'
+// to '~' other than '='.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || c == '=' {
+			return false
+		}
+	}
+	return true
 }
 
 func firstRune(s string) rune { r, _ := utf8.DecodeRuneInString(s); return r }

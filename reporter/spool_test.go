@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,15 +40,40 @@ func newSpoolSetup(t *testing.T) *spoolSetup {
 	var mu sync.Mutex
 	down := true
 	var got []apptuit.DataPoint
-	s.url = newFakePut(t, func(pts []apptuit.DataPoint) (int, string) {
+	up := newFakePut(t, func(pts []apptuit.DataPoint) (int, string) {
 		mu.Lock()
 		defer mu.Unlock()
-		if down {
-			return 503, ""
-		}
 		got = append(got, pts...)
 		return 204, ""
 	})
+	// While down, answer 503 without decoding the body.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		mu.Lock()
+		d := down
+		mu.Unlock()
+		if d {
+			io.Copy(io.Discard, req.Body)
+			w.WriteHeader(503)
+			return
+		}
+		proxy, err := http.NewRequest(req.Method, up+req.URL.RequestURI(), req.Body)
+		if err != nil {
+			w.WriteHeader(500)
+			return
+		}
+		proxy.Header = req.Header.Clone()
+		resp, err := http.DefaultClient.Do(proxy)
+		if err != nil {
+			w.WriteHeader(502)
+			return
+		}
+		defer resp.Body.Close()
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(http.DefaultClient.CloseIdleConnections)
+	s.url = srv.URL
 	s.down = func(d bool) { mu.Lock(); down = d; mu.Unlock() }
 	s.got = func() []apptuit.DataPoint {
 		mu.Lock()
@@ -202,7 +230,7 @@ func TestSpoolFull(t *testing.T) {
 	clearEnv(t)
 	s := newSpoolSetup(t)
 	// Many incompressible points per report.
-	for i := 0; i < 300; i++ {
+	for i := 0; i < 200; i++ {
 		g, _ := s.reg.Gauge(fmt.Sprintf("g%03d", i))
 		g.Set(math.Float64frombits(uint64(i) * 0x9E3779B97F4A7C15))
 	}
@@ -212,7 +240,7 @@ func TestSpoolFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const reports = 40
+	const reports = 30
 	for i := 0; i < reports; i++ {
 		s.cnt.Inc()
 		r.ReportNow(context.Background())

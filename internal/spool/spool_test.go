@@ -225,14 +225,13 @@ func TestSizeLimit(t *testing.T) {
 	const limit = 256 << 10
 	s := open(t, dir, Options{MaxBytes: limit, SegmentBytes: 16 << 10, Sync: SyncNever})
 	rng := rand.New(rand.NewPCG(1, 2))
-	const n = 5000
+	src := rand.NewChaCha8([32]byte{1})
+	const n = 1500 // ~1.6 MiB: six times the limit
 	var dropped, maxBytes int64
 	sizes := make([]int, n)
 	for i := 0; i < n; i++ {
 		p := make([]byte, 200+rng.IntN(1800))
-		for j := range p {
-			p[j] = byte(rng.Uint32())
-		}
+		src.Read(p)
 		copy(p, fmt.Sprintf("%08d", i))
 		sizes[i] = len(p)
 		d, err := s.Append(p, 10)

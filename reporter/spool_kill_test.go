@@ -22,31 +22,18 @@ import (
 	"github.com/apptuit-go/apptuit/apptuittest"
 )
 
-var (
-	childOnce sync.Once
-	childBin  string
-	childErr  error
-)
-
-// buildChild builds internal/spoolchild once per test binary.
+// buildChild builds internal/spoolchild into a directory of t's.
 func buildChild(t *testing.T) string {
 	t.Helper()
-	childOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "spoolchild")
-		if err != nil {
-			childErr = err
-			return
-		}
-		childBin = filepath.Join(dir, "spoolchild")
-		out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", childBin, "./internal/spoolchild").CombinedOutput()
-		if err != nil {
-			childErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if childErr != nil {
-		t.Fatal(childErr)
+	bin := filepath.Join(t.TempDir(), "spoolchild")
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return childBin
+	if out, err := exec.Command(goTool, "build", "-o", bin, "./internal/spoolchild").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // child is a running spoolchild.
@@ -59,10 +46,10 @@ type child struct {
 	stderr   strings.Builder
 }
 
-func startChild(t *testing.T, endpoint, dir, run string) *child {
+func startChild(t *testing.T, bin, endpoint, dir, run string) *child {
 	t.Helper()
 	c := &child{done: make(chan struct{})}
-	c.cmd = exec.Command(buildChild(t), "-endpoint", endpoint, "-dir", dir, "-run", run, "-interval", "200ms")
+	c.cmd = exec.Command(bin, "-endpoint", endpoint, "-dir", dir, "-run", run, "-interval", "200ms")
 	c.cmd.Stderr = &syncWriter{w: &c.stderr, mu: &c.mu}
 	out, err := c.cmd.StdoutPipe()
 	if err != nil {
@@ -202,6 +189,7 @@ func TestSpoolSurvivesKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a child process")
 	}
+	bin := buildChild(t)
 	for _, tc := range []struct {
 		name string
 		sig  syscall.Signal
@@ -215,7 +203,7 @@ func TestSpoolSurvivesKill(t *testing.T) {
 			dir := t.TempDir()
 			run := fmt.Sprintf("r%d", time.Now().UnixNano())
 			const n = 6
-			c1 := startChild(t, downEndpoint(t), dir, run)
+			c1 := startChild(t, bin, downEndpoint(t), dir, run)
 			c1.waitReports(t, n)
 			made := c1.signal(t, tc.sig)
 			if tc.sig == syscall.SIGTERM && !strings.HasPrefix(c1.stopped, "stopped ") {
@@ -228,7 +216,7 @@ func TestSpoolSurvivesKill(t *testing.T) {
 
 			srv := apptuittest.NewServer()
 			defer srv.Close()
-			c2 := startChild(t, srv.URL(), dir, run)
+			c2 := startChild(t, bin, srv.URL(), dir, run)
 			// Wait for every report of the first process, then a few of
 			// the second's.
 			deadline := time.Now().Add(30 * time.Second)

@@ -267,3 +267,77 @@ func splitLines(b []byte, off, n int) int {
 	}
 	return len(b)
 }
+
+// sendLinePrepared is SendPrepared on a client with a line transport: each
+// series' line start and each set of tags is encoded and checked once per
+// call.
+func (c *Client) sendLinePrepared(ctx context.Context, points []PreparedPoint) error {
+	if len(points) == 0 {
+		return nil
+	}
+	t := c.cfg.line
+	bp := t.getBuf()
+	defer t.putBuf(bp)
+	b := (*bp)[:0]
+	defer func() { *bp = b }()
+	heads := make(map[*PreparedSeries][]byte)
+	tails := make(map[*preparedTags][]byte)
+	var scratch []byte
+	var merged []kv
+	for i := range points {
+		p := &points[i]
+		if p.Series == nil {
+			return &ValidationError{Index: i, Point: -1, Rule: "series is nil"}
+		}
+		fail := func(err error) error {
+			return &ValidationError{Index: i, Point: -1, Metric: p.Series.metric, Rule: err.Error()}
+		}
+		if p.Series.c != c {
+			return fail(fmt.Errorf("series was prepared by another client (its encoding holds that client's sanitizer and global tags)"))
+		}
+		head, ok := heads[p.Series]
+		if !ok {
+			name := c.sanitizeName(p.Series.metric)
+			if err := t.checkLineName("metric name", name); err != nil {
+				return fail(err)
+			}
+			head = t.appendLineStart(nil, name)
+			heads[p.Series] = head
+		}
+		tail, ok := tails[p.Series.tags]
+		if !ok {
+			given := make(map[string]string, len(p.Series.tags.given))
+			for _, kv := range p.Series.tags.given {
+				given[kv.k] = kv.v
+			}
+			var err error
+			if merged, err = c.mergeTags(merged, given); err != nil {
+				return fail(err)
+			}
+			if tail, err = t.appendLineTags(nil, merged); err != nil {
+				return fail(err)
+			}
+			tails[p.Series.tags] = tail
+		}
+		err := checkValue(p.Value)
+		if err == nil {
+			err = checkTime(p.UnixMilli)
+		}
+		if err == nil {
+			scratch, err = t.appendLineTime(scratch[:0], p.UnixMilli)
+		}
+		if err == nil {
+			scratch = appendPyFloat(scratch, p.Value)
+			if len(head)+len(scratch)+len(tail)-1 > MaxLineBytes {
+				err = errLineTooLong
+			}
+		}
+		if err != nil {
+			return fail(err)
+		}
+		b = append(b, head...)
+		b = append(b, scratch...)
+		b = append(b, tail...)
+	}
+	return t.write(ctx, c, b)
+}

@@ -480,3 +480,46 @@ func TestLineConcurrentSends(t *testing.T) {
 		}
 	}
 }
+
+func TestLineSendPrepared(t *testing.T) {
+	srv := newLineServer(t)
+	c := lineClient(t, TelnetTCP(srv.addr()), WithGlobalTags(map[string]string{"dc": "eu"}), WithSanitizer(SanitizePrometheus))
+	a, err := c.PrepareSeries("m.a", map[string]string{"k": "v"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2, _ := a.WithMetric("m.b")
+	bad, _ := c.PrepareSeries("m.bad", map[string]string{"city": "New York"})
+	other := lineClient(t, TelnetTCP(srv.addr()))
+	foreign, _ := other.PrepareSeries("m.x", map[string]string{"k": "v"})
+	pts := []PreparedPoint{{Series: a, UnixMilli: 1700000000000, Value: 1}, {Series: a2, UnixMilli: 1700000000500, Value: 2}, {Series: a, UnixMilli: 1700000001000, Value: 3}}
+	if err := c.SendPrepared(context.Background(), pts); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"put m_a 1700000000 1.0 dc=eu k=v", "put m_b 1700000000500 2.0 dc=eu k=v", "put m_a 1700000001 3.0 dc=eu k=v"}
+	got := srv.waitLines(t, 3)
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("line %d: got %q, want %q", i, got[i], want[i])
+		}
+	}
+	for _, tc := range []struct {
+		p    PreparedPoint
+		want string
+	}{
+		{PreparedPoint{Series: bad, UnixMilli: 1700000000000, Value: 1}, `point 1 (metric "m.bad"): tag "city" value "New York" has white space`},
+		{PreparedPoint{Series: foreign, UnixMilli: 1700000000000, Value: 1}, "prepared by another client"},
+		{PreparedPoint{Series: a, UnixMilli: 1700000000000, Value: math.Inf(1)}, "not a finite number"},
+		{PreparedPoint{UnixMilli: 1700000000000, Value: 1}, "series is nil"},
+	} {
+		err := c.SendPrepared(context.Background(), []PreparedPoint{pts[0], tc.p})
+		var ve *ValidationError
+		if !errors.As(err, &ve) || ve.Index != 1 || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("got %v, want a *ValidationError at 1 with %q", err, tc.want)
+		}
+	}
+	time.Sleep(20 * time.Millisecond)
+	if n := len(srv.waitLines(t, 3)); n != 3 {
+		t.Errorf("%d lines: a refused call sent something", n)
+	}
+}

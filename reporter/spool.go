@@ -1,11 +1,10 @@
 package reporter
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"slices"
+	"iter"
 
 	"github.com/apptuit-go/apptuit"
 	"github.com/apptuit-go/apptuit/internal/spool"
@@ -37,8 +36,9 @@ type spoolConfig struct {
 // files never add up to more than maxBytes (at least MinSpoolBytes); when
 // the spool is full, the oldest data is dropped, a segment (maxBytes/8, at
 // most 64 MiB) at a time, and its points counted in
-// apptuit.reporter.send.dropped. See "Spool" in the package documentation
-// for the guarantees, the costs and the format.
+// apptuit.reporter.send.dropped. WithBufferSize does not apply. See "Spool"
+// in the package documentation for the guarantees, the costs and the
+// format.
 //
 // New fails if another Reporter (in any process) uses dir (ErrSpoolLocked);
 // Stop closes the spool, leaving in it whatever could not be sent. A
@@ -66,203 +66,283 @@ func WithSpoolNoSync() Option {
 	return func(c *config) error { c.spool.noSync = true; return nil }
 }
 
-// openSpool opens the spool of cfg, or returns nil when there is none.
-func openSpool(cfg spoolConfig) (*spool.Spool, error) {
+// spoolStore is the retryStore of a reporter with a spool. Batches kept
+// for retry are appended to the spool (or, when that fails, to a memory
+// buffer). The batches a report sends first are read from the spool lazily,
+// one at a time, by batches(); they stay in it until settle acknowledges
+// them, after the report's sends, so that a batch is never lost between
+// being read and being delivered. All its methods run on the report's
+// goroutines, one at a time (the sender's, then the report's).
+type spoolStore struct {
+	r     *Reporter
+	sp    *spool.Spool
+	mem   *memoryBuffer // batches the spool could not take
+	enc   seriesEncoder
+	buf   []byte
+	cache map[string]*apptuit.PreparedSeries // series decoded, by their encoding
+
+	// Of the report in progress.
+	tickets []*spoolTicket // batches read from the spool, in order
+	errs    []error
+	dropped int
+	seen    spool.Stats // the spool's figures at the last settle
+}
+
+// spoolTicket is one batch read from the spool: the records it covers end
+// with last; retry is set when it was not delivered (see keep).
+type spoolTicket struct {
+	last  spool.Record
+	pts   []apptuit.PreparedPoint
+	retry bool
+}
+
+// openSpool opens the spool of r's config, if any, and makes it r's
+// retry store.
+func (r *Reporter) openSpool() error {
+	cfg := r.cfg.spool
 	if cfg.dir == "" {
-		return nil, nil
+		return nil
 	}
 	opt := spool.Options{MaxBytes: cfg.maxBytes}
 	if cfg.noSync {
 		opt.Sync = spool.SyncNever
 	}
-	s, err := spool.Open(cfg.dir, opt)
+	sp, err := spool.Open(cfg.dir, opt)
 	if err != nil {
-		return nil, fmt.Errorf("reporter: %w", err)
+		return fmt.Errorf("reporter: %w", err)
 	}
-	return s, nil
+	r.spool = &spoolStore{r: r, sp: sp, mem: newMemoryBuffer(r.cfg.bufferSize)}
+	r.buf = r.spool
+	return nil
 }
 
-// sendSpooled makes a report with a spool; the caller holds r.sem. The
-// points in the spool go first, oldest first, in batches of up to
-// batchSize points (records merged; each record is acknowledged, and so
-// never sent again, once the send carrying it succeeded). The report's own
-// points follow once the spool is empty; when it is not (the backend failed,
-// or time ran out), they are added to it, behind what is there, so that
-// order is kept. Points the memory buffer holds (a spool write failed
-// earlier) are added to the spool first.
-func (r *Reporter) sendSpooled(ctx context.Context, pts []apptuit.DataPoint, errs []error) (stats, error) {
-	var st stats
-	var sendErrs []error
-	if r.buf.len() > 0 {
-		old := r.buf.take()
-		for i, b := range old {
-			if err := r.spoolAppend(&st, b); err != nil {
-				sendErrs = append(sendErrs, err)
-				r.keep(&st, batchesOf(old[i:], true))
-				break
+// retryBatches returns the batches a report sends before its own points:
+// the memory buffer's, merged into full batches, or those of the spool.
+func (r *Reporter) retryBatches() iter.Seq[batch] {
+	if r.spool != nil {
+		return r.spool.batches()
+	}
+	n := r.buf.len()
+	kept := coalesce(r.buf.take(), n, r.cfg.batchSize)
+	return func(yield func(batch) bool) {
+		for _, b := range kept {
+			if !yield(batch{pts: b, owned: true}) {
+				return
 			}
 		}
 	}
-	drained, derr := r.drainSpool(ctx, &st, &errs)
-	if derr != nil {
-		sendErrs = append(sendErrs, derr)
-	}
-	if err := r.spoolCorruption(); err != nil {
-		errs = append(errs, err)
-	}
-	var queue []batch
-	for i := 0; i < len(pts); i += r.cfg.batchSize {
-		queue = append(queue, batch{pts: pts[i:min(i+r.cfg.batchSize, len(pts))]})
-	}
-	for i := 0; i < len(queue); i++ {
-		if !drained || ctx.Err() != nil {
-			if drained {
-				sendErrs = append(sendErrs, fmt.Errorf("reporter: %d batches not sent: %w", len(queue)-i, ctx.Err()))
-			}
-			if err := r.spoolKeep(&st, queue[i:]); err != nil {
-				sendErrs = append(sendErrs, err)
-			}
-			break
-		}
-		n, ok, failed, err := r.sendBatch(ctx, &queue[i], &errs)
-		st.total += n
-		st.successful += ok
-		st.failed += failed
-		if err == nil {
-			continue
-		}
-		sendErrs = append(sendErrs, err)
-		if apptuit.IsRetryable(err) || ctx.Err() != nil {
-			drained = false // keep this batch and the rest
-			i--
-		}
-	}
-	st.buffered = int(r.spool.Stats().Points) + r.buf.len()
-	return st, mergeErrors(append(errs, sendErrs...), st)
 }
 
-// drainSpool sends what the spool holds, oldest first, until it is empty
-// (true) or a send fails with an error worth retrying or ctx ends (false).
-// It returns the error that stopped it, or a spool read error.
-func (r *Reporter) drainSpool(ctx context.Context, st *stats, verrs *[]error) (bool, error) {
-	defer r.spool.Rewind()
-	var next *spool.Record // read ahead, not sent yet
-	for {
-		if ctx.Err() != nil {
-			return false, fmt.Errorf("reporter: spooled points not sent: %w", ctx.Err())
-		}
-		var b batch
-		var last spool.Record
-		for len(b.pts) < r.cfg.batchSize {
-			var rec spool.Record
-			if next != nil {
-				rec, next = *next, nil
-			} else {
-				var err error
-				rec, err = r.spool.Next()
-				if errors.Is(err, io.EOF) {
+// dropAtStop counts as dropped what Stop's final report leaves in memory:
+// the retry buffer, or the batches the spool could not take.
+func (r *Reporter) dropAtStop() {
+	buf := r.buf
+	if r.spool != nil {
+		buf = r.spool.mem
+	}
+	if n := buf.len(); n > 0 {
+		r.dropped.Add(int64(n))
+		buf.take()
+	}
+}
+
+// add appends b to the spool, or to the memory buffer when the spool
+// cannot take it; it returns the points dropped to make room.
+func (s *spoolStore) add(b []apptuit.PreparedPoint) int {
+	if len(b) == 0 {
+		return 0
+	}
+	d, err := s.append(b)
+	if err != nil {
+		s.errs = append(s.errs, err)
+		d += s.mem.add(b)
+	}
+	return d
+}
+
+func (s *spoolStore) append(b []apptuit.PreparedPoint) (int, error) {
+	s.buf = s.enc.appendBatch(s.buf[:0], b)
+	d, err := s.sp.Append(s.buf, len(b))
+	if cap(s.buf) > 16<<20 {
+		s.buf = nil
+	}
+	if err != nil {
+		return int(d), fmt.Errorf("reporter: spool: %w (%d points kept in memory instead)", err, len(b))
+	}
+	return int(d), nil
+}
+
+// take returns the batches the memory buffer holds (the spool's are read
+// by batches).
+func (s *spoolStore) take() [][]apptuit.PreparedPoint { return s.mem.take() }
+
+// len returns the points kept: in the spool and in memory.
+func (s *spoolStore) len() int { return int(s.sp.Stats().Points) + s.mem.len() }
+
+// batches yields, oldest first: the batches in memory (after trying to add
+// them to the spool, behind what it holds), then the spool's, each of up
+// to batchSize points (records merged), read one at a time as the sender
+// asks for them.
+func (s *spoolStore) batches() iter.Seq[batch] {
+	return func(yield func(batch) bool) {
+		clear(s.tickets)
+		s.tickets = s.tickets[:0]
+		if s.mem.len() > 0 {
+			old := s.mem.take()
+			for i, b := range old {
+				if _, err := s.append(b); err != nil {
+					s.errs = append(s.errs, err)
+					for _, rest := range old[i:] {
+						s.mem.add(rest)
+					}
 					break
 				}
-				if err != nil {
-					return false, fmt.Errorf("reporter: spool: %w", err)
+			}
+			n := s.mem.len()
+			for _, b := range coalesce(s.mem.take(), n, s.r.cfg.batchSize) {
+				if !yield(batch{pts: b, owned: true}) {
+					return
 				}
 			}
-			pts, err := decodeBatch(rec.Data)
-			if err != nil {
-				// Only a bug or a spool from another version gets here:
-				// the checksums matched. Give the record up.
-				*verrs = append(*verrs, fmt.Errorf("reporter: spool: %d points given up: %w", rec.Points, err))
-				r.dropped.Add(int64(rec.Points))
-				st.dropped += rec.Points
-				last = rec
-				if len(b.pts) == 0 {
-					if err := r.spool.Ack(rec); err != nil {
-						return false, fmt.Errorf("reporter: spool: %w", err)
+		}
+		var ahead *spool.Record // read, not in a batch yet
+		for {
+			t := &spoolTicket{}
+			covered := false
+			for len(t.pts) < s.r.cfg.batchSize {
+				var rec spool.Record
+				if ahead != nil {
+					rec, ahead = *ahead, nil
+				} else {
+					var err error
+					if rec, err = s.sp.Next(); err != nil {
+						if !errors.Is(err, io.EOF) {
+							s.errs = append(s.errs, fmt.Errorf("reporter: spool: %w", err))
+						}
+						break
 					}
 				}
+				pts, err := s.decode(rec)
+				if err != nil {
+					// The checksums matched: a spool from another version,
+					// or a bug. Give the record up.
+					s.errs = append(s.errs, fmt.Errorf("reporter: spool: %d points given up: %w", rec.Points, err))
+					s.dropped += rec.Points
+					t.last, covered = rec, true
+					continue
+				}
+				if len(t.pts) > 0 && len(t.pts)+len(pts) > s.r.cfg.batchSize {
+					ahead = &rec
+					break
+				}
+				t.pts = append(t.pts, pts...)
+				t.last, covered = rec, true
+			}
+			if !covered {
+				return
+			}
+			s.tickets = append(s.tickets, t)
+			if len(t.pts) > 0 && !yield(batch{pts: t.pts, owned: true, ticket: t}) {
+				return
+			}
+		}
+	}
+}
+
+// decode turns a record back into points of series prepared with the
+// reporter's client. Points of a series the client refuses now (its
+// configuration changed since they were kept) are given up and reported.
+func (s *spoolStore) decode(rec spool.Record) ([]apptuit.PreparedPoint, error) {
+	entries, eps, err := decodeBatch(rec.Data)
+	if err != nil {
+		return nil, err
+	}
+	if s.cache == nil || len(s.cache) >= maxEncodedSeries {
+		s.cache = make(map[string]*apptuit.PreparedSeries)
+	}
+	series := make([]*apptuit.PreparedSeries, len(entries))
+	for i, e := range entries {
+		ps := s.cache[e.key]
+		if ps == nil {
+			if ps, err = s.r.client.PrepareSeries(e.metric, e.tags); err != nil {
+				s.errs = append(s.errs, fmt.Errorf("reporter: spool: points of %q given up: %w", e.metric, err))
 				continue
 			}
-			if len(b.pts) > 0 && len(b.pts)+len(pts) > r.cfg.batchSize {
-				next = &rec
+			s.cache[e.key] = ps
+		}
+		series[i] = ps
+	}
+	pts := make([]apptuit.PreparedPoint, 0, len(eps))
+	for _, p := range eps {
+		if series[p.series] == nil {
+			s.dropped++
+			continue
+		}
+		pts = append(pts, apptuit.PreparedPoint{Series: series[p.series], UnixMilli: p.unixMilli, Value: p.value})
+	}
+	return pts, nil
+}
+
+// settle acknowledges, after a report's sends, the batches read from the
+// spool that were delivered (or refused for good: they would be refused
+// again), so that they are never read again, and leaves the others to be
+// read again. When a batch failed but a later one was delivered (sends in
+// flight together), the failed ones are appended again before the
+// acknowledgement covers them. It also counts the points the spool dropped
+// or found corrupt, and returns errs with the spool's errors added.
+func (s *spoolStore) settle(st *stats, errs []error) []error {
+	first := -1
+	for i, t := range s.tickets {
+		if t.retry {
+			first = i
+			break
+		}
+	}
+	ackTo := len(s.tickets) - 1
+	if first >= 0 {
+		ackTo = first - 1
+		for _, t := range s.tickets[first+1:] {
+			if !t.retry {
+				// Delivered after one that failed: keep the failed ones by
+				// appending them again, then acknowledge everything.
+				for _, t := range s.tickets[first:] {
+					if t.retry {
+						d, err := s.append(t.pts)
+						s.dropped += d
+						if err != nil {
+							s.errs = append(s.errs, err)
+							s.mem.add(t.pts)
+						}
+					}
+				}
+				ackTo = len(s.tickets) - 1
 				break
 			}
-			if b.pts == nil {
-				b.pts = pts
-			} else {
-				b.pts = append(b.pts, pts...)
-			}
-			last = rec
-		}
-		b.owned = true
-		if len(b.pts) == 0 {
-			return next == nil, nil
-		}
-		n, ok, failed, err := r.sendBatch(ctx, &b, verrs)
-		st.total += n
-		st.successful += ok
-		st.failed += failed
-		if err != nil && (apptuit.IsRetryable(err) || ctx.Err() != nil) {
-			return false, err
-		}
-		// Delivered, or refused for good (a 400: it would be refused again).
-		if aerr := r.spool.Ack(last); aerr != nil {
-			return false, errors.Join(err, fmt.Errorf("reporter: spool: %w", aerr))
-		}
-		if err != nil {
-			*verrs = append(*verrs, err)
 		}
 	}
+	if ackTo >= 0 {
+		if err := s.sp.Ack(s.tickets[ackTo].last); err != nil {
+			s.errs = append(s.errs, fmt.Errorf("reporter: spool: %w (the batches delivered will be sent again)", err))
+		}
+	}
+	s.sp.Rewind()
+	clear(s.tickets)
+	s.tickets = s.tickets[:0]
+
+	sst := s.sp.Stats()
+	recs, bytes, pts := sst.CorruptRecords-s.seen.CorruptRecords, sst.CorruptBytes-s.seen.CorruptBytes, sst.CorruptPoints-s.seen.CorruptPoints
+	s.seen = sst
+	if recs > 0 {
+		s.dropped += int(pts)
+		s.errs = append(s.errs, fmt.Errorf("%w: %d records (%d bytes, %d points known lost)", ErrSpoolCorrupt, recs, bytes, pts))
+	}
+	st.dropped += s.dropped
+	s.r.dropped.Add(int64(s.dropped))
+	s.dropped = 0
+	errs = append(errs, s.errs...)
+	s.errs = nil
+	return errs
 }
 
-// spoolKeep adds batches to the spool; on a spool error, they and the rest
-// go to the memory buffer.
-func (r *Reporter) spoolKeep(st *stats, batches []batch) error {
-	for i, b := range batches {
-		if err := r.spoolAppend(st, b.pts); err != nil {
-			r.keep(st, batches[i:])
-			return err
-		}
-	}
-	return nil
-}
-
-// spoolAppend adds one batch to the spool, counting the points the size
-// limit dropped.
-func (r *Reporter) spoolAppend(st *stats, pts []apptuit.DataPoint) error {
-	if len(pts) == 0 {
-		return nil
-	}
-	r.spoolBuf = appendBatch(r.spoolBuf[:0], pts)
-	d, err := r.spool.Append(r.spoolBuf, len(pts))
-	if cap(r.spoolBuf) > 16<<20 {
-		r.spoolBuf = nil
-	}
-	st.dropped += int(d)
-	r.dropped.Add(d)
-	if err != nil {
-		return fmt.Errorf("reporter: spool: %w (the points are kept in memory)", err)
-	}
-	return nil
-}
-
-// spoolCorruption counts the points of corrupt records found since the
-// last call as dropped and describes them.
-func (r *Reporter) spoolCorruption() error {
-	st := r.spool.Stats()
-	recs, bytes, pts := st.CorruptRecords-r.spoolSeen.CorruptRecords, st.CorruptBytes-r.spoolSeen.CorruptBytes, st.CorruptPoints-r.spoolSeen.CorruptPoints
-	r.spoolSeen = st
-	if recs == 0 {
-		return nil
-	}
-	r.dropped.Add(pts)
-	return fmt.Errorf("%w: %d records (%d bytes, %d points known lost)", ErrSpoolCorrupt, recs, bytes, pts)
-}
-
-// batchesOf wraps point slices as batches.
-func batchesOf(pts [][]apptuit.DataPoint, owned bool) []batch {
-	out := make([]batch, len(pts))
-	for i, p := range pts {
-		out[i] = batch{pts: p, owned: owned}
-	}
-	return slices.Clip(out)
-}
+// close closes the spool: what it holds stays for the next Reporter.
+func (s *spoolStore) close() error { return s.sp.Close() }

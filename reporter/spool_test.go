@@ -125,10 +125,10 @@ func TestSpoolAcrossReporters(t *testing.T) {
 			t.Fatal("report succeeded with the backend down")
 		}
 	}
-	if r.buf.len() != 0 {
-		t.Errorf("%d points in the memory buffer: they belong in the spool", r.buf.len())
+	if r.spool.mem.len() != 0 {
+		t.Errorf("%d points in the memory buffer: they belong in the spool", r.spool.mem.len())
 	}
-	st := r.spool.Stats()
+	st := r.spool.sp.Stats()
 	if st.Records != 5 || st.Points == 0 {
 		t.Fatalf("spool after 5 failed reports: %+v", st)
 	}
@@ -244,12 +244,12 @@ func TestSpoolFull(t *testing.T) {
 	for i := 0; i < reports; i++ {
 		s.cnt.Inc()
 		r.ReportNow(context.Background())
-		if st := r.spool.Stats(); st.Bytes > MinSpoolBytes {
+		if st := r.spool.sp.Stats(); st.Bytes > MinSpoolBytes {
 			t.Fatalf("report %d: spool holds %d bytes", i, st.Bytes)
 		}
 	}
 	dropped := r.dropped.Count()
-	st := r.spool.Stats()
+	st := r.spool.sp.Stats()
 	if dropped == 0 || st.DroppedPoints != dropped {
 		t.Fatalf("dropped %d, spool says %d", dropped, st.DroppedPoints)
 	}
@@ -290,7 +290,7 @@ func TestSpoolTornTail(t *testing.T) {
 		s.cnt.Inc()
 		r.ReportNow(context.Background())
 	}
-	r.spool.Close() // as if the process died: no final report
+	r.spool.sp.Close() // as if the process died: no final report
 	segs := segFiles(t, s.dir)
 	if len(segs) != 1 {
 		t.Fatalf("segments %v", segs)
@@ -337,5 +337,67 @@ func mustReportAllowErr(t *testing.T, r *Reporter) {
 	t.Helper()
 	if err := r.ReportNow(context.Background()); err != nil && !errors.Is(err, ErrSpoolCorrupt) {
 		t.Fatal(err)
+	}
+}
+
+// TestSpoolFailureAmongConcurrentSends: of two spooled batches in flight
+// together, the first fails and the second is delivered. The second must
+// not be sent again and the first must not be lost: it is appended to the
+// spool again before the acknowledgement covers it.
+func TestSpoolFailureAmongConcurrentSends(t *testing.T) {
+	clearEnv(t)
+	dir := t.TempDir()
+	reg := metrics.NewRegistry()
+	cnt, _ := reg.Counter("jobs")
+	var mu sync.Mutex
+	down, failed := true, false
+	var got []apptuit.DataPoint
+	url := newFakePut(t, func(pts []apptuit.DataPoint) (int, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if down {
+			return 503, ""
+		}
+		for _, p := range pts {
+			if p.Metric == "jobs.count" && p.Timestamp.Unix() == t0.Unix()+1 && !failed {
+				failed = true
+				time.Sleep(50 * time.Millisecond) // the next batch is in flight meanwhile
+				return 503, ""
+			}
+		}
+		got = append(got, pts...)
+		return 204, ""
+	})
+	c := newClient(t, url, apptuit.WithConcurrency(2))
+	r, err := New(c, reg, WithClock(steppingClock(t0)), WithHostname("h"), WithIgnoreEnvTags(), WithSpool(dir, 1<<20),
+		WithBatchSize(30), WithErrorHandler(func(error) {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		cnt.Inc()
+		r.ReportNow(context.Background())
+	}
+	if st := r.spool.sp.Stats(); st.Records != 3 {
+		t.Fatalf("spool: %+v", st)
+	}
+	mu.Lock()
+	down = false
+	mu.Unlock()
+	r.ReportNow(context.Background()) // t0+1's batch fails, t0+2's is delivered
+	mu.Lock()
+	if !failed {
+		t.Fatal("the failure was not injected")
+	}
+	mu.Unlock()
+	mustReport(t, r)
+	if err := r.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m := jobs(t, got) // fails on a duplicate
+	for ts := t0.Unix(); ts <= t0.Unix()+5; ts++ {
+		if _, ok := m[ts]; !ok {
+			t.Errorf("report at %d lost (%v)", ts, m)
+		}
 	}
 }

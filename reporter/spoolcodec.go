@@ -4,118 +4,156 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
-	"time"
 
 	"github.com/apptuit-go/apptuit"
 )
 
 // A batch of points is kept in the spool as one record, encoded as
 //
-//	version  byte     1
-//	count    uvarint  points
-//	then per point:
-//	metric   uvarint length, bytes
-//	tags     uvarint 0 when the point's tags equal the previous point's, else
-//	         n+1 followed by n pairs (key, value), each a uvarint length and
-//	         bytes, sorted by key
-//	time     varint   Unix milliseconds
-//	value    8 bytes  IEEE 754 bits, little endian
+//	version  byte     2
+//	series   uvarint  count, then per series:
+//	           metric  uvarint length, bytes (the name as prepared, prefix included)
+//	           tags    uvarint count, then pairs (key, value), each a uvarint
+//	                   length and bytes, sorted by key (the client's global
+//	                   tags are not included: they are merged again when the
+//	                   series is prepared again)
+//	points   uvarint  count, then per point:
+//	           series  uvarint  index in the table above
+//	           time    varint   Unix milliseconds
+//	           value   8 bytes  IEEE 754 bits, little endian
 //
-// The spool compresses and checksums the record; a report's points share
-// their tags map per metric, so the tags of most points cost one byte.
-const spoolCodecVersion = 1
+// so each series' name and tags are written once per record, and a point
+// costs 10 to 20 bytes before the spool compresses the record.
+const spoolCodecVersion = 2
+
+// seriesEncoder encodes the series table entries of prepared series,
+// remembering them: a reporter sends the same series report after report.
+type seriesEncoder struct {
+	entries map[*apptuit.PreparedSeries][]byte
+	index   map[*apptuit.PreparedSeries]int // of the record being encoded
+	keys    []string
+}
+
+// maxEncodedSeries bounds the encoder's memory: past it, it starts afresh.
+const maxEncodedSeries = 100000
+
+func (e *seriesEncoder) entry(ps *apptuit.PreparedSeries) []byte {
+	if b, ok := e.entries[ps]; ok {
+		return b
+	}
+	if e.entries == nil || len(e.entries) >= maxEncodedSeries {
+		e.entries = make(map[*apptuit.PreparedSeries][]byte)
+	}
+	tags := ps.Tags()
+	e.keys = e.keys[:0]
+	for k := range tags {
+		e.keys = append(e.keys, k)
+	}
+	slices.Sort(e.keys)
+	b := appendString(nil, ps.Metric())
+	b = binary.AppendUvarint(b, uint64(len(e.keys)))
+	for _, k := range e.keys {
+		b = appendString(b, k)
+		b = appendString(b, tags[k])
+	}
+	e.entries[ps] = b
+	return b
+}
 
 // appendBatch appends the encoding of pts to dst.
-func appendBatch(dst []byte, pts []apptuit.DataPoint) []byte {
-	dst = append(dst, spoolCodecVersion)
-	dst = binary.AppendUvarint(dst, uint64(len(pts)))
-	var prev map[string]string
-	var keys []string
-	for i, p := range pts {
-		dst = appendString(dst, p.Metric)
-		if i > 0 && sameTags(p.Tags, prev) {
-			dst = append(dst, 0)
-		} else {
-			keys = keys[:0]
-			for k := range p.Tags {
-				keys = append(keys, k)
-			}
-			slices.Sort(keys)
-			dst = binary.AppendUvarint(dst, uint64(len(keys))+1)
-			for _, k := range keys {
-				dst = appendString(dst, k)
-				dst = appendString(dst, p.Tags[k])
-			}
-			prev = p.Tags
+func (e *seriesEncoder) appendBatch(dst []byte, pts []apptuit.PreparedPoint) []byte {
+	if e.index == nil {
+		e.index = make(map[*apptuit.PreparedSeries]int)
+	}
+	clear(e.index)
+	var order []*apptuit.PreparedSeries
+	for _, p := range pts {
+		if _, ok := e.index[p.Series]; !ok {
+			e.index[p.Series] = len(order)
+			order = append(order, p.Series)
 		}
-		dst = binary.AppendVarint(dst, p.Timestamp.UnixMilli())
+	}
+	dst = append(dst, spoolCodecVersion)
+	dst = binary.AppendUvarint(dst, uint64(len(order)))
+	for _, ps := range order {
+		dst = append(dst, e.entry(ps)...)
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(pts)))
+	for _, p := range pts {
+		dst = binary.AppendUvarint(dst, uint64(e.index[p.Series]))
+		dst = binary.AppendVarint(dst, p.UnixMilli)
 		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(p.Value))
 	}
+	clear(e.index) // keep no series alive through it
 	return dst
 }
 
-// sameTags reports whether a and b hold the same tags, cheaply when they
-// are the same map.
-func sameTags(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	return maps.Equal(a, b)
+// appendString (collect_source.go) writes a uvarint length and the bytes.
+
+// seriesEntry is a decoded series table entry; key is its encoding.
+type seriesEntry struct {
+	metric string
+	tags   map[string]string
+	key    string
 }
 
-func appendString(dst []byte, s string) []byte {
-	dst = binary.AppendUvarint(dst, uint64(len(s)))
-	return append(dst, s...)
+// encPoint is a decoded point: its series' index, time and value.
+type encPoint struct {
+	series    int
+	unixMilli int64
+	value     float64
 }
 
 var errBatchCorrupt = errors.New("reporter: spooled batch does not decode")
 
-// decodeBatch decodes a record made by appendBatch. Consecutive points with
-// the same tags share one map. It never allocates more than a small
-// multiple of len(b), whatever b holds.
-func decodeBatch(b []byte) ([]apptuit.DataPoint, error) {
+// decodeBatch decodes a record made by appendBatch. It never allocates more
+// than a small multiple of len(b), whatever b holds.
+func decodeBatch(b []byte) ([]seriesEntry, []encPoint, error) {
 	if len(b) == 0 || b[0] != spoolCodecVersion {
-		return nil, fmt.Errorf("%w: unknown version", errBatchCorrupt)
+		return nil, nil, fmt.Errorf("%w: unknown version", errBatchCorrupt)
 	}
 	d := decoder{b: b[1:]}
-	n := d.uvarint()
-	// Each point takes at least 11 bytes (metric length, tags, time, value).
-	if d.err != nil || n > uint64(len(d.b))/11 {
-		return nil, fmt.Errorf("%w: bad point count", errBatchCorrupt)
+	ns := d.uvarint()
+	// A series takes at least 2 bytes, a point 10.
+	if d.err != nil || ns > uint64(len(d.b))/2 {
+		return nil, nil, fmt.Errorf("%w: bad series count", errBatchCorrupt)
 	}
-	pts := make([]apptuit.DataPoint, n)
-	var tags map[string]string
-	for i := range pts {
-		pts[i].Metric = d.string()
-		switch nt := d.uvarint(); {
-		case d.err != nil:
-		case nt == 0:
-			if i == 0 {
-				d.fail()
-			}
-		case nt-1 > uint64(len(d.b))/2:
-			d.fail()
-		default:
-			tags = make(map[string]string, nt-1)
-			for j := uint64(0); j < nt-1 && d.err == nil; j++ {
-				k := d.string()
-				tags[k] = d.string()
-			}
+	series := make([]seriesEntry, ns)
+	for i := range series {
+		start := d.b
+		series[i].metric = d.string()
+		nt := d.uvarint()
+		if d.err != nil || nt > uint64(len(d.b))/2 {
+			return nil, nil, fmt.Errorf("%w: series %d", errBatchCorrupt, i)
 		}
-		pts[i].Tags = tags
-		pts[i].Timestamp = time.UnixMilli(d.varint())
-		pts[i].Value = d.float()
+		series[i].tags = make(map[string]string, nt)
+		for j := uint64(0); j < nt && d.err == nil; j++ {
+			k := d.string()
+			series[i].tags[k] = d.string()
+		}
 		if d.err != nil {
-			return nil, fmt.Errorf("%w: point %d", errBatchCorrupt, i)
+			return nil, nil, fmt.Errorf("%w: series %d", errBatchCorrupt, i)
+		}
+		series[i].key = string(start[:len(start)-len(d.b)])
+	}
+	np := d.uvarint()
+	if d.err != nil || np > uint64(len(d.b))/10 {
+		return nil, nil, fmt.Errorf("%w: bad point count", errBatchCorrupt)
+	}
+	pts := make([]encPoint, np)
+	for i := range pts {
+		idx := d.uvarint()
+		pts[i] = encPoint{series: int(idx), unixMilli: d.varint(), value: d.float()}
+		if d.err != nil || idx >= ns {
+			return nil, nil, fmt.Errorf("%w: point %d", errBatchCorrupt, i)
 		}
 	}
 	if len(d.b) != 0 {
-		return nil, fmt.Errorf("%w: %d bytes after the last point", errBatchCorrupt, len(d.b))
+		return nil, nil, fmt.Errorf("%w: %d bytes after the last point", errBatchCorrupt, len(d.b))
 	}
-	return pts, nil
+	return series, pts, nil
 }
 
 type decoder struct {

@@ -5,64 +5,91 @@ import (
 	"math"
 	"reflect"
 	"testing"
-	"time"
 
 	"github.com/apptuit-go/apptuit"
+	"github.com/apptuit-go/apptuit/internal/spool"
 )
 
-func codecPoints() []apptuit.DataPoint {
-	shared := map[string]string{"host": "web-1", "service": "orders"}
-	return []apptuit.DataPoint{
-		{Metric: "a.count", Tags: shared, Timestamp: time.UnixMilli(1700000000000), Value: 1},
-		{Metric: "a.sum", Tags: shared, Timestamp: time.UnixMilli(1700000000000), Value: math.MaxFloat64},
-		{Metric: "b", Tags: map[string]string{"host": "web-1", "service": "orders"}, Timestamp: time.UnixMilli(1700000000123), Value: -5e-324},
-		{Metric: "日本", Tags: map[string]string{"k": "v with space", "": "empty key"}, Timestamp: time.UnixMilli(-1), Value: math.Inf(-1)},
-		{Metric: "", Tags: nil, Timestamp: time.UnixMilli(0), Value: 0},
+func codecPoints(t testing.TB, c *apptuit.Client) []apptuit.PreparedPoint {
+	t.Helper()
+	mk := func(name string, tags map[string]string) *apptuit.PreparedSeries {
+		ps, err := c.PrepareSeries(name, tags)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ps
+	}
+	a := mk("a.count", map[string]string{"host": "web-1", "service": "orders"})
+	b := mk("日本", map[string]string{"k": "v with space", "ü": "ß"})
+	return []apptuit.PreparedPoint{
+		{Series: a, UnixMilli: 1700000000000, Value: 1},
+		{Series: b, UnixMilli: 1700000000123, Value: -5e-324},
+		{Series: a, UnixMilli: 1700000001000, Value: math.MaxFloat64},
+		{Series: b, UnixMilli: 1, Value: 0},
 	}
 }
 
-func TestBatchRoundTrip(t *testing.T) {
-	in := codecPoints()
-	b := appendBatch(nil, in)
-	out, err := decodeBatch(b)
+func codecClient(t testing.TB) *apptuit.Client {
+	c, err := apptuit.New(apptuit.WithToken("t"), apptuit.WithEndpoint("http://127.0.0.1:1"), apptuit.WithIgnoreEnvTags())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(out) != len(in) {
-		t.Fatalf("%d points, want %d", len(out), len(in))
+	return c
+}
+
+func TestBatchRoundTrip(t *testing.T) {
+	c := codecClient(t)
+	in := codecPoints(t, c)
+	var enc seriesEncoder
+	b := enc.appendBatch(nil, in)
+	entries, pts, err := decodeBatch(b)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for i := range in {
-		w, g := in[i], out[i]
-		if g.Metric != w.Metric || !g.Timestamp.Equal(w.Timestamp) || math.Float64bits(g.Value) != math.Float64bits(w.Value) ||
-			len(g.Tags) != len(w.Tags) || (len(w.Tags) > 0 && !reflect.DeepEqual(g.Tags, w.Tags)) {
-			t.Errorf("point %d: got %+v, want %+v", i, g, w)
+	// Each series once, in order of first use.
+	if len(entries) != 2 || entries[0].metric != "a.count" || entries[1].metric != "日本" ||
+		!reflect.DeepEqual(entries[1].tags, map[string]string{"k": "v with space", "ü": "ß"}) {
+		t.Fatalf("series table %+v", entries)
+	}
+	if len(pts) != len(in) {
+		t.Fatalf("%d points, want %d", len(pts), len(in))
+	}
+	for i, p := range pts {
+		w := in[i]
+		if entries[p.series].metric != w.Series.Metric() || p.unixMilli != w.UnixMilli || math.Float64bits(p.value) != math.Float64bits(w.Value) {
+			t.Errorf("point %d: %+v, want %v %d %v", i, p, w.Series, w.UnixMilli, w.Value)
 		}
 	}
-	// Equal tags of consecutive points are written once and share a map.
-	if reflect.ValueOf(out[0].Tags).UnsafePointer() != reflect.ValueOf(out[2].Tags).UnsafePointer() {
-		t.Error("equal tags of consecutive points not shared")
+	// The store prepares the series again with its client, once each.
+	s := &spoolStore{r: &Reporter{client: c}}
+	got, err := s.decode(recordOf(b, len(in)))
+	if err != nil || len(got) != len(in) || got[0].Series != got[2].Series || got[0].Series.String() != in[0].Series.String() {
+		t.Fatalf("decode: %v, %+v", err, got)
 	}
 	// Truncations are errors, never panics.
 	for n := 0; n < len(b); n++ {
-		if _, err := decodeBatch(b[:n]); !errors.Is(err, errBatchCorrupt) {
+		if _, _, err := decodeBatch(b[:n]); !errors.Is(err, errBatchCorrupt) {
 			t.Fatalf("truncated at %d: %v", n, err)
 		}
 	}
 }
 
 func BenchmarkBatchCodec(b *testing.B) {
-	pts := make([]apptuit.DataPoint, 0, 1100)
+	c := codecClient(b)
+	var pts []apptuit.PreparedPoint
 	for m := 0; m < 100; m++ {
-		tags := map[string]string{"host": "web-1", "service": "orders", "metric": string(rune('a' + m%26))}
+		ps, _ := c.PrepareSeries("orders.processing.time", map[string]string{"host": "web-1", "service": "orders", "m": string(rune('a' + m%26)), "n": string(rune('a' + m/26))})
 		for f := 0; f < 11; f++ {
-			pts = append(pts, apptuit.DataPoint{Metric: "orders.processing.time.p99", Tags: tags, Timestamp: time.Unix(1700000000, 0), Value: float64(m*f) * 1.5})
+			fs, _ := ps.WithMetric("orders.processing.time." + string(rune('a'+f)))
+			pts = append(pts, apptuit.PreparedPoint{Series: fs, UnixMilli: 1700000000000, Value: float64(m*f) * 1.5})
 		}
 	}
+	s := &spoolStore{r: &Reporter{client: c}}
 	var buf []byte
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		buf = appendBatch(buf[:0], pts)
-		if _, err := decodeBatch(buf); err != nil {
+		buf = s.enc.appendBatch(buf[:0], pts)
+		if _, err := s.decode(recordOf(buf, len(pts))); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -70,26 +97,30 @@ func BenchmarkBatchCodec(b *testing.B) {
 }
 
 // FuzzDecodeBatch: no input makes decodeBatch panic or allocate without
-// bound; what decodes re-encodes to the same bytes when the tags of
-// consecutive points differ (the encoder never writes "same as before" for
-// different tags).
+// bound, and what decodes has every point's series in the table.
 func FuzzDecodeBatch(f *testing.F) {
-	f.Add(appendBatch(nil, codecPoints()))
-	f.Add(appendBatch(nil, codecPoints()[:1]))
-	f.Add([]byte{1, 0})
-	f.Add([]byte{1, 0xff, 0xff, 0xff, 0xff, 0x0f})
-	f.Add([]byte{2})
+	c := codecClient(f)
+	var enc seriesEncoder
+	f.Add(enc.appendBatch(nil, codecPoints(f, c)))
+	f.Add(enc.appendBatch(nil, codecPoints(f, c)[:1]))
+	f.Add([]byte{2, 0, 0})
+	f.Add([]byte{2, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Add([]byte{1})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		pts, err := decodeBatch(b)
+		entries, pts, err := decodeBatch(b)
 		if err != nil {
 			return
 		}
-		if len(pts) > len(b) {
-			t.Fatalf("%d points from %d bytes", len(pts), len(b))
+		if len(pts)+len(entries) > len(b) {
+			t.Fatalf("%d series, %d points from %d bytes", len(entries), len(pts), len(b))
 		}
-		again, err := decodeBatch(appendBatch(nil, pts))
-		if err != nil || len(again) != len(pts) {
-			t.Fatalf("re-encoding: %v, %d points, want %d", err, len(again), len(pts))
+		for _, p := range pts {
+			if p.series < 0 || p.series >= len(entries) {
+				t.Fatalf("point of series %d of %d", p.series, len(entries))
+			}
 		}
 	})
 }
+
+// recordOf is a spool record holding b, as the spool returns it.
+func recordOf(b []byte, points int) spool.Record { return spool.Record{Data: b, Points: points} }

@@ -36,7 +36,8 @@ type spoolConfig struct {
 // files never add up to more than maxBytes (at least MinSpoolBytes); when
 // the spool is full, the oldest data is dropped, a segment (maxBytes/8, at
 // most 64 MiB) at a time, and its points counted in
-// apptuit.reporter.send.dropped. WithBufferSize does not apply. See "Spool"
+// apptuit.reporter.send.dropped. WithBufferSize then bounds only the memory
+// buffer that takes the batches the spool cannot (a disk error). See "Spool"
 // in the package documentation for the guarantees, the costs and the
 // format.
 //

@@ -106,3 +106,20 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCursor: parseCursor accepts only what encodeCursor writes, and
+// never panics.
+func FuzzCursor(f *testing.F) {
+	f.Add(encodeCursor(position{seq: 7, off: 1234}))
+	f.Add([]byte("apcursr1"))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := parseCursor(b)
+		if err != nil {
+			return
+		}
+		if p.off < 0 || string(encodeCursor(p)) != string(b) {
+			t.Fatalf("accepted %q as %+v", b, p)
+		}
+	})
+}

@@ -367,6 +367,64 @@ func TestWebPageInBrowser(t *testing.T) {
 	eval(`document.getElementById('only-failures').click()`, nil)
 	wait(`[...document.querySelectorAll('#requests tbody tr')].some(tr => tr.cells[2] && tr.cells[2].textContent === '/api/put?details' && tr.cells[3].textContent === '200')`)
 
+	// The list refreshes: the put's good point shows up.
+	wait(`document.querySelector('#metrics li[data-metric="good.one"]')`)
+
+	// Every control has a label.
+	var unlabelled []string
+	eval(`[...document.querySelectorAll('input, select, textarea, button')].filter(e =>
+		!(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim()).map(e => e.outerHTML.slice(0, 80))`, &unlabelled)
+	if len(unlabelled) > 0 {
+		t.Errorf("controls without a label: %q", unlabelled)
+	}
+
+	// A custom range: the query runs again over it.
+	eval(`(() => { const r = document.getElementById('range'); r.value = 'custom'; r.dispatchEvent(new Event('change')); })()`, nil)
+	wait(`!document.getElementById('custom-range').hidden && document.getElementById('from').value !== ''`)
+	eval(`(() => { const f = document.getElementById('from'); f.value = '2023-11-14T22:13:00'; f.dispatchEvent(new Event('change')); })()`, nil)
+	wait(`document.getElementById('chart').dataset.start === String(new Date('2023-11-14T22:13:00').getTime())`)
+	eval(`(() => { const r = document.getElementById('range'); r.value = '1m'; r.dispatchEvent(new Event('change')); })()`, nil)
+	wait(`document.getElementById('custom-range').hidden`)
+
+	// Live: every 2 s while the tab is visible, not at all while it is hidden.
+	pageQueries := func() int {
+		var ans struct {
+			Requests []struct {
+				Path string
+				Page bool
+			}
+		}
+		apiGet(t, base, "/apptuittest/requests?limit=10000", &ans)
+		n := 0
+		for _, r := range ans.Requests {
+			if r.Page && r.Path == "/api/query" {
+				n++
+			}
+		}
+		return n
+	}
+	eval(`(() => { const r = document.getElementById('refresh'); r.value = '2'; r.dispatchEvent(new Event('change')); })()`, nil)
+	n0 := pageQueries()
+	time.Sleep(4500 * time.Millisecond)
+	n1 := pageQueries()
+	if n1-n0 < 2 || n1-n0 > 4 {
+		t.Errorf("%d queries in 4.5 s of refreshing every 2 s, want 2 to 4", n1-n0)
+	}
+	eval(`(() => { Object.defineProperty(document, 'hidden', {value: true, configurable: true});
+		Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});
+		document.dispatchEvent(new Event('visibilitychange')); })()`, nil)
+	wait(`document.getElementById('live-text').textContent === 'paused while the tab is hidden'`)
+	time.Sleep(300 * time.Millisecond) // a refresh under way ends
+	n2 := pageQueries()
+	time.Sleep(4500 * time.Millisecond)
+	if n3 := pageQueries(); n3 != n2 {
+		t.Errorf("%d queries in 4.5 s while the tab was hidden, want none", n3-n2)
+	}
+	eval(`(() => { delete document.hidden; delete document.visibilityState; document.dispatchEvent(new Event('visibilitychange')); })()`, nil)
+	wait(`document.getElementById('live-text').textContent === 'live, every 2 s'`)
+	waitFor(t, "a refresh when the tab shows again", func() bool { return pageQueries() > n2 })
+	eval(`(() => { const r = document.getElementById('refresh'); r.value = '5'; r.dispatchEvent(new Event('change')); })()`, nil)
+
 	// The token is in sessionStorage and nowhere else the page can reach.
 	var leak struct {
 		HTML, URL, Cookie, Resources bool

@@ -31,6 +31,7 @@
     timer: null,
     busy: false,
     queryBusy: false,
+    rerun: false,
     authOK: false,
     lastError: '',
   };
@@ -410,7 +411,11 @@
       state.query = { lang: $('lang').value, q, step: $('step').value.trim() };
     }
     const query = state.query;
-    if (!query || state.queryBusy) return;
+    if (!query) return;
+    if (state.queryBusy) {
+      state.rerun = true; // the range or token changed while a query ran
+      return;
+    }
     let range;
     try {
       range = timeRange();
@@ -423,11 +428,13 @@
     try {
       if (!(await checkAuth())) {
         state.queryBusy = false;
+        state.rerun = false;
         setStatus('The server needs the API token: enter it at the top of the page.', true);
         return;
       }
     } catch (e) {
       state.queryBusy = false;
+      state.rerun = false;
       setStatus('Could not reach the server: ' + e.message, true);
       return;
     }
@@ -449,6 +456,10 @@
       setStatus((query.lang === 'promql' ? 'PromQL' : 'Query') + ' error' + (e.status ? ' (HTTP ' + e.status + ')' : '') + ': ' + e.message, true);
     } finally {
       state.queryBusy = false;
+      if (state.rerun) {
+        state.rerun = false;
+        runQuery(false);
+      }
     }
   }
 

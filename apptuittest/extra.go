@@ -20,7 +20,7 @@ type extraHandler struct {
 // serveExtra serves r with the first extra handler that claims its path,
 // and reports whether one did.
 func (s *Server) serveExtra(w http.ResponseWriter, r *http.Request) bool {
-	if s.ownPath(r.URL.Path) {
+	if s.ownPath(r) {
 		return false
 	}
 	for _, e := range s.cfg.extra {

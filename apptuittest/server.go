@@ -322,7 +322,7 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	if !s.ownPath(r.URL.Path) {
+	if !s.ownPath(r) {
 		writeError(w, http.StatusNotFound, "Endpoint not found")
 		return
 	}
@@ -334,13 +334,15 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r.WithContext(withRecord(r.Context(), rec)))
 }
 
-// ownPath reports whether the fake serves the URL path p itself.
-func (s *Server) ownPath(p string) bool {
-	switch p {
-	case "/api/put", "/api/query":
+// ownPath reports whether the fake serves the URL path of r itself: the
+// path of one of the routes of its mux.
+func (s *Server) ownPath(r *http.Request) bool {
+	mux, ok := s.handler.(*http.ServeMux)
+	if !ok {
 		return true
 	}
-	return false
+	_, pattern := mux.Handler(r)
+	return pattern != "" && pattern == r.URL.Path
 }
 
 func (s *Server) record(rec Request) {

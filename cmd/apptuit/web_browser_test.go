@@ -407,8 +407,8 @@ func TestWebPageInBrowser(t *testing.T) {
 	n0 := pageQueries()
 	time.Sleep(4500 * time.Millisecond)
 	n1 := pageQueries()
-	if n1-n0 < 2 || n1-n0 > 4 {
-		t.Errorf("%d queries in 4.5 s of refreshing every 2 s, want 2 to 4", n1-n0)
+	if n1-n0 < 1 || n1-n0 > 4 { // 2 unless the machine is slow
+		t.Errorf("%d queries in 4.5 s of refreshing every 2 s, want 1 to 4", n1-n0)
 	}
 	eval(`(() => { Object.defineProperty(document, 'hidden', {value: true, configurable: true});
 		Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});

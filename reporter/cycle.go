@@ -110,7 +110,13 @@ func (r *Reporter) doReport(ctx context.Context) (stats, error) {
 	s := r.startSender(ctx, coalesce(r.buf.take(), nbuf, r.cfg.batchSize))
 	b := &batcher{pts: r.points[:0], size: r.cfg.batchSize, out: s.in}
 	func() {
-		defer close(s.in) // the sender ends even if a GaugeFunc or a Source panics
+		// The sender ends, and is waited for, even if a GaugeFunc or a
+		// Source panics: it must not touch the retry buffer once this
+		// report is over.
+		defer func() {
+			close(s.in)
+			<-s.done
+		}()
 		if r.registry != nil {
 			r.registry.collect(r, b, &re, ms, r.gen)
 		}

@@ -518,3 +518,41 @@ func TestSourceSanitizerAndGlobalTags(t *testing.T) {
 		t.Fatalf("points %v, want tags %v; all %q", p, want, names(srv.Points()))
 	}
 }
+
+// A Source that panics is not recovered: the panic reaches the caller of
+// ReportNow once the batches already handed over are sent, and the
+// reporter keeps working.
+func TestSourcePanicPropagates(t *testing.T) {
+	clearEnv(t)
+	srv := newServer(t)
+	var boom atomic.Bool
+	boom.Store(true)
+	src := SourceFunc(func(ctx context.Context, emit Emit) error {
+		emit("before", nil, 1)
+		if boom.Load() {
+			panic("source bug")
+		}
+		return nil
+	})
+	reg := metrics.NewRegistry()
+	c, _ := reg.Counter("c")
+	c.Inc()
+	r := newReporter(t, newClient(t, srv.URL()), reg, WithSource(src), WithBatchSize(1), WithClock(steppingClock(t0)))
+	func() {
+		defer func() {
+			if p := recover(); p != "source bug" {
+				t.Fatalf("recovered %v, want the source's panic", p)
+			}
+		}()
+		r.ReportNow(context.Background())
+	}()
+	// The batches handed over before the panic (one point each) were sent.
+	if got := names(srv.Points()); !slices.Equal(got, []string{"before", "c.count"}) {
+		t.Errorf("sent %q before the panic, want [before c.count]", got)
+	}
+	boom.Store(false)
+	mustReport(t, r)
+	if got := len(pointsOf(srv.Points(), "before")); got != 2 {
+		t.Errorf("%d points of before, want 2", got)
+	}
+}

@@ -11,6 +11,7 @@ import (
 // each of its fields (named and tagged once, see prepareFields), or why it
 // cannot be sent.
 type series struct {
+	metric any // the registry's metric
 	fields []*apptuit.PreparedSeries
 	err    *MetricError
 	seen   uint64 // the last report that collected it

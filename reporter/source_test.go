@@ -556,3 +556,42 @@ func TestSourcePanicPropagates(t *testing.T) {
 		t.Errorf("%d points of before, want 2", got)
 	}
 }
+
+// Metrics registered between reports, before and among those already
+// reported, are sent under their own names with their own values.
+func TestRegistryGrowsBetweenReports(t *testing.T) {
+	clearEnv(t)
+	srv := newServer(t)
+	reg := metrics.NewRegistry()
+	set := func(name string, v float64) {
+		g, _ := reg.Gauge(name)
+		g.Set(v)
+	}
+	set("m.b", 2)
+	set("m.d", 4)
+	r := newReporter(t, newClient(t, srv.URL()), reg, WithClock(steppingClock(t0)))
+	mustReport(t, r)
+	set("m.a", 1)
+	set("m.c", 3)
+	set("m.e", 5)
+	mustReport(t, r)
+	mustReport(t, r)
+	for i, name := range []string{"m.a", "m.b", "m.c", "m.d", "m.e"} {
+		pts := pointsOf(srv.Points(), name+".value")
+		want := 3
+		if name == "m.a" || name == "m.c" || name == "m.e" {
+			want = 2
+		}
+		if len(pts) != want {
+			t.Errorf("%s: %d points, want %d", name, len(pts), want)
+		}
+		for _, p := range pts {
+			if p.Value != float64(i+1) {
+				t.Errorf("%s = %v, want %d", name, p.Value, i+1)
+			}
+		}
+	}
+	if n := len(r.registry.order); n != 5 {
+		t.Errorf("%d series in walk order, want 5", n)
+	}
+}

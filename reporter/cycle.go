@@ -127,7 +127,6 @@ func (r *Reporter) doReport(ctx context.Context) (stats, error) {
 		b.flush()
 	}()
 	st, verrs, sendErrs := s.wait()
-	clear(r.metaPts) // the series of the meta metrics are kept anyway; this keeps nothing else alive
 	// Points past this report's (from a larger one before) would keep
 	// series forgotten since alive.
 	if len(b.pts) < len(r.points) { // then b.pts is r.points, shorter

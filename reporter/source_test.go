@@ -595,3 +595,41 @@ func TestRegistryGrowsBetweenReports(t *testing.T) {
 		t.Errorf("%d series in walk order, want 5", n)
 	}
 }
+
+// A metric unregistered between reports is no longer sent and its cached
+// series are forgotten; registered again (a new metric), it is sent anew.
+func TestUnregisteredMetricForgotten(t *testing.T) {
+	clearEnv(t)
+	srv := newServer(t)
+	reg := metrics.NewRegistry()
+	keep, _ := reg.Counter("keep")
+	keep.Inc()
+	tags := map[string]string{"k": "v"}
+	gone, _ := reg.TimerWith("gone", tags)
+	gone.Update(time.Millisecond)
+	r := newReporter(t, newClient(t, srv.URL()), reg, WithClock(steppingClock(t0)))
+	mustReport(t, r)
+	if n := len(r.registry.cache); n != 2 {
+		t.Fatalf("%d metrics cached, want 2", n)
+	}
+	if !reg.Unregister("gone", tags) {
+		t.Fatal("Unregister found nothing")
+	}
+	mustReport(t, r)
+	if _, ok := r.registry.cache[any(gone)]; ok || len(r.registry.cache) != 1 || len(r.registry.order) != 1 {
+		t.Errorf("cache %d entries (gone still there: %v), order %d; want the unregistered timer forgotten", len(r.registry.cache), ok, len(r.registry.order))
+	}
+	again, _ := reg.TimerWith("gone", tags)
+	again.Update(2 * time.Millisecond)
+	mustReport(t, r)
+	var counts []float64
+	for _, p := range pointsOf(srv.Points(), "gone.count") {
+		counts = append(counts, p.Value)
+	}
+	if !slices.Equal(counts, []float64{1, 1}) {
+		t.Errorf("gone.count sent %v, want [1 1]: once before Unregister, once for the new timer", counts)
+	}
+	if n := len(pointsOf(srv.Points(), "keep.count")); n != 3 {
+		t.Errorf("keep.count sent %d times, want 3", n)
+	}
+}

@@ -50,7 +50,9 @@
 // source's win), stamped with the report's timestamp, checked as the
 // client checks a point (sanitizer, Apptuit's name rule, non-empty tag
 // values, 1 to 25 tags with the client's global tags), batched, and kept
-// for retry. Non-finite values are left out.
+// for retry. Non-finite values are left out. A series emitted twice in
+// one report is sent twice, with the same timestamp (a backend keeps one of
+// the values).
 //
 // An error returned by Collect reaches the error handler as a *SourceError
 // (errors.As tells which source: its Index among the WithSource options,

@@ -180,11 +180,14 @@ func mergeErrors(errs []error, st stats) error {
 			return errors.Join(errs...)
 		}
 		if merged == nil {
-			merged = &apptuit.SendError{StatusCode: se.StatusCode, Message: se.Message}
+			merged = &apptuit.SendError{StatusCode: se.StatusCode, Message: se.Message, Hint: se.Hint}
 		}
 		merged.Failed += se.Failed
 		if merged.Message == "" {
 			merged.Message = se.Message
+		}
+		if merged.Hint == "" {
+			merged.Hint = se.Hint
 		}
 		for _, pe := range se.Errors {
 			if len(merged.Errors) < maxPointErrors {

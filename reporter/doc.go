@@ -101,6 +101,11 @@
 // during bursts of reports closer than one unit apart, by one unit per
 // report of the burst, and come back to the clock as time passes.
 //
+// A client that writes whole seconds (apptuit.WithTimestampPrecision with
+// apptuit.PrecisionSeconds, for InfluxDB) cannot tell apart reports less
+// than a second apart: New refuses such a client with an interval under
+// 1 s, naming both.
+//
 // # Tags
 //
 // A point's tags are, later ones winning: APPTUIT_TAGS (or, when that is

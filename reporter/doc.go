@@ -139,9 +139,9 @@
 // sharing one encoding of its tags), so a point costs only the encoding of
 // its timestamp and value. Collecting and sending overlap: each batch is
 // handed to a sending goroutine as soon as it is complete, while the next
-// is collected, and once a send of the report has succeeded up to the
-// client's concurrency (apptuit.WithConcurrency, default 2) are in flight,
-// so a large report uses two cores. Collecting a metric seen before
+// is collected, and up to the client's concurrency (apptuit.WithConcurrency,
+// default 2) are in flight, so a large report uses two cores (after a report
+// that failed to send, the first send goes alone until it succeeds). Collecting a metric seen before
 // allocates nothing; a report's allocations are those of its HTTP requests
 // and a few of its own.
 //
@@ -156,8 +156,8 @@
 // be refused again. The next report sends the kept points merged into
 // batches of up to WithBatchSize points, oldest first, so after an outage
 // they take as few requests as the batch size allows; during the outage
-// each report tries one such send (the first send of a report goes alone),
-// whose points all count in apptuit.reporter.send.failed when it fails.
+// each report after the first tries one such send, whose points all count
+// in apptuit.reporter.send.failed when it fails.
 //
 // A batch the server accepted is never sent again, so after an outage every
 // point arrives once. The exception is ambiguity the client cannot resolve:

@@ -481,7 +481,8 @@ func TestShortIntervalStampsFollowClock(t *testing.T) {
 func TestRetryKeepsCleanedBatch(t *testing.T) {
 	clearEnv(t)
 	srv := newServer(t)
-	client := newClient(t, srv.URL())
+	// One send at a time: the report's own batch waits for the kept one.
+	client := newClient(t, srv.URL(), apptuit.WithConcurrency(1))
 	reg := metrics.NewRegistry()
 	a, _ := reg.Counter("a")
 	r := newReporter(t, client, reg, WithClock(steppingClock(t0)))
@@ -598,8 +599,9 @@ func TestOutageBufferCoalesced(t *testing.T) {
 	}
 }
 
-// Within a report, up to the client's concurrency of sends are in flight
-// once one has succeeded; during an outage a report makes one request.
+// Within a report, up to the client's concurrency of sends are in flight;
+// during an outage, each report after the first makes one request (the
+// first send of a report after a failed one goes alone).
 func TestSendsInFlight(t *testing.T) {
 	clearEnv(t)
 	var inFlight, most, requests atomic.Int32
@@ -639,8 +641,8 @@ func TestSendsInFlight(t *testing.T) {
 			r.ReportNow(context.Background())
 		}
 		failing.Store(false)
-		if n := requests.Load(); n != 3 {
-			t.Errorf("client concurrency %d: %d requests in 3 reports during an outage, want 3", conc, n)
+		if n := requests.Load(); n != int32(conc+2) {
+			t.Errorf("client concurrency %d: %d requests in 3 reports during an outage, want %d", conc, n, conc+2)
 		}
 		if n := r.buf.len(); n != 3*100 {
 			t.Errorf("client concurrency %d: %d points kept, want 300", conc, n)
@@ -650,8 +652,8 @@ func TestSendsInFlight(t *testing.T) {
 		if n := requests.Load(); n != 60+20 {
 			t.Errorf("client concurrency %d: %d requests after the outage, want 80 (300 kept and 100 new points in batches of 5)", conc, n)
 		}
-		if tot, ok, failed := r.total.Count(), r.successful.Count(), r.failed.Count(); tot != ok+failed || failed != 3*5 {
-			t.Errorf("client concurrency %d: total %d, successful %d, failed %d (want 15)", conc, tot, ok, failed)
+		if tot, ok, failed := r.total.Count(), r.successful.Count(), r.failed.Count(); tot != ok+failed || failed != int64(5*(conc+2)) {
+			t.Errorf("client concurrency %d: total %d, successful %d, failed %d (want %d)", conc, tot, ok, failed, 5*(conc+2))
 		}
 	}
 }

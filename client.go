@@ -66,6 +66,7 @@ func New(opts ...Option) (*Client, error) {
 	switch {
 	case cfg.noAuth && cfg.tokenSet:
 		return nil, errors.New("apptuit: WithNoAuth and WithToken both given: a client sends a token or none")
+	case cfg.line != nil: // lines carry no token
 	case cfg.noAuth && isApptuitEndpoint(cfg.endpoint):
 		return nil, fmt.Errorf("%w: %s needs one (WithNoAuth is for servers without authentication)", ErrNoToken, cfg.endpoint)
 	case cfg.noAuth:

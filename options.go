@@ -94,6 +94,7 @@ type config struct {
 	promPath       string
 	userAgentExtra string
 	precision      Precision
+	line           *LineTransport // WithLineTransport (line.go)
 }
 
 // WithToken sets the API token sent as "Authorization: Bearer <token>". It

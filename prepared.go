@@ -168,6 +168,9 @@ type PreparedPoint struct {
 // the HTTP exchange's allocations (see Send). points is only read, during
 // the call.
 func (c *Client) SendPrepared(ctx context.Context, points []PreparedPoint) error {
+	if c.cfg.line != nil {
+		return c.sendLinePrepared(ctx, points) // line_encode.go
+	}
 	if len(points) == 0 {
 		return nil
 	}

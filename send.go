@@ -33,8 +33,12 @@ import (
 // or on any other answer (401, 403, 404, ...), the call stops: batches not
 // started are not sent, and the *HTTPError or *NetworkError says how many
 // points were not delivered. Cost: one pass to validate, one to encode; the
-// per-point tag merge reuses one scratch slice.
+// per-point tag merge reuses one scratch slice. With WithLineTransport,
+// points are written as text lines instead (see LineTransport).
 func (c *Client) Send(ctx context.Context, points []DataPoint) error {
+	if c.cfg.line != nil {
+		return c.sendLinePoints(ctx, points) // line_encode.go
+	}
 	if len(points) == 0 {
 		return nil
 	}
@@ -79,6 +83,9 @@ func checkValue(v float64) error {
 // points then cost no allocation: encoding a point appends its timestamp
 // and value to a reused buffer.
 func (c *Client) SendTimeSeries(ctx context.Context, series []*TimeSeries) error {
+	if c.cfg.line != nil {
+		return c.sendLineSeries(ctx, series) // line_encode.go
+	}
 	src := &seriesSource{starts: make([]int, 0, len(series)+1), prec: c.cfg.precision}
 	total := 0
 	var scratch []kv

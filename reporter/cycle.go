@@ -58,10 +58,7 @@ func (r *Reporter) report(ctx context.Context, final bool) error {
 		return fmt.Errorf("%w: the report in progress was cancelled, its unsent points left to the final report: %w", ErrStopped, err)
 	}
 	if final {
-		if n := r.buf.len(); n > 0 {
-			r.dropped.Add(int64(n))
-			r.buf.take()
-		}
+		r.dropAtStop() // spool.go
 	}
 	if err != nil {
 		switch {
@@ -106,8 +103,7 @@ func (r *Reporter) doReport(ctx context.Context) (stats, error) {
 	// Points kept from earlier reports go first, in their order, merged
 	// into full batches: after an outage, one Send per batchSize points
 	// rather than one per batch of each report.
-	nbuf := r.buf.len()
-	s := r.startSender(ctx, coalesce(r.buf.take(), nbuf, r.cfg.batchSize))
+	s := r.startSender(ctx, r.retryBatches()) // spool.go
 	b := &batcher{pts: r.points[:0], size: r.cfg.batchSize, out: s.in}
 	func() {
 		// The sender ends, and is waited for, even if a GaugeFunc or a
@@ -127,6 +123,9 @@ func (r *Reporter) doReport(ctx context.Context) (stats, error) {
 		b.flush()
 	}()
 	st, verrs, sendErrs := s.wait()
+	if r.spool != nil {
+		sendErrs = r.spool.settle(&st, sendErrs) // spool.go
+	}
 	// Points past this report's (from a larger one before) would keep
 	// series forgotten since alive.
 	if len(b.pts) < len(r.points) { // then b.pts is r.points, shorter

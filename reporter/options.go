@@ -37,6 +37,7 @@ type config struct {
 	now           func() time.Time
 	sendTimeout   time.Duration
 	sources       []Source
+	spool         spoolConfig // WithSpool (spool.go)
 }
 
 func defaultConfig() config {

@@ -55,6 +55,7 @@ type Reporter struct {
 	healthy  bool                    // the last report's sends did not fail (see sender)
 	points   []apptuit.PreparedPoint // reused for the new points of a report
 	metaPts  []apptuit.PreparedPoint // reused for the meta metrics' points
+	spool    *spoolStore             // WithSpool's, also r.buf; nil without (spool.go)
 
 	metaReg                            *metrics.Registry
 	total, successful, failed, dropped *metrics.Counter
@@ -170,6 +171,10 @@ func New(client *apptuit.Client, registry *metrics.Registry, opts ...Option) (*R
 	r.failed, _ = r.metaReg.Counter(MetaFailed)
 	r.dropped, _ = r.metaReg.Counter(MetaDropped)
 	r.sendTime, _ = r.metaReg.Timer(MetaTime)
+	// Last: nothing may fail after the spool is locked.
+	if err := r.openSpool(); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -286,5 +291,12 @@ func (r *Reporter) Stop(ctx context.Context) error {
 	if started {
 		<-r.done
 	}
-	return r.report(ctx, true)
+	err := r.report(ctx, true)
+	if r.spool != nil {
+		// What could not be sent stays in it, for the next Reporter.
+		if cerr := r.spool.close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
 }

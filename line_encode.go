@@ -277,14 +277,14 @@ func (c *Client) sendLinePrepared(ctx context.Context, points []PreparedPoint) e
 			return &ValidationError{Index: i, Point: -1, Rule: "series is nil"}
 		}
 		fail := func(err error) error {
-			return &ValidationError{Index: i, Point: -1, Metric: p.Series.metric, Rule: err.Error()}
+			return &ValidationError{Index: i, Point: -1, Metric: p.Series.metric(), Rule: err.Error()}
 		}
 		if p.Series.c != c {
 			return fail(fmt.Errorf("series was prepared by another client (its encoding holds that client's sanitizer and global tags)"))
 		}
 		head, ok := heads[p.Series]
 		if !ok {
-			name := c.sanitizeName(p.Series.metric)
+			name := c.sanitizeName(p.Series.metric())
 			if err := t.checkLineName("metric name", name); err != nil {
 				return fail(err)
 			}

@@ -3,6 +3,7 @@ package apptuit
 import (
 	"compress/gzip"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"runtime"
@@ -24,7 +25,9 @@ type Client struct {
 	globalKV []kv
 	hc       *http.Client
 
-	compressors sync.Pool // of *compressor
+	compressors sync.Pool                           // of *compressor
+	newZW       func(io.Writer) (Compressor, error) // nil: no compression
+	encoding    string                              // Content-Encoding of bodies; "" for none
 }
 
 // New returns a Client configured by opts and the environment.
@@ -100,6 +103,9 @@ func New(opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("apptuit: %d global tags, at most %d are allowed", len(gkv), MaxTags)
 	}
 	c.globalKV = gkv
+	if err := c.initCompression(); err != nil {
+		return nil, fmt.Errorf("apptuit: %w", err)
+	}
 	return c, nil
 }
 

@@ -96,7 +96,11 @@ func checkTime(ms int64) error {
 // points then cost no allocation: encoding a point appends its timestamp
 // and value to a reused buffer.
 func (c *Client) SendTimeSeries(ctx context.Context, series []*TimeSeries) error {
-	src := &seriesSource{starts: make([]int, 0, len(series)+1)}
+	src := &seriesSource{
+		series: make([]*TimeSeries, 0, len(series)),
+		starts: make([]int, 0, len(series)+1),
+		offs:   make([]int, 1, len(series)+1),
+	}
 	total := 0
 	var scratch []kv
 	for i, s := range series {
@@ -126,9 +130,7 @@ func (c *Client) SendTimeSeries(ctx context.Context, series []*TimeSeries) error
 				return &ValidationError{Index: i, Point: j, Metric: s.metric, Rule: err.Error()}
 			}
 		}
-		src.starts = append(src.starts, total)
-		src.series = append(src.series, s)
-		src.prefixes = append(src.prefixes, seriesPrefix(metric, scratch))
+		src.add(s, metric, scratch, total)
 		total += s.Len()
 	}
 	if total == 0 {
@@ -159,10 +161,26 @@ func (s *pointsSource) appendFrom(b []byte, i, end, limit int, first bool, tags 
 
 // seriesSource encodes the points of several series as one sequence;
 // starts[k] is the index of series k's first point, starts[len] the total.
+// The encoded prefixes of all series are kept one after the other in one
+// slice (a few allocations for any number of series): series k's is
+// prefixes[offs[k]:offs[k+1]].
 type seriesSource struct {
 	series   []*TimeSeries
-	prefixes [][]byte
+	prefixes []byte
+	offs     []int
 	starts   []int
+}
+
+// add appends series s, named metric with the merged tags, whose first
+// point is the sequence's point start.
+func (s *seriesSource) add(ts *TimeSeries, metric string, tags []kv, start int) {
+	if len(s.offs) == 0 {
+		s.offs = append(s.offs, 0)
+	}
+	s.prefixes = appendSeriesPrefix(s.prefixes, metric, tags)
+	s.offs = append(s.offs, len(s.prefixes))
+	s.series = append(s.series, ts)
+	s.starts = append(s.starts, start)
 }
 
 func (s *seriesSource) appendFrom(b []byte, i, end, limit int, first bool, _ *[]kv) ([]byte, int) {
@@ -176,7 +194,7 @@ func (s *seriesSource) appendFrom(b []byte, i, end, limit int, first bool, _ *[]
 			b = append(b, ',')
 		}
 		first = false
-		b = append(b, s.prefixes[k]...)
+		b = append(b, s.prefixes[s.offs[k]:s.offs[k+1]]...)
 		b = appendTimestampMillis(b, ser.ts[j])
 		b = append(b, `,"value":`...)
 		b = appendPyFloat(b, ser.vals[j])
@@ -269,18 +287,15 @@ func isRefusal(err error) bool {
 // points the server accepted.
 func (c *Client) sendBatch(ctx context.Context, src source, from, to int) (int, error) {
 	hdr := http.Header{"Content-Type": {"application/json"}}
-	switch c.cfg.compression {
-	case Gzip:
-		hdr["Content-Encoding"] = []string{"gzip"}
-	case Deflate:
-		hdr["Content-Encoding"] = []string{"deflate"}
+	if c.encoding != "" {
+		hdr["Content-Encoding"] = []string{c.encoding}
 	}
 	resp, err := c.do(ctx, request{
 		op:       "send",
 		method:   http.MethodPost,
 		url:      c.endpoint + "/api/put?details",
 		header:   hdr,
-		body:     func() (io.ReadCloser, error) { return c.newBody(src, from, to), nil },
+		body:     func() (io.ReadCloser, error) { return c.newBody(src, from, to) },
 		maxBytes: defaultMaxErrorBody,
 	})
 	if err != nil {

@@ -14,12 +14,17 @@ import (
 // request describes one logical API call; do turns it into one or more HTTP
 // attempts.
 type request struct {
-	op       string // for errors: "send", "query", "promql"
-	method   string
-	url      string
-	header   http.Header
-	body     func() (io.ReadCloser, error) // a fresh body per attempt; nil for none
-	maxBytes int64                         // cap on the successful response body
+	op     string // for errors: "send", "query", "promql"
+	method string
+	url    string
+	header http.Header
+	// body returns a fresh body per attempt; nil for none. Its Close must be
+	// idempotent and safe while another goroutine reads: the transport
+	// closes it, and so does attempt when the request fails or its
+	// response is closed, so that a streamed body's encoder has stopped
+	// reading the caller's points once the call returns.
+	body     func() (io.ReadCloser, error)
+	maxBytes int64 // cap on the successful response body
 }
 
 // do performs r, retrying connection errors, 429 and 5xx answers up to the
@@ -31,6 +36,9 @@ type request struct {
 func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 	for attempt := 0; ; attempt++ {
 		resp, err := c.attempt(ctx, r)
+		if ce := (*compressError)(nil); errors.As(err, &ce) {
+			return nil, fmt.Errorf("apptuit: %s: %w", r.op, ce)
+		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			if resp != nil {
 				resp.Body.Close()
@@ -95,6 +103,9 @@ func (c *Client) attempt(ctx context.Context, r request) (*http.Response, error)
 	req.Header.Set("User-Agent", c.userAgent)
 	resp, err := c.hc.Do(req)
 	if err != nil {
+		if body != nil {
+			body.Close()
+		}
 		cancel()
 		return nil, err
 	}
@@ -102,7 +113,7 @@ func (c *Client) attempt(ctx context.Context, r request) (*http.Response, error)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		limit = defaultMaxErrorBody
 	}
-	resp.Body = &cappedBody{rc: resp.Body, left: limit, limit: limit, cancel: cancel}
+	resp.Body = &cappedBody{rc: resp.Body, left: limit, limit: limit, cancel: cancel, reqBody: body}
 	return resp, nil
 }
 
@@ -146,10 +157,11 @@ var ErrResponseTooLarge = errors.New("apptuit: response body exceeds the size li
 // cappedBody reads at most limit bytes and then fails with
 // ErrResponseTooLarge instead of truncating silently.
 type cappedBody struct {
-	rc     io.ReadCloser
-	left   int64
-	limit  int64
-	cancel context.CancelFunc
+	rc      io.ReadCloser
+	left    int64
+	limit   int64
+	cancel  context.CancelFunc
+	reqBody io.Closer // the request's body, closed with the response's; may be nil
 }
 
 func (b *cappedBody) Read(p []byte) (int, error) {
@@ -173,6 +185,9 @@ func (b *cappedBody) Read(p []byte) (int, error) {
 func (b *cappedBody) Close() error {
 	err := b.rc.Close()
 	b.cancel()
+	if b.reqBody != nil {
+		b.reqBody.Close()
+	}
 	return err
 }
 

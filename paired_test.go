@@ -78,3 +78,23 @@ func TestPairedSendCeiling(t *testing.T) {
 	}
 }
 
+// TestPairedFrameDecode: Frame of 1,000,000 points (100 series × 10,000)
+// takes at most half the time of decoding the response they came from.
+func TestPairedFrameDecode(t *testing.T) {
+	if !*paired {
+		t.Skip("run with -paired")
+	}
+	o, data := frameBenchOutput(t)
+	start := time.Unix(1406829600, 0)
+	frame := func() { o.Frame() }
+	decode := func() {
+		if _, err := decodeQueryResponse(bytes.NewReader(data), start, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ratio, tf, td := pairedRatios(41, frame, decode)
+	t.Logf("Frame %v, decode %v: ratio %.3f (median of 41 pairs)", tf, td, ratio)
+	if ratio > 0.5 {
+		t.Errorf("Frame takes %.3f × the decode time of the same response, want <= 0.5", ratio)
+	}
+}

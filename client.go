@@ -28,6 +28,7 @@ type Client struct {
 	compressors sync.Pool                           // of *compressor
 	newZW       func(io.Writer) (Compressor, error) // nil: no compression
 	encoding    string                              // Content-Encoding of bodies; "" for none
+	fixedHeaders
 }
 
 // New returns a Client configured by opts and the environment.
@@ -106,6 +107,7 @@ func New(opts ...Option) (*Client, error) {
 	if err := c.initCompression(); err != nil {
 		return nil, fmt.Errorf("apptuit: %w", err)
 	}
+	c.initHeaders()
 	return c, nil
 }
 

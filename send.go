@@ -286,15 +286,11 @@ func isRefusal(err error) bool {
 // sendBatch posts points [from, to), splitting on 413. It returns how many
 // points the server accepted.
 func (c *Client) sendBatch(ctx context.Context, src source, from, to int) (int, error) {
-	hdr := http.Header{"Content-Type": {"application/json"}}
-	if c.encoding != "" {
-		hdr["Content-Encoding"] = []string{c.encoding}
-	}
 	resp, err := c.do(ctx, request{
 		op:       "send",
 		method:   http.MethodPost,
 		url:      c.endpoint + "/api/put?details",
-		header:   hdr,
+		header:   c.fixedHeaders.put,
 		body:     func() (io.ReadCloser, error) { return c.newBody(src, from, to) },
 		maxBytes: defaultMaxErrorBody,
 	})

@@ -99,8 +99,9 @@ func (c *Client) attempt(ctx context.Context, r request) (*http.Response, error)
 	for k, v := range r.header {
 		req.Header[k] = v
 	}
-	req.Header.Set("Authorization", c.auth)
-	req.Header.Set("User-Agent", c.userAgent)
+	// Shared, never modified: no allocation per request.
+	req.Header["Authorization"] = c.fixedHeaders.auth
+	req.Header["User-Agent"] = c.fixedHeaders.userAgent
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if body != nil {
@@ -194,5 +195,24 @@ func (b *cappedBody) Close() error {
 // readCapped reads a whole (capped) body and closes it.
 func readCapped(body io.ReadCloser) ([]byte, error) {
 	defer body.Close()
+	if b, ok := body.(*cappedBody); ok && b.rc == http.NoBody {
+		return nil, nil // a 204: io.ReadAll would allocate its buffer
+	}
 	return io.ReadAll(body)
+}
+
+// fixedHeaders are header values made once per client; requests share
+// them (net/http does not modify header values).
+type fixedHeaders struct {
+	auth, userAgent []string
+	put             http.Header // of POST /api/put; copied into each request
+}
+
+func (c *Client) initHeaders() {
+	c.fixedHeaders.auth = []string{c.auth}
+	c.fixedHeaders.userAgent = []string{c.userAgent}
+	c.fixedHeaders.put = http.Header{"Content-Type": {"application/json"}}
+	if c.encoding != "" {
+		c.fixedHeaders.put["Content-Encoding"] = []string{c.encoding}
+	}
 }

@@ -241,7 +241,11 @@ func WithBatchSize(n int) Option {
 
 // WithConcurrency sets how many batches of one Send or SendTimeSeries call
 // are in flight at once (default 2: one batch is compressed while another
-// is on the wire). 1 sends batches strictly one after the other.
+// is on the wire). 1 sends batches strictly one after the other. Each batch
+// in flight larger than about 64 KiB of JSON also has a goroutine encoding
+// it ahead of its compressor (when GOMAXPROCS > 1), so even 1 uses two
+// cores. A batch in flight holds about 1.6 MiB, pooled for the next: the
+// standard library's gzip writer (1.2 MiB) and 400 KiB of buffers.
 func WithConcurrency(n int) Option {
 	return func(c *config) error {
 		if n < 1 {

@@ -71,7 +71,7 @@ func TestPairedSendCeiling(t *testing.T) {
 		}
 	}
 	compress := func() { compressBodies(zw, &out, bodies) }
-	ratio, ts, tc := pairedRatios(21, compress, send)
+	ratio, tc, ts := pairedRatios(21, compress, send)
 	t.Logf("SendTimeSeries (concurrency 1) %v, compress only %v: %.1f %% of the ceiling (median of 21 pairs)", ts, tc, 100*ratio)
 	if ratio < 0.8 {
 		t.Errorf("SendTimeSeries with concurrency 1 reaches %.1f %% of the compress-only ceiling, want >= 80 %%", 100*ratio)

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/apptuit-go/apptuit/internal/env"
 )
 
 // Defaults used by New when an option is not given.
@@ -30,8 +32,8 @@ const (
 const (
 	EnvToken         = "APPTUIT_API_TOKEN"
 	EnvTokenPy       = "APPTUIT_PY_TOKEN"
-	EnvTags          = "APPTUIT_TAGS"
-	EnvTagsPy        = "APPTUIT_PY_TAGS"
+	EnvTags          = env.TagsVar                // "APPTUIT_TAGS"
+	EnvTagsPy        = env.TagsPyVar              // "APPTUIT_PY_TAGS"
 	EnvDisableHostPy = "APPTUIT_DISABLE_HOST_TAG" // read by package reporter
 )
 
@@ -73,6 +75,7 @@ type Option func(*config) error
 type config struct {
 	token          string
 	tokenSet       bool
+	noAuth         bool
 	endpoint       string
 	globalTags     map[string]string
 	globalTagsSet  bool
@@ -85,19 +88,22 @@ type config struct {
 	backoffMax     time.Duration
 	compression    Compression
 	level          int
-	levelSet       bool
 	batchSize      int
 	concurrency    int
 	minSplit       int
 	maxResponse    int64
 	promPath       string
 	userAgentExtra string
+	precision      Precision
+	line           *LineTransport // WithLineTransport (line.go)
 
-	// Set by WithCompressor (compressor.go); compressionSet records that
-	// WithCompression was given, which conflicts with it.
+	// Set by WithCompressor (compressor.go); compressionSet and levelSet
+	// record that WithCompression or WithCompressionLevel was given, which
+	// conflict with it.
 	newCompressor      func(io.Writer) (Compressor, error)
 	compressorEncoding string
 	compressionSet     bool
+	levelSet           bool
 }
 
 // WithToken sets the API token sent as "Authorization: Bearer <token>". It
@@ -110,6 +116,16 @@ func WithToken(token string) Option {
 		c.token, c.tokenSet = token, true
 		return nil
 	}
+}
+
+// WithNoAuth makes the client send no Authorization header, for servers
+// without authentication (a local OpenTSDB, VictoriaMetrics, InfluxDB or
+// apptuittest). The token variables are then not read. New fails when
+// WithToken is given too, and for Apptuit's own endpoints (apptuit.ai and
+// its subdomains), which always need a token (the error matches
+// ErrNoToken).
+func WithNoAuth() Option {
+	return func(c *config) error { c.noAuth = true; return nil }
 }
 
 // WithEndpoint sets the base URL of the API (default

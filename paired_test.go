@@ -88,7 +88,7 @@ func TestPairedFrameDecode(t *testing.T) {
 	start := time.Unix(1406829600, 0)
 	frame := func() { o.Frame() }
 	decode := func() {
-		if _, err := decodeQueryResponse(bytes.NewReader(data), start, time.Time{}); err != nil {
+		if _, err := decodeQueryBytes(data, start, time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -55,7 +55,7 @@ func BenchmarkQueryDecode(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		res, err := decodeQueryResponse(bytes.NewReader(data), start, time.Time{})
+		res, err := decodeQueryBytes(data, start, time.Time{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -115,7 +115,7 @@ func BenchmarkQueryDecodeStdlibJSON(b *testing.B) {
 func frameBenchOutput(tb testing.TB) (*Output, []byte) {
 	tb.Helper()
 	data := qBenchResponse(qBenchSeries, qBenchPoints)
-	res, err := decodeQueryResponse(bytes.NewReader(data), time.Unix(1406829600, 0), time.Time{})
+	res, err := decodeQueryBytes(data, time.Unix(1406829600, 0), time.Time{})
 	if err != nil {
 		tb.Fatal(err)
 	}

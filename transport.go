@@ -31,26 +31,27 @@ type request struct {
 // configured count with exponential backoff and full jitter, honouring
 // Retry-After and ctx. It returns the last response, whatever its status,
 // with a body that fails once more than r.maxBytes are read (non-2xx bodies
-// are capped at 1 MiB). The caller closes the body. A request that never got
-// an answer returns a *NetworkError (or ctx's error).
-func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
+// are capped at 1 MiB), and the number of attempts made. The caller closes
+// the body. A request that never got an answer returns a *NetworkError (or
+// ctx's error).
+func (c *Client) do(ctx context.Context, r request) (*http.Response, int, error) {
 	for attempt := 0; ; attempt++ {
 		resp, err := c.attempt(ctx, r)
 		if ce := (*compressError)(nil); errors.As(err, &ce) {
-			return nil, fmt.Errorf("apptuit: %s: %w", r.op, ce)
+			return nil, attempt + 1, fmt.Errorf("apptuit: %s: %w", r.op, ce)
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			if resp != nil {
 				resp.Body.Close()
 			}
-			return nil, fmt.Errorf("apptuit: %s: %w", r.op, ctxErr)
+			return nil, attempt + 1, fmt.Errorf("apptuit: %s: %w", r.op, ctxErr)
 		}
 		retry := err != nil || retryableStatus(resp.StatusCode)
 		if !retry || attempt >= c.cfg.retries {
 			if err != nil {
-				return nil, &NetworkError{Op: r.op, Err: err}
+				return nil, attempt + 1, &NetworkError{Op: r.op, Attempts: attempt + 1, Err: err}
 			}
-			return resp, nil
+			return resp, attempt + 1, nil
 		}
 		wait := c.backoff(attempt)
 		if resp != nil {
@@ -65,7 +66,7 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("apptuit: %s: %w", r.op, ctx.Err())
+			return nil, attempt + 1, fmt.Errorf("apptuit: %s: %w", r.op, ctx.Err())
 		case <-t.C:
 		}
 	}
@@ -100,7 +101,9 @@ func (c *Client) attempt(ctx context.Context, r request) (*http.Response, error)
 		req.Header[k] = v
 	}
 	// Shared, never modified: no allocation per request.
-	req.Header["Authorization"] = c.fixedHeaders.auth
+	if c.auth != "" { // empty with WithNoAuth
+		req.Header["Authorization"] = c.fixedHeaders.auth
+	}
 	req.Header["User-Agent"] = c.fixedHeaders.userAgent
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -190,15 +193,6 @@ func (b *cappedBody) Close() error {
 		b.reqBody.Close()
 	}
 	return err
-}
-
-// readCapped reads a whole (capped) body and closes it.
-func readCapped(body io.ReadCloser) ([]byte, error) {
-	defer body.Close()
-	if b, ok := body.(*cappedBody); ok && b.rc == http.NoBody {
-		return nil, nil // a 204: io.ReadAll would allocate its buffer
-	}
-	return io.ReadAll(body)
 }
 
 // fixedHeaders are header values made once per client; requests share

@@ -118,9 +118,14 @@ func TestWithCompressorSends(t *testing.T) {
 	if points != 30000 {
 		t.Errorf("%d points received, want 30000", points)
 	}
-	// The probe's, plus one per body in flight (sync.Pool may drop some).
-	if n := made.Load(); n > 10 {
-		t.Errorf("%d compressors made for 30 bodies, 2 at a time", n)
+	// The probe's, plus one per body in flight; sync.Pool may drop some at
+	// a GC, and under the race detector a quarter of what is put in it.
+	bound := int64(10)
+	if raceEnabled {
+		bound = 25
+	}
+	if n := made.Load(); n > bound {
+		t.Errorf("%d compressors made for 30 bodies, 2 at a time: want <= %d", n, bound)
 	}
 }
 

@@ -239,10 +239,14 @@ func (s *Server) authorized(r *http.Request) bool {
 	return subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.token)) == 1
 }
 
-// drop reads the body, then closes the connection without answering.
-func (s *Server) drop(w http.ResponseWriter, r *http.Request) {
+// drop reads the body, records the request, then closes the connection
+// without answering. The record comes first so that a client that sees its
+// connection die finds the drop in Requests.
+func (s *Server) drop(w http.ResponseWriter, r *http.Request, rec *Request) {
 	io.Copy(io.Discard, io.LimitReader(r.Body, s.cfg.maxBody))
 	conn, _, err := http.NewResponseController(w).Hijack()
+	rec.Duration = time.Since(rec.Time)
+	s.record(*rec)
 	if err != nil {
 		panic(http.ErrAbortHandler) // no hijacking (HTTP/2): abort the stream
 	}
@@ -258,7 +262,11 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		Header:   redact(r.Header),
 	}
 	w := &statusWriter{ResponseWriter: rw}
+	recorded := false // a dropped request is recorded before its connection closes
 	defer func() {
+		if recorded {
+			return
+		}
 		rec.Status = w.status
 		rec.Duration = time.Since(rec.Time)
 		s.record(*rec)
@@ -275,7 +283,8 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	case faultDrop:
 		rec.Fault = "drop"
-		s.drop(w, r)
+		recorded = true
+		s.drop(w, r, rec)
 		return
 	case faultStall:
 		rec.Fault = "stall"

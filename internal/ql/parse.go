@@ -76,6 +76,20 @@ var Functions = []string{"downsample", "rate", "series_sum", "series_avg", "seri
 // Aggregators lists the downsample aggregators.
 var Aggregators = []string{"avg", "sum", "min", "max", "count"}
 
+// Limits on a query, so that parsing and evaluating one costs a bounded
+// amount of time and memory. A query over a limit fails with an *Error at
+// the position where the limit was crossed.
+const (
+	// MaxQueryLength is the longest query text accepted, in bytes.
+	MaxQueryLength = 64 << 10
+	// MaxChain is the most method calls one chain may have, as in
+	// fetch('m').rate().mul(2) (2 calls).
+	MaxChain = 100
+	// MaxNodes is the most nodes a query may have in all: statements,
+	// fetches, tag filter values, method calls and output() names.
+	MaxNodes = 2000
+)
+
 type outRef struct {
 	name string
 	pos  Pos
@@ -87,13 +101,30 @@ type parser struct {
 	vars map[string]bool
 	prog *Program
 	outs []outRef // output() arguments, checked once all statements are known
+	nodes int
 }
 
-// Parse parses and checks a query. Its cost is linear in the length of src.
+// node counts n nodes of the query at pos against MaxNodes.
+func (p *parser) node(pos Pos, n int) *Error {
+	p.nodes += n
+	if p.nodes > MaxNodes {
+		return errAt(pos, "query too large: more than %d statements, fetches, tag values, function calls and output names (the limit is %d)", MaxNodes, MaxNodes)
+	}
+	return nil
+}
+
+// Parse parses and checks a query. Its cost is linear in the length of src,
+// which is at most MaxQueryLength bytes (see also MaxChain and MaxNodes).
 // The error, when not nil, is an *Error naming the line and column.
 func Parse(src string) (*Program, error) {
 	var toks []token
 	l := newLexer(src)
+	if len(src) > MaxQueryLength {
+		for l.off < MaxQueryLength {
+			l.advance()
+		}
+		return nil, errAt(l.pos(), "query too long: %d bytes (the limit is %d)", len(src), MaxQueryLength)
+	}
 	for {
 		t, err := l.next()
 		if err != nil {
@@ -154,6 +185,9 @@ func (p *parser) program() *Error {
 				return errAt(t.pos, "output() given more than once")
 			}
 			seenOutput, outPos = true, t.pos
+			if err := p.node(t.pos, 1); err != nil {
+				return err
+			}
 			if err := p.output(); err != nil {
 				return err
 			}
@@ -197,6 +231,9 @@ func (p *parser) output() *Error {
 		if err != nil {
 			return err
 		}
+		if err := p.node(t.pos, 1); err != nil {
+			return err
+		}
 		refs = append(refs, outRef{t.text, t.pos})
 		if p.peek().kind == tComma {
 			p.take()
@@ -220,6 +257,9 @@ func (p *parser) output() *Error {
 func (p *parser) stmt() (*Stmt, *Error) {
 	t := p.peek()
 	st := &Stmt{Pos: t.pos}
+	if err := p.node(t.pos, 1); err != nil {
+		return nil, err
+	}
 	if t.kind == tIdent && p.peekAt(1).kind == tAssign {
 		p.take()
 		p.take()
@@ -263,6 +303,13 @@ func (p *parser) expr() (*Expr, *Error) {
 		if err != nil {
 			return nil, err
 		}
+		n := 1
+		for _, tf := range f.Filters {
+			n += len(tf.Values)
+		}
+		if err := p.node(t.pos, n); err != nil {
+			return nil, err
+		}
 		e.Fetch = f
 	} else {
 		if !p.vars[t.text] {
@@ -280,7 +327,13 @@ func (p *parser) expr() (*Expr, *Error) {
 			break
 		}
 		p.i += j
-		p.take() // .
+		dot := p.take() // .
+		if len(e.Ops) == MaxChain {
+			return nil, errAt(dot.pos, "chain too long: more than %d function calls (the limit is %d)", MaxChain, MaxChain)
+		}
+		if err := p.node(dot.pos, 1); err != nil {
+			return nil, err
+		}
 		name, err := p.expect(tIdent, "a function name after '.'")
 		if err != nil {
 			return nil, err

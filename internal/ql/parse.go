@@ -96,11 +96,11 @@ type outRef struct {
 }
 
 type parser struct {
-	toks []token
-	i    int
-	vars map[string]bool
-	prog *Program
-	outs []outRef // output() arguments, checked once all statements are known
+	toks  []token
+	i     int
+	vars  map[string]bool
+	prog  *Program
+	outs  []outRef // output() arguments, checked once all statements are known
 	nodes int
 }
 

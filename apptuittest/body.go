@@ -65,9 +65,9 @@ func (s *Server) readPut(w http.ResponseWriter, r *http.Request, col *putCollect
 	if r.ContentLength > maxBody {
 		return 0, tooBig
 	}
-	defer s.bodyDeadline(w)()
-
-	raw := &capReader{r: r.Body, max: maxBody}
+	body := s.waitBudget(w, r.Body)
+	defer body.clear()
+	raw := &capReader{r: body, max: maxBody}
 	var (
 		src       io.Reader // what the parser reads
 		dec       *capReader
@@ -154,15 +154,41 @@ func (o parseOutcome) err() *bodyError {
 	return nil
 }
 
-// bodyDeadline sets the connection's read deadline to the body timeout and
-// returns the function that clears it (once the body is read, a deadline
-// left behind would cancel the request's context).
-func (s *Server) bodyDeadline(w http.ResponseWriter) func() {
-	rc := http.NewResponseController(w)
-	if rc.SetReadDeadline(time.Now().Add(s.cfg.timeouts.Body)) != nil {
-		return func() {} // e.g. a ResponseRecorder
+// budgetReader reads a request body within a budget of waiting: the time
+// spent blocked on the client, summed over reads, may not pass the body
+// timeout (the connection's read deadline is set to what is left before
+// each read). Time the server spends on what it read does not count, so a
+// busy server does not fail a client that sends at a fair pace.
+type budgetReader struct {
+	r    io.Reader
+	rc   *http.ResponseController
+	left time.Duration
+	ok   bool // the connection takes deadlines
+}
+
+func (s *Server) waitBudget(w http.ResponseWriter, body io.Reader) *budgetReader {
+	b := &budgetReader{r: body, rc: http.NewResponseController(w), left: s.cfg.timeouts.Body}
+	b.ok = b.rc.SetReadDeadline(time.Now().Add(b.left)) == nil // not, e.g., on a ResponseRecorder
+	return b
+}
+
+func (b *budgetReader) Read(p []byte) (int, error) {
+	if !b.ok {
+		return b.r.Read(p)
 	}
-	return func() { rc.SetReadDeadline(time.Time{}) }
+	start := time.Now()
+	b.rc.SetReadDeadline(start.Add(max(b.left, time.Millisecond)))
+	n, err := b.r.Read(p)
+	b.left -= time.Since(start)
+	return n, err
+}
+
+// clear removes the deadline: once the body is read, a deadline left
+// behind would cancel the request's context.
+func (b *budgetReader) clear() {
+	if b.ok {
+		b.rc.SetReadDeadline(time.Time{})
+	}
 }
 
 // acquireBody takes one of the slots for request bodies being read and

@@ -139,8 +139,9 @@ type Timeouts struct {
 	// ReadHeader bounds reading a request's line and headers (default
 	// 10 s): a client that sends them slowly ("slowloris") is disconnected.
 	ReadHeader time.Duration
-	// Body bounds reading a put body (default 1 min); past it the put gets
-	// 408 and stores nothing.
+	// Body bounds the time a put body may keep the server waiting for it,
+	// summed over its reads (default 1 min); past it the put gets 408 and
+	// stores nothing. Time the server spends on the body does not count.
 	Body time.Duration
 	// Write bounds writing one response (default 1 min), against clients
 	// that do not read.
@@ -555,9 +556,9 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		rec.Fault = "stall"
 		// Read the body first: the server notices a client that hangs up
 		// (and cancels the request's context) only once the body is read.
-		clear := s.bodyDeadline(w)
-		buf, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.maxBody+1))
-		clear()
+		body := s.waitBudget(w, r.Body)
+		buf, err := io.ReadAll(io.LimitReader(body, s.cfg.maxBody+1))
+		body.clear()
 		if err != nil {
 			return
 		}

@@ -84,11 +84,11 @@ func mib(n uint64) float64 { return float64(n) / (1 << 20) }
 
 // bomb returns a gzip stream of prefix followed by pattern repeated to
 // total bytes (total - len(prefix) a multiple of len(pattern)), built in
-// milliseconds: deflate compresses each 1 MiB chunk of the repetition to
+// milliseconds: deflate compresses each 128 KiB chunk of the repetition to
 // the same bytes once its window holds the pattern, so one compressed chunk
 // is repeated. The stream is valid gzip (CRC-32 and size included).
 func bomb(prefix, pattern []byte, total int64) []byte {
-	chunk := bytes.Repeat(pattern, max(1, (1<<20)/len(pattern)))
+	chunk := bytes.Repeat(pattern, max(1, (128<<10)/len(pattern)))
 	body := total - int64(len(prefix))
 	nchunks, rest := body/int64(len(chunk)), body%int64(len(chunk))
 	if rest%int64(len(pattern)) != 0 || nchunks < 3 {
@@ -193,7 +193,7 @@ func gf2Square(square, mat []uint32) {
 
 func TestBombIsValidGzip(t *testing.T) {
 	// Small enough to inflate and check here.
-	n := (1 << 20) / 3 * 5 // 5 chunks and a bit
+	n := (128 << 10) / 3 * 5 // 5 chunks and a bit
 	b := bomb([]byte("["), []byte("ab "), int64(1+3*n+3))
 	got, err := gunzipAll(b)
 	if err != nil {

@@ -256,11 +256,22 @@ func (st *store) evict() {
 				next = min(next, st.heads[c].ms[0])
 			}
 		}
-		k := max(1, sort.Search(len(s.ms), func(i int) bool { return s.ms[i] > next }))
+		k := max(1, countUpTo(s.ms, next))
 		k = min(k, st.points-st.maxPoints)
 		st.evictMax += uint64(k)
 		st.trim(s, k)
 	}
+}
+
+// countUpTo returns how many of the sorted ms are <= t: a short scan (the
+// usual case when series interleave), then a binary search.
+func countUpTo(ms []int64, t int64) int {
+	for i := 0; i < 8; i++ {
+		if i == len(ms) || ms[i] > t {
+			return i
+		}
+	}
+	return 8 + sort.Search(len(ms)-8, func(i int) bool { return ms[8+i] > t })
 }
 
 // trim drops the first k points of s. The caller holds mu.

@@ -205,11 +205,11 @@ func slowloris(t *testing.T, addr string, n int, interval time.Duration) []time.
 }
 
 func TestSlowloris(t *testing.T) {
-	srv := newServer(t, WithTimeouts(Timeouts{ReadHeader: 300 * time.Millisecond}))
+	srv := newServer(t, WithTimeouts(Timeouts{ReadHeader: 150 * time.Millisecond}))
 	addr := strings.TrimPrefix(srv.URL(), "http://")
-	for i, d := range slowloris(t, addr, 10, 50*time.Millisecond) {
-		if d < 250*time.Millisecond || d > 2*time.Second {
-			t.Errorf("connection %d closed after %v, want about 300ms", i, d)
+	for i, d := range slowloris(t, addr, 10, 25*time.Millisecond) {
+		if d < 120*time.Millisecond || d > 2*time.Second {
+			t.Errorf("connection %d closed after %v, want about 150ms", i, d)
 		}
 	}
 	if code, _ := post(t, srv, "", good1); code != 204 {
@@ -262,11 +262,11 @@ func rawRequest(t *testing.T, srv *Server, req, body string, interval time.Durat
 }
 
 func TestBodyTimeout(t *testing.T) {
-	srv := newServer(t, WithTimeouts(Timeouts{Body: 200 * time.Millisecond}))
+	srv := newServer(t, WithTimeouts(Timeouts{Body: 100 * time.Millisecond}))
 	start := time.Now()
-	resp, body := rawRequest(t, srv, fmt.Sprintf("POST /api/put HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", len(good1)), good1, 20*time.Millisecond)
+	resp, body := rawRequest(t, srv, fmt.Sprintf("POST /api/put HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", len(good1)), good1, 10*time.Millisecond)
 	d := time.Since(start)
-	want := `{"error":{"code":408,"message":"Request Timeout: the body was not received within 200ms"}}`
+	want := `{"error":{"code":408,"message":"Request Timeout: the body was not received within 100ms"}}`
 	if resp.StatusCode != 408 || body != want || d > 2*time.Second {
 		t.Errorf("after %v: %d %s, want 408 %s", d, resp.StatusCode, body, want)
 	}
@@ -276,7 +276,7 @@ func TestBodyTimeout(t *testing.T) {
 }
 
 func TestIdleTimeout(t *testing.T) {
-	srv := newServer(t, WithTimeouts(Timeouts{Idle: 100 * time.Millisecond}))
+	srv := newServer(t, WithTimeouts(Timeouts{Idle: 50 * time.Millisecond}))
 	c, err := net.Dial("tcp", strings.TrimPrefix(srv.URL(), "http://"))
 	if err != nil {
 		t.Fatal(err)
@@ -295,7 +295,7 @@ func TestIdleTimeout(t *testing.T) {
 		t.Errorf("idle connection: %v, want EOF", err)
 	}
 	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("idle connection closed after %v, want about 100ms", d)
+		t.Errorf("idle connection closed after %v, want about 50ms", d)
 	}
 }
 
@@ -317,7 +317,7 @@ func slowPut(t *testing.T, srv *Server) (func(), chan int) {
 }
 
 func TestMaxConcurrentBodies(t *testing.T) {
-	srv := newServer(t, WithMaxConcurrentBodies(1, 100*time.Millisecond))
+	srv := newServer(t, WithMaxConcurrentBodies(1, 50*time.Millisecond))
 	finish, first := slowPut(t, srv)
 	for len(srv.bodies) == 0 { // the first holds the slot
 		time.Sleep(5 * time.Millisecond)
@@ -354,7 +354,7 @@ func TestMaxConcurrentBodies(t *testing.T) {
 		resp.Body.Close()
 		second <- resp.StatusCode
 	}()
-	time.Sleep(50 * time.Millisecond)
+	time.Sleep(20 * time.Millisecond)
 	finish()
 	if a, b := <-first, <-second; a != 204 || b != 204 {
 		t.Errorf("puts answered %d and %d, want 204 twice", a, b)

@@ -202,9 +202,9 @@ type Request struct {
 	Header   http.Header   // a copy, at most 4 KiB, each value cut at 1 KiB; Authorization and Proxy-Authorization values are replaced by "<scheme> [redacted]" (or "[redacted]"), Cookie values by "[redacted]"
 	BodySize int64         // decompressed body bytes read by /api/put (0 for other paths)
 	Status   int           // status answered; 0 when the connection was dropped or the client left
-	Accepted int           // points stored
+	Accepted int           // points accepted: stored, or already past WithRetention (then counted in Evicted)
 	Failed   int           // points rejected
-	Evicted  int           // points evicted by WithRetention or WithMaxPoints when this put was stored
+	Evicted  int           // points evicted by WithRetention or WithMaxPoints when this put was stored (its own or older ones)
 	Fault    string        // injected fault applied: "", "fail", "stall" or "drop"
 	Duration time.Duration // from arrival to answer
 }
@@ -250,8 +250,9 @@ func NewUnstartedServer(opts ...Option) *Server {
 
 // Open returns a Server that does not listen yet, like NewUnstartedServer,
 // or an error for an invalid option (a negative size, count or duration) or
-// a data directory (WithDataDir) that cannot be opened or read. Its cost is
-// that of loading the data directory, if any.
+// a data directory (WithDataDir) that cannot be opened or read; then a
+// listener given with WithListener is left open, the caller's to close. Its
+// cost is that of loading the data directory, if any.
 func Open(opts ...Option) (*Server, error) {
 	cfg := config{
 		maxBody: DefaultMaxBodySize, maxDecompressed: DefaultMaxDecompressedSize,
@@ -269,7 +270,7 @@ func Open(opts ...Option) (*Server, error) {
 	s.reqs.init(cfg.logSize)
 	s.store = newStore(cfg.retention, cfg.maxPoints, cfg.now)
 	if cfg.dataDir != "" {
-		rep, err := openDataLog(s.store, cfg.dataDir, cfg.syncInterval, cfg.logf2())
+		rep, err := openDataLog(s.store, cfg.dataDir, cfg.syncInterval, cfg.messages())
 		if err != nil {
 			return nil, err
 		}
@@ -282,8 +283,8 @@ func Open(opts ...Option) (*Server, error) {
 	return s, nil
 }
 
-// logf2 returns the logger for the server's own messages.
-func (c *config) logf2() func(string, ...any) {
+// messages returns the logger for the server's own messages.
+func (c *config) messages() func(string, ...any) {
 	if c.logger != nil {
 		return c.logger
 	}
@@ -447,7 +448,7 @@ func (s *Server) Series() []SeriesInfo {
 // request log, the counts of Stats and pending faults.
 func (s *Server) Reset() {
 	if err := s.store.reset(); err != nil {
-		s.cfg.logf2()("apptuittest: resetting the data directory: %v", err)
+		s.cfg.messages()("apptuittest: resetting the data directory: %v", err)
 	}
 	s.faults.reset()
 	s.reqs.reset()
@@ -509,7 +510,7 @@ func (s *Server) authorized(r *http.Request) bool {
 // without answering. The record comes first so that a client that sees its
 // connection die finds the drop in Requests.
 func (s *Server) drop(w http.ResponseWriter, r *http.Request, rec *Request) {
-	io.Copy(io.Discard, io.LimitReader(r.Body, s.cfg.maxBody))
+	io.Copy(io.Discard, io.LimitReader(s.waitBudget(w, r.Body), s.cfg.maxBody))
 	conn, _, err := http.NewResponseController(w).Hijack()
 	rec.Duration = time.Since(rec.Time)
 	s.record(*rec)

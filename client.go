@@ -129,6 +129,10 @@ func (c *Client) GlobalTags() map[string]string {
 // accepted or not as a whole (but for a 413 split).
 func (c *Client) BatchSize() int { return c.cfg.batchSize }
 
+// Concurrency returns how many batches of one send may be in flight at
+// once (WithConcurrency).
+func (c *Client) Concurrency() int { return c.cfg.concurrency }
+
 // Sanitizer returns the sanitizer set with WithSanitizer, or nil.
 func (c *Client) Sanitizer() Sanitizer { return c.cfg.sanitizer }
 

@@ -1,202 +1,92 @@
-// Package bench compares the hot paths of package metrics with
-// prometheus/client_golang and rcrowley/go-metrics, in one run, each
-// benchmark with a sub-benchmark per library: apptuit, prometheus,
-// gometrics. See RESULTS.md.
+// Package bench compares package metrics with prometheus/client_golang,
+// VictoriaMetrics/metrics and rcrowley/go-metrics, in one run: the hot
+// paths (each benchmark with a sub-benchmark per library: apptuit,
+// prometheus, victoriametrics, gometrics), the memory each kind of metric
+// holds (BenchmarkMemoryPerMetric), and, behind flags, paired ratio checks
+// that fail when a target is broken (TestPairedRatios). See RESULTS.md.
 package bench
 
 import (
+	"runtime"
+	"sync"
 	"testing"
-	"time"
 
 	"github.com/apptuit-go/apptuit/metrics"
-	"github.com/prometheus/client_golang/prometheus"
-	gometrics "github.com/rcrowley/go-metrics"
 )
 
-// The same value for every library: a 42ms duration, as a time.Duration for
-// timers, as float64 seconds for Prometheus and our Histogram, as int64
-// nanoseconds for a go-metrics Histogram.
-const (
-	dur     = 42 * time.Millisecond
-	durSecs = 0.042
-)
+// both runs the body of f as sub-benchmark name (one goroutine) and
+// nameParallel (GOMAXPROCS goroutines on the same metric, as b.RunParallel
+// does, b.N calls in all). ns/op is per call either way.
+func both(b *testing.B, name string, f factory) {
+	b.Run(name, func(b *testing.B) {
+		b.ReportAllocs()
+		run, stop := f()
+		if stop != nil {
+			defer stop()
+		}
+		n := (b.N + unroll - 1) / unroll * unroll
+		b.ResetTimer()
+		run(n)
+	})
+	b.Run(name+"Parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		run, stop := f()
+		if stop != nil {
+			defer stop()
+		}
+		parallel(b, run)
+	})
+}
 
-// both runs f as sub-benchmark name (one goroutine) and nameParallel
-// (b.RunParallel, all goroutines on the same metric). Each f calls the
-// metric directly in its loop, as user code would: ours through a pointer,
-// Prometheus's and go-metrics's through the interfaces they return.
-func both(b *testing.B, name string, f func(b *testing.B, parallel bool)) {
-	b.Run(name, func(b *testing.B) { b.ReportAllocs(); f(b, false) })
-	b.Run(name+"Parallel", func(b *testing.B) { b.ReportAllocs(); f(b, true) })
+// parallel runs run on GOMAXPROCS goroutines at once, b.N calls in all,
+// and times them from the start of the first to the end of the last.
+func parallel(b *testing.B, run body) {
+	g := runtime.GOMAXPROCS(0)
+	per := (b.N/g + unroll - 1) / unroll * unroll
+	var ready, done sync.WaitGroup
+	ready.Add(g)
+	done.Add(g)
+	start := make(chan struct{})
+	for range g {
+		go func() {
+			defer done.Done()
+			ready.Done()
+			<-start
+			run(per)
+		}()
+	}
+	ready.Wait()
+	b.ResetTimer()
+	close(start)
+	done.Wait()
 }
 
 func BenchmarkCounterInc(b *testing.B) {
-	both(b, "apptuit", func(b *testing.B, p bool) {
-		c := metrics.NewCounter()
-		if !p {
-			for b.Loop() {
-				c.Inc()
-			}
-			return
-		}
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				c.Inc()
-			}
-		})
-	})
-	both(b, "prometheus", func(b *testing.B, p bool) {
-		c := prometheus.NewCounter(prometheus.CounterOpts{Name: "c"})
-		if !p {
-			for b.Loop() {
-				c.Inc()
-			}
-			return
-		}
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				c.Inc()
-			}
-		})
-	})
-	both(b, "gometrics", func(b *testing.B, p bool) {
-		c := gometrics.NewCounter()
-		if !p {
-			for b.Loop() {
-				c.Inc(1)
-			}
-			return
-		}
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				c.Inc(1)
-			}
-		})
-	})
+	both(b, "apptuit", apptuitCounterInc)
+	both(b, "prometheus", promCounterInc)
+	both(b, "victoriametrics", vmCounterInc)
+	both(b, "gometrics", gmCounterInc)
 }
 
 func BenchmarkGaugeSet(b *testing.B) {
-	both(b, "apptuit", func(b *testing.B, p bool) {
-		g := metrics.NewGauge()
-		if !p {
-			for b.Loop() {
-				g.Set(durSecs)
-			}
-			return
-		}
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				g.Set(durSecs)
-			}
-		})
-	})
-	both(b, "prometheus", func(b *testing.B, p bool) {
-		g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "g"})
-		if !p {
-			for b.Loop() {
-				g.Set(durSecs)
-			}
-			return
-		}
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				g.Set(durSecs)
-			}
-		})
-	})
-	both(b, "gometrics", func(b *testing.B, p bool) {
-		g := gometrics.NewGaugeFloat64()
-		if !p {
-			for b.Loop() {
-				g.Update(durSecs)
-			}
-			return
-		}
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				g.Update(durSecs)
-			}
-		})
-	})
+	both(b, "apptuit", apptuitGaugeSet)
+	both(b, "prometheus", promGaugeSet)
+	both(b, "victoriametrics", vmGaugeSet)
+	both(b, "gometrics", gmGaugeSet)
 }
 
-// Prometheus has no meter; the target compares Meter.Mark with
-// Prometheus Counter.Inc (BenchmarkCounterInc/prometheus).
+// Prometheus and VictoriaMetrics have no meter; the target compares
+// Meter.Mark with Prometheus Counter.Inc (BenchmarkCounterInc/prometheus).
 func BenchmarkMeterMark(b *testing.B) {
-	both(b, "apptuit", func(b *testing.B, p bool) {
-		m := metrics.NewMeter()
-		if !p {
-			for b.Loop() {
-				m.Mark(1)
-			}
-			return
-		}
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				m.Mark(1)
-			}
-		})
-	})
-	both(b, "gometrics", func(b *testing.B, p bool) {
-		m := gometrics.NewMeter()
-		defer m.Stop()
-		if !p {
-			for b.Loop() {
-				m.Mark(1)
-			}
-			return
-		}
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				m.Mark(1)
-			}
-		})
-	})
+	both(b, "apptuit", apptuitMeterMark)
+	both(b, "gometrics", gmMeterMark)
 }
 
 func BenchmarkHistogramUpdate(b *testing.B) {
-	both(b, "apptuit", func(b *testing.B, p bool) {
-		h := metrics.NewHistogram()
-		if !p {
-			for b.Loop() {
-				h.Update(durSecs)
-			}
-			return
-		}
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				h.Update(durSecs)
-			}
-		})
-	})
-	both(b, "prometheus", func(b *testing.B, p bool) {
-		h := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "h", Buckets: prometheus.DefBuckets})
-		if !p {
-			for b.Loop() {
-				h.Observe(durSecs)
-			}
-			return
-		}
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				h.Observe(durSecs)
-			}
-		})
-	})
-	both(b, "gometrics", func(b *testing.B, p bool) {
-		h := gometrics.NewHistogram(gometrics.NewExpDecaySample(1028, 0.015))
-		if !p {
-			for b.Loop() {
-				h.Update(int64(dur))
-			}
-			return
-		}
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				h.Update(int64(dur))
-			}
-		})
-	})
+	both(b, "apptuit", apptuitHistogramUpdate)
+	both(b, "prometheus", promHistogramObserve)
+	both(b, "victoriametrics", vmHistogramUpdate)
+	both(b, "gometrics", gmHistogramUpdate)
 }
 
 // Timer.Update with a precomputed duration, against go-metrics
@@ -204,47 +94,35 @@ func BenchmarkHistogramUpdate(b *testing.B) {
 // (default buckets) with the same duration as float64 seconds, which is
 // how Prometheus times things. None of them reads the clock.
 func BenchmarkTimerUpdate(b *testing.B) {
-	both(b, "apptuit", func(b *testing.B, p bool) {
-		t := metrics.NewTimer()
-		if !p {
-			for b.Loop() {
-				t.Update(dur)
-			}
-			return
+	both(b, "apptuit", apptuitTimerUpdate)
+	both(b, "prometheus", promHistogramObserve)
+	both(b, "gometrics", gmTimerUpdate)
+}
+
+// BenchmarkLoopOverhead measures what the loop itself costs per iteration,
+// empty and around one Counter.Inc, in the two forms: for b.Loop() and a
+// plain for over b.N. It is why the benchmarks above unroll 16 calls per
+// iteration: compare CounterInc/apptuit (unrolled) with the one-call
+// forms here.
+func BenchmarkLoopOverhead(b *testing.B) {
+	b.Run("bLoop-empty", func(b *testing.B) {
+		for b.Loop() {
 		}
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				t.Update(dur)
-			}
-		})
 	})
-	both(b, "prometheus", func(b *testing.B, p bool) {
-		h := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "t", Buckets: prometheus.DefBuckets})
-		if !p {
-			for b.Loop() {
-				h.Observe(durSecs)
-			}
-			return
+	b.Run("bN-empty", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
 		}
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				h.Observe(durSecs)
-			}
-		})
 	})
-	both(b, "gometrics", func(b *testing.B, p bool) {
-		t := gometrics.NewTimer()
-		defer t.Stop()
-		if !p {
-			for b.Loop() {
-				t.Update(dur)
-			}
-			return
+	b.Run("bLoop-CounterInc", func(b *testing.B) {
+		c := metrics.NewCounter()
+		for b.Loop() {
+			c.Inc()
 		}
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				t.Update(dur)
-			}
-		})
+	})
+	b.Run("bN-CounterInc", func(b *testing.B) {
+		c := metrics.NewCounter()
+		for i := 0; i < b.N; i++ {
+			c.Inc()
+		}
 	})
 }

@@ -6,7 +6,8 @@
 // state and does no work at init. Updating a metric is lock-free and does
 // not allocate: Counter.Inc and Meter.Mark are one atomic add;
 // Histogram.Update and Timer.Update are a few atomic operations on a
-// fixed-size sketch.
+// sparse sketch (which allocates a page the first time a value falls in a
+// new power of two).
 //
 // # Names and tags
 //
@@ -25,7 +26,8 @@
 //
 // # Reporting
 //
-// A reporter walks the registry with Registry.Each and takes a snapshot of
+// A reporter walks the registry with Registry.Walk (or Registry.Each, which
+// gives the tags as a map it allocates) and takes a snapshot of
 // each metric. Rates are in events per second. Timer snapshots give
 // durations in seconds. Histogram and Timer snapshots come in two forms:
 // Snapshot leaves the metric alone, SnapshotAndReset starts a new interval.
@@ -46,14 +48,18 @@
 // # Percentiles
 //
 // Histograms and timers keep a log-bucket sketch in the manner of DDSketch:
-// 64 buckets per power of two, found from the bits of the value's float64
-// representation, each counted by an atomic uint32 (which spills into a
-// 64-bit map before it could wrap). Any percentile it reports is within
-// 0.78 % of the exact nearest-rank percentile of the values recorded. A
-// sketch covers 62 powers of two — [2^-24, 2^38) for a Histogram, 1ns to
-// 2^62ns for a Timer — and takes just under 16 KiB. Sketches of the same
-// kind merge exactly (Histogram.Merge, Timer.Merge): merging is adding
-// counts.
+// 36 buckets per power of two, found from the bits of the value's float64
+// representation (its exponent and, through a table, its top ten mantissa
+// bits), each counted by an atomic uint32 (which spills into a 64-bit map
+// before it could wrap). Any percentile it reports is within 0.979 % of the
+// exact nearest-rank percentile of the values recorded. A sketch covers 62
+// powers of two — [2^-24, 2^38) for a Histogram, 1ns to 2^62ns for a Timer
+// — but stores only the powers of two it has seen, a 144-byte page of
+// counters each: an empty Histogram takes 128 bytes, an empty Timer 192,
+// one that has seen values over three decades under 2 KiB, and one that has
+// seen every power of two of its range under 10 KB. Snapshots cost in
+// proportion to the pages used. Sketches of the same kind merge exactly
+// (Histogram.Merge, Timer.Merge): merging is adding counts.
 //
 // Histograms are for non-negative measurements. Values below the range —
 // zero, tiny positive values and all negative values — share one underflow
@@ -71,7 +77,7 @@
 // rate, is unbounded for the tails (p99.9 of 1028 samples rests on one or
 // two of them), and lingers for minutes after a change. This package
 // counts every value into buckets instead: the error is deterministic and
-// bounded (0.78 % relative) at every percentile, recording is constant time
+// bounded (0.979 % relative) at every percentile, recording is constant time
 // without a lock or a random number, and two sketches merge exactly.
 //
 // pyformance never resets a histogram; a report sees the reservoir's view of
@@ -79,7 +85,7 @@
 // so each report describes exactly the values recorded since the previous
 // one, while Count and Sum stay cumulative as pyformance's count does.
 // pyformance's standard deviation is computed from the reservoir's sample;
-// here it is computed from the sketch, so it is accurate to about 0.78 % of
+// here it is computed from the sketch, so it is accurate to about 1 % of
 // the values themselves (good for spread-out data, coarse when the values
 // differ by less than that). Min, Max, Mean and Sum are exact here, where
 // pyformance's min, max and mean come from the reservoir.

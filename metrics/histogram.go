@@ -26,11 +26,11 @@ type HistogramSnapshot struct {
 	Min, Max                 float64 // exact extremes since the last reset
 	Mean                     float64 // exact mean since the last reset
 	StdDev                   float64 // sample standard deviation since the last reset, estimated from the sketch; wrong for negative values
-	P50, P75, P95, P99, P999 float64 // nearest-rank percentiles since the last reset, within 0.78 % for non-negative values in the sketch's range
+	P50, P75, P95, P99, P999 float64 // nearest-rank percentiles since the last reset, within 0.979 % for non-negative values in the sketch's range
 }
 
 // Histogram records the distribution of float64 values. Percentiles come
-// from a log-bucket sketch with at most 0.78 % relative error for values in
+// from a log-bucket sketch with at most 0.979 % relative error for values in
 // [2^-24, 2^38), about [6.0e-8, 2.7e11); values outside that range are
 // counted exactly in Count, Sum, Min, Max and Mean, but percentiles that
 // fall on them are reported as 0 (for values below the range, including
@@ -48,12 +48,19 @@ type HistogramSnapshot struct {
 // reported as 0 exactly. To record signed data, shift it by a known bound
 // or keep negative values in a histogram of their own, negated.
 //
-// A Histogram takes just under 16 KiB (15,952 bytes on 64-bit platforms),
-// plus a few bytes for any bucket that counts more than 2^31 values between
-// resets. Create one with NewHistogram or
+// Memory grows with the range of the values, not their number: an empty
+// Histogram takes 128 bytes; each power of two that has seen a value adds
+// a 144-byte page of 36 counters and 8 bytes of directory (plus 32 bytes
+// for the directory itself), so values spanning three decades (ten or
+// eleven powers of two, 1 ms to 1 s say) take 1,840 bytes, and the bound,
+// reached by values over the whole float64 range, is 9,600 bytes (see
+// TestMemoryPerMetric). A bucket that counts more than 2^31 values between
+// resets adds a few bytes. Create one with NewHistogram or
 // Registry.Histogram; the zero value is not usable. It is safe for
 // concurrent use.
 type Histogram struct {
+	// The hot fields and the sketch's directory share the first cache
+	// line; the size (128 bytes, padded) keeps that line to this histogram.
 	sum atomic.Uint64 // float64 bits: sum since the last reset
 	min atomic.Uint64 // float64 bits: +Inf when empty
 	max atomic.Uint64 // float64 bits: -Inf when empty
@@ -62,25 +69,49 @@ type Histogram struct {
 	// guarded by sk.mu
 	count   int64   // values recorded before the last reset
 	sumBase float64 // their sum
+
+	_ [56]byte
 }
 
-// NewHistogram returns a new, empty Histogram. It allocates about 16 KiB.
+// NewHistogram returns a new, empty Histogram. It allocates 128 bytes.
 func NewHistogram() *Histogram {
 	h := new(Histogram)
-	h.sk.init(histogramMinExp)
-	h.min.Store(math.Float64bits(math.Inf(1)))
-	h.max.Store(math.Float64bits(math.Inf(-1)))
+	h.init()
 	return h
 }
 
-// Update records v. NaN and ±Inf are ignored. It does not allocate and
-// costs one atomic add, a compare-and-swap loop for the sum and two atomic
-// loads (plus a compare-and-swap when v is a new minimum or maximum).
+func (h *Histogram) init() {
+	h.min.Store(math.Float64bits(math.Inf(1)))
+	h.max.Store(math.Float64bits(math.Inf(-1)))
+}
+
+// Update records v. NaN and ±Inf are ignored. It costs three dependent
+// loads to find the counter of v's bucket (a table lookup gives the bucket),
+// one atomic add, a compare-and-swap loop for the sum and two atomic loads
+// (plus a compare-and-swap when v is a new minimum or maximum). It does not
+// allocate, except the first time a value falls in a power of two that
+// has not seen one: that allocates its 144-byte page (and, when the power
+// of two lies outside those seen so far, a larger directory), under the
+// histogram's lock.
 func (h *Histogram) Update(v float64) {
 	if v-v != 0 { // NaN or ±Inf
 		return
 	}
-	h.sk.add(h.sk.index(v))
+	// The sketch's fast path, inlined (see Timer.Update).
+	b := math.Float64bits(v)
+	o := int(b>>52) - (1023 + histogramMinExp) // out of range for v < 0
+	k := int(subBucket[b>>(52-subBits)&(1<<subBits-1)])
+	i := 1 + o*perOctave + k
+	var c *atomic.Uint32
+	if uint(o) < octaves {
+		c = h.sk.lookup(o, k)
+	}
+	if c == nil {
+		c, i = h.sk.counter(v, histogramMinExp)
+	}
+	if c.Add(1) >= spillAt {
+		h.sk.spill1(c, i)
+	}
 	for {
 		old := h.sum.Load()
 		if h.sum.CompareAndSwap(old, math.Float64bits(math.Float64frombits(old)+v)) {
@@ -113,8 +144,10 @@ func storeMax(p *atomic.Uint64, v float64) {
 	}
 }
 
-// Snapshot returns the statistics of h without resetting it. It reads every
-// bucket (about 4,000 atomic loads) and does not allocate.
+// Snapshot returns the statistics of h without resetting it. It takes the
+// histogram's lock, reads the counters of the powers of two h has seen
+// twice (36 per power of two, so its cost grows with the range of the
+// values, not with the sketch's), and does not allocate.
 func (h *Histogram) Snapshot() HistogramSnapshot { return h.snapshot(false) }
 
 // SnapshotAndReset returns the statistics of h and starts a new interval:
@@ -123,14 +156,13 @@ func (h *Histogram) Snapshot() HistogramSnapshot { return h.snapshot(false) }
 // reporter calls it once per report. Values recorded concurrently are
 // counted in exactly one interval, though a value's contribution to Sum,
 // Min or Max may land in the neighbouring interval. Cost as Snapshot, plus
-// one atomic swap per non-empty bucket.
+// one atomic swap per non-empty bucket; the pages stay allocated.
 func (h *Histogram) SnapshotAndReset() HistogramSnapshot { return h.snapshot(true) }
 
 func (h *Histogram) snapshot(reset bool) HistogramSnapshot {
-	var counts [numBuckets]uint64
 	h.sk.mu.Lock()
 	defer h.sk.mu.Unlock()
-	n := h.sk.load(&counts, reset)
+	n, first, last, used := h.sk.countLocked()
 	var sum, lo, hi float64
 	if reset {
 		sum = math.Float64frombits(h.sum.Swap(0))
@@ -141,32 +173,33 @@ func (h *Histogram) snapshot(reset bool) HistogramSnapshot {
 		lo = math.Float64frombits(h.min.Load())
 		hi = math.Float64frombits(h.max.Load())
 	}
-	s := HistogramSnapshot{Count: h.count + int64(n), Sum: h.sumBase + sum}
+	r := h.sk.summarizeLocked(reset, n, first, last, used, sum, lo, hi, histogramMinExp)
+	s := HistogramSnapshot{Count: h.count + int64(r.n), Sum: h.sumBase + sum}
 	if reset {
 		h.count, h.sumBase = s.Count, s.Sum
 	}
-	if n == 0 {
+	if r.n == 0 {
 		return s
 	}
-	lo, hi = h.sk.fixExtremes(&counts, lo, hi)
-	s.Min, s.Max = lo, hi
-	s.Mean = min(max(sum/float64(n), lo), hi)
-	r := h.sk.summarize(&counts, n, s.Mean, lo, hi)
+	s.Min, s.Max = r.lo, r.hi
+	s.Mean = min(max(sum/float64(r.n), r.lo), r.hi)
 	s.StdDev = r.stdDev
 	s.P50, s.P75, s.P95, s.P99, s.P999 = r.p[0], r.p[1], r.p[2], r.p[3], r.p[4]
 	return s
 }
 
 // Merge adds the values recorded in src since its last reset to h, as if
-// they had been recorded by h.Update (src is unchanged). h and src must be
-// different histograms.
+// they had been recorded by h.Update (src is unchanged; merging a
+// histogram into itself doubles its counts). It holds both histograms'
+// locks, costs in proportion to the powers of two src has seen, and
+// allocates the pages h lacks.
 func (h *Histogram) Merge(src *Histogram) {
-	src.sk.mu.Lock()
+	lockPair(&h.sk, &src.sk)
+	defer unlockPair(&h.sk, &src.sk)
 	sum := math.Float64frombits(src.sum.Load())
 	lo := math.Float64frombits(src.min.Load())
 	hi := math.Float64frombits(src.max.Load())
-	src.sk.mu.Unlock()
-	if h.sk.merge(&src.sk) == 0 {
+	if h.sk.mergeLocked(&src.sk) == 0 {
 		return
 	}
 	for {

@@ -16,11 +16,11 @@ func TestHistogramSnapshot(t *testing.T) {
 			P50: 3, P75: 3, P95: 3, P99: 3, P999: 3}},
 		{"same value", []float64{0.25, 0.25, 0.25, 0.25}, HistogramSnapshot{Count: 4, Sum: 1, Min: 0.25, Max: 0.25, Mean: 0.25,
 			P50: 0.25, P75: 0.25, P95: 0.25, P99: 0.25, P999: 0.25}},
-		// Powers of two are bucket lower bounds; a bucket [2^k, 2^k(1+1/64))
-		// reports 2·lo·hi/(lo+hi) = 2^k·130/129.
+		// Powers of two are bucket lower bounds; a bucket [2^k, 2^k(1+20/1024))
+		// reports 2·lo·hi/(lo+hi) = 2^k·2088/2068 (and 8 is clamped to Max).
 		{"powers of two", []float64{1, 2, 4, 8}, HistogramSnapshot{Count: 4, Sum: 15, Min: 1, Max: 8, Mean: 3.75,
-			StdDev: math.Sqrt((sq(130.0/129-3.75) + sq(260.0/129-3.75) + sq(520.0/129-3.75) + sq(8-3.75)) / 3),
-			P50:    260.0 / 129, P75: 520.0 / 129, P95: 8, P99: 8, P999: 8}},
+			StdDev: math.Sqrt((sq(2088.0/2068-3.75) + sq(2*2088.0/2068-3.75) + sq(4*2088.0/2068-3.75) + sq(8-3.75)) / 3),
+			P50:    2 * 2088.0 / 2068, P75: 4 * 2088.0 / 2068, P95: 8, P99: 8, P999: 8}},
 		{"zero and negative", []float64{0, -5, 0, 2}, HistogramSnapshot{Count: 4, Sum: -3, Min: -5, Max: 2, Mean: -0.75,
 			StdDev: math.Sqrt((3*sq(0.75) + sq(2+0.75)) / 3),
 			P50:    0, P75: 0, P95: 2, P99: 2, P999: 2}},

@@ -49,6 +49,7 @@ type rates struct {
 	lastCount   int64         // count at lastRead
 	carried     float64       // events between lastTick and lastRead, not yet ticked
 	m1, m5, m15 ewma
+	ticked      bool // whether the averages have been ticked
 }
 
 // NewMeter returns a new Meter that reads time.Now.
@@ -63,9 +64,6 @@ func newMeter(now func() time.Time) *Meter {
 func (m *rates) init(now func() time.Time) {
 	m.now = now
 	m.start = now()
-	m.m1 = newEWMA(time.Minute)
-	m.m5 = newEWMA(5 * time.Minute)
-	m.m15 = newEWMA(15 * time.Minute)
 }
 
 // Mark records n events. It is one atomic add and does not allocate.
@@ -87,7 +85,7 @@ func (m *rates) snapshot(count *atomic.Int64) MeterSnapshot {
 	now := m.now().Sub(m.start)
 	c := count.Load()
 	m.advance(now, c)
-	s := MeterSnapshot{Count: c, Rate1: m.m1.rate, Rate5: m.m5.rate, Rate15: m.m15.rate}
+	s := MeterSnapshot{Count: c, Rate1: float64(m.m1), Rate5: float64(m.m5), Rate15: float64(m.m15)}
 	if c != 0 && now > 0 {
 		s.MeanRate = float64(c) / now.Seconds()
 	}
@@ -113,10 +111,14 @@ func (m *rates) advance(now time.Duration, c int64) {
 	next := m.lastTick + tickInterval
 	first := (m.carried + perNs*float64(next-(now-span))) / tickInterval.Seconds()
 	rate := perNs * 1e9
-	for _, e := range []*ewma{&m.m1, &m.m5, &m.m15} {
-		e.tick(first, 1)
-		e.tick(rate, k-1)
+	for _, e := range [...]struct {
+		avg    *ewma
+		window time.Duration
+	}{{&m.m1, time.Minute}, {&m.m5, 5 * time.Minute}, {&m.m15, 15 * time.Minute}} {
+		e.avg.tick(e.window, m.ticked, first, 1)
+		e.avg.tick(e.window, true, rate, k-1)
 	}
+	m.ticked = true
 	m.lastTick += time.Duration(k) * tickInterval
 	m.carried = perNs * float64(now-m.lastTick)
 }

@@ -3,6 +3,7 @@ package metrics
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -270,4 +271,285 @@ func TestWalkTags(t *testing.T) {
 			t.Errorf("Map's copy changed the registry's tags: a=%q", v)
 		}
 	})
+}
+
+// TestTagsFromKey checks the Tags view of tags kept only in the canonical
+// key and of tags the key escapes (kept apart), including names that hold
+// quotes and backslashes.
+func TestTagsFromKey(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		tags map[string]string
+		raw  bool // whether the registry must keep the tags apart
+	}{
+		{"plain", map[string]string{"a": "1"}, false},
+		{"three", map[string]string{"zone": "eu-1", "a": "x y", "host": "web-01"}, false},
+		{`we"ird\name`, map[string]string{"k": "v", "k2": ""}, false},
+		{"empty key and value", map[string]string{"": ""}, false},
+		{"quote", map[string]string{"q": `say "hi"`, "b": "plain"}, true},
+		{"backslash", map[string]string{`a\b`: `c\d`}, true},
+		{"unicode", map[string]string{"city": "Zürich", "emoji": "🙂"}, true},
+		{"control", map[string]string{"tab": "a\tb", "nl": "\n"}, true},
+		{"invalid UTF-8", map[string]string{"bad": "\xff\xfe"}, true},
+		{"punctuation", map[string]string{"p": `{}[]:,'!~`}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := NewRegistry()
+			c, err := r.CounterWith(tc.name, tc.tags)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			r.Walk(func(name string, tags Tags, m any) {
+				n++
+				if name != tc.name || m != c {
+					t.Errorf("Walk: name %q, metric %p; want %q, %p", name, m, tc.name, c)
+				}
+				if tags.Len() != len(tc.tags) {
+					t.Errorf("Len() = %d, want %d", tags.Len(), len(tc.tags))
+				}
+				var keys []string
+				for k, v := range tags.All() {
+					keys = append(keys, k)
+					if want, ok := tc.tags[k]; !ok || v != want {
+						t.Errorf("All yields %q=%q, want %q", k, v, want)
+					}
+				}
+				if !slices.IsSorted(keys) || len(keys) != len(tc.tags) {
+					t.Errorf("All yields keys %q, want the %d keys in order", keys, len(tc.tags))
+				}
+				for k, want := range tc.tags {
+					if v, ok := tags.Get(k); !ok || v != want {
+						t.Errorf("Get(%q) = %q, %v; want %q", k, v, ok, want)
+					}
+				}
+				if v, ok := tags.Get("not a tag"); ok {
+					t.Errorf("Get of a missing tag = %q, true", v)
+				}
+				if !maps.Equal(tags.Map(), tc.tags) {
+					t.Errorf("Map() = %v, want %v", tags.Map(), tc.tags)
+				}
+			})
+			if n != 1 {
+				t.Errorf("Walk visited %d metrics", n)
+			}
+			r.mu.RLock()
+			for _, e := range r.m {
+				if (e.raw != nil) != tc.raw {
+					t.Errorf("tags kept apart: %v, want %v (key %s)", e.raw != nil, tc.raw, e.key)
+				}
+			}
+			r.mu.RUnlock()
+			// Each gives the same tags as a map of its own.
+			r.Each(func(_ string, tags map[string]string, _ any) {
+				if !maps.Equal(tags, tc.tags) {
+					t.Errorf("Each: %v, want %v", tags, tc.tags)
+				}
+				clear(tags)
+			})
+			r.Each(func(_ string, tags map[string]string, _ any) {
+				if !maps.Equal(tags, tc.tags) {
+					t.Errorf("Each after the caller cleared its map: %v, want %v", tags, tc.tags)
+				}
+			})
+		})
+	}
+	var zero Tags
+	if zero.Len() != 0 || zero.Map() != nil {
+		t.Error("the zero Tags has tags")
+	}
+	if _, ok := zero.Get(""); ok {
+		t.Error("the zero Tags has a tag")
+	}
+}
+
+func TestUnregister(t *testing.T) {
+	r := NewRegistry()
+	c, _ := r.CounterWith("requests", map[string]string{"city": "NYC", "zone": "a"})
+	c.Add(5)
+	g, _ := r.Gauge("queue")
+	h, _ := r.Histogram("latency")
+	for _, tc := range []struct {
+		name string
+		tags map[string]string
+		want bool
+	}{
+		{`requests{"zone": "a"}`, map[string]string{"city": "NYC"}, true}, // addressed as the getters do
+		{`requests{"zone": "a", "city": "NYC"}`, nil, false},              // already gone
+		{"requests", map[string]string{"city": "NYC"}, false},             // another series, never registered
+		{" queue ", nil, true},
+		{"queue{}", nil, false},
+		{"", nil, false},
+		{`bad{"a": 1}`, nil, false},
+		{`latency{"a": "1"}`, map[string]string{"a": "2"}, false}, // conflicting tags
+		{"latency", map[string]string{}, true},
+	} {
+		if got := r.Unregister(tc.name, tc.tags); got != tc.want {
+			t.Errorf("Unregister(%q, %v) = %v, want %v", tc.name, tc.tags, got, tc.want)
+		}
+	}
+	if r.Len() != 0 {
+		t.Errorf("Len() = %d after unregistering everything", r.Len())
+	}
+	r.Walk(func(name string, _ Tags, _ any) { t.Errorf("Walk visited %s", name) })
+	// The detached metrics keep working; the getters make new ones.
+	c.Inc()
+	g.Set(2)
+	h.Update(1)
+	if c.Count() != 6 || g.Value() != 2 || h.Snapshot().Count != 1 {
+		t.Errorf("detached metrics: %d, %v, %d", c.Count(), g.Value(), h.Snapshot().Count)
+	}
+	c2, _ := r.Counter(`requests{"city": "NYC", "zone": "a"}`)
+	if c2 == c || c2.Count() != 0 {
+		t.Errorf("the getter after Unregister returned %p (count %d); want a new counter, not %p", c2, c2.Count(), c)
+	}
+	// A name may come back as another kind.
+	if _, err := r.Meter("queue"); err != nil {
+		t.Errorf("Meter(queue) after unregistering the gauge: %v", err)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		r.Counter("plain")
+		r.Unregister("plain", nil)
+	}); n != 2 { // the counter's slot and its key, for each new registration
+		t.Errorf("Counter+Unregister: %v allocs, want 2 (Unregister itself none)", n)
+	}
+}
+
+// TestRegistryHashCollisions makes every key's hash the same, so that all
+// but one entry live in the collision map, and checks that lookups, Walk,
+// Len and Unregister still address each metric by its key.
+func TestRegistryHashCollisions(t *testing.T) {
+	r := NewRegistry()
+	r.mask = 0
+	const n = 50
+	cs := make([]*Counter, n)
+	for i := range cs {
+		cs[i], _ = r.CounterWith("c", map[string]string{"i": fmt.Sprint(i)})
+		cs[i].Add(int64(i))
+	}
+	for i, c := range cs {
+		if got, _ := r.Counter(fmt.Sprintf(`c{"i": "%d"}`, i)); got != c {
+			t.Fatalf("lookup %d returned another counter", i)
+		}
+	}
+	if len(r.m) != 1 || len(r.collide) != n-1 || r.Len() != n {
+		t.Fatalf("map sizes %d + %d, Len %d", len(r.m), len(r.collide), r.Len())
+	}
+	// Remove the one in the hashed map first, then every other even one.
+	var first string
+	for _, e := range r.m {
+		first = e.key
+	}
+	if !r.Unregister(first, nil) {
+		t.Fatalf("Unregister(%s) = false", first)
+	}
+	removed := map[string]bool{first: true}
+	for i := 0; i < n; i += 2 {
+		k := fmt.Sprintf(`c{"i": "%d"}`, i)
+		if !removed[k] && !r.Unregister(k, nil) {
+			t.Errorf("Unregister(%s) = false", k)
+		}
+		removed[k] = true
+	}
+	var seen []string
+	r.Walk(func(name string, tags Tags, m any) {
+		v, _ := tags.Get("i")
+		k := fmt.Sprintf(`c{"i": "%s"}`, v)
+		seen = append(seen, k)
+		if removed[k] {
+			t.Errorf("Walk visited %s, unregistered", k)
+		}
+	})
+	if len(seen)+len(removed) != n || !slices.IsSorted(seen) || r.Len() != len(seen) {
+		t.Errorf("Walk saw %d, %d removed, Len %d; want %d in all", len(seen), len(removed), r.Len(), n)
+	}
+	for i, c := range cs {
+		k := fmt.Sprintf(`c{"i": "%d"}`, i)
+		got, _ := r.Counter(k)
+		if removed[k] == (got == c) {
+			t.Errorf("%s: lookup returned the old counter %v, removed %v", k, got == c, removed[k])
+		}
+	}
+}
+
+// TestUnregisterConcurrent has goroutines look up and update metrics that
+// another goroutine keeps unregistering while a reporter walks the
+// registry, and checks that no update is lost: the counts of all the
+// counters ever handed out add up to the increments.
+func TestUnregisterConcurrent(t *testing.T) {
+	const goroutines, perG = 8, 3000
+	r := NewRegistry()
+	var mu sync.Mutex
+	seen := map[*Counter]bool{}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	var bg sync.WaitGroup
+	bg.Add(2)
+	go func() { // unregisters
+		defer bg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			r.Unregister(fmt.Sprintf(`c{"n": "%d"}`, i%4), nil)
+			r.Unregister("t", nil)
+		}
+	}()
+	go func() { // reports
+		defer bg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			r.Walk(func(_ string, tags Tags, m any) {
+				_ = tags.Len()
+				for range tags.All() {
+				}
+				switch m := m.(type) {
+				case *Counter:
+					m.Count()
+				case *Timer:
+					m.SnapshotAndReset()
+				}
+			})
+		}
+	}()
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mine := map[*Counter]bool{}
+			for i := range perG {
+				c, err := r.CounterWith("c", map[string]string{"n": fmt.Sprint((g + i) % 4)})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				c.Inc()
+				mine[c] = true
+				tm, _ := r.Timer("t")
+				tm.Update(time.Millisecond)
+			}
+			mu.Lock()
+			for c := range mine {
+				seen[c] = true
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	bg.Wait()
+	var total int64
+	for c := range seen {
+		total += c.Count()
+	}
+	if total != goroutines*perG {
+		t.Errorf("counters handed out sum to %d, want %d (%d counters)", total, goroutines*perG, len(seen))
+	}
+	t.Logf("%d distinct counters handed out", len(seen))
 }

@@ -4,128 +4,272 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Sketch geometry. A positive value v is placed by the bits of its float64
-// representation: the 11 exponent bits and the top subBits mantissa bits
-// form a log-linear index, so every power of two is split into subBuckets
-// buckets of equal width. The widest bucket relative to its lower bound is
-// [1, 1+1/64), so reporting a bucket as 2·lo·hi/(lo+hi) is within
-// (hi-lo)/(hi+lo) ≤ 1/129 ≈ 0.78 % of any value in it.
+// representation: its exponent e picks an octave [2^e, 2^(e+1)), and its
+// top subBits mantissa bits pick one of perOctave buckets in it through the
+// table subBucket (sketch_tables.go). The table splits every octave into
+// buckets of nearly equal ratio hi/lo, as a logarithm would, on boundaries
+// that are multiples of 2^e/1024, so that a bucket [lo, hi) reported as
+// 2·lo·hi/(lo+hi) is within (hi-lo)/(hi+lo) ≤ maxRelErr of any value in it.
+// A logarithmic mapping needs at least 34.7 buckets per octave for 1 %;
+// this one uses 36 and guarantees 0.979 %.
+//
+// Buckets are numbered globally: 0 is the underflow bucket (values below
+// the sketch's range: zero, negative and tiny values), 1 + o·perOctave + k
+// is bucket k of the o-th octave of the range, and the last is the
+// overflow bucket (values at or above the top of the range).
 const (
-	subBits    = 6
-	subBuckets = 1 << subBits // per power of two
-	octaves    = 62           // powers of two covered by each sketch
-	numBuckets = octaves*subBuckets + 2
-	underflow  = 0              // values below the range: zero, negatives, tiny positives
-	overflow   = numBuckets - 1 // values at or above the top of the range
-	spillAt    = 1 << 31        // a bucket counter this high moves into the spill map
+	subBits    = 10 // mantissa bits that index subBucket
+	perOctave  = 36 // buckets per power of two
+	octaves    = 62 // powers of two covered by each sketch
+	numBuckets = octaves*perOctave + 2
+	underflow  = 0
+	overflow   = numBuckets - 1
+	spillAt    = 1 << 31 // a bucket counter this high moves into the spill map
+
+	// maxRelErr bounds the relative error of a bucket's reported value
+	// (checked for every bucket by TestSketchBucketError).
+	maxRelErr = 0.009785
 )
 
-// sketch is a fixed-size, lock-free log-bucket histogram (in the manner of
-// DDSketch, with a bit-twiddling index instead of a logarithm). Adding a
-// value is one atomic add on a uint32 counter. A counter that reaches 2^31
-// is moved into a 64-bit spill map under mu, so counts never wrap; that
-// costs a lock only once per 2^31 additions to one bucket.
-//
-// Bucket 0 (underflow) holds values below 2^minExp, including zero and
-// negative values; the last bucket (overflow) holds values at or above
-// 2^(minExp+octaves). Buckets 1..numBuckets-2 hold [2^minExp, 2^(minExp+62)).
-type sketch struct {
-	counts [numBuckets]atomic.Uint32
-	lo     float64 // 2^minExp, the lower bound of bucket 1
-	base   int     // index offset: bits>>(52-subBits) - base is the bucket
+// page holds the counters of one octave. It is allocated the first time a
+// value falls in that octave, and is never moved or freed while its sketch
+// lives (a reset zeroes its counters), so an updater may use a page it has
+// found without a lock.
+type page [perOctave]atomic.Uint32
 
-	mu    sync.Mutex       // serialises reads, resets and spills
+// pageDir is a sketch's directory of pages: pages[j] is the page of octave
+// first+j, or nil. A directory only grows: a value in an octave outside the
+// window [first, first+len(pages)) makes a new directory covering both,
+// published with the same page pointers, so an updater holding the old one
+// still finds every page it had.
+type pageDir struct {
+	first int
+	pages []atomic.Pointer[page]
+}
+
+// sketch is a lock-free log-bucket histogram in the manner of DDSketch,
+// with a table lookup instead of a logarithm, and with its buckets stored
+// sparsely: one page of perOctave uint32 counters for each octave that has
+// seen a value. Adding a value is one atomic add on a counter, after three
+// dependent loads to find it (directory, its slice, the page pointer); the
+// first value in
+// an octave takes the lock and allocates its page, and the directory when
+// the octave lies outside it.
+//
+// A counter that reaches 2^31 is moved into a 64-bit spill map under mu,
+// so counts never wrap; that costs a lock once per 2^31 additions to one
+// bucket between resets (and the map, a few bytes per such bucket).
+//
+// Memory: the sketch itself is 32 bytes; each octave used costs a 144-byte
+// page and 8 bytes of directory, and the directory 32 bytes more (its
+// slice rounded up to an allocation size class). A sketch whose values all
+// fall in one octave holds 184 bytes beyond its struct; one spanning the
+// whole range holds 62 pages and a 62-entry directory, 9,472 bytes (see
+// TestMemoryPerMetric).
+//
+// The range is [2^minExp, 2^(minExp+octaves)) for a minExp fixed by the
+// kind of metric (histogramMinExp, timerMinExp), passed to every method as
+// a constant so that the index computation folds it in.
+type sketch struct {
+	dir   atomic.Pointer[pageDir]
+	under atomic.Uint32 // the underflow bucket
+	over  atomic.Uint32 // the overflow bucket
+
+	mu    sync.Mutex       // serialises snapshots, resets, growth and spills
 	spill map[int32]uint64 // counts moved out of counters that reached spillAt; guarded by mu
 }
 
-// init sets the range of s to [2^minExp, 2^(minExp+octaves)).
-func (s *sketch) init(minExp int) {
-	s.lo = math.Ldexp(1, minExp)
-	s.base = (1023+minExp)<<subBits - 1
-}
-
-// index returns the bucket of v. v must not be NaN.
-func (s *sketch) index(v float64) int {
-	if !(v >= s.lo) {
-		return underflow
+// counter returns the counter of v's bucket and the bucket's number. v must
+// not be NaN. It allocates only the first time v's octave is used. The
+// updaters inline its fast path (lookup) and call it otherwise.
+func (s *sketch) counter(v float64, minExp int) (*atomic.Uint32, int) {
+	if !(v >= math.Float64frombits(uint64(1023+minExp)<<52)) { // below 2^minExp
+		return &s.under, underflow
 	}
-	i := int(math.Float64bits(v)>>(52-subBits)) - s.base
-	if i > overflow {
-		i = overflow
+	b := math.Float64bits(v)
+	o := int(b>>52) - (1023 + minExp)
+	if o >= octaves {
+		return &s.over, overflow
 	}
-	return i
-}
-
-// add counts one value in bucket i.
-func (s *sketch) add(i int) {
-	if s.counts[i].Add(1) >= spillAt {
-		s.spillBucket(i)
+	k := int(subBucket[b>>(52-subBits)&(1<<subBits-1)])
+	if c := s.lookup(o, k); c != nil {
+		return c, 1 + o*perOctave + k
 	}
-}
-
-// addN adds n to bucket i without letting the counter wrap.
-func (s *sketch) addN(i int, n uint64) {
-	for n > 0 {
-		x := min(n, spillAt/2)
-		if s.counts[i].Add(uint32(x)) >= spillAt {
-			s.spillBucket(i)
-		}
-		n -= x
-	}
-}
-
-func (s *sketch) spillBucket(i int) {
 	s.mu.Lock()
-	if c := s.counts[i].Swap(0); c != 0 {
-		if s.spill == nil {
-			s.spill = make(map[int32]uint64)
+	p := s.pageLocked(o)
+	s.mu.Unlock()
+	return &p[k], 1 + o*perOctave + k
+}
+
+// lookup returns counter k of the page of octave o, or nil when that page
+// is not allocated (or o is out of the range). It is lock-free: three
+// dependent loads.
+func (s *sketch) lookup(o, k int) *atomic.Uint32 {
+	if d := s.dir.Load(); d != nil {
+		if j := o - d.first; uint(j) < uint(len(d.pages)) {
+			if p := d.pages[j].Load(); p != nil {
+				return &p[k]
+			}
 		}
-		s.spill[int32(i)] += uint64(c)
 	}
+	return nil
+}
+
+// pageLocked returns the page of octave o, allocating it (and a larger
+// directory) if needed. s.mu must be held.
+func (s *sketch) pageLocked(o int) *page {
+	d := s.dir.Load()
+	if d == nil || o < d.first || o >= d.first+len(d.pages) {
+		first, last := o, o
+		if d != nil {
+			first, last = min(o, d.first), max(o, d.first+len(d.pages)-1)
+		}
+		nd := &pageDir{first: first, pages: make([]atomic.Pointer[page], last-first+1)}
+		if d != nil {
+			for j := range d.pages {
+				nd.pages[d.first-first+j].Store(d.pages[j].Load())
+			}
+		}
+		s.dir.Store(nd)
+		d = nd
+	}
+	p := d.pages[o-d.first].Load()
+	if p == nil {
+		p = new(page)
+		d.pages[o-d.first].Store(p)
+	}
+	return p
+}
+
+// spill1 moves the count of counter c of bucket i, which has reached
+// spillAt, into the spill map: the updaters' slow path.
+func (s *sketch) spill1(c *atomic.Uint32, i int) {
+	s.mu.Lock()
+	s.spillLocked(c, i)
 	s.mu.Unlock()
 }
 
-// load copies the bucket counts into dst and returns their total. With reset
-// it also zeroes them: every add is then counted by exactly one load. s.mu
-// must be held.
-func (s *sketch) load(dst *[numBuckets]uint64, reset bool) (n uint64) {
-	for i := range s.counts {
-		c := s.counts[i].Load()
-		if reset && c != 0 {
-			c = s.counts[i].Swap(0)
+// spillLocked moves the count of counter c of bucket i into the spill map.
+// s.mu must be held.
+func (s *sketch) spillLocked(c *atomic.Uint32, i int) {
+	if n := c.Swap(0); n != 0 {
+		if s.spill == nil {
+			s.spill = make(map[int32]uint64)
 		}
-		dst[i] = uint64(c)
-		n += uint64(c)
+		s.spill[int32(i)] += uint64(n)
 	}
-	for i, c := range s.spill {
-		dst[i] += c
-		n += c
+}
+
+// addNLocked adds n to bucket i without letting its counter wrap: a large n
+// goes straight to the spill map. s.mu must be held.
+func (s *sketch) addNLocked(i int, n uint64) {
+	var c *atomic.Uint32
+	switch i {
+	case underflow:
+		c = &s.under
+	case overflow:
+		c = &s.over
+	default:
+		o := (i - 1) / perOctave
+		c = &s.pageLocked(o)[(i-1)%perOctave]
 	}
-	if reset {
-		clear(s.spill)
+	if n >= spillAt/2 {
+		if s.spill == nil {
+			s.spill = make(map[int32]uint64)
+		}
+		s.spill[int32(i)] += n
+		return
+	}
+	if c.Add(uint32(n)) >= spillAt {
+		s.spillLocked(c, i)
+	}
+}
+
+// each calls fn for every bucket that may be non-empty, in ascending order
+// of bucket number, with the bucket's counter (spilled counts only exist
+// for buckets with a counter). It visits the underflow and overflow
+// buckets and the perOctave buckets of every allocated page, so its cost
+// is proportional to the octaves used, not to the range. s.mu must be
+// held.
+func (s *sketch) each(fn func(i int, c *atomic.Uint32)) {
+	fn(underflow, &s.under)
+	if d := s.dir.Load(); d != nil {
+		for j := range d.pages {
+			p := d.pages[j].Load()
+			if p == nil {
+				continue
+			}
+			base := 1 + (d.first+j)*perOctave
+			for k := range p {
+				fn(base+k, &p[k])
+			}
+		}
+	}
+	fn(overflow, &s.over)
+}
+
+// count returns the count of bucket i whose counter is c: its counter plus
+// what it spilled. With reset it zeroes both, so that every add is counted
+// by exactly one reset. s.mu must be held.
+func (s *sketch) count(i int, c *atomic.Uint32, reset bool) uint64 {
+	n := uint64(c.Load())
+	if reset && n != 0 {
+		n = uint64(c.Swap(0))
+	}
+	if len(s.spill) != 0 {
+		if x, ok := s.spill[int32(i)]; ok {
+			n += x
+			if reset {
+				delete(s.spill, int32(i))
+			}
+		}
 	}
 	return n
 }
 
-// merge adds the counts of src to s. Neither mutex may be held.
-func (s *sketch) merge(src *sketch) (n uint64) {
-	var counts [numBuckets]uint64
-	src.mu.Lock()
-	n = src.load(&counts, false)
-	src.mu.Unlock()
-	for i, c := range counts {
-		if c != 0 {
-			s.addN(i, c)
+// mergeLocked adds the counts of src, not reset, to s, and returns their
+// total. Both mutexes must be held (see lockPair); src may be s, whose
+// counts then double.
+func (s *sketch) mergeLocked(src *sketch) (n uint64) {
+	src.each(func(i int, c *atomic.Uint32) {
+		if x := src.count(i, c, false); x != 0 {
+			n += x
+			s.addNLocked(i, x)
 		}
-	}
+	})
 	return n
 }
 
-// value is the value reported for bucket i, clamped to [lo, hi], the exact
-// minimum and maximum of the counted values.
-func (s *sketch) value(i int, lo, hi float64) float64 {
+// lockPair locks the mutexes of a and b (which may be the same sketch) in
+// the order of their addresses, so that a.Merge(b) and b.Merge(a) running
+// at once cannot deadlock. unlockPair undoes it.
+func lockPair(a, b *sketch) {
+	if a == b {
+		a.mu.Lock()
+		return
+	}
+	if uintptr(unsafe.Pointer(b)) < uintptr(unsafe.Pointer(a)) {
+		a, b = b, a
+	}
+	a.mu.Lock()
+	b.mu.Lock()
+}
+
+func unlockPair(a, b *sketch) {
+	a.mu.Unlock()
+	if a != b {
+		b.mu.Unlock()
+	}
+}
+
+// value is the value reported for bucket i of a sketch whose range starts
+// at 2^minExp, clamped to [lo, hi], the exact minimum and maximum of the
+// counted values.
+func value(i, minExp int, lo, hi float64) float64 {
 	var v float64
 	switch i {
 	case underflow:
@@ -133,87 +277,163 @@ func (s *sketch) value(i int, lo, hi float64) float64 {
 	case overflow:
 		v = hi
 		if math.IsInf(hi, 1) {
-			v = math.Float64frombits(uint64(overflow+s.base) << (52 - subBits)) // top of the range
+			v = math.Ldexp(1, minExp+octaves) // top of the range
 		}
 	default:
-		a := math.Float64frombits(uint64(i+s.base) << (52 - subBits))
-		b := math.Float64frombits(uint64(i+1+s.base) << (52 - subBits))
-		v = 2 * a * b / (a + b)
+		o, k := (i-1)/perOctave, (i-1)%perOctave
+		v = subValue[k] * math.Float64frombits(uint64(1023+minExp+o)<<52) // · 2^(minExp+o), exactly
 	}
 	return min(max(v, lo), hi)
-}
-
-// fixExtremes returns lo and hi, replacing an extreme that is still at its
-// empty value (±Inf) by the value of the first or last non-empty bucket.
-// That happens only when a snapshot races with an update that has counted
-// its bucket but not yet its extremes.
-func (s *sketch) fixExtremes(counts *[numBuckets]uint64, lo, hi float64) (float64, float64) {
-	if !math.IsInf(lo, 0) && !math.IsInf(hi, 0) {
-		return lo, hi
-	}
-	first, last := -1, -1
-	for i, c := range counts {
-		if c != 0 {
-			if first < 0 {
-				first = i
-			}
-			last = i
-		}
-	}
-	if first < 0 {
-		return 0, 0
-	}
-	inf := math.Inf(1)
-	if math.IsInf(lo, 0) {
-		lo = s.value(first, -inf, inf)
-	}
-	if math.IsInf(hi, 0) {
-		hi = s.value(last, -inf, inf)
-	}
-	if lo > hi {
-		lo, hi = hi, lo
-	}
-	return lo, hi
 }
 
 // quantiles is the fixed set a snapshot reports.
 var quantiles = [...]float64{0.5, 0.75, 0.95, 0.99, 0.999}
 
-// summary holds the statistics computed from loaded counts.
+// summary holds the statistics computed from a sketch's counts.
 type summary struct {
+	n      uint64 // values counted
+	lo, hi float64
 	stdDev float64
 	p      [len(quantiles)]float64
 }
 
-// summarize computes the standard deviation (about mean) and the quantiles
-// of the n values counted in counts, whose exact extremes are lo and hi. The
-// q-quantile is the value of rank ceil(q·n) (nearest rank), within 0.78 %.
-func (s *sketch) summarize(counts *[numBuckets]uint64, n uint64, mean, lo, hi float64) (r summary) {
-	if n == 0 {
-		return r
+// countLocked returns the number of values counted in s, the first and
+// last non-empty buckets (-1 when there are none) and the set of non-empty
+// pages (bit j for the page at index j of the directory, which has at most
+// octaves = 62), without resetting anything: the first of the two passes
+// of a snapshot, one atomic load per bucket of the allocated pages. s.mu
+// must be held.
+func (s *sketch) countLocked() (n uint64, first, last int, used uint64) {
+	first, last = -1, -1
+	spilled := len(s.spill) != 0
+	note := func(i int, x uint64) {
+		n += x
+		if first < 0 {
+			first = i
+		}
+		last = i
 	}
+	if x := s.count(underflow, &s.under, false); x != 0 {
+		note(underflow, x)
+	}
+	if d := s.dir.Load(); d != nil {
+		for j := range d.pages {
+			p := d.pages[j].Load()
+			if p == nil {
+				continue
+			}
+			base := 1 + (d.first+j)*perOctave
+			for k := range p {
+				x := uint64(p[k].Load())
+				if spilled {
+					x += s.spill[int32(base+k)]
+				}
+				if x != 0 {
+					note(base+k, x)
+					used |= 1 << j
+				}
+			}
+		}
+	}
+	if x := s.count(overflow, &s.over, false); x != 0 {
+		note(overflow, x)
+	}
+	return n, first, last, used
+}
+
+// summarizeLocked is the second pass of a snapshot. Given n, first, last
+// and used from countLocked, the exact sum of the values and their extremes
+// lo and hi, it reads the counts of the used pages again — resetting them
+// with reset — and computes the standard deviation about the mean and the
+// quantiles. The q-quantile
+// is the value of rank ceil(q·n) (nearest rank), within maxRelErr. An
+// extreme still at ±Inf (a racing update has counted its bucket but not yet
+// its extremes) is replaced by the value of the first or last non-empty
+// bucket. Updates that land between the two passes are counted here (r.n
+// is exact: every add is counted by exactly one reset) but may shift the
+// quantiles by their number of ranks, except those in a page that was
+// empty at the first pass: they are left for the next snapshot. Both passes cost in proportion to
+// the octaves s uses — an atomic load per bucket of the allocated pages,
+// plus a swap and a few floating-point operations per non-empty bucket —
+// and allocate nothing. s.mu must be held.
+func (s *sketch) summarizeLocked(reset bool, n uint64, first, last int, used uint64, sum, lo, hi float64, minExp int) (r summary) {
+	inf := math.Inf(1)
+	fix := func(first, last int) {
+		if first < 0 {
+			return
+		}
+		if math.IsInf(lo, 0) {
+			lo = value(first, minExp, -inf, inf)
+		}
+		if math.IsInf(hi, 0) {
+			hi = value(last, minExp, -inf, inf)
+		}
+		lo, hi = min(lo, hi), max(lo, hi)
+	}
+	fix(first, last)
 	var ranks [len(quantiles)]uint64
 	for j, q := range quantiles {
 		ranks[j] = max(1, uint64(math.Ceil(q*float64(n))))
 	}
-	var seen uint64
+	mean := 0.0
+	if n != 0 {
+		mean = min(max(sum/float64(n), lo), hi)
+	}
+	clo, chi := lo, hi
+	if lo > hi { // still empty: every value arrived after the first pass
+		clo, chi = -inf, inf
+	}
 	var sq float64
 	j := 0
-	for i, c := range counts {
-		if c == 0 {
-			continue
+	first, last = -1, -1
+	add := func(i int, x uint64) {
+		if first < 0 {
+			first = i
 		}
-		v := s.value(i, lo, hi)
+		last = i
+		v := value(i, minExp, clo, chi)
 		d := v - mean
-		sq += float64(c) * d * d
-		seen += c
-		for j < len(ranks) && ranks[j] <= seen {
+		sq += float64(x) * d * d
+		r.n += x
+		for j < len(ranks) && ranks[j] <= r.n {
 			r.p[j] = v
 			j++
 		}
 	}
-	if n > 1 {
-		r.stdDev = math.Sqrt(sq / float64(n-1))
+	if x := s.count(underflow, &s.under, reset); x != 0 {
+		add(underflow, x)
+	}
+	if d := s.dir.Load(); d != nil {
+		spilled := len(s.spill) != 0
+		for jp := range d.pages {
+			if used&(1<<jp) == 0 {
+				continue
+			}
+			p := d.pages[jp].Load()
+			base := 1 + (d.first+jp)*perOctave
+			for k := range p {
+				var x uint64
+				if spilled {
+					x = s.count(base+k, &p[k], reset)
+				} else if x = uint64(p[k].Load()); x != 0 && reset {
+					x = uint64(p[k].Swap(0))
+				}
+				if x != 0 {
+					add(base+k, x)
+				}
+			}
+		}
+	}
+	if x := s.count(overflow, &s.over, reset); x != 0 {
+		add(overflow, x)
+	}
+	if r.n == 0 {
+		return summary{}
+	}
+	fix(first, last) // when every value arrived between the passes
+	r.lo, r.hi = lo, hi
+	if r.n > 1 {
+		r.stdDev = math.Sqrt(sq / float64(r.n-1))
 	}
 	return r
 }

@@ -2,32 +2,74 @@ package metrics
 
 import (
 	"iter"
-	"maps"
-	"slices"
+	"strings"
 )
 
 // Tags is a read-only view of the tags of a registered metric, as Walk
-// passes them. The zero Tags has no tags. A Tags is valid as long as the
-// metric stays registered; reading it does not allocate, but Map does.
+// passes them. The zero Tags has no tags. A Tags stays valid, and
+// unchanged, after its metric is unregistered. Reading it does not
+// allocate, but Map does.
+//
+// The registry does not keep a metric's tags as a map: it reads them from
+// the metric's canonical key, `name{"k1": "v1", "k2": "v2"}`, where they
+// are verbatim unless a tag has a character the encoding escapes (then it
+// keeps them as well). Len is a field read; Get and All scan the key, a
+// few nanoseconds per tag.
 type Tags struct {
-	m map[string]string // never modified
+	e *entry // nil for no tags
 }
 
 // Len returns the number of tags.
-func (t Tags) Len() int { return len(t.m) }
+func (t Tags) Len() int {
+	if t.e == nil {
+		return 0
+	}
+	return int(t.e.ntags)
+}
 
 // Get returns the value of the tag key and whether it is set.
 func (t Tags) Get(key string) (string, bool) {
-	v, ok := t.m[key]
-	return v, ok
+	for k, v := range t.All() {
+		if k == key {
+			return v, true
+		}
+		if k > key { // ascending order
+			break
+		}
+	}
+	return "", false
 }
 
 // All yields every tag, key and value, in ascending order of key.
 func (t Tags) All() iter.Seq2[string, string] {
 	return func(yield func(string, string) bool) {
-		for _, k := range slices.Sorted(maps.Keys(t.m)) {
-			if !yield(k, t.m[k]) {
+		if t.Len() == 0 {
+			return
+		}
+		if t.e.raw != nil {
+			for _, tg := range *t.e.raw {
+				if !yield(tg.k, tg.v) {
+					return
+				}
+			}
+			return
+		}
+		// The key holds {"k1": "v1", "k2": "v2"} after the name, and no
+		// quote or backslash inside the strings.
+		s := t.e.key[t.e.name+1:]
+		for range t.e.ntags {
+			s = s[1:] // the key's opening quote
+			i := strings.IndexByte(s, '"')
+			k := s[:i]
+			s = s[i+4:] // `": "`
+			i = strings.IndexByte(s, '"')
+			v := s[:i]
+			s = s[i+1:]
+			if !yield(k, v) {
 				return
+			}
+			if len(s) > 2 {
+				s = s[2:] // ", "
 			}
 		}
 	}
@@ -36,8 +78,12 @@ func (t Tags) All() iter.Seq2[string, string] {
 // Map returns the tags as a new map the caller may keep and modify, or nil
 // when there are none. It allocates the map.
 func (t Tags) Map() map[string]string {
-	if len(t.m) == 0 {
+	if t.Len() == 0 {
 		return nil
 	}
-	return maps.Clone(t.m)
+	m := make(map[string]string, t.Len())
+	for k, v := range t.All() {
+		m[k] = v
+	}
+	return m
 }

@@ -17,7 +17,7 @@ type TimerSnapshot struct {
 
 // Timer records durations: a histogram of the durations plus a meter of how
 // often they happen, like Coda Hale's Timer. Durations are kept in
-// nanoseconds: the extremes exactly, percentiles within 0.78 % for
+// nanoseconds: the extremes exactly, percentiles within 0.979 % for
 // durations from 1ns to 2^62ns (146 years). Zero and negative durations are
 // recorded as zero. The sum of an interval (between two resets) is counted
 // exactly in nanoseconds in an unsigned 64-bit counter whose carries (past
@@ -25,12 +25,16 @@ type TimerSnapshot struct {
 // cumulative sum kept in float64 seconds, so Sum never wraps: it is exact up
 // to float64 rounding (a nanosecond in 104 days of durations).
 //
-// A Timer takes just under 16 KiB (16,112 bytes on 64-bit platforms).
-// Create one with NewTimer or
+// An empty Timer takes 192 bytes; like a Histogram, each power of two of
+// nanoseconds that has seen a duration adds a 144-byte page and 8 bytes of
+// directory (plus 32 for the directory), so durations spanning three
+// decades (1 ms to 1 s) take 1,904 bytes and any durations at all at most
+// 9,664 bytes (see TestMemoryPerMetric). Create one with NewTimer or
 // Registry.Timer; the zero value is not usable. It is safe for concurrent
 // use.
 type Timer struct {
-	// Written by every Update, so kept on one cache line.
+	// Written by every Update, so kept on one cache line with the sketch's
+	// directory (a Timer is 192 bytes, so it starts on a cache line).
 	count atomic.Int64  // durations recorded since creation: the meter's count
 	sum   atomic.Uint64 // ns since the last reset, mod 2^64 (see carry)
 	min   atomic.Int64  // ns; math.MaxInt64 when empty
@@ -45,27 +49,53 @@ type Timer struct {
 	sumBase   float64 // their sum in seconds
 }
 
-// NewTimer returns a new Timer that reads time.Now. It allocates about
-// 16 KiB.
+// timerMinExp places a Timer's sketch range at [1ns, 2^62ns).
+const timerMinExp = 0
+
+// NewTimer returns a new Timer that reads time.Now. It allocates 192
+// bytes.
 func NewTimer() *Timer { return newTimer(time.Now) }
 
 func newTimer(now func() time.Time) *Timer {
 	t := new(Timer)
-	t.rates.init(now)
-	t.sk.init(0)
-	t.min.Store(math.MaxInt64)
-	t.max.Store(-1)
+	t.init(now)
 	return t
 }
 
-// Update records d. It does not allocate, does not read the clock, and
-// costs three atomic adds and two atomic loads (plus a compare-and-swap
-// when d is a new minimum or maximum, and a lock once per 2^64ns added to
-// the sum between resets).
+func (t *Timer) init(now func() time.Time) {
+	t.rates.init(now)
+	t.min.Store(math.MaxInt64)
+	t.max.Store(-1)
+}
+
+// Update records d. It does not read the clock, and costs three dependent
+// loads to find the counter of d's bucket, three atomic adds and two atomic
+// loads (plus a compare-and-swap when d is a new
+// minimum or maximum, and a lock once per 2^64ns added to the sum between
+// resets). It does not allocate, except the first time a duration falls in
+// a power of two of nanoseconds that has not seen one: that allocates its
+// 144-byte page (and, when the power of two lies outside those seen so far,
+// a larger directory), under the timer's lock.
 func (t *Timer) Update(d time.Duration) {
 	ns := max(int64(d), 0)
+	// The sketch's fast path, inlined: find the counter (loads only) before
+	// the first atomic add, so that the loads are not held up behind it.
+	v := float64(ns)
+	b := math.Float64bits(v)
+	o := int(b>>52) - (1023 + timerMinExp) // < 0 for 0ns
+	k := int(subBucket[b>>(52-subBits)&(1<<subBits-1)])
+	i := 1 + o*perOctave + k
+	var c *atomic.Uint32
+	if uint(o) < octaves {
+		c = t.sk.lookup(o, k)
+	}
+	if c == nil {
+		c, i = t.sk.counter(v, timerMinExp)
+	}
 	t.count.Add(1)
-	t.sk.add(t.sk.index(float64(ns)))
+	if c.Add(1) >= spillAt {
+		t.sk.spill1(c, i)
+	}
 	if t.sum.Add(uint64(ns)) < uint64(ns) {
 		t.addCarry()
 	}
@@ -151,9 +181,8 @@ func (t *Timer) SnapshotAndReset() TimerSnapshot { return t.snapshot(true) }
 const nsPerSecond = 1e9
 
 func (t *Timer) snapshot(reset bool) TimerSnapshot {
-	var counts [numBuckets]uint64
 	t.sk.mu.Lock()
-	n := t.sk.load(&counts, reset)
+	n, first, last, used := t.sk.countLocked()
 	var usum uint64
 	var lo, hi int64
 	if reset {
@@ -162,23 +191,22 @@ func (t *Timer) snapshot(reset bool) TimerSnapshot {
 		usum, lo, hi = t.sum.Load(), t.min.Load(), t.max.Load()
 	}
 	sum := float64(usum) + t.carry // ns in this interval
-	count, total := t.countBase+int64(n), t.sumBase+sum/nsPerSecond
+	flo, fhi := float64(lo), float64(hi)
+	if lo == math.MaxInt64 {
+		flo = math.Inf(1)
+	}
+	if hi < 0 {
+		fhi = math.Inf(-1)
+	}
+	r := t.sk.summarizeLocked(reset, n, first, last, used, sum, flo, fhi, timerMinExp)
+	count, total := t.countBase+int64(r.n), t.sumBase+sum/nsPerSecond
 	if reset {
 		t.countBase, t.sumBase, t.carry = count, total, 0
 	}
 	s := HistogramSnapshot{Count: count, Sum: total}
-	if n != 0 {
-		flo, fhi := float64(lo), float64(hi)
-		if lo == math.MaxInt64 {
-			flo = math.Inf(1)
-		}
-		if hi < 0 {
-			fhi = math.Inf(-1)
-		}
-		flo, fhi = t.sk.fixExtremes(&counts, flo, fhi)
-		mean := min(max(sum/float64(n), flo), fhi)
-		r := t.sk.summarize(&counts, n, mean, flo, fhi)
-		s.Min, s.Max, s.Mean = flo/nsPerSecond, fhi/nsPerSecond, mean/nsPerSecond
+	if r.n != 0 {
+		mean := min(max(sum/float64(r.n), r.lo), r.hi)
+		s.Min, s.Max, s.Mean = r.lo/nsPerSecond, r.hi/nsPerSecond, mean/nsPerSecond
 		s.StdDev = r.stdDev / nsPerSecond
 		s.P50, s.P75, s.P95, s.P99, s.P999 = r.p[0]/nsPerSecond, r.p[1]/nsPerSecond,
 			r.p[2]/nsPerSecond, r.p[3]/nsPerSecond, r.p[4]/nsPerSecond
@@ -189,12 +217,14 @@ func (t *Timer) snapshot(reset bool) TimerSnapshot {
 
 // Merge adds the durations recorded in src since its last reset to t, as if
 // they had been recorded by t.Update, and marks them on t's meter. src is
-// unchanged. t and src must be different timers.
+// unchanged (merging a timer into itself doubles its counts). It holds both
+// timers' locks, costs in proportion to the powers of two src has seen, and
+// allocates the pages t lacks.
 func (t *Timer) Merge(src *Timer) {
-	src.sk.mu.Lock()
+	lockPair(&t.sk, &src.sk)
+	defer unlockPair(&t.sk, &src.sk)
 	sum, carry, lo, hi := src.sum.Load(), src.carry, src.min.Load(), src.max.Load()
-	src.sk.mu.Unlock()
-	n := t.sk.merge(&src.sk)
+	n := t.sk.mergeLocked(&src.sk)
 	if n == 0 {
 		return
 	}
@@ -202,11 +232,7 @@ func (t *Timer) Merge(src *Timer) {
 	if t.sum.Add(sum) < sum {
 		carry += 1 << 64
 	}
-	if carry != 0 {
-		t.sk.mu.Lock()
-		t.carry += carry
-		t.sk.mu.Unlock()
-	}
+	t.carry += carry
 	storeMinInt(&t.min, lo)
 	storeMaxInt(&t.max, hi)
 }

@@ -2,19 +2,34 @@ package reporter
 
 import "github.com/apptuit-go/apptuit"
 
-// retryBuffer keeps batches of points that failed with a retryable error, in
-// the order they were first meant to be sent, up to a number of points. When
-// it would hold more, the oldest points are dropped. It is not safe for
-// concurrent use: the reporter's mutex guards it.
-type retryBuffer struct {
-	limit   int
-	n       int // points held
-	batches [][]apptuit.DataPoint
+// retryStore keeps the batches of points that failed with a retryable
+// error, for the next report, in the order they were first meant to be
+// sent, up to a number of points. The reporter holds one report at a time,
+// so a store need not be safe for concurrent use. Points are kept as
+// PreparedPoints; a store that writes them out (to disk) can recover each
+// one's name, tags, timestamp and value with Series.Metric and
+// Series.Tags, and prepare the series again with Client.PrepareSeries.
+type retryStore interface {
+	// add appends batch b, which the store then owns, and returns how many
+	// of the oldest points it dropped to make room.
+	add(b []apptuit.PreparedPoint) (dropped int)
+	// take removes and returns every batch held, oldest first.
+	take() [][]apptuit.PreparedPoint
+	// len returns the number of points held.
+	len() int
 }
 
-// add appends b (which the buffer then owns) and returns how many of the
-// oldest points were dropped to make room.
-func (q *retryBuffer) add(b []apptuit.DataPoint) (dropped int) {
+// memoryBuffer is the retryStore in memory: when it would hold more than
+// limit points, the oldest are dropped.
+type memoryBuffer struct {
+	limit   int
+	n       int // points held
+	batches [][]apptuit.PreparedPoint
+}
+
+func newMemoryBuffer(limit int) *memoryBuffer { return &memoryBuffer{limit: limit} }
+
+func (q *memoryBuffer) add(b []apptuit.PreparedPoint) (dropped int) {
 	if len(b) == 0 {
 		return 0
 	}
@@ -37,12 +52,10 @@ func (q *retryBuffer) add(b []apptuit.DataPoint) (dropped int) {
 	return dropped
 }
 
-// take removes and returns every batch held, oldest first.
-func (q *retryBuffer) take() [][]apptuit.DataPoint {
+func (q *memoryBuffer) take() [][]apptuit.PreparedPoint {
 	b := q.batches
 	q.batches, q.n = nil, 0
 	return b
 }
 
-// len returns the number of points held.
-func (q *retryBuffer) len() int { return q.n }
+func (q *memoryBuffer) len() int { return q.n }

@@ -172,3 +172,24 @@ func newFakePut(t *testing.T, fn func([]apptuit.DataPoint) (int, string)) string
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
+
+// newDiscardSink serves /api/put by reading (and gunzipping) the body and
+// answering 204, keeping nothing: for measuring the reporter alone.
+func newDiscardSink(t testing.TB) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var rd io.Reader = req.Body
+		if req.Header.Get("Content-Encoding") == "gzip" {
+			zr, err := gzip.NewReader(req.Body)
+			if err != nil {
+				http.Error(w, err.Error(), 400)
+				return
+			}
+			rd = zr
+		}
+		io.Copy(io.Discard, rd)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}

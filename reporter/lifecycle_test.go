@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -356,6 +357,8 @@ func TestReportNowHonoursCtxWhileWaiting(t *testing.T) {
 
 // Concurrent ReportNow calls and the loop never send at the same time. (The
 // server sees a cancelled request's handler run on, so no ctx here ends.)
+// The client sends one batch at a time, so that two in flight can only
+// come from two reports.
 func TestReportsNeverOverlap(t *testing.T) {
 	clearEnv(t)
 	var inFlight, most atomic.Int32
@@ -374,7 +377,7 @@ func TestReportsNeverOverlap(t *testing.T) {
 	reg := metrics.NewRegistry()
 	c, _ := reg.Counter("c")
 	c.Inc()
-	r := newReporter(t, newClient(t, url), reg, WithClock(steppingClock(t0)), WithInterval(3*time.Millisecond), WithBatchSize(5))
+	r := newReporter(t, newClient(t, url, apptuit.WithConcurrency(1)), reg, WithClock(steppingClock(t0)), WithInterval(3*time.Millisecond), WithBatchSize(5))
 	r.Start()
 	done := make(chan struct{})
 	for range 4 {
@@ -471,59 +474,61 @@ func TestShortIntervalStampsFollowClock(t *testing.T) {
 func TestRetryKeepsCleanedBatch(t *testing.T) {
 	clearEnv(t)
 	srv := newServer(t)
-	// The sanitizer turns b.count invalid once the reporter has checked it,
-	// so that only the client's validation refuses it.
-	var bad atomic.Bool
-	client := newClient(t, srv.URL(), apptuit.WithSanitizer(func(s string) string {
-		if bad.Load() && s == "b.count" {
-			return ""
-		}
-		return s
-	}))
+	client := newClient(t, srv.URL())
 	reg := metrics.NewRegistry()
 	a, _ := reg.Counter("a")
-	b, _ := reg.Counter("b")
 	r := newReporter(t, client, reg, WithClock(steppingClock(t0)))
 	report := func() {
 		a.Inc()
-		b.Inc()
 		r.ReportNow(context.Background())
 	}
-	report() // 21 points: a, b and 19 meta
-	bad.Store(true)
+	report() // 20 points: a and 19 meta
+	// A kept batch holding a point the client refuses: its series was
+	// prepared by another client.
+	other := newClient(t, srv.URL())
+	foreign, err := other.PrepareSeries("foreign", map[string]string{"host": "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := r.registry.cache[a].fields[0]
+	ms := t0.UnixMilli() - 5000
+	r.buf.add([]apptuit.PreparedPoint{{Series: own, UnixMilli: ms, Value: -1}, {Series: foreign, UnixMilli: ms, Value: -2}, {Series: own, UnixMilli: ms + 1000, Value: -3}})
 	srv.FailNext(1, 503)
-	report() // b.count removed, the other 20 fail with 503 and are kept
-	if n := r.buf.len(); n != 20 {
-		t.Fatalf("%d points kept, want the 20 valid ones", n)
+	report() // foreign removed, the kept 2 fail with 503: they and the report's 20 are kept
+	if n := r.buf.len(); n != 22 {
+		t.Fatalf("%d points kept, want the 2 valid ones and the report's 20", n)
 	}
-	report() // the kept 20, then 21 with b.count removed again
-	if got, want := r.failed.Count(), int64(1+20+1); got != want {
-		t.Errorf("send.failed %d, want %d (b.count twice, the 503 batch once)", got, want)
+	report() // the kept 22, then 20
+	if got, want := r.failed.Count(), int64(1+2); got != want {
+		t.Errorf("send.failed %d, want %d (foreign once, the 503 batch once)", got, want)
 	}
-	if got, want := r.successful.Count(), int64(21+20+20); got != want {
+	if got, want := r.successful.Count(), int64(20+22+20); got != want {
 		t.Errorf("send.successful %d, want %d", got, want)
 	}
 	if tot, ok, failed := r.total.Count(), r.successful.Count(), r.failed.Count(); tot != ok+failed {
 		t.Errorf("send.total %d, want successful + failed = %d", tot, ok+failed)
 	}
-	if n := len(srv.Points()); n != 61 {
-		t.Errorf("%d points arrived, want 61", n)
+	if n := len(srv.Points()); n != 62 {
+		t.Errorf("%d points arrived, want 62", n)
 	}
-	if n := len(byName(srv.Points())["b.count"]); n != 1 {
-		t.Errorf("b.count arrived %d times, want once (before it turned invalid)", n)
+	if got := byName(srv.Points())["a.count"]; len(got) != 5 || got[1].Value != -1 || got[2].Value != -3 {
+		t.Errorf("a.count arrived %v, want 5 points, the kept ones after the first", got)
+	}
+	if n := len(byName(srv.Points())["foreign"]); n != 0 {
+		t.Errorf("foreign arrived %d times, want never", n)
 	}
 }
 
 // coalesce merges batches in order into full ones.
 func TestCoalesce(t *testing.T) {
-	mk := func(from, n int) []apptuit.DataPoint {
-		b := make([]apptuit.DataPoint, n)
+	mk := func(from, n int) []apptuit.PreparedPoint {
+		b := make([]apptuit.PreparedPoint, n)
 		for i := range b {
 			b[i].Value = float64(from + i)
 		}
 		return b
 	}
-	var in [][]apptuit.DataPoint
+	var in [][]apptuit.PreparedPoint
 	total := 0
 	for _, n := range []int{3, 7, 7, 1, 5, 7, 2} {
 		in = append(in, mk(total, n))
@@ -583,5 +588,63 @@ func TestOutageBufferCoalesced(t *testing.T) {
 	}
 	if n := len(srv.Points()); n != (outage+1)*perReport {
 		t.Errorf("%d points arrived, want %d", n, (outage+1)*perReport)
+	}
+}
+
+// Within a report, up to the client's concurrency of sends are in flight
+// once one has succeeded; during an outage a report makes one request.
+func TestSendsInFlight(t *testing.T) {
+	clearEnv(t)
+	var inFlight, most, requests atomic.Int32
+	var failing atomic.Bool
+	url := newFakePut(t, func([]apptuit.DataPoint) (int, string) {
+		requests.Add(1)
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+		if failing.Load() {
+			return 503, ""
+		}
+		return 204, ""
+	})
+	reg := metrics.NewRegistry()
+	for i := range 81 { // 100 points with the meta metrics: 20 batches of 5
+		c, _ := reg.Counter("c" + strconv.Itoa(i))
+		c.Inc()
+	}
+	for _, conc := range []int{1, 2, 3} {
+		most.Store(0)
+		requests.Store(0)
+		r := newReporter(t, newClient(t, url, apptuit.WithConcurrency(conc)), reg, WithClock(steppingClock(t0)), WithBatchSize(5))
+		mustReport(t, r)
+		if m, n := most.Load(), requests.Load(); m != int32(conc) || n != 20 {
+			t.Errorf("client concurrency %d: %d sends in flight at most, %d requests; want %d and 20", conc, m, n, conc)
+		}
+		failing.Store(true)
+		requests.Store(0)
+		for range 3 {
+			r.ReportNow(context.Background())
+		}
+		failing.Store(false)
+		if n := requests.Load(); n != 3 {
+			t.Errorf("client concurrency %d: %d requests in 3 reports during an outage, want 3", conc, n)
+		}
+		if n := r.buf.len(); n != 3*100 {
+			t.Errorf("client concurrency %d: %d points kept, want 300", conc, n)
+		}
+		requests.Store(0)
+		mustReport(t, r)
+		if n := requests.Load(); n != 60+20 {
+			t.Errorf("client concurrency %d: %d requests after the outage, want 80 (300 kept and 100 new points in batches of 5)", conc, n)
+		}
+		if tot, ok, failed := r.total.Count(), r.successful.Count(), r.failed.Count(); tot != ok+failed || failed != 3*5 {
+			t.Errorf("client concurrency %d: total %d, successful %d, failed %d (want 15)", conc, tot, ok, failed)
+		}
 	}
 }

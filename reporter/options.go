@@ -36,6 +36,7 @@ type config struct {
 	bufferSize    int
 	now           func() time.Time
 	sendTimeout   time.Duration
+	sources       []Source
 }
 
 func defaultConfig() config {
@@ -135,6 +136,22 @@ func WithHostname(name string) Option {
 // client's global tags, which the client adds itself).
 func WithIgnoreEnvTags() Option {
 	return func(c *config) error { c.ignoreEnvTags = true; return nil }
+}
+
+// WithSource adds a source of points collected at every report, after the
+// registry's metrics and those of sources given before it. It may be given
+// several times; a nil source makes New fail. A source's points get the
+// reporter's prefix and tags (its own tags win), are checked, batched and
+// kept for retry as the registry's are; see Source and the package
+// documentation.
+func WithSource(s Source) Option {
+	return func(c *config) error {
+		if s == nil {
+			return fmt.Errorf("reporter: nil source given to WithSource (source %d)", len(c.sources))
+		}
+		c.sources = append(c.sources, s)
+		return nil
+	}
 }
 
 // WithRuntimeMetrics adds the Go runtime and process metrics (see the package

@@ -30,27 +30,32 @@ var (
 	ErrStopped = errors.New("reporter: stopped")
 )
 
-// Reporter sends the metrics of a registry to Apptuit at regular intervals.
-// Create one with New. Its methods are safe for concurrent use.
+// Reporter sends the metrics of a registry and of sources to Apptuit at
+// regular intervals. Create one with New. Its methods are safe for
+// concurrent use.
 type Reporter struct {
-	client   *apptuit.Client
-	registry *metrics.Registry
-	cfg      config
+	client *apptuit.Client
+	cfg    config
 
-	base       map[string]string // env tags < reporter tags (+ host); never modified
-	globalKeys []string          // keys of the client's global tags
+	base map[string]string // env tags < reporter tags (+ host); never modified
+	// bare is a series with the base tags alone (nil when they cannot be
+	// sent): metrics without tags of their own share its encoded tags.
+	bare *apptuit.PreparedSeries
 
 	// sem is held for a whole report, so reports never overlap; it is a
 	// channel rather than a mutex so that waiting for it honours a context.
-	// It guards the fields below it up to meta.
-	sem     chan struct{}
-	lastTS  time.Time // timestamp of the previous report
-	cache   map[any]*series
-	buf     retryBuffer
-	points  []apptuit.DataPoint // reused for the new points of a report
-	runtime *runtimeCollector
+	// It guards the fields below it up to metaReg.
+	sem      chan struct{}
+	lastTS   time.Time // timestamp of the previous report
+	gen      uint64    // reports made (collected)
+	registry *registryCollector
+	sources  []*sourceCollector // WithSource's, then the runtime metrics
+	meta     *registryCollector
+	buf      retryStore
+	points   []apptuit.PreparedPoint // reused for the new points of a report
+	metaPts  []apptuit.PreparedPoint // reused for the meta metrics' points
 
-	meta                               *metrics.Registry
+	metaReg                            *metrics.Registry
 	total, successful, failed, dropped *metrics.Counter
 	sendTime                           *metrics.Timer
 
@@ -62,8 +67,10 @@ type Reporter struct {
 	done         chan struct{}
 }
 
-// New returns a Reporter that sends the metrics of registry with client.
-// It reads the environment once, here:
+// New returns a Reporter that sends the metrics of registry, and the
+// points of the sources given with WithSource, with client. registry may
+// be nil when there are sources (or WithRuntimeMetrics); with neither New
+// fails. It reads the environment once, here:
 //
 //   - APPTUIT_TAGS, or when it is unset or empty APPTUIT_PY_TAGS, written
 //     "k1: v1, k2: v2": tags for every point, under the reporter's tags;
@@ -73,7 +80,8 @@ type Reporter struct {
 //
 // A point's tags are, later ones winning: the environment tags, the
 // reporter's tags (WithTags), host=<hostname> when the host tag is on and
-// no host tag is set so far, then the metric's own tags. Points carry all of
+// no host tag is set so far, then the metric's own tags (for a source: the
+// tags it emits with the point). Points carry all of
 // them, so the client's global tags, which only fill keys a point lacks,
 // add nothing when they come from the same environment variables; tags
 // given to the client with apptuit.WithGlobalTags fill keys that none of
@@ -82,14 +90,17 @@ func New(client *apptuit.Client, registry *metrics.Registry, opts ...Option) (*R
 	if client == nil {
 		return nil, errors.New("reporter: nil client")
 	}
-	if registry == nil {
-		return nil, errors.New("reporter: nil registry")
-	}
 	cfg := defaultConfig()
 	for _, o := range opts {
+		if o == nil {
+			return nil, errors.New("reporter: nil option")
+		}
 		if err := o(&cfg); err != nil {
 			return nil, err
 		}
+	}
+	if registry == nil && len(cfg.sources) == 0 && !cfg.runtime {
+		return nil, errors.New("reporter: nil registry and no source: give a registry, or sources with WithSource (or WithRuntimeMetrics)")
 	}
 	// A Send the client splits into several requests cannot tell which were
 	// accepted when a later one fails; one request per Send keeps the retry
@@ -127,28 +138,33 @@ func New(client *apptuit.Client, registry *metrics.Registry, opts ...Option) (*R
 		base["host"] = name
 	}
 	r := &Reporter{
-		client:   client,
-		registry: registry,
-		cfg:      cfg,
-		base:     base,
-		cache:    make(map[any]*series),
-		buf:      retryBuffer{limit: cfg.bufferSize},
-		sem:      make(chan struct{}, 1),
-		meta:     metrics.NewRegistry(),
-		stopCh:   make(chan struct{}),
-		done:     make(chan struct{}),
+		client:  client,
+		cfg:     cfg,
+		base:    base,
+		buf:     newMemoryBuffer(cfg.bufferSize),
+		sem:     make(chan struct{}, 1),
+		metaReg: metrics.NewRegistry(),
+		stopCh:  make(chan struct{}),
+		done:    make(chan struct{}),
 	}
-	for k := range client.GlobalTags() {
-		r.globalKeys = append(r.globalKeys, k)
+	// The name is replaced by every series derived from it; when the base
+	// tags cannot be sent, each metric without tags reports why.
+	r.bare, _ = client.PrepareSeries("reporter", base)
+	if registry != nil {
+		r.registry = newRegistryCollector(registry)
+	}
+	for i, s := range cfg.sources {
+		r.sources = append(r.sources, newSourceCollector(r, s, i))
 	}
 	if cfg.runtime {
-		r.runtime = newRuntimeCollector()
+		r.sources = append(r.sources, newSourceCollector(r, newRuntimeCollector(), -1))
 	}
-	r.total, _ = r.meta.Counter(MetaTotal)
-	r.successful, _ = r.meta.Counter(MetaSuccessful)
-	r.failed, _ = r.meta.Counter(MetaFailed)
-	r.dropped, _ = r.meta.Counter(MetaDropped)
-	r.sendTime, _ = r.meta.Timer(MetaTime)
+	r.meta = newRegistryCollector(r.metaReg)
+	r.total, _ = r.metaReg.Counter(MetaTotal)
+	r.successful, _ = r.metaReg.Counter(MetaSuccessful)
+	r.failed, _ = r.metaReg.Counter(MetaFailed)
+	r.dropped, _ = r.metaReg.Counter(MetaDropped)
+	r.sendTime, _ = r.metaReg.Timer(MetaTime)
 	return r, nil
 }
 

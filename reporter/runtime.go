@@ -1,11 +1,9 @@
 package reporter
 
 import (
+	"context"
 	"math"
 	"runtime/metrics"
-	"time"
-
-	"github.com/apptuit-go/apptuit"
 )
 
 // Names of the runtime and process metrics sent with WithRuntimeMetrics.
@@ -34,7 +32,7 @@ var runtimeSamples = []string{
 var runtimeNames = []string{GoGoroutines, GoGCCycles, GoGCPauseTotalSeconds, GoHeapBytes, GoHeapObjects}
 
 // runtimeCollector reads the Go runtime's and the operating system's view
-// of the process. It is used by one report at a time.
+// of the process. It is collected by one report at a time.
 type runtimeCollector struct {
 	samples []metrics.Sample
 }
@@ -47,29 +45,19 @@ func newRuntimeCollector() *runtimeCollector {
 	return rc
 }
 
-// collect appends the runtime and process points at ts.
-func (r *Reporter) collectRuntime(dst []apptuit.DataPoint, errs []error, ts time.Time) ([]apptuit.DataPoint, []error) {
-	rc := r.runtime
+// Collect emits the runtime and process metrics, without tags: the
+// reporter collects it as a Source of its own, after those of WithSource.
+func (rc *runtimeCollector) Collect(_ context.Context, emit Emit) error {
 	metrics.Read(rc.samples)
 	for i := range rc.samples {
-		v, ok := sampleValue(&rc.samples[i])
-		if ok {
-			dst, errs = r.appendNamed(dst, errs, runtimeNames[i], ts, v)
+		if v, ok := sampleValue(&rc.samples[i]); ok {
+			emit(runtimeNames[i], nil, v)
 		}
 	}
 	for _, p := range processMetrics() {
-		dst, errs = r.appendNamed(dst, errs, p.name, ts, p.value)
+		emit(p.name, nil, p.value)
 	}
-	return dst, errs
-}
-
-// appendNamed appends one point named prefix+name with the base tags.
-func (r *Reporter) appendNamed(dst []apptuit.DataPoint, errs []error, name string, ts time.Time, v float64) ([]apptuit.DataPoint, []error) {
-	s := r.seriesFor(name, name, nil, bareField)
-	if s.err != nil {
-		return dst, append(errs, s.err)
-	}
-	return appendPoints(dst, s.names, s.tags, ts, v), errs
+	return nil
 }
 
 func sampleValue(s *metrics.Sample) (float64, bool) {
@@ -111,6 +99,3 @@ type namedValue struct {
 	name  string
 	value float64
 }
-
-// bareField names a point by its metric name alone.
-var bareField = []string{""}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package otelbridge
+
+const raceEnabled = false

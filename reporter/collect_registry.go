@@ -1,0 +1,115 @@
+package reporter
+
+import (
+	"math"
+
+	"github.com/apptuit-go/apptuit"
+	"github.com/apptuit-go/apptuit/metrics"
+)
+
+// Field names of each kind of metric, as apptuit-py's pyformance reporter
+// sends them: a metric "m" becomes the series "m.count", "m.value", ...
+var (
+	counterFields   = []string{"count"}
+	gaugeFields     = []string{"value"}
+	meterFields     = []string{"count", "mean_rate", "1m_rate", "5m_rate", "15m_rate"}
+	histogramFields = []string{"count", "sum", "min", "max", "avg", "std_dev",
+		"50_percentile", "75_percentile", "95_percentile", "99_percentile", "999_percentile"}
+	timerFields = append(append([]string(nil), histogramFields...), meterFields[1:]...)
+)
+
+// registryCollector collects the metrics of one registry, keeping the
+// series of each metric (keyed by the metric itself) from one report to
+// the next.
+type registryCollector struct {
+	reg   *metrics.Registry
+	cache map[any]*series
+	seen  int // distinct metrics collected by the current report
+}
+
+func newRegistryCollector(reg *metrics.Registry) *registryCollector {
+	return &registryCollector{reg: reg, cache: make(map[any]*series)}
+}
+
+// collect adds to b the points of every metric of the registry at ms (Unix
+// milliseconds), and to errs the errors of metrics that cannot be sent, then
+// forgets the metrics no longer registered. Histograms and timers are read
+// with SnapshotAndReset. A metric seen before costs a map lookup, its
+// snapshot and an append per field: no allocation.
+func (c *registryCollector) collect(r *Reporter, b *batcher, errs *reportErrors, ms int64, gen uint64) {
+	c.seen = 0
+	dst := b.pts
+	c.reg.Walk(func(name string, tags metrics.Tags, m any) {
+		s := c.cache[m]
+		if s == nil {
+			var fields []string
+			switch m.(type) {
+			case *metrics.Counter:
+				fields = counterFields
+			case *metrics.Gauge, *metrics.GaugeFunc:
+				fields = gaugeFields
+			case *metrics.Meter:
+				fields = meterFields
+			case *metrics.Histogram:
+				fields = histogramFields
+			case *metrics.Timer:
+				fields = timerFields
+			default:
+				return
+			}
+			s = r.prepareFields(name, tags.Map(), fields)
+			c.cache[m] = s
+		}
+		if s.seen != gen {
+			s.seen = gen
+			c.seen++
+		}
+		if s.err != nil {
+			errs.metric(s.err)
+			return
+		}
+		f := s.fields
+		switch m := m.(type) {
+		case *metrics.Counter:
+			dst = appendPoints(dst, f, ms, float64(m.Count()))
+		case *metrics.Gauge:
+			dst = appendPoints(dst, f, ms, m.Value())
+		case *metrics.GaugeFunc:
+			dst = appendPoints(dst, f, ms, m.Value())
+		case *metrics.Meter:
+			snap := m.Snapshot()
+			dst = appendPoints(dst, f, ms, float64(snap.Count), snap.MeanRate, snap.Rate1, snap.Rate5, snap.Rate15)
+		case *metrics.Histogram:
+			h := m.SnapshotAndReset()
+			dst = appendHistogram(dst, f, ms, &h)
+		case *metrics.Timer:
+			t := m.SnapshotAndReset()
+			dst = appendHistogram(dst, f, ms, &t.Histogram)
+			dst = appendPoints(dst, f[len(histogramFields):], ms,
+				t.Meter.MeanRate, t.Meter.Rate1, t.Meter.Rate5, t.Meter.Rate15)
+		}
+		if len(dst)-b.from >= b.size {
+			b.pts = dst
+			b.check()
+		}
+	})
+	b.pts = dst
+	sweep(c.cache, c.seen, gen)
+}
+
+// appendPoints appends one point per finite value, of series[i] for
+// vals[i]; non-finite values (a gauge function's NaN) are left out.
+func appendPoints(dst []apptuit.PreparedPoint, series []*apptuit.PreparedSeries, ms int64, vals ...float64) []apptuit.PreparedPoint {
+	for i, v := range vals {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			continue
+		}
+		dst = append(dst, apptuit.PreparedPoint{Series: series[i], UnixMilli: ms, Value: v})
+	}
+	return dst
+}
+
+func appendHistogram(dst []apptuit.PreparedPoint, series []*apptuit.PreparedSeries, ms int64, h *metrics.HistogramSnapshot) []apptuit.PreparedPoint {
+	return appendPoints(dst, series, ms, float64(h.Count), h.Sum, h.Min, h.Max, h.Mean, h.StdDev,
+		h.P50, h.P75, h.P95, h.P99, h.P999)
+}

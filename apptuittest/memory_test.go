@@ -84,11 +84,15 @@ func mib(n uint64) float64 { return float64(n) / (1 << 20) }
 
 // bomb returns a gzip stream of prefix followed by pattern repeated to
 // total bytes (total - len(prefix) a multiple of len(pattern)), built in
-// milliseconds: deflate compresses each 128 KiB chunk of the repetition to
+// milliseconds: deflate compresses each chunk of the repetition to
 // the same bytes once its window holds the pattern, so one compressed chunk
 // is repeated. The stream is valid gzip (CRC-32 and size included).
 func bomb(prefix, pattern []byte, total int64) []byte {
-	chunk := bytes.Repeat(pattern, max(1, (128<<10)/len(pattern)))
+	chunkSize := 128 << 10 // small bombs: quick to build, also under -race
+	if total >= 1<<30 {
+		chunkSize = 1 << 20 // the deflate ratio nears its 1032:1 ceiling
+	}
+	chunk := bytes.Repeat(pattern, max(1, chunkSize/len(pattern)))
 	body := total - int64(len(prefix))
 	nchunks, rest := body/int64(len(chunk)), body%int64(len(chunk))
 	if rest%int64(len(pattern)) != 0 || nchunks < 3 {

@@ -151,8 +151,13 @@ type Timeouts struct {
 	Idle time.Duration
 }
 
-// DefaultTimeouts are the timeouts of a Server without WithTimeouts.
-var DefaultTimeouts = Timeouts{ReadHeader: 10 * time.Second, Body: time.Minute, Write: time.Minute, Idle: 2 * time.Minute}
+// The timeouts of a Server without WithTimeouts (see Timeouts).
+const (
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultBodyTimeout       = time.Minute
+	DefaultWriteTimeout      = time.Minute
+	DefaultIdleTimeout       = 2 * time.Minute
+)
 
 // WithTimeouts sets the server's timeouts (zero fields keep their
 // defaults). They apply to the server Start runs; with Handler on a server
@@ -314,13 +319,15 @@ func (c *config) check() error {
 	case c.now == nil:
 		return errors.New("WithClock(nil): the clock must not be nil")
 	}
-	d := DefaultTimeouts
-	for _, f := range []struct{ t, def *time.Duration }{
-		{&c.timeouts.ReadHeader, &d.ReadHeader}, {&c.timeouts.Body, &d.Body},
-		{&c.timeouts.Write, &d.Write}, {&c.timeouts.Idle, &d.Idle},
+	for _, f := range []struct {
+		t   *time.Duration
+		def time.Duration
+	}{
+		{&c.timeouts.ReadHeader, DefaultReadHeaderTimeout}, {&c.timeouts.Body, DefaultBodyTimeout},
+		{&c.timeouts.Write, DefaultWriteTimeout}, {&c.timeouts.Idle, DefaultIdleTimeout},
 	} {
 		if *f.t == 0 {
-			*f.t = *f.def
+			*f.t = f.def
 		}
 	}
 	return nil

@@ -2,10 +2,13 @@ package apptuit
 
 import (
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/apptuit-go/apptuit/internal/env"
@@ -17,7 +20,7 @@ import (
 type Client struct {
 	cfg        config
 	endpoint   string
-	auth       string // "Bearer <token>"; never logged or put in an error
+	auth       string // "Bearer <token>", or "" with WithNoAuth; never logged or put in an error
 	userAgent  string
 	globalTags map[string]string
 	// globalKV is globalTags after the sanitizer, sorted by key.
@@ -30,7 +33,10 @@ type Client struct {
 // New returns a Client configured by opts and the environment.
 //
 // The token comes from WithToken, else APPTUIT_API_TOKEN, else
-// APPTUIT_PY_TOKEN; without one New fails. Global tags come from
+// APPTUIT_PY_TOKEN, and is sent as "Authorization: Bearer <token>"; without
+// one New fails with an error matching ErrNoToken. With WithNoAuth no
+// token is read or sent (not allowed with WithToken, nor for Apptuit's own
+// endpoints). Global tags come from
 // WithGlobalTags, else (unless WithIgnoreEnvTags) APPTUIT_TAGS, else
 // APPTUIT_PY_TAGS, written "k1: v1, k2: v2". The environment is read here
 // and nowhere else.
@@ -57,30 +63,36 @@ func New(opts ...Option) (*Client, error) {
 			return nil, fmt.Errorf("apptuit: %w", err)
 		}
 	}
-	if !cfg.tokenSet {
+	switch {
+	case cfg.noAuth && cfg.tokenSet:
+		return nil, errors.New("apptuit: WithNoAuth and WithToken both given: a client sends a token or none")
+	case cfg.line != nil: // lines carry no token
+	case cfg.noAuth && isApptuitEndpoint(cfg.endpoint):
+		return nil, fmt.Errorf("%w: %s needs one (WithNoAuth is for servers without authentication)", ErrNoToken, cfg.endpoint)
+	case cfg.noAuth:
+	case !cfg.tokenSet:
 		cfg.token = firstEnv(EnvToken, EnvTokenPy)
 		if cfg.token == "" {
 			return nil, fmt.Errorf("%w: use WithToken or set %s (or %s)", ErrNoToken, EnvToken, EnvTokenPy)
 		}
 	}
 	if !cfg.globalTagsSet && !cfg.ignoreEnvTags {
-		for _, name := range []string{EnvTags, EnvTagsPy} {
-			if v, ok := os.LookupEnv(name); ok && v != "" {
-				tags, err := env.ParseTags(name, v)
-				if err != nil {
-					return nil, fmt.Errorf("apptuit: %w", err)
-				}
-				cfg.globalTags = tags
-				break
-			}
+		tags, err := env.LookupTags()
+		if err != nil {
+			return nil, fmt.Errorf("apptuit: %w", err)
+		}
+		if tags != nil {
+			cfg.globalTags = tags
 		}
 	}
 	c := &Client{
 		cfg:        cfg,
 		endpoint:   cfg.endpoint,
-		auth:       "Bearer " + cfg.token,
 		globalTags: cfg.globalTags,
 		hc:         cfg.httpClient,
+	}
+	if !cfg.noAuth {
+		c.auth = "Bearer " + cfg.token
 	}
 	if c.hc == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
@@ -101,6 +113,17 @@ func New(opts ...Option) (*Client, error) {
 	}
 	c.globalKV = gkv
 	return c, nil
+}
+
+// isApptuitEndpoint reports whether endpoint is on apptuit.ai or one of its
+// subdomains.
+func isApptuitEndpoint(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return false
+	}
+	h := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	return h == "apptuit.ai" || strings.HasSuffix(h, ".apptuit.ai")
 }
 
 func firstEnv(names ...string) string {

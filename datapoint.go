@@ -11,8 +11,9 @@ import (
 // POST /api/put takes as one element of its JSON array.
 //
 // Tags are merged with the client's global tags when the point is sent (the
-// point's own tags win). Timestamp is sent in Unix seconds, or in Unix
-// milliseconds when it has a sub-second part; Value must be finite.
+// point's own tags win). Timestamp is sent as the client's Precision says:
+// by default in Unix seconds, or in Unix milliseconds when it has a
+// sub-second part; Value must be finite.
 type DataPoint struct {
 	Metric    string
 	Tags      map[string]string

@@ -91,9 +91,15 @@ func ExampleClient_SendTimeSeries() {
 }
 
 func ExampleEncodeMetric() {
-	name, _ := apptuit.EncodeMetric("order_count", map[string]string{"city-code": "NYC"})
+	name, err := apptuit.EncodeMetric("order_count", map[string]string{"city-code": "NYC"})
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(name)
-	metric, tags, _ := apptuit.DecodeMetric(name)
+	metric, tags, err := apptuit.DecodeMetric(name)
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(metric, tags)
 	// Output:
 	// order_count{"city-code": "NYC"}

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/apptuit-go/apptuit/internal/env"
 )
 
 // Defaults used by New when an option is not given.
@@ -29,8 +31,8 @@ const (
 const (
 	EnvToken         = "APPTUIT_API_TOKEN"
 	EnvTokenPy       = "APPTUIT_PY_TOKEN"
-	EnvTags          = "APPTUIT_TAGS"
-	EnvTagsPy        = "APPTUIT_PY_TAGS"
+	EnvTags          = env.TagsVar                // "APPTUIT_TAGS"
+	EnvTagsPy        = env.TagsPyVar              // "APPTUIT_PY_TAGS"
 	EnvDisableHostPy = "APPTUIT_DISABLE_HOST_TAG" // read by package reporter
 )
 
@@ -72,6 +74,7 @@ type Option func(*config) error
 type config struct {
 	token          string
 	tokenSet       bool
+	noAuth         bool
 	endpoint       string
 	globalTags     map[string]string
 	globalTagsSet  bool
@@ -84,13 +87,14 @@ type config struct {
 	backoffMax     time.Duration
 	compression    Compression
 	level          int
-	levelSet       bool
 	batchSize      int
 	concurrency    int
 	minSplit       int
 	maxResponse    int64
 	promPath       string
 	userAgentExtra string
+	precision      Precision
+	line           *LineTransport // WithLineTransport (line.go)
 }
 
 // WithToken sets the API token sent as "Authorization: Bearer <token>". It
@@ -103,6 +107,16 @@ func WithToken(token string) Option {
 		c.token, c.tokenSet = token, true
 		return nil
 	}
+}
+
+// WithNoAuth makes the client send no Authorization header, for servers
+// without authentication (a local OpenTSDB, VictoriaMetrics, InfluxDB or
+// apptuittest). The token variables are then not read. New fails when
+// WithToken is given too, and for Apptuit's own endpoints (apptuit.ai and
+// its subdomains), which always need a token (the error matches
+// ErrNoToken).
+func WithNoAuth() Option {
+	return func(c *config) error { c.noAuth = true; return nil }
 }
 
 // WithEndpoint sets the base URL of the API (default
@@ -215,7 +229,7 @@ func WithCompressionLevel(level int) Option {
 		if level != -1 && (level < 1 || level > 9) {
 			return fmt.Errorf("WithCompressionLevel: %d is not -1 or 1..9", level)
 		}
-		c.level, c.levelSet = level, true
+		c.level = level
 		return nil
 	}
 }

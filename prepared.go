@@ -151,7 +151,8 @@ type PreparedPoint struct {
 // DataPoints: in batches of at most the configured batch size, streamed,
 // with the same retries, 413 splits and errors (see Send). The series were
 // checked when they were prepared; each point is only checked for a series
-// (not nil, prepared by c), a finite value and a timestamp after 1970. A
+// (not nil, prepared by c), a finite value and a timestamp the client's
+// Precision can write (after 1970; see WithTimestampPrecision). A
 // breach returns a *ValidationError whose Index is the point's position and
 // sends nothing. Empty input sends nothing.
 //
@@ -160,6 +161,9 @@ type PreparedPoint struct {
 // the HTTP exchange's allocations (see Send). points is only read, during
 // the call.
 func (c *Client) SendPrepared(ctx context.Context, points []PreparedPoint) error {
+	if c.cfg.line != nil {
+		return c.sendLinePrepared(ctx, points) // line_encode.go
+	}
 	if len(points) == 0 {
 		return nil
 	}
@@ -174,7 +178,7 @@ func (c *Client) SendPrepared(ctx context.Context, points []PreparedPoint) error
 		if err := checkValue(p.Value); err != nil {
 			return &ValidationError{Index: i, Point: -1, Metric: p.Series.metric, Rule: err.Error()}
 		}
-		if err := checkTime(p.UnixMilli); err != nil {
+		if err := c.checkTime(p.UnixMilli); err != nil {
 			return &ValidationError{Index: i, Point: -1, Metric: p.Series.metric, Rule: err.Error()}
 		}
 	}
@@ -194,7 +198,7 @@ func (s preparedSource) appendFrom(b []byte, i, end, limit int, first bool, _ *[
 		p := &s[i]
 		b = append(b, p.Series.head...)
 		b = append(b, p.Series.tags.enc...)
-		b = appendTimestampMillis(b, p.UnixMilli)
+		b = appendTimestamp(b, p.UnixMilli, p.Series.c.cfg.precision)
 		b = append(b, `,"value":`...)
 		b = appendPyFloat(b, p.Value)
 		b = append(b, '}')

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -12,20 +13,23 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/apptuit-go/apptuit/internal/timestamp"
 )
 
-// PromQLError is an error answer of the Prometheus API
-// ({"status":"error","errorType":...,"error":...}), whatever its HTTP
-// status (typically 400 bad_data, 422 execution, 503 timeout). When the
-// HTTP status is not 2xx it unwraps to an *HTTPError with Op "promql", so
-// errors.Is(err, ErrUnauthorized) and IsRetryable work on it.
+// PromQLError is the error a Prometheus API reports in its body:
+// {"status":"error","errorType":...,"error":...}. With a non-2xx status
+// (typically 400 bad_data, 422 execution, 503 timeout) QueryRange returns
+// an *HTTPError whose Unwrap gives the PromQLError, so errors.As finds
+// both; a PromQLError is returned by itself only when a server reports an
+// error with a 2xx status.
 //
 // Apptuit answers a rejected token with 200 and an empty success whose
 // warning reads "server returned HTTP status 401 Unauthorized"; QueryRange
-// reports that as a PromQLError with StatusCode 401 and ErrorType
-// "unauthorized", which matches ErrUnauthorized.
+// reports that as an *HTTPError with StatusCode 401 (so it matches
+// ErrUnauthorized), the warning as its Message.
 type PromQLError struct {
-	StatusCode int
+	StatusCode int    // the HTTP status it came with
 	ErrorType  string // "bad_data", "execution", "timeout", ...
 	Message    string // the server's "error" text
 }
@@ -35,13 +39,10 @@ func (e *PromQLError) Error() string {
 	return fmt.Sprintf("apptuit: promql: %s: %s (HTTP %d)", e.ErrorType, e.Message, e.StatusCode)
 }
 
-// Unwrap returns an *HTTPError for non-2xx statuses, else nil.
-func (e *PromQLError) Unwrap() error {
-	if e.StatusCode >= 200 && e.StatusCode <= 299 {
-		return nil
-	}
-	return &HTTPError{Op: "promql", StatusCode: e.StatusCode, Body: e.ErrorType + ": " + e.Message}
-}
+// authWarning is Apptuit's 401 in a successful answer's warnings.
+type authWarning struct{ warning string }
+
+func (e *authWarning) Error() string { return "apptuit: promql: " + e.warning }
 
 // PromQLStep returns the step QueryRange uses when given 0, chosen as
 // Apptuit's Java client does for about 1,000 points: s = range in whole
@@ -77,13 +78,17 @@ func PromQLStep(start, end time.Time) time.Duration {
 // QueryResult.Warnings. Unlike Query, no points are filtered and an empty
 // matrix still gives one output with no series.
 //
-// An error answer returns a *PromQLError; another non-2xx answer an
-// *HTTPError with Op "promql"; a result type other than "matrix" an
-// error. Retries and the response size cap are as for Query.
+// A non-2xx answer returns an *HTTPError with Op "promql" (unwrapping to a
+// *PromQLError when the body is a Prometheus error); a timestamp beyond
+// ±9999999999999 ms or a result type other than "matrix" is an error.
+// Retries and the response size cap are as for Query.
 //
 // Cost: the response is decoded with encoding/json, a few allocations per
 // point; use Query for bulk reads.
 func (c *Client) QueryRange(ctx context.Context, query string, start, end time.Time, step time.Duration) (*QueryResult, error) {
+	if err := c.lineUnsupported("promql"); err != nil {
+		return nil, err
+	}
 	if end.IsZero() {
 		end = time.Now()
 	}
@@ -104,7 +109,7 @@ func (c *Client) QueryRange(ctx context.Context, query string, start, end time.T
 		"&end=" + formatUnixSeconds(end) +
 		"&step=" + strconv.FormatFloat(step.Seconds(), 'f', -1, 64)
 
-	resp, err := c.do(ctx, request{
+	req := request{
 		op:     "promql",
 		method: http.MethodPost,
 		url:    c.endpoint + c.cfg.promPath,
@@ -116,19 +121,27 @@ func (c *Client) QueryRange(ctx context.Context, query string, start, end time.T
 			return io.NopCloser(strings.NewReader(form)), nil
 		},
 		maxBytes: c.cfg.maxResponse,
-	})
+	}
+	resp, attempts, err := c.do(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	body, rerr := readCapped(resp.Body)
-	ok := resp.StatusCode >= 200 && resp.StatusCode <= 299
-	if rerr != nil {
-		if !ok {
-			return nil, &HTTPError{Op: "promql", StatusCode: resp.StatusCode, Body: string(body)}
-		}
-		return nil, fmt.Errorf("apptuit: promql: reading the response: %w", rerr)
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, c.httpError(&req, resp, attempts, readErrorBody(resp.Body))
 	}
-	return decodePromQLResponse(body, resp.StatusCode, query)
+	body, err := readBody(resp, c.cfg.maxResponse)
+	if err != nil {
+		return nil, fmt.Errorf("apptuit: promql: %w", readError(err))
+	}
+	res, err := decodePromQLResponse(body, resp.StatusCode, query)
+	var aw *authWarning
+	if errors.As(err, &aw) {
+		// Apptuit's way of answering 401: report it as the 401 it stands for.
+		he := c.httpError(&req, resp, attempts, body)
+		he.StatusCode, he.Message = http.StatusUnauthorized, aw.warning
+		return nil, he
+	}
+	return res, err
 }
 
 // formatUnixSeconds writes t as Unix seconds, with up to three decimals
@@ -162,15 +175,11 @@ type promSeries struct {
 	Values [][2]any          `json:"values"`
 }
 
-// decodePromQLResponse turns a Prometheus API body into a result or an
-// error; status is the HTTP status it came with.
+// decodePromQLResponse turns the body of a 2xx Prometheus API answer into a
+// result or an error.
 func decodePromQLResponse(body []byte, status int, query string) (*QueryResult, error) {
-	ok := status >= 200 && status <= 299
 	var pr promResponse
 	if err := json.Unmarshal(body, &pr); err != nil || pr.Status == "" {
-		if !ok {
-			return nil, &HTTPError{Op: "promql", StatusCode: status, Body: string(body)}
-		}
 		if err == nil {
 			err = fmt.Errorf(`no "status" field`)
 		}
@@ -178,9 +187,6 @@ func decodePromQLResponse(body []byte, status int, query string) (*QueryResult, 
 	}
 	if pr.Status == "error" {
 		return nil, &PromQLError{StatusCode: status, ErrorType: pr.ErrorType, Message: pr.Error}
-	}
-	if !ok {
-		return nil, &HTTPError{Op: "promql", StatusCode: status, Body: string(body)}
 	}
 	if pr.Status != "success" {
 		return nil, fmt.Errorf("apptuit: promql: unknown status %q", pr.Status)
@@ -197,7 +203,7 @@ func decodePromQLResponse(body []byte, status int, query string) (*QueryResult, 
 	if len(matrix) == 0 {
 		for _, w := range pr.Warnings {
 			if strings.Contains(w, "HTTP status 401") {
-				return nil, &PromQLError{StatusCode: http.StatusUnauthorized, ErrorType: "unauthorized", Message: w}
+				return nil, &authWarning{w}
 			}
 		}
 	}
@@ -223,7 +229,11 @@ func decodePromQLResponse(body []byte, status int, query string) (*QueryResult, 
 			if err != nil {
 				return nil, fmt.Errorf("apptuit: promql: series %d point %d: value %q: %w", i, j, vs, err)
 			}
-			s.ts = append(s.ts, int64(math.Round(t*1000)))
+			ms := math.Round(t * 1000)
+			if !(math.Abs(ms) <= timestamp.MaxMillis) { // NaN too
+				return nil, fmt.Errorf("apptuit: promql: series %d point %d: timestamp %v is out of range (at most %d ms in magnitude)", i, j, t, timestamp.MaxMillis)
+			}
+			s.ts = append(s.ts, int64(ms))
 			s.vals = append(s.vals, v)
 		}
 		out.Series = append(out.Series, s)

@@ -140,17 +140,20 @@ func TestQueryRangeErrors(t *testing.T) {
 	}{
 		{"bad_data", 400, `{"status":"error","errorType":"bad_data","error":"parse error at char 21: unclosed left parenthesis"}`,
 			&PromQLError{400, "bad_data", "parse error at char 21: unclosed left parenthesis"}, 400, false, false,
-			"apptuit: promql: bad_data: parse error at char 21: unclosed left parenthesis (HTTP 400)"},
+			"apptuit: promql: server answered 400 Bad Request: parse error at char 21: unclosed left parenthesis"},
 		{"execution", 422, `{"status":"error","errorType":"execution","error":"many-to-many matching not allowed"}`,
-			&PromQLError{422, "execution", "many-to-many matching not allowed"}, 422, false, false, "execution: many-to-many"},
+			&PromQLError{422, "execution", "many-to-many matching not allowed"}, 422, false, false,
+			"apptuit: promql: server answered 422 Unprocessable Entity: many-to-many matching not allowed"},
 		{"timeout", 503, `{"status":"error","errorType":"timeout","error":"query timed out"}`,
-			&PromQLError{503, "timeout", "query timed out"}, 503, false, true, "timeout: query timed out (HTTP 503)"},
+			&PromQLError{503, "timeout", "query timed out"}, 503, false, true,
+			"apptuit: promql: server answered 503 Service Unavailable: query timed out"},
 		{"error at 200", 200, `{"status":"error","errorType":"internal","error":"boom"}`,
-			&PromQLError{200, "internal", "boom"}, 0, false, false, "internal: boom"},
+			&PromQLError{200, "internal", "boom"}, 0, false, false, "apptuit: promql: internal: boom (HTTP 200)"},
 		{"401 as success with a warning", 200, `{"status":"success","data":{"resultType":"matrix","result":[]},"warnings":["server returned HTTP status 401 Unauthorized"]}`,
-			&PromQLError{401, "unauthorized", "server returned HTTP status 401 Unauthorized"}, 401, true, false, "401"},
-		{"plain 401", 401, `Unauthorized`, nil, 401, true, false, "401 Unauthorized"},
-		{"html 502", 502, `<html>bad gateway</html>`, nil, 502, false, true, "502: <html>bad gateway</html>"},
+			nil, 401, true, false, "apptuit: promql: the API token was rejected (401 Unauthorized): server returned HTTP status 401 Unauthorized"},
+		{"plain 401", 401, `Unauthorized`, nil, 401, true, false, "apptuit: promql: the API token was rejected (401 Unauthorized)"},
+		{"html 502", 502, `<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>`, nil, 502, false, true,
+			"apptuit: promql: server answered 502 Bad Gateway"},
 		{"vector", 200, `{"status":"success","data":{"resultType":"vector","result":[]}}`, nil, 0, false, false, `result type is "vector", want "matrix"`},
 		{"not json", 200, `hello`, nil, 0, false, false, "decoding the response"},
 		{"no status", 200, `{}`, nil, 0, false, false, `no "status" field`},
@@ -187,8 +190,8 @@ func TestQueryRangeErrors(t *testing.T) {
 			if IsRetryable(err) != tt.retryable {
 				t.Errorf("IsRetryable = %v", !tt.retryable)
 			}
-			if !strings.Contains(err.Error(), tt.text) {
-				t.Errorf("error %q lacks %q", err, tt.text)
+			if exact := strings.HasPrefix(tt.text, "apptuit: "); exact && err.Error() != tt.text || !exact && !strings.Contains(err.Error(), tt.text) {
+				t.Errorf("error %q, want %q", err, tt.text)
 			}
 			if strings.Contains(err.Error(), token) {
 				t.Errorf("error %q contains the token", err)
@@ -255,4 +258,68 @@ func TestQueryRangeZeroEndIsNow(t *testing.T) {
 	if !strings.HasPrefix(body, "query=up&start=") || !strings.HasSuffix(body, "&step=3") {
 		t.Errorf("body %s", body)
 	}
+}
+
+// A timestamp beyond what an int64 of milliseconds can hold, or beyond the
+// API's ±9999999999999 ms, is an error as it is for Query, not MinInt64.
+func TestQueryRangeTimestampRange(t *testing.T) {
+	tests := []struct {
+		ts      string
+		wantMs  int64
+		wantErr string
+	}{
+		{"1700000000.123", 1700000000123, ""},
+		{"9999999999.999", 9999999999999, ""},
+		{"-9999999999.999", -9999999999999, ""},
+		{"10000000000", 0, "apptuit: promql: series 0 point 0: timestamp 1e+10 is out of range (at most 9999999999999 ms in magnitude)"},
+		{"1e300", 0, "apptuit: promql: series 0 point 0: timestamp 1e+300 is out of range (at most 9999999999999 ms in magnitude)"},
+		{"-1e300", 0, "apptuit: promql: series 0 point 0: timestamp -1e+300 is out of range (at most 9999999999999 ms in magnitude)"},
+		{"-9.3e15", 0, "apptuit: promql: series 0 point 0: timestamp -9.3e+15 is out of range (at most 9999999999999 ms in magnitude)"},
+		{`"NaN"`, 0, `apptuit: promql: series 0 point 0: want [seconds, "value"], got [NaN 1]`},
+	}
+	for _, tt := range tests {
+		body := `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"m"},"values":[[` + tt.ts + `,"1"]]}]}}`
+		res, err := decodePromQLResponse([]byte(body), 200, "m")
+		if tt.wantErr != "" {
+			if err == nil || err.Error() != tt.wantErr || res != nil {
+				t.Errorf("%s: %v, %v; want error %q", tt.ts, res, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tt.ts, err)
+			continue
+		}
+		if got := res.Output(0).Series[0].ts[0]; got != tt.wantMs {
+			t.Errorf("%s: %d ms, want %d", tt.ts, got, tt.wantMs)
+		}
+	}
+}
+
+// FuzzDecodePromQLResponse: the PromQL decoder never panics, and a decoded
+// point always has a timestamp within the API's range.
+func FuzzDecodePromQLResponse(f *testing.F) {
+	f.Add([]byte(promMatrix))
+	f.Add([]byte(`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1e300,"1"]]}]}}`))
+	f.Add([]byte(`{"status":"error","errorType":"bad_data","error":"x"}`))
+	f.Add([]byte(`{"status":"success","data":{"resultType":"matrix","result":[]},"warnings":["server returned HTTP status 401 Unauthorized"]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res, err := decodePromQLResponse(data, 200, "q")
+		if err != nil {
+			if res != nil {
+				t.Fatalf("result with error %v", err)
+			}
+			return
+		}
+		for _, s := range res.Output(0).Series {
+			if len(s.ts) != len(s.vals) {
+				t.Fatalf("%d timestamps, %d values", len(s.ts), len(s.vals))
+			}
+			for _, ms := range s.ts {
+				if ms > 9999999999999 || ms < -9999999999999 {
+					t.Fatalf("timestamp %d ms out of range", ms)
+				}
+			}
+		}
+	})
 }

@@ -87,16 +87,22 @@ func (r *QueryResult) Outputs() []*Output {
 //
 // The request is retried like Send (connection errors, 429 and 5xx, with
 // backoff, honouring Retry-After). A non-2xx answer returns an *HTTPError
-// with Op "query", the status and the start of the body (401 matches
-// ErrUnauthorized). A response larger than WithMaxResponseBytes (default
-// 256 MiB) fails with an error wrapping ErrResponseTooLarge.
+// with Op "query", the status, the server's message and the start of the
+// body (401 matches ErrUnauthorized). A response larger than
+// WithMaxResponseBytes (default 256 MiB) fails with an error wrapping
+// ErrResponseTooLarge: at once when its Content-Length says so, else once
+// the cap is read, holding no more than the cap in memory.
 //
 // Cost: the body is read whole (one buffer when the server sends a
-// Content-Length), then decoded by a scanner that allocates about a dozen
+// Content-Length, else chunks joined at the end, so twice the body at the
+// peak), then decoded by a scanner that allocates about a dozen
 // times per series (two for the points, sized exactly; the rest for names
 // and tags) and never per point: a million points decode in roughly
 // 0.1 s on one core, several times faster than encoding/json.
 func (c *Client) Query(ctx context.Context, q string, start, end time.Time) (*QueryResult, error) {
+	if err := c.lineUnsupported("query"); err != nil {
+		return nil, err
+	}
 	if start.IsZero() {
 		return nil, errors.New("apptuit: query: start is the zero time")
 	}
@@ -114,28 +120,23 @@ func (c *Client) Query(ctx context.Context, q string, start, end time.Time) (*Qu
 	u = append(u, "&q="...)
 	u = appendPyQuote(u, q)
 
-	resp, err := c.do(ctx, request{
+	req := request{
 		op:       "query",
 		method:   http.MethodGet,
 		url:      string(u),
 		header:   http.Header{"Accept": {"application/json"}},
 		maxBytes: c.cfg.maxResponse,
-	})
+	}
+	resp, attempts, err := c.do(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		body, _ := readCapped(resp.Body)
-		return nil, &HTTPError{Op: "query", StatusCode: resp.StatusCode, Body: string(body)}
+		return nil, c.httpError(&req, resp, attempts, readErrorBody(resp.Body))
 	}
-	hint := 0
-	if resp.ContentLength > 0 && resp.ContentLength <= c.cfg.maxResponse {
-		hint = int(resp.ContentLength)
-	}
-	data, err := readAllHint(resp.Body, hint)
-	resp.Body.Close()
+	data, err := readBody(resp, c.cfg.maxResponse)
 	if err != nil {
-		return nil, fmt.Errorf("apptuit: query: reading the response: %w", err)
+		return nil, fmt.Errorf("apptuit: query: %w", readError(err))
 	}
 	res, err := decodeQueryBytes(data, start, end)
 	if err != nil {

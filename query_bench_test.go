@@ -55,7 +55,7 @@ func BenchmarkQueryDecode(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		res, err := decodeQueryResponse(bytes.NewReader(data), start, time.Time{})
+		res, err := decodeQueryBytes(data, start, time.Time{})
 		if err != nil {
 			b.Fatal(err)
 		}

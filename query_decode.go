@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/apptuit-go/apptuit/internal/timestamp"
 )
 
 // The /api/query response is decoded by a small hand-written scanner rather
@@ -35,46 +36,12 @@ const maxQueryNesting = 1000
 
 // maxTimestampMagnitude is the largest timestamp magnitude accepted
 // (OpenTSDB's limit, in milliseconds).
-const maxTimestampMagnitude = 9999999999999
+const maxTimestampMagnitude = timestamp.MaxMillis
 
-// decodeQueryResponse reads an /api/query response from r and decodes it,
-// dropping points outside [start, end] (a zero end means no upper bound)
-// and outputs with no series. Errors name the byte offset and what was
-// expected there; errors from r (such as ErrResponseTooLarge) are wrapped.
-func decodeQueryResponse(r io.Reader, start, end time.Time) (*QueryResult, error) {
-	hint := 0
-	if l, ok := r.(interface{ Len() int }); ok {
-		hint = l.Len()
-	}
-	data, err := readAllHint(r, hint)
-	if err != nil {
-		return nil, fmt.Errorf("reading the response: %w", err)
-	}
-	return decodeQueryBytes(data, start, end)
-}
-
-// readAllHint is io.ReadAll starting with a buffer of hint+1 bytes, so a
-// body of known size is read with one allocation.
-func readAllHint(r io.Reader, hint int) ([]byte, error) {
-	if hint <= 0 || hint > 1<<30 {
-		return io.ReadAll(r)
-	}
-	b := make([]byte, 0, hint+1)
-	for {
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err != nil {
-			if err == io.EOF {
-				err = nil
-			}
-			return b, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-	}
-}
-
+// decodeQueryBytes decodes an /api/query response (Query reads it with
+// readBody), dropping points outside [start, end] (a zero end means no upper
+// bound) and outputs with no series. Errors name the byte offset and what
+// was expected there.
 func decodeQueryBytes(data []byte, start, end time.Time) (*QueryResult, error) {
 	d := qdec{b: data, startMs: start.UnixMilli(), endMs: math.MaxInt64}
 	if !end.IsZero() {

@@ -32,7 +32,7 @@ func FuzzDecodeQueryResponse(f *testing.F) {
 		if endSec != 0 {
 			end = time.Unix(endSec, 0)
 		}
-		res, err := decodeQueryResponse(bytes.NewReader(data), start, end)
+		res, err := decodeQueryBytes(data, start, end)
 		if err != nil {
 			if res != nil {
 				t.Fatalf("result %v with error %v", res, err)

@@ -254,7 +254,7 @@ func TestQueryDecodeValuesAndTimestamps(t *testing.T) {
 	 {"dps":[[1.5,1],[2,-0],[3, 1e-07 ],[4,0.1],[5,NaN],[6,Infinity],[7,-Infinity],[8,123456789012345678],[9,1E+3],
 	         [10000000000,5],[10000000000.4,6],[-1,7]],
 	  "tags":{"k\"q":"v\\w","nullv":null},"metric":"m\/x"}]}],"extra":true}`
-	res, err := decodeQueryResponse(strings.NewReader(body), time.UnixMilli(-1000), time.Time{})
+	res, err := decodeQueryBytes([]byte(body), time.UnixMilli(-1000), time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +304,7 @@ func TestQueryDecodeErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := decodeQueryResponse(strings.NewReader(tt.body), time.Unix(0, 0), time.Time{})
+			_, err := decodeQueryBytes([]byte(tt.body), time.Unix(0, 0), time.Time{})
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -348,7 +348,7 @@ func TestQueryFixture(t *testing.T) {
 		}
 	}
 	t.Run("decoder", func(t *testing.T) {
-		res, err := decodeQueryResponse(bytes.NewReader(resp), fixtureStart, fixtureEnd)
+		res, err := decodeQueryBytes([]byte(resp), fixtureStart, fixtureEnd)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -394,12 +394,13 @@ func TestQueryHTTPErrors(t *testing.T) {
 		body         string
 		unauthorized bool
 		retryable    bool
+		message      string
 	}{
-		{400, `{"error":"bad query: fetch(unclosed"}`, false, false},
-		{401, `{"error":"token is invalid"}`, true, false},
-		{404, `not found`, false, false},
-		{500, `internal error`, false, true},
-		{503, `<html>unavailable</html>`, false, true},
+		{400, `{"error":"bad query: fetch(unclosed"}`, false, false, "bad query: fetch(unclosed"},
+		{401, `{"error":"token is invalid"}`, true, false, "token is invalid"},
+		{404, `no such page`, false, false, "no such page"},
+		{500, `internal error`, false, true, "internal error"},
+		{503, "<html><title>\nunavailable </title></html>", false, true, "unavailable"},
 	}
 	for _, tt := range tests {
 		t.Run(http.StatusText(tt.status), func(t *testing.T) {
@@ -413,7 +414,8 @@ func TestQueryHTTPErrors(t *testing.T) {
 			if !errors.As(err, &he) {
 				t.Fatalf("%T %v is not an *HTTPError", err, err)
 			}
-			if he.Op != "query" || he.StatusCode != tt.status || he.Body != tt.body {
+			if he.Op != "query" || he.StatusCode != tt.status || he.Body != tt.body || he.Message != tt.message ||
+				he.Method != "GET" || he.URL != srv.URL+"/api/query" || he.Attempts != 1 {
 				t.Errorf("HTTPError %+v", he)
 			}
 			if errors.Is(err, ErrUnauthorized) != tt.unauthorized {
@@ -422,8 +424,8 @@ func TestQueryHTTPErrors(t *testing.T) {
 			if IsRetryable(err) != tt.retryable {
 				t.Errorf("IsRetryable = %v", !tt.retryable)
 			}
-			if !tt.unauthorized && !strings.Contains(err.Error(), tt.body) {
-				t.Errorf("error %q lacks the body", err)
+			if !strings.HasSuffix(err.Error(), ": "+tt.message) {
+				t.Errorf("error %q does not end with the message", err)
 			}
 			if strings.Contains(err.Error(), token) {
 				t.Errorf("error %q contains the token", err)
@@ -556,7 +558,7 @@ func TestQueryDecodeNumbersMatchStrconv(t *testing.T) {
 		body.WriteString("[" + ts + "," + v + "]")
 	}
 	body.WriteString(`]}]}]}`)
-	res, err := decodeQueryResponse(strings.NewReader(body.String()), time.UnixMilli(-1e13), time.Time{})
+	res, err := decodeQueryBytes([]byte(body.String()), time.UnixMilli(-1e13), time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -580,7 +582,7 @@ func TestQueryDecodeEdgeCases(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := decodeQueryResponse(strings.NewReader(tt.body), time.Unix(0, 0), time.Time{})
+			res, err := decodeQueryBytes([]byte(tt.body), time.Unix(0, 0), time.Time{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,19 +2,13 @@ package apptuit
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
 	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
-
-	"github.com/apptuit-go/apptuit/internal/metricname"
 )
 
 // Send validates points and POSTs them to {endpoint}/api/put?details as a
@@ -27,16 +21,24 @@ import (
 // is checked before anything is sent: the metric name and tag keys must
 // follow Apptuit's rule (after the sanitizer, if one is set), the merged
 // tags must number 1 to 25, tag values must not be empty, the value must be
-// finite and the timestamp after 1970. A breach returns a *ValidationError
-// and sends nothing. Empty input sends nothing.
+// finite and the timestamp one the client's Precision can write (after
+// 1970; see WithTimestampPrecision). A breach returns a *ValidationError and
+// sends nothing. Empty input sends nothing.
 //
 // A 400 answer returns a *SendError with the server's per-point errors (or
-// its plain-text message); batches after a failed one are still sent and
+// its plain-text message); batches after a refused one are still sent and
 // their outcomes added up. A 413 answer splits the batch in halves, down to
-// the minimum split size. Connection errors, 429 and 5xx answers are
-// retried as configured. Cost: one pass to validate, one to encode; the
-// per-point tag merge reuses one scratch slice.
+// the minimum split size, below which it is a refusal too. Connection
+// errors, 429 and 5xx answers are retried as configured; when they persist,
+// or on any other answer (401, 403, 404, ...), the call stops: batches not
+// started are not sent, and the *HTTPError or *NetworkError says how many
+// points were not delivered. Cost: one pass to validate, one to encode; the
+// per-point tag merge reuses one scratch slice. With WithLineTransport,
+// points are written as text lines instead (see LineTransport).
 func (c *Client) Send(ctx context.Context, points []DataPoint) error {
+	if c.cfg.line != nil {
+		return c.sendLinePoints(ctx, points) // line_encode.go
+	}
 	if len(points) == 0 {
 		return nil
 	}
@@ -66,7 +68,7 @@ func (c *Client) checkPoint(scratch []kv, p *DataPoint) ([]kv, error) {
 	if err := checkValue(p.Value); err != nil {
 		return scratch, err
 	}
-	return scratch, checkTime(p.Timestamp.UnixMilli())
+	return scratch, c.checkTime(p.Timestamp.UnixMilli())
 }
 
 func checkValue(v float64) error {
@@ -76,27 +78,15 @@ func checkValue(v float64) error {
 	return nil
 }
 
-func checkTime(ms int64) error {
-	if ms <= 0 {
-		return fmt.Errorf("timestamp %s is not after the Unix epoch", time.UnixMilli(ms).UTC().Format(time.RFC3339Nano))
-	}
-	if ms%1000 != 0 && ms < 1<<32 {
-		// Servers read a timestamp below 2^32 as seconds, so this one cannot
-		// be sent in milliseconds.
-		return fmt.Errorf("timestamp %s has a sub-second part but is before 1970-02-19T17:02:47Z, below which servers read timestamps as seconds", time.UnixMilli(ms).UTC().Format(time.RFC3339Nano))
-	}
-	if ms > 9999999999999 {
-		return fmt.Errorf("timestamp %s is past what the API accepts (9999999999999 ms)", time.UnixMilli(ms).UTC().Format(time.RFC3339Nano))
-	}
-	return nil
-}
-
 // SendTimeSeries sends every point of every series, like Send. Each series'
 // name and merged tags are sanitized, validated and encoded once; its
 // points then cost no allocation: encoding a point appends its timestamp
 // and value to a reused buffer.
 func (c *Client) SendTimeSeries(ctx context.Context, series []*TimeSeries) error {
-	src := &seriesSource{starts: make([]int, 0, len(series)+1)}
+	if c.cfg.line != nil {
+		return c.sendLineSeries(ctx, series) // line_encode.go
+	}
+	src := &seriesSource{starts: make([]int, 0, len(series)+1), prec: c.cfg.precision}
 	total := 0
 	var scratch []kv
 	for i, s := range series {
@@ -122,7 +112,7 @@ func (c *Client) SendTimeSeries(ctx context.Context, series []*TimeSeries) error
 			if err := checkValue(v); err != nil {
 				return &ValidationError{Index: i, Point: j, Metric: s.metric, Rule: err.Error()}
 			}
-			if err := checkTime(s.ts[j]); err != nil {
+			if err := c.checkTime(s.ts[j]); err != nil {
 				return &ValidationError{Index: i, Point: j, Metric: s.metric, Rule: err.Error()}
 			}
 		}
@@ -152,7 +142,7 @@ func (s *pointsSource) appendFrom(b []byte, i, end, limit int, first bool, tags 
 		first = false
 		p := &s.points[i]
 		*tags, _ = s.c.mergeTags(*tags, p.Tags) // validated in Send
-		b = appendDataPoint(b, s.c.sanitizeName(p.Metric), p.Timestamp, p.Value, *tags)
+		b = appendDataPoint(b, s.c.sanitizeName(p.Metric), p.Timestamp, p.Value, *tags, s.c.cfg.precision)
 	}
 	return b, i
 }
@@ -163,6 +153,7 @@ type seriesSource struct {
 	series   []*TimeSeries
 	prefixes [][]byte
 	starts   []int
+	prec     Precision
 }
 
 func (s *seriesSource) appendFrom(b []byte, i, end, limit int, first bool, _ *[]kv) ([]byte, int) {
@@ -177,7 +168,7 @@ func (s *seriesSource) appendFrom(b []byte, i, end, limit int, first bool, _ *[]
 		}
 		first = false
 		b = append(b, s.prefixes[k]...)
-		b = appendTimestampMillis(b, ser.ts[j])
+		b = appendTimestamp(b, ser.ts[j], s.prec)
 		b = append(b, `,"value":`...)
 		b = appendPyFloat(b, ser.vals[j])
 		b = append(b, '}')
@@ -186,22 +177,23 @@ func (s *seriesSource) appendFrom(b []byte, i, end, limit int, first bool, _ *[]
 }
 
 // sendSource sends points [0, n) of src in batches, up to the configured
-// number at a time, and adds up failures. A *SendError's Success counts
-// every point accepted by the call. A failure other than a per-point
-// refusal (400, 413 at the smallest split) stops batches not yet started.
+// number at a time, and adds up the outcomes. Refused points (400, 413 at
+// the smallest split) do not stop the call: they make a *SendError whose
+// Success counts every point accepted by the call. Any other failure stops
+// batches not yet started and is returned with the call's counts.
 func (c *Client) sendSource(ctx context.Context, src source, n int) error {
 	size := c.cfg.batchSize
 	nb := (n + size - 1) / size
 	type result struct {
-		ok   int
-		err  error
-		done bool
+		ok      int
+		refused *SendError
+		err     error
 	}
 	results := make([]result, nb)
 	send := func(k int) bool {
-		ok, err := c.sendBatch(ctx, src, k*size, min((k+1)*size, n))
-		results[k] = result{ok, err, true}
-		return err == nil || isRefusal(err)
+		ok, refused, err := c.sendBatch(ctx, src, k*size, min((k+1)*size, n))
+		results[k] = result{ok, refused, err}
+		return err == nil
 	}
 	if workers := min(c.cfg.concurrency, nb); workers <= 1 {
 		for k := 0; k < nb && send(k); k++ {
@@ -228,46 +220,32 @@ func (c *Client) sendSource(ctx context.Context, src source, n int) error {
 		wg.Wait()
 	}
 
-	var agg *SendError
+	var refused *SendError
 	var fatal error
-	fatalAt, accepted := 0, 0
-	for k, r := range results {
+	accepted := 0
+	for _, r := range results {
 		accepted += r.ok
-		var se *SendError
-		switch {
-		case r.err == nil:
-		case isRefusal(r.err) && errors.As(r.err, &se):
-			if agg == nil {
-				agg = &SendError{}
-			}
-			agg.add(se)
-		case fatal == nil:
-			fatal, fatalAt = r.err, k*size
+		refused = joinRefusals(refused, r.refused)
+		if fatal == nil {
+			fatal = r.err
 		}
 	}
 	if fatal != nil {
-		if nb == 1 {
-			return fatal
-		}
-		return fmt.Errorf("apptuit: send stopped at point %d of %d (%d accepted): %w", fatalAt, n, accepted, fatal)
+		return c.undelivered(ctx, fatal, n-accepted-refused.failed(), n)
 	}
-	if agg != nil {
-		agg.Success = accepted
-		return agg
+	if refused != nil {
+		refused.Success = accepted
+		return refused
 	}
 	return nil
 }
 
-// isRefusal reports whether err is the server refusing points (400, or 413
-// at the smallest split) rather than failing to take the batch at all.
-func isRefusal(err error) bool {
-	var se *SendError
-	return errors.As(err, &se) && (se.StatusCode == http.StatusBadRequest || se.StatusCode == http.StatusRequestEntityTooLarge)
-}
-
 // sendBatch posts points [from, to), splitting on 413. It returns how many
-// points the server accepted.
-func (c *Client) sendBatch(ctx context.Context, src source, from, to int) (int, error) {
+// points the server accepted, the points it refused (nil if none), and a
+// failure that stops the call (an *HTTPError, a *NetworkError or ctx's
+// error); the second half of a split batch is not sent after a failure of
+// the first.
+func (c *Client) sendBatch(ctx context.Context, src source, from, to int) (int, *SendError, error) {
 	hdr := http.Header{"Content-Type": {"application/json"}}
 	switch c.cfg.compression {
 	case Gzip:
@@ -275,141 +253,39 @@ func (c *Client) sendBatch(ctx context.Context, src source, from, to int) (int, 
 	case Deflate:
 		hdr["Content-Encoding"] = []string{"deflate"}
 	}
-	resp, err := c.do(ctx, request{
+	req := request{
 		op:       "send",
 		method:   http.MethodPost,
 		url:      c.endpoint + "/api/put?details",
 		header:   hdr,
 		body:     func() (io.ReadCloser, error) { return c.newBody(src, from, to), nil },
 		maxBytes: defaultMaxErrorBody,
-	})
-	if err != nil {
-		return 0, err
 	}
-	body, rerr := readCapped(resp.Body)
-	switch code := resp.StatusCode; {
-	case code >= 200 && code <= 299:
-		return to - from, nil
-	case code == http.StatusRequestEntityTooLarge:
-		if n := to - from; n > c.cfg.minSplit {
+	resp, attempts, err := c.do(ctx, req)
+	if err != nil {
+		return 0, nil, err
+	}
+	if code := resp.StatusCode; code >= 200 && code <= 299 {
+		io.Copy(io.Discard, resp.Body) // a capped summary at most: keep the connection
+		resp.Body.Close()
+		return to - from, nil, nil
+	}
+	body := readErrorBody(resp.Body)
+	switch n := to - from; resp.StatusCode {
+	case http.StatusRequestEntityTooLarge:
+		if n > c.cfg.minSplit {
 			mid := from + n/2
-			ok1, err1 := c.sendBatch(ctx, src, from, mid)
-			if err1 != nil && !isRefusal(err1) {
-				return ok1, err1 // the second half is not tried: the batch failed
+			ok1, r1, err := c.sendBatch(ctx, src, from, mid)
+			if err != nil {
+				return ok1, r1, err
 			}
-			ok2, err2 := c.sendBatch(ctx, src, mid, to)
-			if err2 != nil && !isRefusal(err2) {
-				return ok1 + ok2, err2
-			}
-			return ok1 + ok2, joinRefusals(err1, err2)
+			ok2, r2, err := c.sendBatch(ctx, src, mid, to)
+			return ok1 + ok2, joinRefusals(r1, r2), err
 		}
-		return 0, &SendError{StatusCode: code, Failed: to - from, Message: "payload too large even at " + strconv.Itoa(to-from) + " points: " + string(body)}
-	case code == http.StatusBadRequest:
-		if rerr != nil {
-			return 0, &SendError{StatusCode: code, Failed: to - from, Message: rerr.Error()}
-		}
-		se := parseSendError(body, to-from)
-		return se.Success, se
-	case code == http.StatusUnauthorized:
-		return 0, &HTTPError{Op: "send", StatusCode: code, Body: string(body)}
-	default:
-		return 0, &SendError{StatusCode: code, Failed: to - from, Message: string(body)}
+		return 0, c.tooLarge(body, n), nil
+	case http.StatusBadRequest:
+		se := c.refusal(body, n)
+		return se.Success, se, nil
 	}
-}
-
-// joinRefusals adds up two per-point refusals (nil or *SendError with 400
-// or 413).
-func joinRefusals(a, b error) error {
-	if a == nil {
-		return b
-	}
-	if b == nil {
-		return a
-	}
-	var sa, sb *SendError
-	errors.As(a, &sa)
-	errors.As(b, &sb)
-	merged := *sa
-	merged.Errors = append([]PointError(nil), sa.Errors...)
-	merged.add(sb)
-	return &merged
-}
-
-// parseSendError reads a 400 body: Apptuit/OpenTSDB details JSON, or any
-// other text (VictoriaMetrics and InfluxDB answer in plain text).
-func parseSendError(body []byte, batch int) *SendError {
-	var d struct {
-		Success *int `json:"success"`
-		Failed  *int `json:"failed"`
-		Errors  []struct {
-			Datapoint struct {
-				Metric    string            `json:"metric"`
-				Timestamp json.Number       `json:"timestamp"`
-				Value     json.RawMessage   `json:"value"`
-				Tags      map[string]string `json:"tags"`
-			} `json:"datapoint"`
-			Error string `json:"error"`
-		} `json:"errors"`
-	}
-	if err := json.Unmarshal(body, &d); err != nil || d.Success == nil || d.Failed == nil {
-		return &SendError{StatusCode: http.StatusBadRequest, Failed: batch, Message: string(body)}
-	}
-	se := &SendError{StatusCode: http.StatusBadRequest, Success: *d.Success, Failed: *d.Failed}
-	for _, e := range d.Errors {
-		ts, _ := e.Datapoint.Timestamp.Int64()
-		val := string(e.Datapoint.Value)
-		if s, err := strconv.Unquote(val); err == nil {
-			val = s
-		}
-		se.Errors = append(se.Errors, PointError{
-			Datapoint: EchoedPoint{Metric: e.Datapoint.Metric, Timestamp: ts, Value: val, Tags: e.Datapoint.Tags},
-			Message:   e.Error,
-		})
-	}
-	return se
-}
-
-// EncodeMetric returns name with tags in apptuit-py's encoded form,
-// name{"k1": "v1", "k2": "v2"}: keys sorted, JSON-escaped as Python does.
-// Registries and reporters use it to carry tags inside a metric name. An
-// empty name is an error.
-func EncodeMetric(name string, tags map[string]string) (string, error) {
-	s, err := metricname.Encode(name, tags)
-	if err != nil {
-		return "", fmt.Errorf("apptuit: encode metric: %w", err)
-	}
-	return s, nil
-}
-
-// DecodeMetric splits an encoded metric name (see EncodeMetric) into the
-// name and its tags. Whitespace between name and '{' is allowed; a string
-// without '{' is all name (trimmed) with nil tags. Empty input and a tag
-// part that is not a JSON object of strings are errors. For repeated
-// decoding of the same names, use a MetricDecoder.
-func DecodeMetric(s string) (name string, tags map[string]string, err error) {
-	name, tags, err = metricname.Decode(s)
-	if err != nil {
-		return "", nil, fmt.Errorf("apptuit: decode metric: %w", err)
-	}
-	return name, tags, nil
-}
-
-// MetricDecoder is DecodeMetric with a bounded cache: a name seen before
-// costs one map lookup and no allocation. The returned tags map is shared
-// and must not be modified. Safe for concurrent use.
-type MetricDecoder struct{ c *metricname.Cache }
-
-// NewMetricDecoder returns a decoder caching up to size names (at least 1;
-// when full, the cache is emptied and refilled).
-func NewMetricDecoder(size int) *MetricDecoder {
-	return &MetricDecoder{c: metricname.NewCache(size)}
-}
-
-// Decode is DecodeMetric, cached.
-func (d *MetricDecoder) Decode(s string) (string, map[string]string, error) {
-	name, tags, err := d.c.Decode(s)
-	if err != nil {
-		return "", nil, fmt.Errorf("apptuit: decode metric: %w", err)
-	}
-	return name, tags, nil
+	return 0, nil, c.httpError(&req, resp, attempts, body)
 }

@@ -307,8 +307,8 @@ func TestSend413Splits(t *testing.T) {
 	if !errors.As(err, &se) || se.StatusCode != 413 || se.Failed != 7 || se.Success != 2 {
 		t.Fatalf("err = %#v, want a 413 SendError with 7 failed, 2 accepted", err)
 	}
-	if !strings.Contains(err.Error(), "payload too large even at") {
-		t.Errorf("err = %v", err)
+	if want := "apptuit: send: the server refused 7 of 9 points (413 Request Entity Too Large); too large even as 4 points, below which batches are not split (WithMinSplitSize 4)"; err.Error() != want {
+		t.Errorf("Error()\n got %q\nwant %q", err, want)
 	}
 }
 
@@ -319,12 +319,12 @@ func TestSend400Details(t *testing.T) {
 		`{"datapoint":{"metric":"tomcat.requests.duration.mean","timestamp":1513650393,"value":"NaN","tags":{"host":"a"}},"error":"Unable to parse value to a number"},`+
 		`{"datapoint":{"metric":"x","timestamp":1513650393,"value":1.5,"tags":{}},"error":"Missing tags"}]}`)
 	c := mustNew(t, WithEndpoint(srv.URL), WithToken("t"), WithRetries(3))
-	err := c.Send(context.Background(), points(3))
+	err := c.Send(context.Background(), points(225))
 	var se *SendError
 	if !errors.As(err, &se) {
 		t.Fatalf("err = %v, want *SendError", err)
 	}
-	if se.StatusCode != 400 || se.Success != 223 || se.Failed != 2 || len(se.Errors) != 2 {
+	if se.StatusCode != 400 || se.Success != 223 || se.Failed != 2 || len(se.Errors) != 2 || se.Hint != "" {
 		t.Fatalf("SendError = %+v", se)
 	}
 	pe := se.Errors[0]
@@ -335,7 +335,7 @@ func TestSend400Details(t *testing.T) {
 	if se.Errors[1].Datapoint.Value != "1.5" {
 		t.Errorf("numeric echo value = %q", se.Errors[1].Datapoint.Value)
 	}
-	want := "apptuit: 2 points failed with status: 400\n" +
+	want := "apptuit: send: the server refused 2 of 225 points (400 Bad Request)\n" +
 		"Unable to parse value to a number error occurred in the datapoint {metric: tomcat.requests.duration.mean, timestamp: 1513650393, value: NaN, tags: map[host:a]}\n" +
 		"Missing tags error occurred in the datapoint {metric: x, timestamp: 1513650393, value: 1.5, tags: map[]}"
 	if err.Error() != want {
@@ -356,10 +356,10 @@ func TestSend400PlainText(t *testing.T) {
 	c := mustNew(t, WithEndpoint(srv.URL), WithToken("t"))
 	err := c.Send(context.Background(), points(4))
 	var se *SendError
-	if !errors.As(err, &se) || se.StatusCode != 400 || se.Failed != 4 || se.Message != "cannot parse OpenTSDB HTTP request: zlib: invalid header\n" {
+	if !errors.As(err, &se) || se.StatusCode != 400 || se.Failed != 4 || se.Message != "cannot parse OpenTSDB HTTP request: zlib: invalid header" || se.Hint != "" {
 		t.Fatalf("err = %#v", err)
 	}
-	if err.Error() != "apptuit: 4 points failed with status: 400: cannot parse OpenTSDB HTTP request: zlib: invalid header" {
+	if err.Error() != "apptuit: send: the server refused 4 points (400 Bad Request): cannot parse OpenTSDB HTTP request: zlib: invalid header" {
 		t.Errorf("Error() = %q", err)
 	}
 }
@@ -394,7 +394,7 @@ func TestSend401(t *testing.T) {
 	if strings.Contains(err.Error(), "super-secret") {
 		t.Errorf("error shows the token: %v", err)
 	}
-	if err.Error() != "apptuit: send: the API token was rejected (401 Unauthorized)" {
+	if err.Error() != "apptuit: send: 1 point not delivered: the API token was rejected (401 Unauthorized): token is invalid" {
 		t.Errorf("Error() = %q", err)
 	}
 	if n := len(srv.requests()); n != 1 {
@@ -430,9 +430,12 @@ func TestSendRetries(t *testing.T) {
 		}
 		c := mustNew(t, WithEndpoint(srv.URL), WithToken("t"), WithRetries(2), WithBackoff(time.Millisecond, 2*time.Millisecond))
 		err := c.Send(context.Background(), points(2))
-		var se *SendError
-		if !errors.As(err, &se) || se.StatusCode != 502 || se.Failed != 2 || !IsRetryable(err) {
+		var he *HTTPError
+		if !errors.As(err, &he) || he.StatusCode != 502 || he.Undelivered != 2 || he.Attempts != 3 || !IsRetryable(err) {
 			t.Fatalf("err = %#v", err)
+		}
+		if want := "apptuit: send: 2 points not delivered: server answered 502 Bad Gateway after 3 attempts"; err.Error() != want {
+			t.Errorf("Error() = %q, want %q", err, want)
 		}
 		if len(srv.requests()) != 3 {
 			t.Errorf("%d requests, want 3", len(srv.requests()))
@@ -459,8 +462,8 @@ func TestSendRetries(t *testing.T) {
 		srv.queue(403, "forbidden")
 		c := mustNew(t, WithEndpoint(srv.URL), WithToken("t"), WithRetries(3), WithBackoff(time.Millisecond, time.Millisecond))
 		err := c.Send(context.Background(), points(1))
-		var se *SendError
-		if !errors.As(err, &se) || se.StatusCode != 403 || IsRetryable(err) {
+		var he *HTTPError
+		if !errors.As(err, &he) || he.StatusCode != 403 || he.Attempts != 1 || IsRetryable(err) {
 			t.Fatalf("err = %#v", err)
 		}
 		if len(srv.requests()) != 1 {
@@ -501,6 +504,7 @@ func TestSendRetries(t *testing.T) {
 	})
 }
 
+// An error body is read up to 1 MiB and quoted up to 512 bytes.
 func TestSendResponseBodyCapped(t *testing.T) {
 	clearEnv(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -511,8 +515,11 @@ func TestSendResponseBodyCapped(t *testing.T) {
 	c := mustNew(t, WithEndpoint(srv.URL), WithToken("t"))
 	err := c.Send(context.Background(), points(1))
 	var se *SendError
-	if !errors.As(err, &se) || !strings.Contains(se.Message, "exceeds the size limit") {
+	if !errors.As(err, &se) || len(se.Message) != 1<<20 || se.Failed != 1 {
 		t.Fatalf("err = %.200v", err)
+	}
+	if want := "apptuit: send: the server refused 1 point (400 Bad Request): " + strings.Repeat("x", 512) + "… (1048064 more bytes)"; err.Error() != want {
+		t.Errorf("Error() = %.100q…", err)
 	}
 }
 
@@ -553,12 +560,12 @@ func TestSendTimeSeriesAllocsConstant(t *testing.T) {
 }
 
 func TestErrorTextClipped(t *testing.T) {
-	e := &HTTPError{Op: "query", StatusCode: 502, Body: strings.Repeat("é", 400)}
+	e := &HTTPError{Op: "query", StatusCode: 502, Message: strings.Repeat("é", 400)}
 	msg := e.Error()
-	if !strings.HasSuffix(msg, "… (288 more bytes)") || len(msg) > 600 || len(e.Body) != 800 {
+	if !strings.HasSuffix(msg, "… (288 more bytes)") || len(msg) > 600 || len(e.Message) != 800 {
 		t.Errorf("Error() = %q (%d bytes)", msg, len(msg))
 	}
-	se := &SendError{StatusCode: 503, Failed: 1, Message: strings.Repeat("x", 2000)}
+	se := &SendError{StatusCode: 400, Failed: 1, Message: strings.Repeat("x", 2000)}
 	if msg := se.Error(); !strings.HasSuffix(msg, "… (1488 more bytes)") {
 		t.Errorf("Error() = %q", msg)
 	}
@@ -630,7 +637,7 @@ func TestSendStopsAfterFailure(t *testing.T) {
 	srv.queue(503, "down")
 	c := mustNew(t, WithEndpoint(srv.URL), WithToken("t"), WithBatchSize(2), WithConcurrency(1), WithRetries(0))
 	err := c.Send(context.Background(), points(10))
-	if err == nil || err.Error() != "apptuit: send stopped at point 2 of 10 (2 accepted): apptuit: 2 points failed with status: 503: down" {
+	if err == nil || err.Error() != "apptuit: send: 8 of 10 points not delivered: server answered 503 Service Unavailable: down" {
 		t.Fatalf("err = %v", err)
 	}
 	if !IsRetryable(err) {
@@ -661,9 +668,13 @@ func TestSend413SplitKeepsFatalHalf(t *testing.T) {
 	defer srv.Close()
 	c := mustNew(t, WithEndpoint(srv.URL), WithToken("t"), WithCompression(NoCompression), WithMinSplitSize(1), WithRetries(0))
 	err := c.Send(context.Background(), points(4))
-	var se *SendError
-	if !errors.As(err, &se) || se.StatusCode != 503 || se.Failed != 2 || !IsRetryable(err) {
+	var he *HTTPError
+	if !errors.As(err, &he) || he.StatusCode != 503 || he.Undelivered != 2 || he.Total != 4 || !IsRetryable(err) {
 		t.Fatalf("err = %#v, want the 503 of the second half, retryable", err)
+	}
+	// 1 accepted and 1 refused in the first half, the second half not delivered.
+	if want := "apptuit: send: 2 of 4 points not delivered: server answered 503 Service Unavailable"; err.Error() != want {
+		t.Errorf("Error() = %q, want %q", err, want)
 	}
 }
 

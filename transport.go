@@ -26,23 +26,24 @@ type request struct {
 // configured count with exponential backoff and full jitter, honouring
 // Retry-After and ctx. It returns the last response, whatever its status,
 // with a body that fails once more than r.maxBytes are read (non-2xx bodies
-// are capped at 1 MiB). The caller closes the body. A request that never got
-// an answer returns a *NetworkError (or ctx's error).
-func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
+// are capped at 1 MiB), and the number of attempts made. The caller closes
+// the body. A request that never got an answer returns a *NetworkError (or
+// ctx's error).
+func (c *Client) do(ctx context.Context, r request) (*http.Response, int, error) {
 	for attempt := 0; ; attempt++ {
 		resp, err := c.attempt(ctx, r)
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			if resp != nil {
 				resp.Body.Close()
 			}
-			return nil, fmt.Errorf("apptuit: %s: %w", r.op, ctxErr)
+			return nil, attempt + 1, fmt.Errorf("apptuit: %s: %w", r.op, ctxErr)
 		}
 		retry := err != nil || retryableStatus(resp.StatusCode)
 		if !retry || attempt >= c.cfg.retries {
 			if err != nil {
-				return nil, &NetworkError{Op: r.op, Err: err}
+				return nil, attempt + 1, &NetworkError{Op: r.op, Attempts: attempt + 1, Err: err}
 			}
-			return resp, nil
+			return resp, attempt + 1, nil
 		}
 		wait := c.backoff(attempt)
 		if resp != nil {
@@ -57,7 +58,7 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("apptuit: %s: %w", r.op, ctx.Err())
+			return nil, attempt + 1, fmt.Errorf("apptuit: %s: %w", r.op, ctx.Err())
 		case <-t.C:
 		}
 	}
@@ -91,7 +92,9 @@ func (c *Client) attempt(ctx context.Context, r request) (*http.Response, error)
 	for k, v := range r.header {
 		req.Header[k] = v
 	}
-	req.Header.Set("Authorization", c.auth)
+	if c.auth != "" { // empty with WithNoAuth
+		req.Header.Set("Authorization", c.auth)
+	}
 	req.Header.Set("User-Agent", c.userAgent)
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -174,10 +177,4 @@ func (b *cappedBody) Close() error {
 	err := b.rc.Close()
 	b.cancel()
 	return err
-}
-
-// readCapped reads a whole (capped) body and closes it.
-func readCapped(body io.ReadCloser) ([]byte, error) {
-	defer body.Close()
-	return io.ReadAll(body)
 }

@@ -13,15 +13,6 @@ import (
 // (1024.0, 1e-07), so the documents match apptuit-py's but for spacing: we
 // write compact JSON.
 
-// appendTimestamp writes Unix seconds, or Unix milliseconds when the time
-// has a sub-second part (servers read values above 2^32 as milliseconds).
-func appendTimestampMillis(b []byte, ms int64) []byte {
-	if ms%1000 == 0 {
-		return strconv.AppendInt(b, ms/1000, 10)
-	}
-	return strconv.AppendInt(b, ms, 10)
-}
-
 // appendPyFloat writes v as Python's repr(float) does: the shortest
 // round-tripping digits, fixed notation with a ".0" for integral values when
 // the decimal exponent is in [-4, 16), scientific ("1e-07", "1.5e+16")
@@ -65,11 +56,11 @@ func appendTags(b []byte, tags []kv) []byte {
 
 // appendDataPoint writes one point in send()'s key order: metric,
 // timestamp, value, tags.
-func appendDataPoint(b []byte, metric string, ts time.Time, v float64, tags []kv) []byte {
+func appendDataPoint(b []byte, metric string, ts time.Time, v float64, tags []kv, p Precision) []byte {
 	b = append(b, `{"metric":`...)
 	b = metricname.AppendPyString(b, metric)
 	b = append(b, `,"timestamp":`...)
-	b = appendTimestampMillis(b, ts.UnixMilli())
+	b = appendTimestamp(b, ts.UnixMilli(), p)
 	b = append(b, `,"value":`...)
 	b = appendPyFloat(b, v)
 	b = append(b, `,"tags":`...)

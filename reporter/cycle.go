@@ -58,10 +58,7 @@ func (r *Reporter) report(ctx context.Context, final bool) error {
 		return fmt.Errorf("%w: the report in progress was cancelled, its unsent points left to the final report: %w", ErrStopped, err)
 	}
 	if final {
-		if n := r.buf.len(); n > 0 {
-			r.dropped.Add(int64(n))
-			r.buf.take()
-		}
+		r.dropAtStop() // spool.go
 	}
 	if err != nil {
 		switch {
@@ -106,8 +103,7 @@ func (r *Reporter) doReport(ctx context.Context) (stats, error) {
 	// Points kept from earlier reports go first, in their order, merged
 	// into full batches: after an outage, one Send per batchSize points
 	// rather than one per batch of each report.
-	nbuf := r.buf.len()
-	s := r.startSender(ctx, coalesce(r.buf.take(), nbuf, r.cfg.batchSize))
+	s := r.startSender(ctx, r.retryBatches()) // spool.go
 	b := &batcher{pts: r.points[:0], size: r.cfg.batchSize, out: s.in}
 	func() {
 		defer close(s.in) // the sender ends even if a GaugeFunc or a Source panics
@@ -121,6 +117,9 @@ func (r *Reporter) doReport(ctx context.Context) (stats, error) {
 		b.flush()
 	}()
 	st, verrs, sendErrs := s.wait()
+	if r.spool != nil {
+		sendErrs = r.spool.settle(&st, sendErrs) // spool.go
+	}
 	clear(r.metaPts) // the series of the meta metrics are kept anyway; this keeps nothing else alive
 	// Points past this report's (from a larger one before) would keep
 	// series forgotten since alive.
@@ -175,11 +174,14 @@ func mergeErrors(errs []error, st stats) error {
 			return errors.Join(errs...)
 		}
 		if merged == nil {
-			merged = &apptuit.SendError{StatusCode: se.StatusCode, Message: se.Message}
+			merged = &apptuit.SendError{StatusCode: se.StatusCode, Message: se.Message, Hint: se.Hint}
 		}
 		merged.Failed += se.Failed
 		if merged.Message == "" {
 			merged.Message = se.Message
+		}
+		if merged.Hint == "" {
+			merged.Hint = se.Hint
 		}
 		for _, pe := range se.Errors {
 			if len(merged.Errors) < maxPointErrors {

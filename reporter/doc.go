@@ -127,4 +127,37 @@
 //
 // They are read from runtime/metrics, which does not stop the world, and
 // from the operating system; the process.* metrics are sent on Linux only.
+//
+// # Spool
+//
+// WithSpool(dir, maxBytes) keeps the batches that could not be delivered in
+// segment files under dir instead of the memory buffer, so that they outlive
+// the process. Each report first sends what the spool holds, oldest first,
+// merged into batches of up to WithBatchSize points; a batch is acknowledged
+// in the spool (a cursor file replaced atomically) once the backend accepted
+// it, and is then never sent again. While the spool is not empty, a report's
+// own points are added behind what it holds, so that order is kept; Stop
+// leaves in it whatever could not be sent, for the next Reporter on dir, which
+// sends it first. Guarantees:
+//
+//   - within a process, a batch is delivered once, with the exceptions of
+//     the memory buffer (see Failures) and of a cursor that could not be
+//     written (a disk error, given to the error handler);
+//   - across crashes, at least once: a batch accepted by the backend just
+//     before the process died, before its acknowledgement reached the disk,
+//     is sent again by the next process;
+//   - the segment files never exceed maxBytes: when full, the oldest segment
+//     (maxBytes/8, at most 64 MiB) is dropped and its points counted in
+//     apptuit.reporter.send.dropped;
+//   - a torn or damaged record (power loss, a kill in the middle of a write)
+//     fails its CRC-32C checksums and is skipped, never sent; the error
+//     handler gets an error matching ErrSpoolCorrupt, and its points, when
+//     its header is intact, count as dropped;
+//   - one Reporter per directory: another New on dir, in any process, fails
+//     with ErrSpoolLocked.
+//
+// Every batch kept and every batch delivered is fsynced (a few milliseconds
+// on a busy disk); WithSpoolNoSync leaves write-back to the operating
+// system, which keeps the points through a crash of the process but not of
+// the machine. Nothing is written while sends succeed.
 package reporter

@@ -37,6 +37,7 @@ type config struct {
 	now           func() time.Time
 	sendTimeout   time.Duration
 	sources       []Source
+	spool         spoolConfig // WithSpool (spool.go)
 }
 
 func defaultConfig() config {
@@ -84,11 +85,12 @@ func WithPrefix(prefix string) Option {
 // deliver all its points, on the goroutine that made the report (Start's, or
 // the caller of ReportNow or Stop, which also return the error). A nil h disables
 // error reporting. h receives a *apptuit.SendError when every failure of the
-// report was a send the server answered (a 400 refusing some points, or a
-// 429/5xx after the client's retries; their counts added up), else the error
-// itself (*apptuit.NetworkError, *apptuit.HTTPError for a 401, a
-// *MetricError, an *apptuit.ValidationError) or several joined with errors.Join. h must not block for long and
-// must not call Stop.
+// report was the server refusing points (a 400, or a 413 at the client's
+// smallest split; their counts added up), else the error itself (an
+// *apptuit.HTTPError for any other answer: 401, 403, 404, a 429 or 5xx
+// after the client's retries; an *apptuit.NetworkError, a *MetricError, an
+// *apptuit.ValidationError) or several joined with errors.Join. h must not
+// block for long and must not call Stop.
 //
 // The default handler writes one line per failed report to os.Stderr (see
 // WithErrorWriter): the HTTP status, the points successful and failed, the

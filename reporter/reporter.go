@@ -54,6 +54,7 @@ type Reporter struct {
 	buf      retryStore
 	points   []apptuit.PreparedPoint // reused for the new points of a report
 	metaPts  []apptuit.PreparedPoint // reused for the meta metrics' points
+	spool    *spoolStore             // WithSpool's, also r.buf; nil without (spool.go)
 
 	metaReg                            *metrics.Registry
 	total, successful, failed, dropped *metrics.Counter
@@ -101,6 +102,10 @@ func New(client *apptuit.Client, registry *metrics.Registry, opts ...Option) (*R
 	}
 	if registry == nil && len(cfg.sources) == 0 && !cfg.runtime {
 		return nil, errors.New("reporter: nil registry and no source: give a registry, or sources with WithSource (or WithRuntimeMetrics)")
+	}
+	if cfg.interval < time.Second && client.TimestampPrecision() == apptuit.PrecisionSeconds {
+		// Reports would share a timestamp and overwrite one another.
+		return nil, fmt.Errorf("reporter: interval %v is below one second, but the client sends timestamps in whole seconds (apptuit.PrecisionSeconds)", cfg.interval)
 	}
 	// A Send the client splits into several requests cannot tell which were
 	// accepted when a later one fails; one request per Send keeps the retry
@@ -165,21 +170,24 @@ func New(client *apptuit.Client, registry *metrics.Registry, opts ...Option) (*R
 	r.failed, _ = r.metaReg.Counter(MetaFailed)
 	r.dropped, _ = r.metaReg.Counter(MetaDropped)
 	r.sendTime, _ = r.metaReg.Timer(MetaTime)
+	// Last: nothing may fail after the spool is locked.
+	if err := r.openSpool(); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
-// envTags reads APPTUIT_TAGS, else APPTUIT_PY_TAGS, as the client does.
+// envTags reads APPTUIT_TAGS, else APPTUIT_PY_TAGS, with the client's
+// lookup.
 func envTags() (map[string]string, error) {
-	for _, name := range []string{apptuit.EnvTags, apptuit.EnvTagsPy} {
-		if v, ok := os.LookupEnv(name); ok && v != "" {
-			t, err := env.ParseTags(name, v)
-			if err != nil {
-				return nil, fmt.Errorf("reporter: %w", err)
-			}
-			return t, nil
-		}
+	t, err := env.LookupTags()
+	if err != nil {
+		return nil, fmt.Errorf("reporter: %w", err)
 	}
-	return make(map[string]string), nil
+	if t == nil {
+		t = make(map[string]string)
+	}
+	return t, nil
 }
 
 // Tags returns a copy of the tags every point gets before the metric's own
@@ -282,5 +290,12 @@ func (r *Reporter) Stop(ctx context.Context) error {
 	if started {
 		<-r.done
 	}
-	return r.report(ctx, true)
+	err := r.report(ctx, true)
+	if r.spool != nil {
+		// What could not be sent stays in it, for the next Reporter.
+		if cerr := r.spool.close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
 }

@@ -429,7 +429,7 @@ func TestPartialFailure(t *testing.T) {
 func TestDefaultHandlerLine(t *testing.T) {
 	clearEnv(t)
 	srv := newFakePut(t, func(pts []apptuit.DataPoint) (int, string) {
-		return 400, `{"success":1,"failed":4,"errors":[` +
+		return 400, `{"success":15,"failed":4,"errors":[` +
 			`{"datapoint":{"metric":"a.count","timestamp":1700000000,"value":1,"tags":{"host":"h"}},"error":"e1"},` +
 			`{"datapoint":{"metric":"b.count","timestamp":1700000000,"value":1,"tags":{"host":"h"}},"error":"e2"},` +
 			`{"datapoint":{"metric":"c.count","timestamp":1700000000,"value":1,"tags":{"host":"h"}},"error":"e3"},` +
@@ -442,7 +442,7 @@ func TestDefaultHandlerLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.ReportNow(context.Background())
-	want := "apptuit reporter: 4 points out of 19 had errors: HTTP status 400, 1 successful, 4 failed, 0 kept for retry, 0 dropped: " +
+	want := "apptuit reporter: 4 points out of 19 had errors: HTTP status 400, 15 successful, 4 failed, 0 kept for retry, 0 dropped: " +
 		"{metric: a.count, timestamp: 1700000000, value: 1, tags: map[host:h]}: e1; {metric: b.count, timestamp: 1700000000, value: 1, tags: map[host:h]}: e2; " +
 		"{metric: c.count, timestamp: 1700000000, value: 1, tags: map[host:h]}: e3 (and 1 more)\n"
 	if got := buf.String(); got != want {
@@ -545,8 +545,8 @@ func TestOutageExactlyOnce(t *testing.T) {
 	if len(errs) != 6 {
 		t.Fatalf("%d failed reports, want 6: %v", len(errs), errs)
 	}
-	var se *apptuit.SendError
-	if !errors.As(errs[0], &se) || se.StatusCode != 503 || !apptuit.IsRetryable(errs[0]) {
+	var he *apptuit.HTTPError
+	if !errors.As(errs[0], &he) || he.StatusCode != 503 || !apptuit.IsRetryable(errs[0]) {
 		t.Errorf("first error %v, want a retryable 503", errs[0])
 	}
 	var ne *apptuit.NetworkError

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"time"
 
@@ -44,8 +45,9 @@ func (b *batcher) flush() {
 
 // batch is the points of one Send.
 type batch struct {
-	pts   []apptuit.PreparedPoint
-	owned bool // pts is not part of r.points: the retry buffer may keep it as is
+	pts    []apptuit.PreparedPoint
+	owned  bool         // pts is not part of r.points: the retry buffer may keep it as is
+	ticket *spoolTicket // read from the spool, where it stays until acknowledged (spool.go)
 }
 
 // sender sends the batches of one report on a goroutine of its own: first
@@ -83,7 +85,7 @@ type sendJob struct {
 	err           error
 }
 
-func (r *Reporter) startSender(ctx context.Context, kept [][]apptuit.PreparedPoint) *sender {
+func (r *Reporter) startSender(ctx context.Context, kept iter.Seq[batch]) *sender {
 	s := &sender{in: make(chan batch, senderQueue), done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
@@ -141,8 +143,11 @@ func (r *Reporter) startSender(ctx context.Context, kept [][]apptuit.PreparedPoi
 				}()
 			}
 		}
-		for _, b := range kept {
-			add(batch{pts: b, owned: true})
+		for b := range kept {
+			add(b)
+			if stopped && b.ticket != nil {
+				break // the rest stays in the spool; reading it would be wasted
+			}
 		}
 		for b := range s.in {
 			add(b)
@@ -202,6 +207,10 @@ func coalesce(batches [][]apptuit.PreparedPoint, n, size int) [][]apptuit.Prepar
 
 // keep puts b in the retry buffer, copying it when it is part of r.points.
 func (r *Reporter) keep(st *stats, b batch) {
+	if b.ticket != nil {
+		b.ticket.retry = true // still in the spool
+		return
+	}
 	if !b.owned {
 		b.pts = slices.Clone(b.pts)
 	}

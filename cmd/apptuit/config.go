@@ -13,9 +13,13 @@ import (
 	"github.com/apptuit-go/apptuit"
 )
 
-// EnvEndpoint names the environment variable the command (not the library)
-// reads for the API's base URL when --endpoint is not given.
-const EnvEndpoint = "APPTUIT_API_ENDPOINT"
+// Environment variables the command (not the library) reads: the API's
+// base URL when --endpoint is not given, and the PromQL path when
+// --promql-path is not.
+const (
+	EnvEndpoint   = "APPTUIT_API_ENDPOINT"
+	EnvPromQLPath = "APPTUIT_PROMQL_PATH"
+)
 
 // Exit codes.
 const (
@@ -34,20 +38,38 @@ type clientFlags struct {
 
 func (c *clientFlags) register(fs *flag.FlagSet, withTags bool) {
 	fs.StringVar(&c.endpoint, "endpoint", "", "base `URL` of the API (default $"+EnvEndpoint+", else "+apptuit.DefaultEndpoint+")")
-	fs.StringVar(&c.token, "token", "", "API `token` (default $"+apptuit.EnvToken+", else $"+apptuit.EnvTokenPy+")")
+	fs.StringVar(&c.token, "token", "", "API `token` (default $"+apptuit.EnvToken+", else $"+apptuit.EnvTokenPy+"; without one, no Authorization header is sent, which only an endpoint other than Apptuit's takes)")
 	fs.DurationVar(&c.timeout, "timeout", apptuit.DefaultTimeout, "timeout of each HTTP request")
 	if withTags {
 		fs.Var(&c.tags, "tag", "global tag `k=v` added to every point, repeatable (default $"+apptuit.EnvTags+")")
 	}
 }
 
+// endpointURL returns the endpoint the flags and the environment select
+// ("" for the library's default), or an error for one that is not an http
+// or https URL.
+func (c *clientFlags) endpointURL() (string, error) {
+	endpoint, from := c.endpoint, "--endpoint"
+	if endpoint == "" {
+		endpoint, from = os.Getenv(EnvEndpoint), EnvEndpoint
+	}
+	e := strings.TrimSpace(endpoint)
+	if e != "" && !strings.HasPrefix(e, "http://") && !strings.HasPrefix(e, "https://") {
+		return "", &flagError{fmt.Sprintf("%s %q: want an http:// or https:// URL", from, endpoint)}
+	}
+	return e, nil
+}
+
 // client builds an apptuit.Client: flags first, then the environment, then
-// the library's defaults.
+// the library's defaults. Without a token from --token or the environment,
+// the client sends none (apptuit.WithNoAuth), unless the endpoint is
+// Apptuit's, which needs one. An error is a *flagError or one of
+// apptuit.New's; clientError prints either.
 func (c *clientFlags) client(extra ...apptuit.Option) (*apptuit.Client, error) {
 	opts := []apptuit.Option{apptuit.WithTimeout(c.timeout), apptuit.WithUserAgent("apptuit-cli/" + apptuit.Version)}
-	endpoint := c.endpoint
-	if endpoint == "" {
-		endpoint = os.Getenv(EnvEndpoint)
+	endpoint, err := c.endpointURL()
+	if err != nil {
+		return nil, err
 	}
 	if endpoint != "" {
 		opts = append(opts, apptuit.WithEndpoint(endpoint))
@@ -61,9 +83,33 @@ func (c *clientFlags) client(extra ...apptuit.Option) (*apptuit.Client, error) {
 	opts = append(opts, extra...)
 	cl, err := apptuit.New(opts...)
 	if err != nil && c.token == "" && errors.Is(err, apptuit.ErrNoToken) {
-		return nil, fmt.Errorf("no API token: pass --token or set %s", apptuit.EnvToken)
+		cl, err = apptuit.New(append(opts, apptuit.WithNoAuth())...)
+		if errors.Is(err, apptuit.ErrNoToken) {
+			if endpoint == "" {
+				endpoint = apptuit.DefaultEndpoint
+			}
+			return nil, &flagError{fmt.Sprintf("no API token: pass --token or set %s (%s needs one)", apptuit.EnvToken, endpoint)}
+		}
 	}
 	return cl, err
+}
+
+// flagError is a flag or variable the command cannot use, worded for the
+// command's user.
+type flagError struct{ msg string }
+
+func (e *flagError) Error() string { return e.msg }
+
+// clientError prints an error of clientFlags.client once and returns
+// exitUsage: a *flagError as a usage error, the library's own errors as
+// they are (they start "apptuit: ").
+func clientError(stderr io.Writer, cmd string, err error) int {
+	var fe *flagError
+	if errors.As(err, &fe) {
+		return usageError(stderr, cmd, nil, "%s", fe.msg)
+	}
+	fmt.Fprintln(stderr, err)
+	return exitUsage
 }
 
 // tagFlag collects repeated --tag k=v flags.
@@ -107,10 +153,10 @@ func newFlagSet(name string) *flag.FlagSet {
 
 // parseFlags parses args, allowing flags after positional arguments ("--"
 // ends the flags). On -h/--help it prints the usage to stdout and returns
-// done with exitOK; on a bad flag it prints the error and the usage to
-// stderr and returns done with exitUsage.
+// done with exitOK; on a bad flag it prints the error (see usageError) and
+// returns done with exitUsage.
 func parseFlags(fs *flag.FlagSet, cmd string, args []string, stdout, stderr io.Writer) (pos []string, code int, done bool) {
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // the error is printed below, once
 	for {
 		err := fs.Parse(args)
 		if errors.Is(err, flag.ErrHelp) {
@@ -118,8 +164,7 @@ func parseFlags(fs *flag.FlagSet, cmd string, args []string, stdout, stderr io.W
 			return nil, exitOK, true
 		}
 		if err != nil {
-			printUsage(stderr, cmd, fs)
-			return nil, exitUsage, true
+			return nil, usageError(stderr, cmd, fs, "%v", err), true
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
@@ -134,19 +179,9 @@ func parseFlags(fs *flag.FlagSet, cmd string, args []string, stdout, stderr io.W
 	}
 }
 
-// usageError prints msg and the usage of cmd to stderr and returns exitUsage.
+// usageError prints msg on one line and where to find the usage of cmd, to
+// stderr, and returns exitUsage. (fs is unused: the help is not repeated.)
 func usageError(stderr io.Writer, cmd string, fs *flag.FlagSet, format string, a ...any) int {
-	fmt.Fprintf(stderr, "apptuit %s: %s\n", cmd, fmt.Sprintf(format, a...))
-	printUsage(stderr, cmd, fs)
+	fmt.Fprintf(stderr, "apptuit %s: %s\nsee 'apptuit %s --help'\n", cmd, fmt.Sprintf(format, a...), cmd)
 	return exitUsage
-}
-
-// isTerminal reports whether f is a character device such as a terminal.
-func isTerminal(f any) bool {
-	file, ok := f.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := file.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

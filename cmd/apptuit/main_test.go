@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/apptuit-go/apptuit/apptuittest"
 )
 
 // cleanEnv clears the environment variables the command and the library
@@ -50,7 +52,7 @@ func runCmd(t *testing.T, stdin string, args ...string) (int, string, string) {
 
 func TestHelp(t *testing.T) {
 	cleanEnv(t)
-	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {"help", "--help"}, {"help", "-h"}, {"help", "help"}} {
 		code, out, errOut := runCmd(t, "", args...)
 		if code != 0 || errOut != "" {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
@@ -76,24 +78,33 @@ func TestHelp(t *testing.T) {
 	}
 }
 
+// A usage error prints one line and where the help is, not the help.
 func TestUsageErrors(t *testing.T) {
 	cleanEnv(t)
 	for _, tc := range []struct {
 		args []string
-		want string
+		want string // the whole of standard error
 	}{
-		{nil, "Commands:"},
-		{[]string{"bogus"}, `unknown command "bogus"`},
-		{[]string{"help", "bogus"}, `unknown command "bogus"`},
-		{[]string{"send", "--bogus"}, "flag provided but not defined: -bogus"},
-		{[]string{"send", "--tag", "novalue"}, "want k=v"},
-		{[]string{"send", "a", "b"}, "want at most one FILE"},
-		{[]string{"send", "--batch", "0"}, "--batch must be at least 1"},
-		{[]string{"query"}, "want one QUERY"},
-		{[]string{"query", "--format", "xml", "fetch('m')"}, `unknown --format "xml"`},
-		{[]string{"query", "--start", "yesterday", "fetch('m')"}, "--start: bad time"},
-		{[]string{"query", "--start", "-1h", "--end", "-2h", "fetch('m')"}, "--end is before --start"},
-		{[]string{"query", "--step", "1m", "fetch('m')"}, "--step is for --promql"},
+		{[]string{"bogus"}, "apptuit: unknown command \"bogus\"\nsee 'apptuit --help'\n"},
+		{[]string{"help", "bogus"}, "apptuit help: unknown command \"bogus\"\nsee 'apptuit --help'\n"},
+		{[]string{"help", "send", "query"}, "apptuit help: want at most one command, got 2 arguments\nsee 'apptuit help --help'\n"},
+		{[]string{"send", "--bogus"}, "apptuit send: flag provided but not defined: -bogus\nsee 'apptuit send --help'\n"},
+		{[]string{"send", "--tag", "novalue"}, "apptuit send: invalid value \"novalue\" for flag -tag: want k=v with a non-empty key and value\nsee 'apptuit send --help'\n"},
+		{[]string{"send", "a", "b"}, "apptuit send: want at most one FILE, got 2 arguments\nsee 'apptuit send --help'\n"},
+		{[]string{"send", "--batch", "0"}, "apptuit send: --batch must be at least 1\nsee 'apptuit send --help'\n"},
+		{[]string{"send", "--endpoint", "localhost:4242"}, "apptuit send: --endpoint \"localhost:4242\": want an http:// or https:// URL\nsee 'apptuit send --help'\n"},
+		{[]string{"send"}, "apptuit send: no API token: pass --token or set APPTUIT_API_TOKEN (https://api.apptuit.ai needs one)\nsee 'apptuit send --help'\n"},
+		{[]string{"send", "--endpoint", "https://eu.apptuit.ai"}, "apptuit send: no API token: pass --token or set APPTUIT_API_TOKEN (https://eu.apptuit.ai needs one)\nsee 'apptuit send --help'\n"},
+		{[]string{"query"}, "apptuit query: want one QUERY, got 0 arguments\nsee 'apptuit query --help'\n"},
+		{[]string{"query", "--format", "xml", "fetch('m')"}, "apptuit query: unknown --format \"xml\"\nsee 'apptuit query --help'\n"},
+		{[]string{"query", "--start", "yesterday", "fetch('m')"}, "apptuit query: --start: bad time \"yesterday\": want -1h (s, m, h, d, w), Unix seconds or RFC 3339\nsee 'apptuit query --help'\n"},
+		{[]string{"query", "--start", "-1h", "--end", "-2h", "fetch('m')"}, "apptuit query: --end is before --start\nsee 'apptuit query --help'\n"},
+		{[]string{"query", "--step", "1m", "fetch('m')"}, "apptuit query: --step is for --promql\nsee 'apptuit query --help'\n"},
+		{[]string{"query", "--promql-path", "/api/v1/query_range", "fetch('m')"}, "apptuit query: --promql-path is for --promql\nsee 'apptuit query --help'\n"},
+		{[]string{"query", "--promql", "--promql-path", "api/v1/query_range", "up"}, "apptuit query: --promql-path \"api/v1/query_range\": want a path starting with '/'\nsee 'apptuit query --help'\n"},
+		{[]string{"query", "--width", "0", "fetch('m')"}, "apptuit query: --width 0: want 20 to 1000 columns\nsee 'apptuit query --help'\n"},
+		{[]string{"query", "--width", "100000", "fetch('m')"}, "apptuit query: --width 100000: want 20 to 1000 columns\nsee 'apptuit query --help'\n"},
+		{[]string{"query", "--height", "1", "fetch('m')"}, "apptuit query: --height 1: want 2 to 200 rows\nsee 'apptuit query --help'\n"},
 		{[]string{"serve", "--listen", "nonsense"}, "bad --listen address"},
 		{[]string{"serve", "extra"}, `unexpected argument "extra"`},
 		{[]string{"demo", "--duration", "0s"}, "--duration must be more than 0"},
@@ -106,17 +117,51 @@ func TestUsageErrors(t *testing.T) {
 		if out != "" {
 			t.Errorf("%v: stdout %q, want nothing", tc.args, out)
 		}
-		if !strings.Contains(errOut, tc.want) || !strings.Contains(errOut, "Usage:") {
-			t.Errorf("%v: stderr lacks %q or the usage:\n%s", tc.args, tc.want, errOut)
+		if strings.HasPrefix(tc.want, "apptuit") {
+			if errOut != tc.want {
+				t.Errorf("%v: stderr\n%q\nwant\n%q", tc.args, errOut, tc.want)
+			}
+			continue
 		}
+		// serve and demo: their messages are theirs, the form is usageError's.
+		cmd := tc.args[0]
+		if !strings.HasPrefix(errOut, "apptuit "+cmd+": ") || !strings.Contains(errOut, tc.want) ||
+			!strings.HasSuffix(errOut, "\nsee 'apptuit "+cmd+" --help'\n") || strings.Count(errOut, "\n") != 2 {
+			t.Errorf("%v: stderr %q", tc.args, errOut)
+		}
+	}
+	// No command at all: the main help, on standard error.
+	code, out, errOut := runCmd(t, "")
+	if code != 2 || out != "" || !strings.Contains(errOut, "Commands:") {
+		t.Errorf("no command: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
 
+// Without a token, an endpoint other than Apptuit's gets requests without
+// an Authorization header.
 func TestNoToken(t *testing.T) {
 	cleanEnv(t)
-	code, _, errOut := runCmd(t, "m 1700000000 1 k=v\n", "send", "--endpoint", "http://127.0.0.1:9")
-	if code != 2 || !strings.Contains(errOut, "no API token: pass --token or set APPTUIT_API_TOKEN") {
-		t.Errorf("exit %d, stderr %q", code, errOut)
+	srv := apptuittest.NewServer()
+	defer srv.Close()
+	code, _, errOut := runCmd(t, "m 1700000000 1 k=v\n", "send", "--endpoint", srv.URL())
+	if code != 0 || len(srv.Points()) != 1 {
+		t.Fatalf("exit %d, %d points, stderr %q", code, len(srv.Points()), errOut)
+	}
+	code, out, errOut := runCmd(t, "", "query", "--endpoint", srv.URL(), "--start", "1699999000", "--end", "1700000100", "--format", "csv", "fetch('m')")
+	if code != 0 || out != ",m{k:v}\n2023-11-14 22:13:20,1.0\n" {
+		t.Errorf("query: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	for _, r := range srv.Requests() {
+		if _, ok := r.Header["Authorization"]; ok {
+			t.Errorf("%s %s sent Authorization %q", r.Method, r.Path, r.Header.Get("Authorization"))
+		}
+	}
+	// A token from the environment is still sent.
+	srv2 := apptuittest.NewServer(apptuittest.WithToken("env-token"))
+	defer srv2.Close()
+	t.Setenv("APPTUIT_API_TOKEN", "env-token")
+	if code, _, errOut := runCmd(t, "m 1700000000 1 k=v\n", "send", "--endpoint", srv2.URL()); code != 0 || len(srv2.Points()) != 1 {
+		t.Errorf("env token: exit %d, stderr %q", code, errOut)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/apptuit-go/apptuit"
+	"github.com/apptuit-go/apptuit/internal/timestamp"
 )
 
 // inputPoint is a parsed point and where it came from: a line number for
@@ -148,8 +149,8 @@ func parseTimestamp(s string) (time.Time, error) {
 		switch {
 		case i <= 0:
 			return time.Time{}, fmt.Errorf("timestamp %s is not after 1970", s)
-		case i >= 1<<32:
-			if i > 9999999999999 {
+		case i >= timestamp.MinMillis:
+			if i > timestamp.MaxMillis {
 				return time.Time{}, fmt.Errorf("timestamp %s is out of range", s)
 			}
 			return time.UnixMilli(i).UTC(), nil
@@ -160,7 +161,7 @@ func parseTimestamp(s string) (time.Time, error) {
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || strings.ContainsAny(s, "eExXpP_") {
 		return time.Time{}, fmt.Errorf("bad timestamp %q", s)
 	}
-	if f <= 0 || f >= 1<<32 {
+	if f <= 0 || f >= timestamp.MinMillis {
 		return time.Time{}, fmt.Errorf("timestamp %s is out of range", s)
 	}
 	return time.UnixMilli(int64(math.Round(f * 1000))).UTC(), nil

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -19,9 +20,10 @@ import (
 var queryCmd = &command{
 	name:     "query",
 	summary:  "run a query and print the result as a table, CSV, JSON or a chart",
-	synopsis: "apptuit query [--start -1h] [--end T] [--format table|csv|json|chart] [--promql [--step D]] QUERY",
+	synopsis: "apptuit query [--start -1h] [--end T] [--format table|csv|json|chart] [--promql [--step D] [--promql-path P]] QUERY",
 	about: `Query runs QUERY, in the Apptuit query language (GET /api/query), or in
-PromQL with --promql (a range query on /prometheus/api/v1/query_range), over
+PromQL with --promql (a range query on /prometheus/api/v1/query_range, or
+--promql-path: /api/v1/query_range for Prometheus or VictoriaMetrics), over
 [--start, --end], and prints the result. QUERY "-" is read from standard
 input.
 
@@ -44,7 +46,8 @@ Server warnings are printed on standard error.`,
   apptuit query --start -2d --format csv "fetch('nyc.taxi.rides', {'borough': 'bronx|queens'})"
   apptuit query --start 2026-11-25T00:00:00Z --end 2026-11-26T00:00:00Z --format json "x = fetch('cpu'); output(x)"
   apptuit query --format chart --width 100 "fetch('order_count.count').series_sum()"
-  apptuit query --promql --step 1m 'sum(rate(http_requests_total[5m]))'`,
+  apptuit query --promql --step 1m 'sum(rate(http_requests_total[5m]))'
+  apptuit query --endpoint http://127.0.0.1:9090 --promql --promql-path /api/v1/query_range 'up'`,
 	flags: func() *flag.FlagSet { fs, _ := queryFlags(); return fs },
 	run:   runQuery,
 }
@@ -54,6 +57,7 @@ type queryOpts struct {
 	start, end string
 	format     string
 	promql     bool
+	promPath   string
 	step       time.Duration
 	width      int
 	height     int
@@ -68,10 +72,18 @@ func queryFlags() (*flag.FlagSet, *queryOpts) {
 	fs.StringVar(&o.format, "format", "table", "output `format`: table, csv, json or chart")
 	fs.BoolVar(&o.promql, "promql", false, "QUERY is PromQL: run a range query")
 	fs.DurationVar(&o.step, "step", 0, "PromQL resolution step (0: about 1,000 points over the range)")
-	fs.IntVar(&o.width, "width", 80, "chart width in columns")
-	fs.IntVar(&o.height, "height", 10, "chart height in rows")
+	fs.StringVar(&o.promPath, "promql-path", "", "`path` of the PromQL range API below the endpoint (default $"+EnvPromQLPath+", else "+apptuit.DefaultPromQLPath+"; /api/v1/query_range for Prometheus or VictoriaMetrics)")
+	fs.IntVar(&o.width, "width", 80, fmt.Sprintf("chart width in columns, %d to %d", minWidth, maxWidth))
+	fs.IntVar(&o.height, "height", 10, fmt.Sprintf("chart height in rows, %d to %d", minHeight, maxHeight))
 	return fs, o
 }
+
+// Bounds of --width and --height: a chart needs room for its labels and a
+// line, and a huge one would only fill memory.
+const (
+	minWidth, maxWidth   = 20, 1000
+	minHeight, maxHeight = 2, 200
+)
 
 func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs, o := queryFlags()
@@ -92,6 +104,22 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	if o.step != 0 && !o.promql {
 		return usageError(stderr, "query", fs, "--step is for --promql")
+	}
+	if o.promPath != "" && !o.promql {
+		return usageError(stderr, "query", fs, "--promql-path is for --promql")
+	}
+	if o.width < minWidth || o.width > maxWidth {
+		return usageError(stderr, "query", fs, "--width %d: want %d to %d columns", o.width, minWidth, maxWidth)
+	}
+	if o.height < minHeight || o.height > maxHeight {
+		return usageError(stderr, "query", fs, "--height %d: want %d to %d rows", o.height, minHeight, maxHeight)
+	}
+	promPath, from := o.promPath, "--promql-path"
+	if promPath == "" {
+		promPath, from = os.Getenv(EnvPromQLPath), EnvPromQLPath
+	}
+	if promPath != "" && !strings.HasPrefix(promPath, "/") {
+		return usageError(stderr, "query", fs, "%s %q: want a path starting with '/'", from, promPath)
 	}
 	now := time.Now()
 	start, err := parseTime(o.start, now)
@@ -120,10 +148,13 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if strings.TrimSpace(q) == "" {
 		return usageError(stderr, "query", fs, "empty QUERY")
 	}
-	client, err := o.client(apptuit.WithIgnoreEnvTags())
+	opts := []apptuit.Option{apptuit.WithIgnoreEnvTags()}
+	if o.promql && promPath != "" {
+		opts = append(opts, apptuit.WithPromQLPath(promPath))
+	}
+	client, err := o.client(opts...)
 	if err != nil {
-		fmt.Fprintf(stderr, "apptuit query: %v\n", err)
-		return exitUsage
+		return clientError(stderr, "query", err)
 	}
 	var res *apptuit.QueryResult
 	if o.promql {
@@ -132,14 +163,14 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		res, err = client.Query(ctx, q, start, end)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "apptuit query: %v\n", err)
+		fmt.Fprintln(stderr, err) // the library's errors say "apptuit: query: …"
 		return exitFail
 	}
 	for _, w := range res.Warnings {
 		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}
 	if err := printResult(stdout, res, o.format, o.width, o.height); err != nil {
-		fmt.Fprintf(stderr, "apptuit query: %v\n", err)
+		fmt.Fprintf(stderr, "apptuit query: writing the result: %v\n", err)
 		return exitFail
 	}
 	if countSeries(res) == 0 {

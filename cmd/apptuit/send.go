@@ -6,7 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -35,11 +35,18 @@ its first non-blank character is '[' or '{', a JSON array of points as
 Every point needs at least one tag, its own or a global one (--tag or
 APPTUIT_TAGS). A malformed line is reported on standard error with its line
 number (a malformed JSON element with its position) and skipped; the good
-points are still sent. While sending to a terminal, a progress line shows the
-points sent and failed and the rate; a summary line is always printed at the
-end. The exit status is 0 when every point was read and accepted, 1 when a
-line was malformed or the server refused a point (its errors are listed) or
-the send failed, 2 on a usage error.`,
+points are still sent, in batches of --batch points. Points the server
+refuses are listed and the next batches still go; any other failure (no
+answer, 401, 404, a 429 or 5xx after the client's retries) stops the
+command: the rest of the input is not read. Without --token or
+APPTUIT_API_TOKEN, no Authorization header is sent (for a server without
+authentication; Apptuit's endpoint needs a token).
+
+When standard error is a terminal, a progress line shows the points sent
+and the rate, redrawn at most four times a second; a summary line with the
+final rate is always printed at the end. The exit status is 0 when every
+point was read and accepted, 1 when a line was malformed, the server
+refused a point or the send failed, 2 on a usage error.`,
 	examples: `  apptuit send --endpoint http://127.0.0.1:4242 --token t points.txt
   echo 'put sys.cpu.user 1700000000 42.5 host=web1 cpu=0' | apptuit send --token t
   apptuit send --tag dc=eu --tag env=prod points.json
@@ -58,29 +65,35 @@ func sendFlags() (*flag.FlagSet, *sendOpts) {
 	o := &sendOpts{}
 	fs := newFlagSet("send")
 	o.register(fs, true)
-	fs.IntVar(&o.batch, "batch", 10000, "points per request")
+	fs.IntVar(&o.batch, "batch", apptuit.DefaultBatchSize, "points per request")
 	fs.IntVar(&o.maxErrors, "max-errors", 100, "print at most this many malformed lines and refused points of each kind (0: all)")
 	return fs, o
 }
+
+// progressEvery is how often, at most, the progress line is redrawn.
+const progressEvery = 250 * time.Millisecond
 
 // sender batches points and sends them, keeping the counts.
 type sender struct {
 	ctx       context.Context
 	client    *apptuit.Client
-	global    map[string]string
 	batchSize int
 	stderr    io.Writer
-	progress  bool
+	progress  bool // stderr is a terminal: show a progress line
 	maxErrors int
 
-	batch     []inputPoint
-	dps       []apptuit.DataPoint
-	start     time.Time
-	sent      int // points sent (accepted or refused by the server)
-	failed    int // points the server refused
-	malformed int
-	refused   int // refusals printed or counted
-	fatal     error
+	batch        []inputPoint
+	dps          []apptuit.DataPoint
+	start        time.Time
+	lastProgress time.Time
+	drawn        bool // the progress line is on the screen
+	accepted     int  // points the server took
+	refused      int  // points the server refused (400, 413 at the smallest split)
+	undelivered  int  // points of the batch that failed
+	malformed    int
+	shown        int   // point refusals printed or counted
+	fatal        error // the failure that stopped sending
+	unread       bool  // fatal came before the end of the input
 }
 
 func (s *sender) reportBad(e *inputError) {
@@ -91,29 +104,12 @@ func (s *sender) reportBad(e *inputError) {
 	}
 }
 
-// check applies the client's rules to one point, so that one bad point is
-// reported with its line instead of failing its whole batch.
-func (s *sender) check(p *apptuit.DataPoint) error {
-	tags := p.Tags
-	if len(s.global) > 0 {
-		tags = maps.Clone(s.global)
-		maps.Copy(tags, p.Tags)
-	}
-	if len(tags) == 0 {
-		return errors.New("no tags (a point needs at least one; see --tag)")
-	}
-	if len(tags) > apptuit.MaxTags {
-		return fmt.Errorf("%d tags, at most %d are allowed", len(tags), apptuit.MaxTags)
-	}
-	if _, err := apptuit.NewTimeSeries(p.Metric, tags); err != nil {
-		return err
-	}
-	return nil
-}
-
 func (s *sender) add(p inputPoint) error {
-	if err := s.check(&p.DataPoint); err != nil {
-		s.reportBad(s.badPoint(p, err.Error()))
+	// The client's own rules, for one point, so that a bad point is
+	// reported with its line instead of failing its whole batch.
+	var ve *apptuit.ValidationError
+	if err := s.client.ValidateMetric(p.Metric, p.Tags); errors.As(err, &ve) {
+		s.reportBad(s.badPoint(p, ve.Rule))
 		return nil
 	}
 	s.batch = append(s.batch, p)
@@ -128,10 +124,13 @@ func (s *sender) badPoint(p inputPoint, msg string) *inputError {
 	if p.pos < 0 {
 		what, p.pos = "point", -p.pos
 	}
-	return &inputError{what: what, pos: p.pos, msg: strings.TrimPrefix(msg, "apptuit: new time series: "), text: p.text}
+	return &inputError{what: what, pos: p.pos, msg: msg, text: p.text}
 }
 
-// flush sends the batch. It returns an error only when sending cannot go on.
+// flush sends the batch. It returns an error only when sending cannot go
+// on: a failure that is not the server refusing points (retryable ones
+// after the client's retries) stops the command, as sending the next
+// batches would only fail the same way.
 func (s *sender) flush() error {
 	for len(s.batch) > 0 {
 		s.dps = s.dps[:0]
@@ -149,46 +148,106 @@ func (s *sender) flush() error {
 		var se *apptuit.SendError
 		switch {
 		case err == nil:
+			s.accepted += len(s.batch)
 		case errors.As(err, &se):
-			s.failed += se.Failed
-			s.clearProgress()
-			if se.Message != "" {
-				fmt.Fprintf(s.stderr, "server: %d points refused with status %d: %s\n", se.Failed, se.StatusCode, se.Message)
-			}
-			for _, pe := range se.Errors {
-				s.refused++
-				if s.maxErrors <= 0 || s.refused <= s.maxErrors {
-					fmt.Fprintf(s.stderr, "refused: %s: %s\n", pe.Message, pe.Datapoint)
-				}
-			}
+			s.accepted += se.Success
+			s.refused += se.Failed
+			s.printRefusal(se)
 		default:
+			s.undelivered += len(s.batch)
 			s.fatal = err
+			s.batch = s.batch[:0]
 			return err
 		}
-		s.sent += len(s.batch)
 		s.batch = s.batch[:0]
-		s.showProgress()
+		s.showProgress(false)
 	}
 	return nil
 }
 
-func (s *sender) elapsed() float64 { return time.Since(s.start).Seconds() }
+// printRefusal prints the server's message about refused points, if it sent
+// one, and one line per point it named.
+func (s *sender) printRefusal(se *apptuit.SendError) {
+	s.clearProgress()
+	if se.Message != "" || se.Hint != "" {
+		msg := se.Message
+		if se.Hint != "" {
+			if msg != "" {
+				msg += "; "
+			}
+			msg += se.Hint
+		}
+		fmt.Fprintf(s.stderr, "apptuit send: the server refused %s (%d %s): %s\n", pointsN(se.Failed), se.StatusCode, http.StatusText(se.StatusCode), msg)
+	}
+	for _, pe := range se.Errors {
+		s.shown++
+		if s.maxErrors <= 0 || s.shown <= s.maxErrors {
+			fmt.Fprintf(s.stderr, "refused: %s: %s\n", pe.Message, pe.Datapoint)
+		}
+	}
+}
 
-func (s *sender) showProgress() {
+func (s *sender) sent() int { return s.accepted + s.refused }
+
+// rate is the points sent per second so far.
+func (s *sender) rate() float64 {
+	if e := time.Since(s.start).Seconds(); e > 0 {
+		return float64(s.sent()) / e
+	}
+	return 0
+}
+
+// showProgress redraws the progress line on a terminal, at most every
+// progressEvery unless force.
+func (s *sender) showProgress(force bool) {
 	if !s.progress {
 		return
 	}
-	rate := 0.0
-	if e := s.elapsed(); e > 0 {
-		rate = float64(s.sent) / e
+	now := time.Now()
+	if !force && now.Sub(s.lastProgress) < progressEvery {
+		return
 	}
-	fmt.Fprintf(s.stderr, "\r\x1b[Ksent %d points, %d failed, %.0f points/s", s.sent, s.failed, rate)
+	s.lastProgress, s.drawn = now, true
+	fmt.Fprintf(s.stderr, "\r\x1b[Ksent %d points (%d refused), %.0f points/s", s.sent(), s.refused, s.rate())
 }
 
+// clearProgress erases the progress line before other output.
 func (s *sender) clearProgress() {
-	if s.progress {
+	if s.drawn {
 		fmt.Fprint(s.stderr, "\r\x1b[K")
+		s.drawn = false
 	}
+}
+
+// pointsN is "1 point" or "n points".
+func pointsN(n int) string {
+	if n == 1 {
+		return "1 point"
+	}
+	return fmt.Sprintf("%d points", n)
+}
+
+// summary is the last line: what was sent, how fast, and what was not.
+func (s *sender) summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "sent %s in %.2f s (%.0f points/s)", pointsN(s.sent()), time.Since(s.start).Seconds(), s.rate())
+	var parts []string
+	if s.refused > 0 {
+		parts = append(parts, fmt.Sprintf("%d accepted, %d refused", s.accepted, s.refused))
+	}
+	if s.undelivered > 0 {
+		parts = append(parts, fmt.Sprintf("%d not delivered", s.undelivered))
+	}
+	if len(parts) > 0 {
+		b.WriteString(": " + strings.Join(parts, ", "))
+	}
+	if s.malformed > 0 {
+		fmt.Fprintf(&b, "; %d malformed skipped", s.malformed)
+	}
+	if s.unread {
+		b.WriteString("; stopped at the failed batch: the rest of the input was not read")
+	}
+	return b.String()
 }
 
 func runSend(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -203,6 +262,10 @@ func runSend(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if o.batch < 1 {
 		return usageError(stderr, "send", fs, "--batch must be at least 1")
 	}
+	client, err := o.client(apptuit.WithBatchSize(o.batch))
+	if err != nil {
+		return clientError(stderr, "send", err)
+	}
 	in, name := stdin, "standard input"
 	if len(pos) == 1 && pos[0] != "-" {
 		f, err := os.Open(pos[0])
@@ -216,17 +279,15 @@ func runSend(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if in == stdin && isTerminal(stdin) {
 		fmt.Fprintln(stderr, "reading points from the terminal; end with Ctrl-D")
 	}
-	client, err := o.client(apptuit.WithBatchSize(o.batch))
-	if err != nil {
-		fmt.Fprintf(stderr, "apptuit send: %v\n", err)
-		return exitUsage
-	}
 	s := &sender{
-		ctx: ctx, client: client, global: client.GlobalTags(), batchSize: o.batch,
+		ctx: ctx, client: client, batchSize: o.batch,
 		stderr: stderr, progress: isTerminal(stderr), maxErrors: o.maxErrors,
 		start: time.Now(),
 	}
 	err = readPoints(in, s.add, s.reportBad)
+	if s.fatal != nil && errors.Is(err, s.fatal) {
+		s.unread, err = true, nil
+	}
 	if s.fatal == nil {
 		// Send what was read, even when reading stopped at an error.
 		_ = s.flush()
@@ -235,23 +296,16 @@ func runSend(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if s.maxErrors > 0 && s.malformed > s.maxErrors {
 		fmt.Fprintf(stderr, "(%d more malformed lines not shown)\n", s.malformed-s.maxErrors)
 	}
-	if s.maxErrors > 0 && s.refused > s.maxErrors {
-		fmt.Fprintf(stderr, "(%d more refused points not shown)\n", s.refused-s.maxErrors)
+	if s.maxErrors > 0 && s.shown > s.maxErrors {
+		fmt.Fprintf(stderr, "(%d more refused points not shown)\n", s.shown-s.maxErrors)
 	}
-	fmt.Fprintf(stderr, "sent %d points (%d failed) in %.2f s", s.sent, s.failed, s.elapsed())
-	if s.malformed > 0 {
-		fmt.Fprintf(stderr, "; %d malformed skipped", s.malformed)
-	}
-	fmt.Fprintln(stderr)
-	switch {
-	case s.fatal != nil:
-		fmt.Fprintf(stderr, "apptuit send: %v\n", s.fatal)
-		return exitFail
-	case err != nil:
+	if s.fatal != nil {
+		fmt.Fprintln(stderr, s.fatal) // the library's errors say "apptuit: send: …"
+	} else if err != nil {
 		fmt.Fprintf(stderr, "apptuit send: reading %s: %v\n", name, err)
-		return exitFail
 	}
-	if s.failed > 0 || s.malformed > 0 {
+	fmt.Fprintln(stderr, s.summary())
+	if s.fatal != nil || err != nil || s.refused > 0 || s.malformed > 0 {
 		return exitFail
 	}
 	return exitOK

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,9 @@ func pt(metric string, sec int64, ms int64, v float64, kv ...string) apptuit.Dat
 	}
 	return apptuit.DataPoint{Metric: metric, Tags: tags, Timestamp: time.UnixMilli(sec*1000 + ms).UTC(), Value: v}
 }
+
+// summaryRE matches a whole standard error that is just the summary line.
+var summaryRE = regexp.MustCompile(`^sent \d+ points? in \d+\.\d\d s \(\d+ points/s\)\n$`)
 
 func TestSendTelnet(t *testing.T) {
 	cleanEnv(t)
@@ -52,13 +56,13 @@ sys.cpu 1700000000 1 host=a host=b
 	wantErr := []string{
 		`line 5: bad timestamp "abc": sys.cpu abc 1 host=web1`,
 		`line 7: value NaN is not finite: sys.cpu 1700000000 NaN host=web1`,
-		`line 8: no tags (a point needs at least one; see --tag): sys.cpu 1700000000 1`,
+		`line 8: no tags: a point needs at least one tag (give it tags or set global tags): sys.cpu 1700000000 1`,
 		`line 9: metric name "bad$name" has a character outside the allowed set`,
 		`line 10: tag "host" is not k=v: sys.cpu 1700000000 1 host`,
 		`line 11: want [put] <metric> <timestamp> <value> [<k>=<v> ...]: sys.cpu 1700000000`,
 		`line 13: tag "host" given twice: sys.cpu 1700000000 1 host=a host=b`,
-		"sent 4 points (0 failed) in ",
-		"; 7 malformed skipped\n",
+		"sent 4 points in ",
+		" points/s); 7 malformed skipped\n",
 	}
 	for _, w := range wantErr {
 		if !strings.Contains(errOut, w) {
@@ -94,7 +98,7 @@ func TestSendFileGlobalTagsBatches(t *testing.T) {
 	t.Setenv("APPTUIT_API_ENDPOINT", srv.URL())
 	t.Setenv("APPTUIT_API_TOKEN", "from-env")
 	code, _, errOut := runCmd(t, "", "send", "--tag", "dc=eu", "--tag", "env=test", "--batch", "2", path)
-	if code != 0 || !strings.HasPrefix(errOut, "sent 5 points (0 failed) in ") {
+	if code != 0 || !summaryRE.MatchString(errOut) || !strings.HasPrefix(errOut, "sent 5 points in ") {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 	pts := srv.Points()
@@ -140,7 +144,7 @@ func TestSendJSON(t *testing.T) {
 		`point 3: value NaN is not finite: {"metric": "m", "timestamp": 1700000000, "value": "NaN", "tags": {"k": "v"}}`,
 		`point 4: metric is missing: `,
 		`point 5: not a point object: "nonsense"`,
-		"sent 3 points (0 failed) in ",
+		"sent 3 points in ",
 	} {
 		if !strings.Contains(errOut, w) {
 			t.Errorf("stderr lacks %q:\n%s", w, errOut)
@@ -192,7 +196,7 @@ func TestSendRefused(t *testing.T) {
 	}
 	for _, w := range []string{
 		"refused: Value is too cold: {metric: m, timestamp: 1700000060, value: 2.0, tags: map[k:v]}\n",
-		"sent 2 points (1 failed) in ",
+		" points/s): 1 accepted, 1 refused\n",
 	} {
 		if !strings.Contains(errOut, w) {
 			t.Errorf("stderr lacks %q:\n%s", w, errOut)
@@ -218,7 +222,7 @@ func TestSendEmptyAndMissingFile(t *testing.T) {
 	srv := apptuittest.NewServer()
 	defer srv.Close()
 	code, _, errOut := runCmd(t, "\n# nothing\n", "send", "--endpoint", srv.URL(), "--token", "t")
-	if code != 0 || !strings.HasPrefix(errOut, "sent 0 points (0 failed)") {
+	if code != 0 || !summaryRE.MatchString(errOut) || !strings.HasPrefix(errOut, "sent 0 points in ") {
 		t.Errorf("empty: exit %d, stderr %q", code, errOut)
 	}
 	code, _, errOut = runCmd(t, "", "send", "--endpoint", srv.URL(), "--token", "t", filepath.Join(t.TempDir(), "missing"))

@@ -51,7 +51,13 @@ Environment:
 
   APPTUIT_API_ENDPOINT  base URL of the API (default https://api.apptuit.ai);
                         read by this command only, --endpoint overrides it
-  APPTUIT_API_TOKEN     API token (else APPTUIT_PY_TOKEN); --token overrides it
+  APPTUIT_API_TOKEN     API token (else APPTUIT_PY_TOKEN); --token overrides it;
+                        without one no Authorization header is sent (not for
+                        Apptuit's endpoint, which needs one)
+  APPTUIT_PROMQL_PATH   path of the PromQL range API for query --promql
+                        (default /prometheus/api/v1/query_range; plain
+                        Prometheus: /api/v1/query_range); read by this
+                        command only, --promql-path overrides it
   APPTUIT_TAGS          global tags "k1: v1, k2: v2" added to every point sent
                         (else APPTUIT_PY_TAGS); --tag overrides them
 
@@ -90,6 +96,8 @@ func printUsage(w io.Writer, cmd string, fs *flag.FlagSet) {
 	fmt.Fprintf(w, "\nExamples:\n\n%s\n", strings.TrimRight(c.examples, "\n"))
 }
 
+func isHelpFlag(s string) bool { return s == "-h" || s == "-help" || s == "--help" }
+
 // run runs the command line args (without the program name) and returns
 // the exit status: 0 success, 1 failure, 2 usage error.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -99,25 +107,30 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	switch name := args[0]; name {
 	case "-h", "-help", "--help", "help":
-		if name == "help" && len(args) > 1 {
-			if c := findCommand(args[1]); c != nil {
-				printUsage(stdout, c.name, nil)
-				return exitOK
-			}
-			fmt.Fprintf(stderr, "apptuit help: unknown command %q\n\n", args[1])
-			printMainUsage(stderr)
-			return exitUsage
+		if name != "help" || len(args) == 1 {
+			printMainUsage(stdout)
+			return exitOK
 		}
-		printMainUsage(stdout)
-		return exitOK
+		topic := args[1]
+		switch {
+		case len(args) > 2:
+			return usageError(stderr, "help", nil, "want at most one command, got %d arguments", len(args)-1)
+		case isHelpFlag(topic) || topic == "help":
+			printMainUsage(stdout)
+			return exitOK
+		case findCommand(topic) != nil:
+			printUsage(stdout, topic, nil)
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "apptuit help: unknown command %q\nsee 'apptuit --help'\n", topic)
+		return exitUsage
 	case "-version", "--version", "version":
 		fmt.Fprintf(stdout, "apptuit %s\n", apptuit.Version)
 		return exitOK
 	default:
 		c := findCommand(name)
 		if c == nil {
-			fmt.Fprintf(stderr, "apptuit: unknown command %q\n\n", name)
-			printMainUsage(stderr)
+			fmt.Fprintf(stderr, "apptuit: unknown command %q\nsee 'apptuit --help'\n", name)
 			return exitUsage
 		}
 		return c.run(ctx, args[1:], stdin, stdout, stderr)

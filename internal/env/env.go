@@ -4,8 +4,29 @@ package env
 
 import (
 	"fmt"
+	"os"
 	"strings"
 )
+
+// Names of the variables holding global tags: the first set and non-empty
+// one is read.
+const (
+	TagsVar   = "APPTUIT_TAGS"
+	TagsPyVar = "APPTUIT_PY_TAGS"
+)
+
+// LookupTags reads the global tags of the environment: APPTUIT_TAGS, or when
+// it is unset or empty APPTUIT_PY_TAGS, parsed by ParseTags. It returns nil
+// and no error when neither is set. The client and the reporter both read
+// their environment tags with it, so they cannot disagree.
+func LookupTags() (map[string]string, error) {
+	for _, name := range []string{TagsVar, TagsPyVar} {
+		if v, ok := os.LookupEnv(name); ok && v != "" {
+			return ParseTags(name, v)
+		}
+	}
+	return nil, nil
+}
 
 // ParseTags parses global tags in apptuit-py's format "k1: v1, k2: v2":
 // spaces around keys and values are optional, empty items are skipped, and

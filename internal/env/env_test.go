@@ -77,3 +77,31 @@ func FuzzParseTags(f *testing.F) {
 		}
 	})
 }
+
+func TestLookupTags(t *testing.T) {
+	tests := []struct {
+		tags, py string
+		want     map[string]string
+		wantErr  string
+	}{
+		{"", "", nil, ""},
+		{"a: 1", "b: 2", map[string]string{"a": "1"}, ""},
+		{"", "b: 2", map[string]string{"b": "2"}, ""},
+		{"bad", "b: 2", nil, `APPTUIT_TAGS: cannot parse tag "bad"`},
+		{"", "bad", nil, `APPTUIT_PY_TAGS: cannot parse tag "bad"`},
+	}
+	for _, tt := range tests {
+		t.Setenv(TagsVar, tt.tags)
+		t.Setenv(TagsPyVar, tt.py)
+		got, err := LookupTags()
+		if tt.wantErr != "" {
+			if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) || got != nil {
+				t.Errorf("%q, %q: %v, %v; want error %q", tt.tags, tt.py, got, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%q, %q: %v, %v; want %v", tt.tags, tt.py, got, err, tt.want)
+		}
+	}
+}

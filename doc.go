@@ -1,0 +1,86 @@
+// Package apptuit sends application metrics to Apptuit.AI, or to any
+// backend that speaks OpenTSDB's HTTP API (OpenTSDB, VictoriaMetrics,
+// InfluxDB's OpenTSDB listener), and queries them back. It imports only the
+// standard library.
+//
+// # Sending
+//
+// A Client is made once with New and shared (it is safe for concurrent use):
+//
+//	client, err := apptuit.New(apptuit.WithToken(token))
+//	...
+//	err = client.Send(ctx, []apptuit.DataPoint{{
+//		Metric: "proc.cpu.percent", Tags: map[string]string{"host": "web-1"},
+//		Timestamp: time.Now(), Value: 12.5,
+//	}})
+//
+// Send takes DataPoints; SendTimeSeries takes TimeSeries, whose name and tags
+// are checked once and whose points are appended to two slices; SendPrepared
+// takes points of series checked and encoded once by PrepareSeries, for
+// callers that send the same series again and again. All three POST to
+// /api/put?details: every point is checked first (name and tag rules, 1 to
+// 25 tags after the client's global tags, a finite value, a timestamp the
+// Precision can write) and nothing is sent if one fails; then the points go
+// in batches of 50,000 (WithBatchSize), two in flight (WithConcurrency),
+// each encoded and gzip-compressed while it streams to the connection.
+// ValidateMetric checks a name and tags alone. EncodeMetric and
+// DecodeMetric read and write apptuit-py's name{"k": "v"} form.
+//
+// # Querying
+//
+// Query runs an Apptuit query-language query (GET /api/query) and QueryRange
+// a PromQL range query. Both return a QueryResult: outputs by index or id,
+// each with its series; Output.Frame aligns the series on time as
+// apptuit-py's to_df does, and Frame.WriteCSV writes it as pandas would.
+//
+// The packages beside this one: metrics is a registry of counters, gauges,
+// meters, histograms and timers; reporter sends a registry on an interval
+// with a Client; apptuittest is an in-process fake of the API for tests;
+// the apptuit command (cmd/apptuit) sends, queries and serves the fake from
+// the shell.
+//
+// # Configuration
+//
+// Options are given to New and checked there; the environment is read
+// there and nowhere else: the token from WithToken, else APPTUIT_API_TOKEN,
+// else APPTUIT_PY_TOKEN (WithNoAuth sends none, for servers without
+// authentication), and global tags from WithGlobalTags, else APPTUIT_TAGS,
+// else APPTUIT_PY_TAGS ("k1: v1, k2: v2"). WithEndpoint points the client
+// at another server; WithTimestampPrecision chooses seconds or
+// milliseconds for a backend that needs one (InfluxDB: PrecisionSeconds);
+// WithCompression chooses gzip, zlib deflate or none; WithRetries,
+// WithBackoff and WithTimeout bound the retries and the time; WithPromQLPath
+// names the PromQL API's path; WithMaxResponseBytes caps a query response.
+//
+// # Errors
+//
+// Each error type means one thing, so that callers branch with errors.As:
+//
+//   - *ValidationError: a point broke a rule; nothing of the call was sent.
+//   - *SendError: the server judged points and refused some (a 400, or a
+//     413 at the smallest split); the rest of the call was delivered, and
+//     sending the refused points again would not help.
+//   - *HTTPError: any other non-2xx answer (401, 403, 404, 429 or 5xx after
+//     the retries, …), with the server's message; for a send, how many
+//     points were not delivered.
+//   - *NetworkError: no answer, after the retries.
+//   - *PromQLError: a Prometheus error body, unwrapped from an *HTTPError.
+//
+// ErrUnauthorized matches 401 answers, ErrNoToken a missing token and
+// ErrResponseTooLarge a response over the cap; IsRetryable tells whether
+// the same call may succeed later (429, 5xx, no answer). No error, log line
+// or formatted Client shows the token.
+//
+// # Cost
+//
+// A send never holds a whole batch in memory: it is encoded in 32 KiB
+// chunks as the connection takes it. SendTimeSeries and SendPrepared
+// allocate nothing per point (about 800 allocations per 50,000-point batch,
+// the HTTP exchange's); Send merges each point's tags in a reused slice. A
+// million points take about a quarter of a second end to end on two cores,
+// most of it gzip (bench/RESULTS.md). A query response is read whole, within
+// WithMaxResponseBytes (256 MiB by default; a body over it costs the cap and
+// fails), and decoded without an allocation per point. Retries wait with
+// exponential backoff and full jitter, honouring Retry-After and the
+// context.
+package apptuit

@@ -1,0 +1,47 @@
+//go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly)
+
+package spool
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+const lockName = "lock"
+
+// lockFile is the existence of dir/lock, created with O_EXCL: without
+// flock(2), a process that dies without Close leaves it behind, and the
+// next Open fails until it is removed by hand.
+type lockFile struct{ path string }
+
+func lockDir(dir string) (*lockFile, error) {
+	path := filepath.Join(dir, lockName)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		holder := ""
+		if b, rerr := os.ReadFile(path); rerr == nil && len(b) > 0 {
+			holder = " by pid " + strings.TrimSpace(string(b))
+		}
+		return nil, fmt.Errorf("%w: %s exists (created%s); remove it if no process uses the spool", ErrLocked, path, holder)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("spool: lock: %w", err)
+	}
+	f.Write([]byte(strconv.Itoa(os.Getpid()) + "\n"))
+	f.Close()
+	return &lockFile{path: path}, nil
+}
+
+func (l *lockFile) unlock() error {
+	if err := os.Remove(l.path); err != nil {
+		return fmt.Errorf("spool: unlock: %w", err)
+	}
+	return nil
+}
+
+// syncDir does nothing: directories cannot be fsynced here.
+func syncDir(string) error { return nil }

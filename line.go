@@ -1,0 +1,227 @@
+package apptuit
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+)
+
+// DefaultXCollectorAddr is where XCollector's UDP bridge listens.
+const DefaultXCollectorAddr = "127.0.0.1:8953"
+
+// Limits of the line transports.
+const (
+	// MaxLineBytes is the longest line sent, newline excluded: OpenTSDB's
+	// telnet decoder and tcollector/XCollector refuse lines of 1024 bytes
+	// or more.
+	MaxLineBytes = 1023
+	// DefaultLinePacketBytes is the largest UDP datagram XCollectorUDP
+	// sends by default: XCollector reads 8192 bytes per datagram.
+	DefaultLinePacketBytes = 8192
+)
+
+// LinePrecision selects how a line transport writes timestamps.
+type LinePrecision int
+
+const (
+	// LineAuto writes Unix seconds, or Unix milliseconds (13 digits) when
+	// the timestamp has a sub-second part: OpenTSDB's rule, as over HTTP.
+	// The default.
+	LineAuto LinePrecision = iota
+	// LineSeconds always writes Unix seconds; a timestamp with a
+	// sub-second part is a *ValidationError rather than truncated (two
+	// points of one series in one second would overwrite each other).
+	// InfluxDB's OpenTSDB listener needs it: it stores millisecond
+	// timestamps as microseconds.
+	LineSeconds
+	// LineMillis always writes Unix milliseconds (13 digits).
+	LineMillis
+)
+
+func (p LinePrecision) String() string {
+	switch p {
+	case LineAuto:
+		return "LineAuto"
+	case LineSeconds:
+		return "LineSeconds"
+	case LineMillis:
+		return "LineMillis"
+	}
+	return "LinePrecision(" + strconv.Itoa(int(p)) + ")"
+}
+
+// A LineOption configures a LineTransport.
+type LineOption func(*LineTransport)
+
+// WithLinePrecision sets how timestamps are written (default LineAuto).
+func WithLinePrecision(p LinePrecision) LineOption {
+	return func(t *LineTransport) { t.precision = p }
+}
+
+// WithLinePacketBytes sets the largest UDP datagram XCollectorUDP sends
+// (default 8192; at least MaxLineBytes+1, at most 65507). It has no effect
+// on TelnetTCP.
+func WithLinePacketBytes(n int) LineOption {
+	return func(t *LineTransport) { t.packet = n }
+}
+
+// LineTransport sends points as OpenTSDB text lines instead of HTTP JSON:
+// over TCP in the telnet form (TelnetTCP) or over UDP in XCollector's form
+// (XCollectorUDP). Give it to a client with WithLineTransport; Send and
+// SendTimeSeries then write lines, and everything built on them (package
+// reporter) works unchanged. Release its connection with Client.Close.
+//
+// The line protocols have no answers: a line the server refuses (a bad
+// value, a name it does not accept, a database missing) is dropped by the
+// server without the client knowing, so Send never returns a *SendError and
+// IsRetryable is true only of connection failures (*NetworkError). Over UDP
+// even the delivery is unknown: a datagram lost on the way, or sent while
+// nothing listens, is lost silently.
+//
+// A LineTransport is safe for concurrent use; it writes the lines of one
+// Send call together, so that lines of concurrent calls never interleave.
+type LineTransport struct {
+	network   string // "tcp" or "udp"
+	addr      string
+	put       bool // lines start with "put "
+	ascii     bool // names and tag values limited to tcollector's [-_./a-zA-Z0-9]
+	precision LinePrecision
+	packet    int
+
+	mu   sync.Mutex // held while writing, and guards conn
+	conn net.Conn
+	bufs sync.Pool // of *[]byte: encoded lines
+}
+
+// TelnetTCP returns a transport that writes "put <metric> <timestamp>
+// <value> <k>=<v> ...\n" lines over one TCP connection to addr (host:port),
+// as OpenTSDB's telnet port, tcollector, InfluxDB's [[opentsdb]] listener
+// and VictoriaMetrics' -opentsdbListenAddr take them. The connection is
+// made at the first Send and made again after a failure.
+//
+// Each write is bounded by the client's timeout (WithTimeout) and by the
+// Send's ctx; a failed write is retried on a new connection as the client's
+// retries and backoff allow (WithRetries, WithBackoff), from the start of
+// the chunk of lines that failed, so lines may arrive twice. A connection
+// that breaks in the middle of a line may leave that line truncated on the
+// server's side; servers that read a last line without its newline (InfluxDB
+// does) store it as it is.
+//
+// Tag values may hold any character but Unicode white space, '=' and
+// control characters (a line is split at white space and a tag at '=');
+// note that OpenTSDB itself accepts in tag values only what it accepts in
+// names, and silently drops other lines.
+func TelnetTCP(addr string, opts ...LineOption) *LineTransport {
+	t := &LineTransport{network: "tcp", addr: addr, put: true}
+	for _, o := range opts {
+		o(t)
+	}
+	return t
+}
+
+// XCollectorUDP returns a transport that sends "<metric> <timestamp>
+// <value> <k>=<v> ...\n" lines in UDP datagrams of at most 8192 bytes,
+// split at line ends, to XCollector's UDP bridge at addr (""
+// means DefaultXCollectorAddr, 127.0.0.1:8953), as Apptuit's Java client
+// does. XCollector checks every line against tcollector's pattern, so
+// metric names, tag keys and tag values must be made of ASCII letters and
+// digits, '-', '_', '.' and '/': anything else is a *ValidationError.
+//
+// UDP gives no delivery guarantee: datagrams are dropped when the
+// receiver's buffer is full or nothing listens, without an error. A write
+// error the kernel does report (for instance "connection refused" after an
+// ICMP port unreachable) is a *NetworkError, but the datagrams sent before
+// it are not known to be lost or delivered.
+func XCollectorUDP(addr string, opts ...LineOption) *LineTransport {
+	if addr == "" {
+		addr = DefaultXCollectorAddr
+	}
+	t := &LineTransport{network: "udp", addr: addr, ascii: true, packet: DefaultLinePacketBytes}
+	for _, o := range opts {
+		o(t)
+	}
+	return t
+}
+
+// String describes the transport, e.g. "TelnetTCP(127.0.0.1:4242)".
+func (t *LineTransport) String() string {
+	if t.network == "udp" {
+		return "XCollectorUDP(" + t.addr + ")"
+	}
+	return "TelnetTCP(" + t.addr + ")"
+}
+
+func (t *LineTransport) validate() error {
+	if t == nil {
+		return errors.New("WithLineTransport: transport is nil (use TelnetTCP or XCollectorUDP)")
+	}
+	host, port, err := net.SplitHostPort(t.addr)
+	if err != nil {
+		return fmt.Errorf("WithLineTransport: %s: address %q is not host:port: %w", t, t.addr, err)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 || host == "" {
+		return fmt.Errorf("WithLineTransport: %s: address %q needs a host and a port in 1..65535", t, t.addr)
+	}
+	if t.precision != LineAuto && t.precision != LineSeconds && t.precision != LineMillis {
+		return fmt.Errorf("WithLineTransport: %s: unknown precision %d", t, int(t.precision))
+	}
+	if t.network == "udp" && (t.packet < MaxLineBytes+1 || t.packet > 65507) {
+		return fmt.Errorf("WithLineTransport: %s: packet size %d is not within [%d, 65507]", t, t.packet, MaxLineBytes+1)
+	}
+	return nil
+}
+
+// WithLineTransport makes the client send points as text lines with t
+// (TelnetTCP or XCollectorUDP) instead of POSTing JSON to the endpoint.
+// Such a client needs no API token, and its Query and QueryRange return an
+// *UnsupportedError (matching errors.ErrUnsupported). Call Client.Close to
+// close t's connection when done.
+func WithLineTransport(t *LineTransport) Option {
+	return func(c *config) error {
+		if err := t.validate(); err != nil {
+			return err
+		}
+		c.line = t
+		return nil
+	}
+}
+
+// UnsupportedError is returned by an operation the client's transport
+// cannot perform: a query on a client with a line transport, which can only
+// send. It matches errors.ErrUnsupported.
+type UnsupportedError struct {
+	Op        string // "query" or "promql"
+	Transport string // e.g. "TelnetTCP(127.0.0.1:4242)"
+}
+
+func (e *UnsupportedError) Error() string {
+	return fmt.Sprintf("apptuit: %s: not available with the line transport %s, which can only send", e.Op, e.Transport)
+}
+
+// Is makes errors.Is(err, errors.ErrUnsupported) true.
+func (e *UnsupportedError) Is(target error) bool { return target == errors.ErrUnsupported }
+
+// lineUnsupported returns the error of op on a client with a line
+// transport, or nil.
+func (c *Client) lineUnsupported(op string) error {
+	if c.cfg.line == nil {
+		return nil
+	}
+	return &UnsupportedError{Op: op, Transport: c.cfg.line.String()}
+}
+
+// Close releases what the client holds open: the line transport's
+// connection, or the idle connections of the HTTP client New made (one given
+// with WithHTTPClient is left alone). The client may still be used
+// afterwards: a line transport connects again at the next Send.
+func (c *Client) Close() error {
+	if c.cfg.line != nil {
+		return c.cfg.line.close()
+	}
+	if c.cfg.httpClient == nil {
+		c.hc.CloseIdleConnections()
+	}
+	return nil
+}

@@ -1,0 +1,349 @@
+package reporter
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+
+	"github.com/apptuit-go/apptuit"
+	"github.com/apptuit-go/apptuit/internal/spool"
+)
+
+// ErrSpoolLocked is matched (errors.Is) by the error New returns when the
+// spool directory is in use by another Reporter, in this process or another.
+var ErrSpoolLocked = spool.ErrLocked
+
+// ErrSpoolCorrupt is matched (errors.Is) by the error given to the error
+// handler when a report found unreadable records in the spool (a torn write
+// after power loss or a crash, or damaged bytes): they are skipped, and
+// their points, when known, counted as dropped.
+var ErrSpoolCorrupt = errors.New("reporter: corrupt records skipped in the spool")
+
+// MinSpoolBytes is the smallest size limit WithSpool accepts.
+const MinSpoolBytes = spool.MinBytes
+
+type spoolConfig struct {
+	dir      string
+	maxBytes int64
+	noSync   bool
+}
+
+// WithSpool keeps the points that could not be delivered in files under
+// dir (created with mode 0700 if needed) instead of the memory buffer, so
+// that they survive the process: the next Reporter made with the same dir
+// delivers them first, oldest first, before its own reports' points. The
+// files never add up to more than maxBytes (at least MinSpoolBytes); when
+// the spool is full, the oldest data is dropped, a segment (maxBytes/8, at
+// most 64 MiB) at a time, and its points counted in
+// apptuit.reporter.send.dropped. WithBufferSize then bounds only the memory
+// buffer that takes the batches the spool cannot (a disk error). See "Spool"
+// in the package documentation for the guarantees, the costs and the
+// format.
+//
+// New fails if another Reporter (in any process) uses dir (ErrSpoolLocked);
+// Stop closes the spool, leaving in it whatever could not be sent. A
+// Reporter never stopped keeps dir locked until the process exits.
+func WithSpool(dir string, maxBytes int64) Option {
+	return func(c *config) error {
+		if dir == "" {
+			return errors.New("reporter: WithSpool: empty directory")
+		}
+		if maxBytes < MinSpoolBytes {
+			return fmt.Errorf("reporter: WithSpool: size limit %d is below the minimum %d bytes", maxBytes, int64(MinSpoolBytes))
+		}
+		c.spool.dir, c.spool.maxBytes = dir, maxBytes
+		return nil
+	}
+}
+
+// WithSpoolNoSync makes the spool leave writing to disk to the operating
+// system instead of calling fsync after every batch it keeps and every
+// batch delivered: points then survive the death of the process (even by
+// SIGKILL) but not a crash of the machine or power loss, and cost no disk
+// flush (a few milliseconds each on a busy disk). It has no effect without
+// WithSpool.
+func WithSpoolNoSync() Option {
+	return func(c *config) error { c.spool.noSync = true; return nil }
+}
+
+// spoolStore is the retryStore of a reporter with a spool. Batches kept
+// for retry are appended to the spool (or, when that fails, to a memory
+// buffer). The batches a report sends first are read from the spool lazily,
+// one at a time, by batches(); they stay in it until settle acknowledges
+// them, after the report's sends, so that a batch is never lost between
+// being read and being delivered. All its methods run on the report's
+// goroutines, one at a time (the sender's, then the report's).
+type spoolStore struct {
+	r     *Reporter
+	sp    *spool.Spool
+	mem   *memoryBuffer // batches the spool could not take
+	enc   seriesEncoder
+	buf   []byte
+	cache map[string]*apptuit.PreparedSeries // series decoded, by their encoding
+
+	// Of the report in progress.
+	tickets []*spoolTicket // batches read from the spool, in order
+	errs    []error
+	dropped int
+	seen    spool.Stats // the spool's figures at the last settle
+}
+
+// spoolTicket is one batch read from the spool: the records it covers end
+// with last; retry is set when it was not delivered (see keep).
+type spoolTicket struct {
+	last  spool.Record
+	pts   []apptuit.PreparedPoint
+	retry bool
+}
+
+// openSpool opens the spool of r's config, if any, and makes it r's
+// retry store.
+func (r *Reporter) openSpool() error {
+	cfg := r.cfg.spool
+	if cfg.dir == "" {
+		return nil
+	}
+	opt := spool.Options{MaxBytes: cfg.maxBytes}
+	if cfg.noSync {
+		opt.Sync = spool.SyncNever
+	}
+	sp, err := spool.Open(cfg.dir, opt)
+	if err != nil {
+		return fmt.Errorf("reporter: %w", err)
+	}
+	r.spool = &spoolStore{r: r, sp: sp, mem: newMemoryBuffer(r.cfg.bufferSize)}
+	r.buf = r.spool
+	return nil
+}
+
+// retryBatches returns the batches a report sends before its own points:
+// the memory buffer's, merged into full batches, or those of the spool.
+func (r *Reporter) retryBatches() iter.Seq[batch] {
+	if r.spool != nil {
+		return r.spool.batches()
+	}
+	n := r.buf.len()
+	kept := coalesce(r.buf.take(), n, r.cfg.batchSize)
+	return func(yield func(batch) bool) {
+		for _, b := range kept {
+			if !yield(batch{pts: b, owned: true}) {
+				return
+			}
+		}
+	}
+}
+
+// dropAtStop counts as dropped what Stop's final report leaves in memory:
+// the retry buffer, or the batches the spool could not take.
+func (r *Reporter) dropAtStop() {
+	buf := r.buf
+	if r.spool != nil {
+		buf = r.spool.mem
+	}
+	if n := buf.len(); n > 0 {
+		r.dropped.Add(int64(n))
+		buf.take()
+	}
+}
+
+// add appends b to the spool, or to the memory buffer when the spool
+// cannot take it; it returns the points dropped to make room.
+func (s *spoolStore) add(b []apptuit.PreparedPoint) int {
+	if len(b) == 0 {
+		return 0
+	}
+	d, err := s.append(b)
+	if err != nil {
+		s.errs = append(s.errs, err)
+		d += s.mem.add(b)
+	}
+	return d
+}
+
+func (s *spoolStore) append(b []apptuit.PreparedPoint) (int, error) {
+	s.buf = s.enc.appendBatch(s.buf[:0], b)
+	d, err := s.sp.Append(s.buf, len(b))
+	if cap(s.buf) > 16<<20 {
+		s.buf = nil
+	}
+	if err != nil {
+		return int(d), fmt.Errorf("reporter: spool: %w (%d points kept in memory instead)", err, len(b))
+	}
+	return int(d), nil
+}
+
+// take returns the batches the memory buffer holds (the spool's are read
+// by batches).
+func (s *spoolStore) take() [][]apptuit.PreparedPoint { return s.mem.take() }
+
+// len returns the points kept: in the spool and in memory.
+func (s *spoolStore) len() int { return int(s.sp.Stats().Points) + s.mem.len() }
+
+// batches yields, oldest first: the batches in memory (after trying to add
+// them to the spool, behind what it holds), then the spool's, each of up
+// to batchSize points (records merged), read one at a time as the sender
+// asks for them.
+func (s *spoolStore) batches() iter.Seq[batch] {
+	return func(yield func(batch) bool) {
+		clear(s.tickets)
+		s.tickets = s.tickets[:0]
+		if s.mem.len() > 0 {
+			old := s.mem.take()
+			for i, b := range old {
+				if _, err := s.append(b); err != nil {
+					s.errs = append(s.errs, err)
+					for _, rest := range old[i:] {
+						s.mem.add(rest)
+					}
+					break
+				}
+			}
+			n := s.mem.len()
+			for _, b := range coalesce(s.mem.take(), n, s.r.cfg.batchSize) {
+				if !yield(batch{pts: b, owned: true}) {
+					return
+				}
+			}
+		}
+		var ahead *spool.Record // read, not in a batch yet
+		for {
+			t := &spoolTicket{}
+			covered := false
+			for len(t.pts) < s.r.cfg.batchSize {
+				var rec spool.Record
+				if ahead != nil {
+					rec, ahead = *ahead, nil
+				} else {
+					var err error
+					if rec, err = s.sp.Next(); err != nil {
+						if !errors.Is(err, io.EOF) {
+							s.errs = append(s.errs, fmt.Errorf("reporter: spool: %w", err))
+						}
+						break
+					}
+				}
+				pts, err := s.decode(rec)
+				if err != nil {
+					// The checksums matched: a spool from another version,
+					// or a bug. Give the record up.
+					s.errs = append(s.errs, fmt.Errorf("reporter: spool: %d points given up: %w", rec.Points, err))
+					s.dropped += rec.Points
+					t.last, covered = rec, true
+					continue
+				}
+				if len(t.pts) > 0 && len(t.pts)+len(pts) > s.r.cfg.batchSize {
+					ahead = &rec
+					break
+				}
+				t.pts = append(t.pts, pts...)
+				t.last, covered = rec, true
+			}
+			if !covered {
+				return
+			}
+			s.tickets = append(s.tickets, t)
+			if len(t.pts) > 0 && !yield(batch{pts: t.pts, owned: true, ticket: t}) {
+				return
+			}
+		}
+	}
+}
+
+// decode turns a record back into points of series prepared with the
+// reporter's client. Points of a series the client refuses now (its
+// configuration changed since they were kept) are given up and reported.
+func (s *spoolStore) decode(rec spool.Record) ([]apptuit.PreparedPoint, error) {
+	entries, eps, err := decodeBatch(rec.Data)
+	if err != nil {
+		return nil, err
+	}
+	if s.cache == nil || len(s.cache) >= maxEncodedSeries {
+		s.cache = make(map[string]*apptuit.PreparedSeries)
+	}
+	series := make([]*apptuit.PreparedSeries, len(entries))
+	for i, e := range entries {
+		ps := s.cache[e.key]
+		if ps == nil {
+			if ps, err = s.r.client.PrepareSeries(e.metric, e.tags); err != nil {
+				s.errs = append(s.errs, fmt.Errorf("reporter: spool: points of %q given up: %w", e.metric, err))
+				continue
+			}
+			s.cache[e.key] = ps
+		}
+		series[i] = ps
+	}
+	pts := make([]apptuit.PreparedPoint, 0, len(eps))
+	for _, p := range eps {
+		if series[p.series] == nil {
+			s.dropped++
+			continue
+		}
+		pts = append(pts, apptuit.PreparedPoint{Series: series[p.series], UnixMilli: p.unixMilli, Value: p.value})
+	}
+	return pts, nil
+}
+
+// settle acknowledges, after a report's sends, the batches read from the
+// spool that were delivered (or refused for good: they would be refused
+// again), so that they are never read again, and leaves the others to be
+// read again. When a batch failed but a later one was delivered (sends in
+// flight together), the failed ones are appended again before the
+// acknowledgement covers them. It also counts the points the spool dropped
+// or found corrupt, and returns errs with the spool's errors added.
+func (s *spoolStore) settle(st *stats, errs []error) []error {
+	first := -1
+	for i, t := range s.tickets {
+		if t.retry {
+			first = i
+			break
+		}
+	}
+	ackTo := len(s.tickets) - 1
+	if first >= 0 {
+		ackTo = first - 1
+		for _, t := range s.tickets[first+1:] {
+			if !t.retry {
+				// Delivered after one that failed: keep the failed ones by
+				// appending them again, then acknowledge everything.
+				for _, t := range s.tickets[first:] {
+					if t.retry {
+						d, err := s.append(t.pts)
+						s.dropped += d
+						if err != nil {
+							s.errs = append(s.errs, err)
+							s.mem.add(t.pts)
+						}
+					}
+				}
+				ackTo = len(s.tickets) - 1
+				break
+			}
+		}
+	}
+	if ackTo >= 0 {
+		if err := s.sp.Ack(s.tickets[ackTo].last); err != nil {
+			s.errs = append(s.errs, fmt.Errorf("reporter: spool: %w (the batches delivered will be sent again)", err))
+		}
+	}
+	s.sp.Rewind()
+	clear(s.tickets)
+	s.tickets = s.tickets[:0]
+
+	sst := s.sp.Stats()
+	recs, bytes, pts := sst.CorruptRecords-s.seen.CorruptRecords, sst.CorruptBytes-s.seen.CorruptBytes, sst.CorruptPoints-s.seen.CorruptPoints
+	s.seen = sst
+	if recs > 0 {
+		s.dropped += int(pts)
+		s.errs = append(s.errs, fmt.Errorf("%w: %d records (%d bytes, %d points known lost)", ErrSpoolCorrupt, recs, bytes, pts))
+	}
+	st.dropped += s.dropped
+	s.r.dropped.Add(int64(s.dropped))
+	s.dropped = 0
+	errs = append(errs, s.errs...)
+	s.errs = nil
+	return errs
+}
+
+// close closes the spool: what it holds stays for the next Reporter.
+func (s *spoolStore) close() error { return s.sp.Close() }

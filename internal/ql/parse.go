@@ -96,12 +96,14 @@ type outRef struct {
 }
 
 type parser struct {
-	toks  []token
-	i     int
-	vars  map[string]bool
-	prog  *Program
-	outs  []outRef // output() arguments, checked once all statements are known
-	nodes int
+	lex    *lexer
+	lexErr *Error
+	toks   []token
+	i      int
+	vars   map[string]bool
+	prog   *Program
+	outs   []outRef // output() arguments, checked once all statements are known
+	nodes  int
 }
 
 // node counts n nodes of the query at pos against MaxNodes.
@@ -114,10 +116,12 @@ func (p *parser) node(pos Pos, n int) *Error {
 }
 
 // Parse parses and checks a query. Its cost is linear in the length of src,
-// which is at most MaxQueryLength bytes (see also MaxChain and MaxNodes).
-// The error, when not nil, is an *Error naming the line and column.
+// which is at most MaxQueryLength bytes (see also MaxChain and MaxNodes);
+// the text is read only up to its first error, so a query over a limit
+// fails in time proportional to where the limit is crossed. The error,
+// when not nil, is an *Error naming the line and column of the first error
+// in the text.
 func Parse(src string) (*Program, error) {
-	var toks []token
 	l := newLexer(src)
 	if len(src) > MaxQueryLength {
 		for l.off < MaxQueryLength {
@@ -125,33 +129,44 @@ func Parse(src string) (*Program, error) {
 		}
 		return nil, errAt(l.pos(), "query too long: %d bytes (the limit is %d)", len(src), MaxQueryLength)
 	}
-	for {
-		t, err := l.next()
-		if err != nil {
-			return nil, err
-		}
-		toks = append(toks, t)
-		if t.kind == tEOF {
-			break
-		}
-	}
-	p := &parser{toks: toks, vars: map[string]bool{}, prog: &Program{}}
+	p := &parser{lex: l, vars: map[string]bool{}, prog: &Program{}}
 	if err := p.program(); err != nil {
+		// A parse error at the token that could not be lexed is the lexer's.
+		if p.lexErr != nil && p.lexErr.Pos.Offset <= err.Pos.Offset {
+			return nil, p.lexErr
+		}
 		return nil, err
 	}
 	return p.prog, nil
 }
 
-func (p *parser) peek() token { return p.toks[p.i] }
+// fill lexes tokens up to index n, stopping after the end of the query or
+// a lexer error (recorded, and standing as a final tError token).
+func (p *parser) fill(n int) {
+	for len(p.toks) <= n {
+		if k := len(p.toks); k > 0 && (p.toks[k-1].kind == tEOF || p.toks[k-1].kind == tError) {
+			return
+		}
+		t, err := p.lex.next()
+		if err != nil {
+			p.lexErr = err
+			t = token{kind: tError, pos: err.Pos}
+		}
+		p.toks = append(p.toks, t)
+	}
+}
+
+func (p *parser) peek() token { return p.peekAt(0) }
 func (p *parser) peekAt(n int) token {
+	p.fill(p.i + n)
 	if p.i+n < len(p.toks) {
 		return p.toks[p.i+n]
 	}
 	return p.toks[len(p.toks)-1]
 }
 func (p *parser) take() token {
-	t := p.toks[p.i]
-	if t.kind != tEOF {
+	t := p.peek()
+	if t.kind != tEOF && t.kind != tError {
 		p.i++
 	}
 	return t

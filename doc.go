@@ -47,7 +47,8 @@
 // authentication), and global tags from WithGlobalTags, else APPTUIT_TAGS,
 // else APPTUIT_PY_TAGS ("k1: v1, k2: v2"). WithEndpoint points the client
 // at another server; WithTimestampPrecision chooses seconds or
-// milliseconds for a backend that needs one (InfluxDB: PrecisionSeconds);
+// milliseconds for a backend that needs one (InfluxDB: PrecisionSeconds),
+// over HTTP and over a line transport (WithLineTransport) alike;
 // WithCompression chooses gzip, zlib deflate or none; WithRetries,
 // WithBackoff and WithTimeout bound the retries and the time; WithPromQLPath
 // names the PromQL API's path; WithMaxResponseBytes caps a query response.

@@ -13,7 +13,9 @@ import (
 
 // Send points as OpenTSDB telnet lines to a TCP listener (here one of the
 // example's own; in production OpenTSDB's telnet port, a tcollector, or
-// InfluxDB's or VictoriaMetrics' OpenTSDB listener).
+// InfluxDB's or VictoriaMetrics' OpenTSDB listener). Timestamps are
+// written with the client's precision, PrecisionAuto by default: seconds,
+// or milliseconds for a sub-second time.
 func ExampleTelnetTCP() {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -58,6 +60,48 @@ func ExampleTelnetTCP() {
 	// put sys.cpu.user 1700000000 42.5 cpu=0 host=web1
 	// put sys.cpu.user 1700000000250 7.0 cpu=1 host=web1
 	// apptuit: point 0 (metric "sys.cpu.user"): tag "city" value "New York" has white space (' '), which would split the line
+}
+
+// Send lines to InfluxDB's OpenTSDB telnet listener, which reads only
+// second timestamps right: PrecisionSeconds writes every time in seconds,
+// floored, as it does over HTTP.
+func ExampleTelnetTCP_influxDB() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0") // InfluxDB's [[opentsdb]] bind-address
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ln.Close()
+	lines := make(chan string)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		sc := bufio.NewScanner(conn)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+
+	client, err := apptuit.New(apptuit.WithLineTransport(apptuit.TelnetTCP(ln.Addr().String())),
+		apptuit.WithTimestampPrecision(apptuit.PrecisionSeconds))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+	err = client.Send(context.Background(), []apptuit.DataPoint{
+		{Metric: "sys.cpu.user", Tags: map[string]string{"cpu": "0"}, Timestamp: time.Unix(1700000000, 0), Value: 42.5},
+		{Metric: "sys.cpu.user", Tags: map[string]string{"cpu": "1"}, Timestamp: time.Unix(1700000000, 750e6), Value: 7},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(<-lines)
+	fmt.Println(<-lines)
+	// Output:
+	// put sys.cpu.user 1700000000 42.5 cpu=0
+	// put sys.cpu.user 1700000000 7.0 cpu=1
 }
 
 // Forward points to a local XCollector agent over UDP, as Apptuit's Java

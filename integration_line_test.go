@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -45,9 +46,11 @@ func lineTestPoints(base time.Time) []linePoint {
 	return out
 }
 
-// TestInfluxDBTelnet sends lines with TelnetTCP (in seconds: InfluxDB reads
-// 13-digit timestamps as microseconds) through Send and SendTimeSeries to
-// InfluxDB's OpenTSDB listener and reads every value back exactly.
+// TestInfluxDBTelnet sends lines with TelnetTCP through Send and
+// SendTimeSeries to InfluxDB's OpenTSDB listener and reads every value
+// back exactly. The client writes PrecisionSeconds, as InfluxDB needs: its
+// telnet listener takes a 13-digit timestamp's last three digits for
+// microseconds, which the precision subtests show.
 func TestInfluxDBTelnet(t *testing.T) {
 	httpURL, telnet := os.Getenv(envInfluxHTTP), os.Getenv(envInfluxTelnet)
 	if httpURL == "" || telnet == "" {
@@ -56,7 +59,7 @@ func TestInfluxDBTelnet(t *testing.T) {
 	t.Logf("InfluxDB at %s (OpenTSDB telnet at %s)", httpURL, telnet)
 	run := fmt.Sprintf("itestline%d", time.Now().UnixNano())
 	base := time.Now().Add(-time.Hour).Truncate(time.Second)
-	c, err := apptuit.New(apptuit.WithLineTransport(apptuit.TelnetTCP(telnet, apptuit.WithLinePrecision(apptuit.LineSeconds))),
+	c, err := apptuit.New(apptuit.WithLineTransport(apptuit.TelnetTCP(telnet)), apptuit.WithTimestampPrecision(apptuit.PrecisionSeconds),
 		apptuit.WithGlobalTags(map[string]string{"run": run}))
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +98,44 @@ func TestInfluxDBTelnet(t *testing.T) {
 		if r.time != base.Unix()+int64(i) || r.value != 1e9+float64(i)/8 || r.tags["kind"] != "rss" {
 			t.Fatalf("series point %d: %+v", i, r)
 		}
+	}
+
+	// A point on a whole second, one 250 ms later and one a second later,
+	// as each precision writes them (rows: "<time in ns> <value>").
+	ns := base.UnixNano()
+	row := func(t int64, v int) string { return fmt.Sprintf("%d %d", t, v) }
+	for _, tc := range []struct {
+		p    apptuit.Precision
+		want []string
+	}{
+		// 1700000000250 is stored 250 µs after the second.
+		{apptuit.PrecisionAuto, []string{row(ns, 1), row(ns+250e3, 2), row(ns+1e9, 3)}},
+		{apptuit.PrecisionMilliseconds, []string{row(ns, 1), row(ns+250e3, 2), row(ns+1e9, 3)}},
+		// Floored to the second, where the later point (2) overwrites the first.
+		{apptuit.PrecisionSeconds, []string{row(ns, 2), row(ns+1e9, 3)}},
+	} {
+		t.Run(tc.p.String(), func(t *testing.T) {
+			c, err := apptuit.New(apptuit.WithLineTransport(apptuit.TelnetTCP(telnet)), apptuit.WithTimestampPrecision(tc.p),
+				apptuit.WithIgnoreEnvTags(), apptuit.WithRetries(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			m := run + ".precision." + tc.p.String()
+			s, err := apptuit.NewTimeSeries(m, map[string]string{"host": "a"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, d := range []time.Duration{0, 250 * time.Millisecond, time.Second} {
+				s.Add(base.Add(d), float64(i+1))
+			}
+			if err := c.SendTimeSeries(context.Background(), []*apptuit.TimeSeries{s}); err != nil {
+				t.Fatal(err)
+			}
+			if got := influxRows(t, httpURL, m, len(tc.want)); !slices.Equal(got, tc.want) {
+				t.Errorf("stored %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
 
@@ -159,9 +200,11 @@ func influxSelect(t *testing.T, httpURL, measurement string, n int) []influxRow 
 	}
 }
 
-// TestVictoriaMetricsTelnet sends lines with TelnetTCP (LineAuto: seconds,
-// milliseconds for sub-second times) to VictoriaMetrics'
-// -opentsdbListenAddr and reads every value back through /api/v1/export.
+// TestVictoriaMetricsTelnet sends lines with TelnetTCP to VictoriaMetrics'
+// -opentsdbListenAddr with each timestamp precision and reads every value
+// and timestamp back through /api/v1/export: a sub-second time is kept
+// with PrecisionAuto and PrecisionMilliseconds and floored to its second
+// with PrecisionSeconds.
 func TestVictoriaMetricsTelnet(t *testing.T) {
 	httpURL, telnet := os.Getenv(envVMHTTP), os.Getenv(envVMTelnet)
 	if httpURL == "" || telnet == "" {
@@ -170,46 +213,65 @@ func TestVictoriaMetricsTelnet(t *testing.T) {
 	t.Logf("VictoriaMetrics at %s (OpenTSDB telnet at %s)", httpURL, telnet)
 	run := fmt.Sprintf("itestline%d", time.Now().UnixNano())
 	base := time.Now().Add(-time.Hour).Truncate(time.Second)
-	c, err := apptuit.New(apptuit.WithLineTransport(apptuit.TelnetTCP(telnet)), apptuit.WithGlobalTags(map[string]string{"run": run}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	want := lineTestPoints(base)
-	// Sub-second timestamps go as milliseconds.
-	want = append(want, linePoint{tags: map[string]string{"host": "ms", "i": "ms"}, ts: base.Add(1500 * time.Millisecond), val: 7})
-	var dps []apptuit.DataPoint
-	for _, p := range want {
-		dps = append(dps, apptuit.DataPoint{Metric: run + ".points", Tags: p.tags, Timestamp: p.ts, Value: p.val})
-	}
-	if err := c.Send(context.Background(), dps); err != nil {
-		t.Fatal(err)
-	}
-	var got []exported
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		got = vmExport(t, httpURL, `{__name__="`+run+`.points"}`)
-		if len(got) >= len(want) || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if len(got) != len(want) {
-		t.Fatalf("exported %d series, want %d", len(got), len(want))
-	}
-	byI := map[string]exported{}
-	for _, e := range got {
-		byI[e.Metric["i"]] = e
-	}
-	for _, p := range want {
-		e, ok := byI[p.tags["i"]]
-		if !ok || len(e.Values) != 1 {
-			t.Errorf("point i=%s: %+v", p.tags["i"], e)
-			continue
-		}
-		if e.Timestamps[0] != p.ts.UnixMilli() || e.Metric["host"] != p.tags["host"] || e.Metric["run"] != run || !vmSame(e.Values[0], p.val) {
-			t.Errorf("point i=%s: got (%d, %v, host %q), want (%d, %v, host %q)", p.tags["i"], e.Timestamps[0], e.Values[0], e.Metric["host"], p.ts.UnixMilli(), p.val, p.tags["host"])
-		}
+	sub := base.Add(1500 * time.Millisecond)
+	for _, tc := range []struct {
+		p     apptuit.Precision
+		subMs int64 // what is stored for the time sub
+	}{
+		{apptuit.PrecisionAuto, sub.UnixMilli()},
+		{apptuit.PrecisionMilliseconds, sub.UnixMilli()},
+		{apptuit.PrecisionSeconds, base.Add(time.Second).UnixMilli()},
+	} {
+		t.Run(tc.p.String(), func(t *testing.T) {
+			c, err := apptuit.New(apptuit.WithLineTransport(apptuit.TelnetTCP(telnet)), apptuit.WithTimestampPrecision(tc.p),
+				apptuit.WithGlobalTags(map[string]string{"run": run}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			metric := run + "." + tc.p.String()
+			want := lineTestPoints(base)
+			wantMs := make(map[string]int64)
+			for _, p := range want {
+				wantMs[p.tags["i"]] = p.ts.UnixMilli()
+			}
+			want = append(want, linePoint{tags: map[string]string{"host": "ms", "i": "ms"}, ts: sub, val: 7})
+			wantMs["ms"] = tc.subMs
+			var dps []apptuit.DataPoint
+			for _, p := range want {
+				dps = append(dps, apptuit.DataPoint{Metric: metric, Tags: p.tags, Timestamp: p.ts, Value: p.val})
+			}
+			if err := c.Send(context.Background(), dps); err != nil {
+				t.Fatal(err)
+			}
+			var got []exported
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				got = vmExport(t, httpURL, `{__name__="`+metric+`"}`)
+				if len(got) >= len(want) || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("exported %d series, want %d", len(got), len(want))
+			}
+			byI := map[string]exported{}
+			for _, e := range got {
+				byI[e.Metric["i"]] = e
+			}
+			for _, p := range want {
+				i := p.tags["i"]
+				e, ok := byI[i]
+				if !ok || len(e.Values) != 1 {
+					t.Errorf("point i=%s: %+v", i, e)
+					continue
+				}
+				if e.Timestamps[0] != wantMs[i] || e.Metric["host"] != p.tags["host"] || e.Metric["run"] != run || !vmSame(e.Values[0], p.val) {
+					t.Errorf("point i=%s: got (%d, %v, host %q), want (%d, %v, host %q)", i, e.Timestamps[0], e.Values[0], e.Metric["host"], wantMs[i], p.val, p.tags["host"])
+				}
+			}
+		})
 	}
 }
 

@@ -22,43 +22,8 @@ const (
 	DefaultLinePacketBytes = 8192
 )
 
-// LinePrecision selects how a line transport writes timestamps.
-type LinePrecision int
-
-const (
-	// LineAuto writes Unix seconds, or Unix milliseconds (13 digits) when
-	// the timestamp has a sub-second part: OpenTSDB's rule, as over HTTP.
-	// The default.
-	LineAuto LinePrecision = iota
-	// LineSeconds always writes Unix seconds; a timestamp with a
-	// sub-second part is a *ValidationError rather than truncated (two
-	// points of one series in one second would overwrite each other).
-	// InfluxDB's OpenTSDB listener needs it: it stores millisecond
-	// timestamps as microseconds.
-	LineSeconds
-	// LineMillis always writes Unix milliseconds (13 digits).
-	LineMillis
-)
-
-func (p LinePrecision) String() string {
-	switch p {
-	case LineAuto:
-		return "LineAuto"
-	case LineSeconds:
-		return "LineSeconds"
-	case LineMillis:
-		return "LineMillis"
-	}
-	return "LinePrecision(" + strconv.Itoa(int(p)) + ")"
-}
-
 // A LineOption configures a LineTransport.
 type LineOption func(*LineTransport)
-
-// WithLinePrecision sets how timestamps are written (default LineAuto).
-func WithLinePrecision(p LinePrecision) LineOption {
-	return func(t *LineTransport) { t.precision = p }
-}
 
 // WithLinePacketBytes sets the largest UDP datagram XCollectorUDP sends
 // (default 8192; at least MaxLineBytes+1, at most 65507). It has no effect
@@ -69,9 +34,15 @@ func WithLinePacketBytes(n int) LineOption {
 
 // LineTransport sends points as OpenTSDB text lines instead of HTTP JSON:
 // over TCP in the telnet form (TelnetTCP) or over UDP in XCollector's form
-// (XCollectorUDP). Give it to a client with WithLineTransport; Send and
-// SendTimeSeries then write lines, and everything built on them (package
-// reporter) works unchanged. Release its connection with Client.Close.
+// (XCollectorUDP). Give it to a client with WithLineTransport; Send,
+// SendTimeSeries and SendPrepared then write lines, and everything built on
+// them (package reporter) works unchanged. Release its connection with
+// Client.Close.
+//
+// Timestamps are written as the client's WithTimestampPrecision says, by
+// the same rules and with the same refusals as over HTTP (see Precision):
+// seconds, or milliseconds for a sub-second time, by default; InfluxDB's
+// OpenTSDB listener needs PrecisionSeconds.
 //
 // The line protocols have no answers: a line the server refuses (a bad
 // value, a name it does not accept, a database missing) is dropped by the
@@ -83,12 +54,11 @@ func WithLinePacketBytes(n int) LineOption {
 // A LineTransport is safe for concurrent use; it writes the lines of one
 // Send call together, so that lines of concurrent calls never interleave.
 type LineTransport struct {
-	network   string // "tcp" or "udp"
-	addr      string
-	put       bool // lines start with "put "
-	ascii     bool // names and tag values limited to tcollector's [-_./a-zA-Z0-9]
-	precision LinePrecision
-	packet    int
+	network string // "tcp" or "udp"
+	addr    string
+	put     bool // lines start with "put "
+	ascii   bool // names and tag values limited to tcollector's [-_./a-zA-Z0-9]
+	packet  int
 
 	mu   sync.Mutex // held while writing, and guards conn
 	conn net.Conn
@@ -163,9 +133,6 @@ func (t *LineTransport) validate() error {
 	}
 	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 || host == "" {
 		return fmt.Errorf("WithLineTransport: %s: address %q needs a host and a port in 1..65535", t, t.addr)
-	}
-	if t.precision != LineAuto && t.precision != LineSeconds && t.precision != LineMillis {
-		return fmt.Errorf("WithLineTransport: %s: unknown precision %d", t, int(t.precision))
 	}
 	if t.network == "udp" && (t.packet < MaxLineBytes+1 || t.packet > 65507) {
 		return fmt.Errorf("WithLineTransport: %s: packet size %d is not within [%d, 65507]", t, t.packet, MaxLineBytes+1)

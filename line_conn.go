@@ -40,7 +40,7 @@ func (t *LineTransport) writeChunk(ctx context.Context, c *Client, p []byte) err
 			return nil
 		}
 		t.dropConn()
-		if ctxErr := ctx.Err(); ctxErr != nil {
+		if ctxErr := ctxDone(ctx); ctxErr != nil {
 			return fmt.Errorf("apptuit: send: %w", ctxErr)
 		}
 		if t.network == "udp" || attempt >= c.cfg.retries {
@@ -54,6 +54,17 @@ func (t *LineTransport) writeChunk(ctx context.Context, c *Client, p []byte) err
 		case <-timer.C:
 		}
 	}
+}
+
+// ctxDone returns ctx's error, first waiting for it when ctx's deadline has
+// passed: a write given ctx's deadline times out a moment before ctx's own
+// timer marks it done, and that failure is the deadline's, not the
+// network's.
+func ctxDone(ctx context.Context) error {
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		<-ctx.Done()
+	}
+	return ctx.Err()
 }
 
 func (t *LineTransport) tryWrite(ctx context.Context, c *Client, p []byte) error {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"strconv"
 	"unicode"
 	"unicode/utf8"
 )
@@ -109,20 +108,11 @@ func (t *LineTransport) appendLineTags(b []byte, tags []kv) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// appendLineTime writes the timestamp (Unix ms) as the precision says,
-// and a space.
-func (t *LineTransport) appendLineTime(b []byte, ms int64) ([]byte, error) {
-	switch {
-	case t.precision == LineMillis:
-		b = strconv.AppendInt(b, ms, 10)
-	case ms%1000 == 0:
-		b = strconv.AppendInt(b, ms/1000, 10)
-	case t.precision == LineSeconds:
-		return b, fmt.Errorf("timestamp %d ms has a sub-second part; the line transport writes seconds (LineSeconds)", ms)
-	default:
-		b = strconv.AppendInt(b, ms, 10)
-	}
-	return append(b, ' '), nil
+// appendLineTime writes the timestamp (Unix ms, checked by checkTime) as
+// the client's precision says, the same bytes as the JSON body's
+// "timestamp", and a space.
+func appendLineTime(b []byte, ms int64, p Precision) []byte {
+	return append(appendTimestamp(b, ms, p), ' ')
 }
 
 var errLineTooLong = fmt.Errorf("the line is longer than %d bytes, which OpenTSDB and XCollector refuse", MaxLineBytes)
@@ -142,7 +132,7 @@ func (c *Client) sendLinePoints(ctx context.Context, points []DataPoint) error {
 		var err error
 		scratch, err = c.checkPoint(scratch, p)
 		if err == nil {
-			b, err = t.appendPointLine(b, c.sanitizeName(p.Metric), p.Timestamp.UnixMilli(), p.Value, scratch)
+			b, err = t.appendPointLine(b, c.sanitizeName(p.Metric), p.Timestamp.UnixMilli(), c.cfg.precision, p.Value, scratch)
 		}
 		if err != nil {
 			*bp = b
@@ -153,17 +143,17 @@ func (c *Client) sendLinePoints(ctx context.Context, points []DataPoint) error {
 	return t.write(ctx, c, b)
 }
 
-func (t *LineTransport) appendPointLine(b []byte, metric string, ms int64, v float64, tags []kv) ([]byte, error) {
+// appendPointLine writes one point's line; ms was checked by checkTime
+// for precision p.
+func (t *LineTransport) appendPointLine(b []byte, metric string, ms int64, p Precision, v float64, tags []kv) ([]byte, error) {
 	if err := t.checkLineName("metric name", metric); err != nil {
 		return b, err
 	}
 	start := len(b)
 	b = t.appendLineStart(b, metric)
-	b, err := t.appendLineTime(b, ms)
-	if err == nil {
-		b = appendPyFloat(b, v)
-		b, err = t.appendLineTags(b, tags)
-	}
+	b = appendLineTime(b, ms, p)
+	b = appendPyFloat(b, v)
+	b, err := t.appendLineTags(b, tags)
 	if err == nil && len(b)-start-1 > MaxLineBytes {
 		err = errLineTooLong
 	}
@@ -214,10 +204,7 @@ func (c *Client) sendLineSeries(ctx context.Context, series []*TimeSeries) error
 				err = c.checkTime(s.ts[j])
 			}
 			if err == nil {
-				scratch, err = t.appendLineTime(scratch[:0], s.ts[j])
-			}
-			if err == nil {
-				scratch = appendPyFloat(scratch, v)
+				scratch = appendPyFloat(appendLineTime(scratch[:0], s.ts[j], c.cfg.precision), v)
 				if len(head)+len(scratch)+len(tail)-1 > MaxLineBytes {
 					err = errLineTooLong
 				}
@@ -290,14 +277,14 @@ func (c *Client) sendLinePrepared(ctx context.Context, points []PreparedPoint) e
 			return &ValidationError{Index: i, Point: -1, Rule: "series is nil"}
 		}
 		fail := func(err error) error {
-			return &ValidationError{Index: i, Point: -1, Metric: p.Series.metric, Rule: err.Error()}
+			return &ValidationError{Index: i, Point: -1, Metric: p.Series.metric(), Rule: err.Error()}
 		}
 		if p.Series.c != c {
 			return fail(fmt.Errorf("series was prepared by another client (its encoding holds that client's sanitizer and global tags)"))
 		}
 		head, ok := heads[p.Series]
 		if !ok {
-			name := c.sanitizeName(p.Series.metric)
+			name := c.sanitizeName(p.Series.metric())
 			if err := t.checkLineName("metric name", name); err != nil {
 				return fail(err)
 			}
@@ -324,10 +311,7 @@ func (c *Client) sendLinePrepared(ctx context.Context, points []PreparedPoint) e
 			err = c.checkTime(p.UnixMilli)
 		}
 		if err == nil {
-			scratch, err = t.appendLineTime(scratch[:0], p.UnixMilli)
-		}
-		if err == nil {
-			scratch = appendPyFloat(scratch, p.Value)
+			scratch = appendPyFloat(appendLineTime(scratch[:0], p.UnixMilli, c.cfg.precision), p.Value)
 			if len(head)+len(scratch)+len(tail)-1 > MaxLineBytes {
 				err = errLineTooLong
 			}

@@ -121,7 +121,7 @@ func TestLineEncoding(t *testing.T) {
 			"put sys.cpu.user 1700000000 42.5 cpu=0 host=web1",
 			"put sys.cpu.user 1700000001500 1e-07 cpu=1 host=web1",
 		}},
-		{"telnet millis", func(a string) *LineTransport { return TelnetTCP(a, WithLinePrecision(LineMillis)) }, nil, pts[:1], []string{
+		{"telnet millis", func(a string) *LineTransport { return TelnetTCP(a) }, []Option{WithTimestampPrecision(PrecisionMilliseconds)}, pts[:1], []string{
 			"put sys.cpu.user 1700000000000 42.5 cpu=0 host=web1",
 		}},
 		{"global tags and sanitizer", func(a string) *LineTransport { return TelnetTCP(a) },
@@ -188,27 +188,25 @@ func TestLineValidation(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		udp    bool
-		prec   LinePrecision
 		p      DataPoint
 		series bool
 		want   string
 	}{
-		{"space", false, LineAuto, DataPoint{Tags: map[string]string{"city": "New York"}}, false, `tag "city" value "New York" has white space (' '), which would split the line`},
-		{"space in a series", false, LineAuto, DataPoint{Tags: map[string]string{"city": "New York"}}, true, `point 1 (metric "m"): tag "city" value "New York" has white space`},
-		{"tab", false, LineAuto, DataPoint{Tags: map[string]string{"k": "a\tb"}}, false, `has white space ('\t')`},
-		{"newline", false, LineAuto, DataPoint{Tags: map[string]string{"k": "a\nput x 1 1 k=v"}}, false, `has white space ('\n')`},
-		{"no-break space", false, LineAuto, DataPoint{Tags: map[string]string{"k": "a\u00a0b"}}, false, `has white space ('\u00a0')`},
-		{"equals", false, LineAuto, DataPoint{Tags: map[string]string{"k": "a=b"}}, false, `tag "k" value "a=b" has '='`},
-		{"control", false, LineAuto, DataPoint{Tags: map[string]string{"k": "a\x00b"}}, false, `control character '\x00'`},
-		{"invalid UTF-8", false, LineAuto, DataPoint{Tags: map[string]string{"k": "a\xffb"}}, false, `is not valid UTF-8`},
-		{"space in the name", false, LineAuto, DataPoint{Metric: "a b"}, false, `metric name "a b" has a character outside the allowed set`},
-		{"too long", false, LineAuto, DataPoint{Tags: map[string]string{"k": long}}, false, `longer than 1023 bytes`},
-		{"seconds only", false, LineSeconds, DataPoint{Timestamp: lineT0.Add(time.Millisecond)}, false, `timestamp 1700000000001 ms has a sub-second part; the line transport writes seconds (LineSeconds)`},
-		{"NaN", false, LineAuto, DataPoint{Value: math.NaN()}, false, `value NaN is not a finite number`},
-		{"xcollector unicode value", true, LineAuto, DataPoint{Tags: map[string]string{"city": "São"}}, false, `tag "city" value "São" has 'ã', which XCollector refuses`},
-		{"xcollector comma", true, LineAuto, DataPoint{Tags: map[string]string{"k": "a,b"}}, false, `has ',', which XCollector refuses`},
-		{"xcollector unicode name", true, LineAuto, DataPoint{Metric: "日本"}, false, `metric name "日本" has a non-ASCII character`},
-		{"xcollector unicode key", true, LineAuto, DataPoint{Tags: map[string]string{"ключ": "v"}}, false, `tag key "ключ" has a non-ASCII character`},
+		{"space", false, DataPoint{Tags: map[string]string{"city": "New York"}}, false, `tag "city" value "New York" has white space (' '), which would split the line`},
+		{"space in a series", false, DataPoint{Tags: map[string]string{"city": "New York"}}, true, `point 1 (metric "m"): tag "city" value "New York" has white space`},
+		{"tab", false, DataPoint{Tags: map[string]string{"k": "a\tb"}}, false, `has white space ('\t')`},
+		{"newline", false, DataPoint{Tags: map[string]string{"k": "a\nput x 1 1 k=v"}}, false, `has white space ('\n')`},
+		{"no-break space", false, DataPoint{Tags: map[string]string{"k": "a\u00a0b"}}, false, `has white space ('\u00a0')`},
+		{"equals", false, DataPoint{Tags: map[string]string{"k": "a=b"}}, false, `tag "k" value "a=b" has '='`},
+		{"control", false, DataPoint{Tags: map[string]string{"k": "a\x00b"}}, false, `control character '\x00'`},
+		{"invalid UTF-8", false, DataPoint{Tags: map[string]string{"k": "a\xffb"}}, false, `is not valid UTF-8`},
+		{"space in the name", false, DataPoint{Metric: "a b"}, false, `metric name "a b" has a character outside the allowed set`},
+		{"too long", false, DataPoint{Tags: map[string]string{"k": long}}, false, `longer than 1023 bytes`},
+		{"NaN", false, DataPoint{Value: math.NaN()}, false, `value NaN is not a finite number`},
+		{"xcollector unicode value", true, DataPoint{Tags: map[string]string{"city": "São"}}, false, `tag "city" value "São" has 'ã', which XCollector refuses`},
+		{"xcollector comma", true, DataPoint{Tags: map[string]string{"k": "a,b"}}, false, `has ',', which XCollector refuses`},
+		{"xcollector unicode name", true, DataPoint{Metric: "日本"}, false, `metric name "日本" has a non-ASCII character`},
+		{"xcollector unicode key", true, DataPoint{Tags: map[string]string{"ключ": "v"}}, false, `tag key "ключ" has a non-ASCII character`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := DataPoint{Metric: "m", Tags: map[string]string{"k": "v"}, Timestamp: lineT0, Value: 1}
@@ -229,10 +227,10 @@ func TestLineValidation(t *testing.T) {
 			var udp *udpServer
 			if tc.udp {
 				udp = newUDPServer(t)
-				tr = XCollectorUDP(udp.addr(), WithLinePrecision(tc.prec))
+				tr = XCollectorUDP(udp.addr())
 			} else {
 				srv = newLineServer(t)
-				tr = TelnetTCP(srv.addr(), WithLinePrecision(tc.prec))
+				tr = TelnetTCP(srv.addr())
 			}
 			c := lineClient(t, tr)
 			good := DataPoint{Metric: "ok", Tags: map[string]string{"k": "v"}, Timestamp: lineT0, Value: 1}
@@ -281,7 +279,6 @@ func TestLineOptionsValidated(t *testing.T) {
 		{TelnetTCP(":4242"), "needs a host and a port"},
 		{TelnetTCP("127.0.0.1:0"), "needs a host and a port"},
 		{TelnetTCP("127.0.0.1:x"), "needs a host and a port"},
-		{TelnetTCP("127.0.0.1:4242", WithLinePrecision(9)), "unknown precision 9"},
 		{XCollectorUDP("", WithLinePacketBytes(100)), "packet size 100 is not within [1024, 65507]"},
 		{XCollectorUDP("", WithLinePacketBytes(70000)), "packet size 70000"},
 	} {
@@ -422,7 +419,7 @@ func TestLineTCPWriteDeadline(t *testing.T) {
 	enc := time.Now()
 	var b []byte
 	for _, p := range pts {
-		b, _ = TelnetTCP(addr).appendPointLine(b, p.Metric, p.Timestamp.UnixMilli(), p.Value, []kv{{"k", big["k"]}})
+		b, _ = TelnetTCP(addr).appendPointLine(b, p.Metric, p.Timestamp.UnixMilli(), PrecisionAuto, p.Value, []kv{{"k", big["k"]}})
 	}
 	encoding := time.Since(enc)
 	c, err := New(WithLineTransport(TelnetTCP(addr)), WithRetries(0), WithTimeout(300*time.Millisecond))

@@ -8,17 +8,23 @@ import (
 	"github.com/apptuit-go/apptuit/internal/timestamp"
 )
 
-// Precision selects how Send and SendTimeSeries write timestamps. OpenTSDB
-// and the servers that follow it read an integer timestamp below 2^32 as
-// Unix seconds and one of 2^32 or more as Unix milliseconds; a backend that
-// takes only seconds needs PrecisionSeconds.
+// Precision selects how Send, SendTimeSeries and SendPrepared write
+// timestamps: in the JSON body over HTTP and in the lines of a line
+// transport (WithLineTransport) alike, the same digits with the same
+// refusals. OpenTSDB and the servers that follow it read an integer
+// timestamp below 2^32 as Unix seconds and one of 2^32 or more as Unix
+// milliseconds; a backend that takes only seconds needs PrecisionSeconds.
 //
 //   - Apptuit, OpenTSDB, VictoriaMetrics: PrecisionAuto (the default) or
 //     PrecisionMilliseconds.
-//   - InfluxDB's OpenTSDB listener: PrecisionSeconds. It takes the last
-//     three digits of a millisecond timestamp for microseconds
-//     (1700000000123 is stored as 1700000000.000123 s), so every
-//     sub-second point is stored up to a second off, and no error says so.
+//   - InfluxDB's OpenTSDB listener (HTTP or telnet): PrecisionSeconds. It
+//     takes the last three digits of a millisecond timestamp for
+//     microseconds (1700000000123 is stored as 1700000000.000123 s), so
+//     every sub-second point is stored up to a second off, and no error
+//     says so.
+//
+// Its cost is one switch per timestamp written, with no measurable
+// slowdown of the encoders.
 type Precision int
 
 const (
@@ -54,8 +60,9 @@ func (p Precision) String() string {
 	return "Precision(" + strconv.Itoa(int(p)) + ")"
 }
 
-// WithTimestampPrecision sets how timestamps are written (default
-// PrecisionAuto); see Precision for which backend needs which.
+// WithTimestampPrecision sets how timestamps are written, over HTTP and
+// over a line transport (default PrecisionAuto); see Precision for which
+// backend needs which. An unknown Precision is an error from New.
 func WithTimestampPrecision(p Precision) Option {
 	return func(c *config) error {
 		if p != PrecisionAuto && p != PrecisionSeconds && p != PrecisionMilliseconds {

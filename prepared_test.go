@@ -92,7 +92,7 @@ func TestPreparedSeriesRecoverable(t *testing.T) {
 	if f.Metric() != "order.sum" || !maps.Equal(f.Tags(), s.Tags()) || f.tags != s.tags {
 		t.Errorf("WithMetric: %v %v, want order.sum with the same (shared) tags", f.Metric(), f.Tags())
 	}
-	if got, want := string(f.head)+string(f.tags.enc), `{"metric":"order_sum","tags":{"city_code":"BLR","dc":"x","host":"a"},"timestamp":`; got != want {
+	if got, want := f.head()+string(f.tags.enc), `{"metric":"order_sum","tags":{"city_code":"BLR","dc":"x","host":"a"},"timestamp":`; got != want {
 		t.Errorf("encoding %s, want %s", got, want)
 	}
 	empty, err := c.PrepareSeries("m", nil)
@@ -264,8 +264,8 @@ func TestPrepareSeriesAllocs(t *testing.T) {
 	clearEnv(t)
 	c := mustNew(t, WithToken("t"), WithIgnoreEnvTags())
 	tags := map[string]string{"host": "a", "core": "0"}
-	if n := testing.AllocsPerRun(100, func() { _, _ = c.PrepareSeries("cpu.user", tags) }); n != 3 {
-		t.Errorf("PrepareSeries: %v allocations, want 3", n)
+	if n := testing.AllocsPerRun(100, func() { _, _ = c.PrepareSeries("cpu.user", tags) }); n != 4 {
+		t.Errorf("PrepareSeries: %v allocations, want 4", n)
 	}
 	s, _ := c.PrepareSeries("cpu.user", tags)
 	if n := testing.AllocsPerRun(100, func() { _, _ = s.WithMetric("cpu.system") }); n != 2 {

@@ -259,24 +259,29 @@ func TestReportRatio(t *testing.T) {
 	w.update(0)
 	report()
 	zipped := expose()
-	var ours, theirs, ratios, allocs []float64
+	var ours, theirs, ratios, allocs, cpuOurs, cpuTheirs, cpuRatios []float64
 	var ms runtime.MemStats
 	timeOurs := func() float64 {
 		runtime.GC()
 		runtime.ReadMemStats(&ms)
 		before := ms.Mallocs
+		cpu := processCPU()
 		start := time.Now()
 		report()
 		d := time.Since(start)
+		cpuOurs = append(cpuOurs, float64(processCPU()-cpu))
 		runtime.ReadMemStats(&ms)
 		allocs = append(allocs, float64(ms.Mallocs-before)/float64(w.n))
 		return float64(d)
 	}
 	timeTheirs := func() float64 {
 		runtime.GC()
+		cpu := processCPU()
 		start := time.Now()
 		expose()
-		return float64(time.Since(start))
+		d := time.Since(start)
+		cpuTheirs = append(cpuTheirs, float64(processCPU()-cpu))
+		return float64(d)
 	}
 	for round := range *reportRounds {
 		// Both read the state of the same updates (each its own metrics);
@@ -291,13 +296,17 @@ func TestReportRatio(t *testing.T) {
 			a = timeOurs()
 		}
 		ours, theirs, ratios = append(ours, a/1e6), append(theirs, p/1e6), append(ratios, a/p)
+		cpuRatios = append(cpuRatios, cpuOurs[len(cpuOurs)-1]/cpuTheirs[len(cpuTheirs)-1])
 	}
 	ratio, perMetric := median(ratios), median(allocs)
 	t.Logf("%d metrics (%d points a report), %d rounds, GOMAXPROCS %d", w.n, pointsPerReport(w), *reportRounds, runtime.GOMAXPROCS(0))
 	t.Logf("ours: median %.1f ms (min %.1f, max %.1f); prometheus Gather+text+gzip: median %.1f ms (min %.1f, max %.1f), %d bytes gzipped",
 		median(ours), minOf(ours), maxOf(ours), median(theirs), minOf(theirs), maxOf(theirs), zipped)
 	t.Logf("ratio ours/prometheus: median %.3f (min %.3f, max %.3f); allocations per metric: median %.4f", ratio, minOf(ratios), maxOf(ratios), perMetric)
-	fmt.Printf("REPORT ratio=%.3f ours_ms=%.1f prom_ms=%.1f allocs_per_metric=%.4f\n", ratio, median(ours), median(theirs), perMetric)
+	t.Logf("CPU time of the process: ours median %.1f ms, prometheus %.1f ms, ratio median %.3f (what the ratio is when no core is free: it does not depend on the load)",
+		median(cpuOurs)/1e6, median(cpuTheirs)/1e6, median(cpuRatios))
+	fmt.Printf("REPORT ratio=%.3f ours_ms=%.1f prom_ms=%.1f allocs_per_metric=%.4f cpu_ratio=%.3f ours_cpu_ms=%.1f prom_cpu_ms=%.1f\n",
+		ratio, median(ours), median(theirs), perMetric, median(cpuRatios), median(cpuOurs)/1e6, median(cpuTheirs)/1e6)
 	if ratio > 0.5 {
 		t.Errorf("ratio %.3f, want ≤ 0.5", ratio)
 	}

@@ -106,7 +106,13 @@ func (r *Reporter) doReport(ctx context.Context) (stats, error) {
 	s := r.startSender(ctx, r.retryBatches()) // spool.go
 	b := &batcher{pts: r.points[:0], size: r.cfg.batchSize, out: s.in}
 	func() {
-		defer close(s.in) // the sender ends even if a GaugeFunc or a Source panics
+		// The sender ends, and is waited for, even if a GaugeFunc or a
+		// Source panics: it must not touch the retry buffer once this
+		// report is over.
+		defer func() {
+			close(s.in)
+			<-s.done
+		}()
 		if r.registry != nil {
 			r.registry.collect(r, b, &re, ms, r.gen)
 		}
@@ -120,7 +126,6 @@ func (r *Reporter) doReport(ctx context.Context) (stats, error) {
 	if r.spool != nil {
 		sendErrs = r.spool.settle(&st, sendErrs) // spool.go
 	}
-	clear(r.metaPts) // the series of the meta metrics are kept anyway; this keeps nothing else alive
 	// Points past this report's (from a larger one before) would keep
 	// series forgotten since alive.
 	if len(b.pts) < len(r.points) { // then b.pts is r.points, shorter

@@ -52,6 +52,7 @@ type Reporter struct {
 	sources  []*sourceCollector // WithSource's, then the runtime metrics
 	meta     *registryCollector
 	buf      retryStore
+	healthy  bool                    // the last report's sends did not fail (see sender)
 	points   []apptuit.PreparedPoint // reused for the new points of a report
 	metaPts  []apptuit.PreparedPoint // reused for the meta metrics' points
 	spool    *spoolStore             // WithSpool's, also r.buf; nil without (spool.go)

@@ -52,12 +52,13 @@ type batch struct {
 
 // sender sends the batches of one report on a goroutine of its own: first
 // those kept from earlier reports, then those its in channel brings, in
-// order. The first send goes alone; once one has succeeded, up to the
-// client's concurrency (WithConcurrency, default 2) are in flight, so that
-// while one batch is compressed another is on the wire. After a send fails
-// with a retryable error, or once ctx ends, it starts no more sends and
-// keeps that batch and all later ones (those already in flight excepted)
-// for the next report, in their order: during an outage a report makes one
+// order. Up to the client's concurrency (WithConcurrency, default 2) are in
+// flight, so that while one batch is compressed another is on the wire;
+// but when the report before failed to send (or there was none), the first
+// send goes alone until it succeeds. After a send fails with a retryable
+// error, or once ctx ends, it starts no more sends and keeps that batch and
+// all later ones (those already in flight excepted) for the next report, in
+// their order: during an outage, every report after the first makes one
 // request. It alone uses the retry buffer while it runs.
 type sender struct {
 	in   chan batch
@@ -87,10 +88,17 @@ type sendJob struct {
 
 func (r *Reporter) startSender(ctx context.Context, kept iter.Seq[batch]) *sender {
 	s := &sender{in: make(chan batch, senderQueue), done: make(chan struct{})}
+	window := 1
+	if r.healthy {
+		window = max(1, r.client.Concurrency())
+	}
 	go func() {
 		defer close(s.done)
 		var queue []*sendJob // in order; the sends among them are in flight
-		inFlight, window, stopped := 0, 1, false
+		inFlight, stopped := 0, false
+		// The next report starts at full concurrency when this one's sends
+		// all succeeded or were refused (400) rather than failed.
+		defer func() { r.healthy = !stopped }()
 		// finish waits for the oldest job and accounts for it.
 		finish := func() {
 			j := queue[0]

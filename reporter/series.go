@@ -11,6 +11,7 @@ import (
 // each of its fields (named and tagged once, see prepareFields), or why it
 // cannot be sent.
 type series struct {
+	metric any // the registry's metric
 	fields []*apptuit.PreparedSeries
 	err    *MetricError
 	seen   uint64 // the last report that collected it
@@ -65,8 +66,10 @@ func (r *Reporter) prepareFields(name string, tags map[string]string, fields []s
 	return s
 }
 
-// sweep forgets the series of the registry metrics that the report of
-// generation gen did not see (unregistered), unless all were seen.
+// sweep forgets the entries of cache that the report of generation gen did
+// not see (a metric unregistered, a series a source no longer emits). seen
+// is the number of entries that report saw: when it is all of them, there
+// is nothing to look for.
 func sweep[K comparable, V interface{ lastSeen() uint64 }](cache map[K]V, seen int, gen uint64) {
 	if seen == len(cache) {
 		return

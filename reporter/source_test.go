@@ -518,3 +518,118 @@ func TestSourceSanitizerAndGlobalTags(t *testing.T) {
 		t.Fatalf("points %v, want tags %v; all %q", p, want, names(srv.Points()))
 	}
 }
+
+// A Source that panics is not recovered: the panic reaches the caller of
+// ReportNow once the batches already handed over are sent, and the
+// reporter keeps working.
+func TestSourcePanicPropagates(t *testing.T) {
+	clearEnv(t)
+	srv := newServer(t)
+	var boom atomic.Bool
+	boom.Store(true)
+	src := SourceFunc(func(ctx context.Context, emit Emit) error {
+		emit("before", nil, 1)
+		if boom.Load() {
+			panic("source bug")
+		}
+		return nil
+	})
+	reg := metrics.NewRegistry()
+	c, _ := reg.Counter("c")
+	c.Inc()
+	r := newReporter(t, newClient(t, srv.URL()), reg, WithSource(src), WithBatchSize(1), WithClock(steppingClock(t0)))
+	func() {
+		defer func() {
+			if p := recover(); p != "source bug" {
+				t.Fatalf("recovered %v, want the source's panic", p)
+			}
+		}()
+		r.ReportNow(context.Background())
+	}()
+	// The batches handed over before the panic (one point each) were sent.
+	if got := names(srv.Points()); !slices.Equal(got, []string{"before", "c.count"}) {
+		t.Errorf("sent %q before the panic, want [before c.count]", got)
+	}
+	boom.Store(false)
+	mustReport(t, r)
+	if got := len(pointsOf(srv.Points(), "before")); got != 2 {
+		t.Errorf("%d points of before, want 2", got)
+	}
+}
+
+// Metrics registered between reports, before and among those already
+// reported, are sent under their own names with their own values.
+func TestRegistryGrowsBetweenReports(t *testing.T) {
+	clearEnv(t)
+	srv := newServer(t)
+	reg := metrics.NewRegistry()
+	set := func(name string, v float64) {
+		g, _ := reg.Gauge(name)
+		g.Set(v)
+	}
+	set("m.b", 2)
+	set("m.d", 4)
+	r := newReporter(t, newClient(t, srv.URL()), reg, WithClock(steppingClock(t0)))
+	mustReport(t, r)
+	set("m.a", 1)
+	set("m.c", 3)
+	set("m.e", 5)
+	mustReport(t, r)
+	mustReport(t, r)
+	for i, name := range []string{"m.a", "m.b", "m.c", "m.d", "m.e"} {
+		pts := pointsOf(srv.Points(), name+".value")
+		want := 3
+		if name == "m.a" || name == "m.c" || name == "m.e" {
+			want = 2
+		}
+		if len(pts) != want {
+			t.Errorf("%s: %d points, want %d", name, len(pts), want)
+		}
+		for _, p := range pts {
+			if p.Value != float64(i+1) {
+				t.Errorf("%s = %v, want %d", name, p.Value, i+1)
+			}
+		}
+	}
+	if n := len(r.registry.order); n != 5 {
+		t.Errorf("%d series in walk order, want 5", n)
+	}
+}
+
+// A metric unregistered between reports is no longer sent and its cached
+// series are forgotten; registered again (a new metric), it is sent anew.
+func TestUnregisteredMetricForgotten(t *testing.T) {
+	clearEnv(t)
+	srv := newServer(t)
+	reg := metrics.NewRegistry()
+	keep, _ := reg.Counter("keep")
+	keep.Inc()
+	tags := map[string]string{"k": "v"}
+	gone, _ := reg.TimerWith("gone", tags)
+	gone.Update(time.Millisecond)
+	r := newReporter(t, newClient(t, srv.URL()), reg, WithClock(steppingClock(t0)))
+	mustReport(t, r)
+	if n := len(r.registry.cache); n != 2 {
+		t.Fatalf("%d metrics cached, want 2", n)
+	}
+	if !reg.Unregister("gone", tags) {
+		t.Fatal("Unregister found nothing")
+	}
+	mustReport(t, r)
+	if _, ok := r.registry.cache[any(gone)]; ok || len(r.registry.cache) != 1 || len(r.registry.order) != 1 {
+		t.Errorf("cache %d entries (gone still there: %v), order %d; want the unregistered timer forgotten", len(r.registry.cache), ok, len(r.registry.order))
+	}
+	again, _ := reg.TimerWith("gone", tags)
+	again.Update(2 * time.Millisecond)
+	mustReport(t, r)
+	var counts []float64
+	for _, p := range pointsOf(srv.Points(), "gone.count") {
+		counts = append(counts, p.Value)
+	}
+	if !slices.Equal(counts, []float64{1, 1}) {
+		t.Errorf("gone.count sent %v, want [1 1]: once before Unregister, once for the new timer", counts)
+	}
+	if n := len(pointsOf(srv.Points(), "keep.count")); n != 3 {
+		t.Errorf("keep.count sent %d times, want 3", n)
+	}
+}

@@ -115,9 +115,11 @@
 // Parameters: start (required), end (default: now) and q. Times are Unix
 // seconds, Unix milliseconds (more than 10 digits), "now" or
 // "<n><s|m|h|d|w>-ago" (e.g. "1h-ago"). Points with start <= t <= end are
-// read; a point's time is its timestamp truncated to the second, and of two
-// points of one series in the same second the later-sent wins. The answer
-// has Apptuit's shape:
+// read; a point's time is its timestamp truncated to the second, and of
+// several points of one series in the same second the one with the latest
+// timestamp wins (of several at that very timestamp, the later-sent), so
+// that the answer does not depend on the order in which concurrent puts
+// arrived. The answer has Apptuit's shape:
 //
 //	{"outputs":[{"id":"nyc.taxi.rides","result":[{"metric":"nyc.taxi.rides",
 //	  "tags":{"host":"localhost"},"aggregatedTags":[],"dps":[[1406829600,23050.0],…]}]}],

@@ -136,24 +136,23 @@ func (v seriesView) samples(fromMs, toMs int64, f func(ms int64, val float64) bo
 }
 
 // seconds calls f for each second t with start <= t <= end (Unix seconds)
-// that has a point, in order, with the value of the point of that second
-// that arrived last (the Apptuit query language's reading of the store),
-// until f returns false.
+// that has a point, in order, with the value of the last point of that
+// second: the latest timestamp, and of several there the one that arrived
+// last (the Apptuit query language's reading of the store), until f
+// returns false.
 func (v seriesView) seconds(start, end int64, f func(t int64, val float64) bool) {
 	s := v.s
 	lo, hi := secToMs(start), satAdd(secToMs(end), 999)
 	i := v.lo + sort.Search(len(s.ms)-v.lo, func(i int) bool { return s.ms[v.lo+i] >= lo })
 	for i < len(s.ms) && s.ms[i] <= hi {
 		t := floorDiv(s.ms[i], 1000)
-		best := i
-		for i++; i < len(s.ms) && s.ms[i] <= hi && floorDiv(s.ms[i], 1000) == t; i++ {
-			if s.seq[i] > s.seq[best] {
-				best = i
-			}
+		for i+1 < len(s.ms) && s.ms[i+1] <= hi && floorDiv(s.ms[i+1], 1000) == t {
+			i++ // sorted by (ms, arrival): the last of the run is the one
 		}
-		if !f(t, s.val[best]) {
+		if !f(t, s.val[i]) {
 			return
 		}
+		i++
 	}
 }
 

@@ -65,9 +65,10 @@ func TestReaderSamplesAndSeconds(t *testing.T) {
 	if want := []sample{{1000100, 2}, {1000900, 1}, {1002000, 4}}; !reflect.DeepEqual(ms, want) {
 		t.Errorf("samples %v, want %v", ms, want)
 	}
-	// By second: second 1000 holds 1000100 (arrived second) and 1000900:
-	// the later arrival wins, whatever its millisecond.
-	if want := []sample{{1000, 2}, {1002, 4}}; !reflect.DeepEqual(secs, want) {
+	// By second: second 1000 holds 1000900 (1, arrived first) and 1000100
+	// (2): the latest timestamp wins, whatever the order of arrival; at
+	// 1002000, of two at the same millisecond the later arrival.
+	if want := []sample{{1000, 1}, {1002, 4}}; !reflect.DeepEqual(secs, want) {
 		t.Errorf("seconds %v, want %v", secs, want)
 	}
 	// A range, and stopping early.
@@ -170,5 +171,18 @@ func TestEvictionVisible(t *testing.T) {
 	st := srv.Stats()
 	if want := (Stats{Points: 2, Series: 1, Accepted: 6, EvictedByAge: 3, EvictedByCount: 1, Requests: 2}); st != want {
 		t.Errorf("Stats %+v, want %+v", st, want)
+	}
+}
+
+// TestQueryLatestInSecond: a query's value for a second is its latest
+// point, not the last to arrive, so concurrent puts arriving out of order
+// give the same answer.
+func TestQueryLatestInSecond(t *testing.T) {
+	srv := readerServer(t)
+	base := int64(msBase / 1000)
+	code, body := query(t, srv, q(base+1000, base+1002, "fetch('cpu', {'h': 'a'})"))
+	want := fmt.Sprintf(`[{"id":"cpu","result":[{"metric":"cpu","tags":{"h":"a"},"aggregatedTags":[],"dps":[[%d,1.0],[%d,4.0]]}]}]`, base+1000, base+1002)
+	if code != 200 || outputsOf(t, body) != want {
+		t.Errorf("got %d %s\nwant %s", code, outputsOf(t, body), want)
 	}
 }

@@ -381,8 +381,9 @@ func (st *store) dataPoints() []apptuit.DataPoint {
 }
 
 // Fetch implements ql.Store. A point's time is its timestamp truncated to
-// the second; of several points of a series in the same second the one that
-// arrived last wins.
+// the second; of several points of a series in the same second the one with
+// the latest timestamp wins (of several at that timestamp, the one that
+// arrived last).
 func (st *store) Fetch(metric string, start, end int64) []ql.Series {
 	var out []ql.Series
 	st.read(func(r storeReader) {

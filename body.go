@@ -2,9 +2,10 @@ package apptuit
 
 import (
 	"bytes"
-	"compress/gzip"
-	"compress/zlib"
+	"errors"
+	"fmt"
 	"io"
+	"runtime"
 	"sync"
 )
 
@@ -18,128 +19,316 @@ type source interface {
 	appendFrom(b []byte, i, end, limit int, first bool, tags *[]kv) ([]byte, int)
 }
 
-// compressor is a pooled gzip or zlib writer with its output buffer.
+// Sizes of a streamed body.
+const (
+	// chunkSize is how much JSON one encoding step writes (a step ends with
+	// the point that crosses it).
+	chunkSize = 64 << 10
+	// writeSize is how many compressed bytes are gathered before one write
+	// to the connection (one chunk of chunked transfer encoding).
+	writeSize = 32 << 10
+	// pipeDepth is how many encoded chunks the encoding goroutine may run
+	// ahead of the compressor.
+	pipeDepth = 4
+)
+
+// compressor is the pooled state of one body being sent: the compressing
+// writer, its output, the buffer of the chunk encoded inline and the
+// buffers of the encoding pipeline (made on first use).
 type compressor struct {
-	gz   *gzip.Writer
-	zl   *zlib.Writer
+	zw   Compressor // nil without compression
 	out  bytes.Buffer
 	raw  []byte
-	tags []kv // scratch for pointsSource
+	tags []kv        // scratch for pointsSource
+	full chan chunk  // encoded chunks, in order; cap pipeDepth
+	free chan []byte // empty chunk buffers; cap pipeDepth
 }
 
-const chunkSize = 32 << 10
+// chunk is one encoded piece of a body; last marks the one that ends the
+// JSON array.
+type chunk struct {
+	b    []byte
+	last bool
+}
 
-func (c *Client) getCompressor() *compressor {
+func (c *Client) getCompressor() (*compressor, error) {
 	if v := c.compressors.Get(); v != nil {
-		return v.(*compressor)
+		return v.(*compressor), nil
 	}
 	z := &compressor{raw: make([]byte, 0, chunkSize+4096)}
-	var err error
-	switch c.cfg.compression {
-	case Gzip:
-		z.gz, err = gzip.NewWriterLevel(&z.out, c.cfg.level)
-	case Deflate:
-		z.zl, err = zlib.NewWriterLevel(&z.out, c.cfg.level)
+	z.out.Grow(writeSize + 16<<10)
+	if c.newZW != nil {
+		zw, err := c.newZW(&z.out)
+		if err != nil {
+			return nil, &compressError{fmt.Errorf("new writer: %w", err)}
+		}
+		z.zw = zw
 	}
-	if err != nil { // levels are validated in New
-		panic("apptuit: compressor: " + err.Error())
-	}
-	return z
+	return z, nil
 }
 
-// bodyReader streams the encoded, compressed JSON array of points [from,
-// to) of src: each Read encodes about 32 KiB of JSON and compresses it, so
-// the whole document never exists in memory.
+func (z *compressor) initPipe() {
+	z.full = make(chan chunk, pipeDepth)
+	z.free = make(chan []byte, pipeDepth)
+	for range pipeDepth {
+		z.free <- make([]byte, 0, chunkSize+4096)
+	}
+}
+
+var errBodyClosed = errors.New("apptuit: request body closed")
+
+// compressError is a Compressor's failure while a body is sent: not a
+// network error, and not retried.
+type compressError struct{ err error }
+
+func (e *compressError) Error() string { return "compress: " + e.err.Error() }
+func (e *compressError) Unwrap() error { return e.err }
+
+// bodyReader streams the compressed JSON array of points [from, to) of
+// src, so that the whole document never exists in memory: the first chunk
+// (about 64 KiB of JSON) is encoded by the reader; when there is more and
+// more than one CPU, a goroutine encodes the rest up to pipeDepth chunks
+// ahead while the reader compresses, so one body keeps two cores busy.
+//
+// WriteTo (what net/http's transport uses) writes the compressed stream in
+// pieces of about writeSize bytes; Read serves other transports. Close,
+// from any goroutine, stops the encoding goroutine and waits for it, so src
+// is not read after Close returns; the pooled state goes back to the client
+// once Close and a Read or WriteTo in progress have both returned.
 type bodyReader struct {
-	mu       sync.Mutex // the transport may Close from another goroutine
-	c        *Client
-	src      source
-	pos, end int
-	z        *compressor
-	started  bool
-	done     bool
-	err      error
+	c   *Client
+	src source
+	end int
+
+	rmu      sync.Mutex // held by Read and WriteTo: one consumer at a time
+	finished bool       // the compressor is closed: all output is in z.out
+	err      error      // sticky
+
+	mu        sync.Mutex  // guards what follows; held while encoding inline
+	z         *compressor // nil once back in the pool
+	pos       int         // next point to encode inline
+	started   bool        // '[' written
+	piped     bool        // the rest is encoded by produce
+	stop      chan struct{}
+	done      chan struct{} // closed when produce returns
+	consuming bool          // a Read or WriteTo is running
+	closed    bool
+	waiting   bool // Close is waiting for produce to return
 }
 
-func (c *Client) newBody(src source, from, to int) io.ReadCloser {
-	z := c.getCompressor()
-	z.out.Reset()
-	switch {
-	case z.gz != nil:
-		z.gz.Reset(&z.out)
-	case z.zl != nil:
-		z.zl.Reset(&z.out)
+func (c *Client) newBody(src source, from, to int) (*bodyReader, error) {
+	z, err := c.getCompressor()
+	if err != nil {
+		return nil, err
 	}
-	return &bodyReader{c: c, src: src, pos: from, end: to, z: z}
+	z.out.Reset()
+	if z.zw != nil {
+		z.zw.Reset(&z.out)
+	}
+	return &bodyReader{c: c, src: src, end: to, z: z, pos: from}, nil
 }
 
-func (r *bodyReader) Read(p []byte) (int, error) {
+// encode appends the points from pos on, up to about chunkSize bytes, to b,
+// with the array's '[' when first and its ']' when the last point is in.
+func (r *bodyReader) encode(b []byte, pos int, first bool, tags *[]kv) ([]byte, int, bool) {
+	if first {
+		b = append(b, '[')
+	}
+	b, pos = r.src.appendFrom(b, pos, r.end, chunkSize, first, tags)
+	last := pos >= r.end
+	if last {
+		b = append(b, ']')
+	}
+	return b, pos, last
+}
+
+// produce encodes chunks from pos on into free buffers until the last one
+// or until stop is closed.
+func (r *bodyReader) produce(z *compressor, pos int, stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	for {
+		var b []byte
+		select {
+		case b = <-z.free:
+		case <-stop:
+			return
+		}
+		var last bool
+		b, pos, last = r.encode(b[:0], pos, false, &z.tags)
+		z.full <- chunk{b, last} // never blocks: there are pipeDepth buffers
+		if last {
+			return
+		}
+	}
+}
+
+// next returns the next encoded chunk, whether it is the last, and whether
+// its buffer belongs to the pipeline (to be given back to z.free).
+func (r *bodyReader) next() (b []byte, last, piped bool, err error) {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil, false, false, errBodyClosed
+	}
+	if !r.piped {
+		z := r.z
+		first := !r.started
+		z.raw, r.pos, last = r.encode(z.raw[:0], r.pos, first, &z.tags)
+		r.started = true
+		if !last && runtime.GOMAXPROCS(0) > 1 {
+			if z.free == nil {
+				z.initPipe()
+			}
+			r.stop, r.done, r.piped = make(chan struct{}), make(chan struct{}), true
+			go r.produce(z, r.pos, r.stop, r.done)
+		}
+		r.mu.Unlock()
+		return z.raw, last, false, nil
+	}
+	z, stop := r.z, r.stop
+	r.mu.Unlock()
+	select {
+	case c := <-z.full:
+		return c.b, c.last, true, nil
+	case <-stop:
+		return nil, false, false, errBodyClosed
+	}
+}
+
+// fill compresses chunks until z.out holds at least want bytes or the body
+// is complete.
+func (r *bodyReader) fill(want int) error {
+	z := r.z
+	for !r.finished && z.out.Len() < want {
+		b, last, piped, err := r.next()
+		if err != nil {
+			return err
+		}
+		if z.zw == nil {
+			z.out.Write(b)
+		} else if _, err = z.zw.Write(b); err == nil && last {
+			err = z.zw.Close()
+		}
+		if piped {
+			z.free <- b[:0] // never blocks
+		}
+		if err != nil {
+			return &compressError{err}
+		}
+		r.finished = last
+	}
+	return nil
+}
+
+// begin marks a consumer as running; it fails once the body is closed.
+func (r *bodyReader) begin() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.z == nil {
-		return 0, io.ErrClosedPipe
+	if r.closed {
+		return errBodyClosed
 	}
-	for r.z.out.Len() == 0 {
-		if r.done {
-			return 0, io.EOF
-		}
-		if r.err != nil {
-			return 0, r.err
-		}
-		r.fill()
+	r.consuming = true
+	return nil
+}
+
+func (r *bodyReader) endConsume() {
+	r.mu.Lock()
+	r.consuming = false
+	if r.closed && !r.waiting {
+		r.release()
+	}
+	r.mu.Unlock()
+}
+
+// Read implements io.Reader for transports that do not use WriteTo.
+func (r *bodyReader) Read(p []byte) (int, error) {
+	r.rmu.Lock()
+	defer r.rmu.Unlock()
+	if err := r.begin(); err != nil {
+		return 0, err
+	}
+	defer r.endConsume()
+	if r.err != nil {
+		return 0, r.err
+	}
+	if err := r.fill(min(len(p), writeSize)); err != nil {
+		r.err = err
+		return 0, err
+	}
+	if r.z.out.Len() == 0 {
+		return 0, io.EOF
 	}
 	return r.z.out.Read(p)
 }
 
-// fill encodes the next chunk of points and pushes it through the
-// compressor into r.z.out.
-func (r *bodyReader) fill() {
-	raw := r.z.raw[:0]
-	if !r.started {
-		raw = append(raw, '[')
+// WriteTo writes the rest of the body to w in pieces of about writeSize
+// compressed bytes.
+func (r *bodyReader) WriteTo(w io.Writer) (int64, error) {
+	r.rmu.Lock()
+	defer r.rmu.Unlock()
+	if err := r.begin(); err != nil {
+		return 0, err
 	}
-	raw, r.pos = r.src.appendFrom(raw, r.pos, r.end, chunkSize, !r.started, &r.z.tags)
-	r.started = true
-	last := r.pos >= r.end
-	if last {
-		raw = append(raw, ']')
-	}
-	r.z.raw = raw
-	z := r.z
-	var w io.Writer = &z.out
-	switch {
-	case z.gz != nil:
-		w = z.gz
-	case z.zl != nil:
-		w = z.zl
-	}
-	if _, err := w.Write(raw); err != nil {
-		r.err = err
-		return
-	}
-	if last {
-		var err error
-		switch {
-		case z.gz != nil:
-			err = z.gz.Close()
-		case z.zl != nil:
-			err = z.zl.Close()
+	defer r.endConsume()
+	var n int64
+	for r.err == nil {
+		ferr := r.fill(writeSize)
+		if out := r.z.out.Bytes(); len(out) > 0 {
+			m, err := w.Write(out)
+			n += int64(m)
+			r.z.out.Reset()
+			if err != nil {
+				r.err = err
+				break
+			}
 		}
-		if err != nil {
-			r.err = err
-			return
+		if ferr != nil {
+			r.err = ferr
+			break
 		}
-		r.done = true
+		if r.finished {
+			return n, nil
+		}
 	}
+	return n, r.err
 }
 
-// Close returns the compressor to the pool.
+// Close stops the encoding goroutine, waits for it and, once no Read or
+// WriteTo is running, returns the pooled state. It is idempotent.
 func (r *bodyReader) Close() error {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.z != nil {
-		r.c.compressors.Put(r.z)
-		r.z = nil
+	if r.closed {
+		r.mu.Unlock()
+		return nil
 	}
+	r.closed = true
+	done := r.done
+	if done != nil {
+		close(r.stop)
+		r.waiting = true
+		r.mu.Unlock()
+		<-done
+		r.mu.Lock()
+		r.waiting = false
+	}
+	if !r.consuming {
+		r.release()
+	}
+	r.mu.Unlock()
 	return nil
+}
+
+// release gives the pooled state back, with every pipeline buffer in
+// z.free. r.mu is held; no consumer and no producer is running.
+func (r *bodyReader) release() {
+	z := r.z
+	if z == nil {
+		return
+	}
+	r.z = nil
+	for len(z.full) > 0 {
+		c := <-z.full
+		z.free <- c.b[:0]
+	}
+	r.c.compressors.Put(z)
 }

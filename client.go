@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -27,7 +28,10 @@ type Client struct {
 	globalKV []kv
 	hc       *http.Client
 
-	compressors sync.Pool // of *compressor
+	compressors sync.Pool                           // of *compressor
+	newZW       func(io.Writer) (Compressor, error) // nil: no compression
+	encoding    string                              // Content-Encoding of bodies; "" for none
+	fixedHeaders
 }
 
 // New returns a Client configured by opts and the environment.
@@ -112,6 +116,10 @@ func New(opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("apptuit: %d global tags, at most %d are allowed", len(gkv), MaxTags)
 	}
 	c.globalKV = gkv
+	if err := c.initCompression(); err != nil {
+		return nil, fmt.Errorf("apptuit: %w", err)
+	}
+	c.initHeaders()
 	return c, nil
 }
 

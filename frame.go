@@ -2,6 +2,7 @@ package apptuit
 
 import (
 	"bufio"
+	"cmp"
 	"io"
 	"math"
 	"slices"
@@ -26,44 +27,170 @@ type Frame struct {
 }
 
 // Frame aligns the output's series into a Frame. When a series has several
-// points at one timestamp, the last one wins.
+// points at one timestamp, the one that comes last in the series wins.
 //
-// Cost: O(P log P) for P points in all, and memory for the index and
-// columns × rows float64s (a dense table: sparse, unaligned series make it
-// large).
+// Cost: for P points in S series whose timestamps increase (as servers
+// return them), O(P log S) to merge the series' timestamps into the index
+// (O(P) when they are aligned) and one pass over each series to fill its
+// column; a series whose timestamps do not strictly increase is first
+// sorted, O(n log n) for its n points. Memory: the index and a dense table
+// of columns × rows float64s (sparse, unaligned series make it large), plus
+// temporary int64s for the merge, at most 2P.
 func (o *Output) Frame() *Frame {
-	total := 0
-	for _, s := range o.Series {
-		total += len(s.ts)
+	tss := make([][]int64, len(o.Series))
+	vals := make([][]float64, len(o.Series))
+	for c, s := range o.Series {
+		tss[c], vals[c] = s.ts, s.vals
+		if !strictlyIncreasing(s.ts) {
+			tss[c], vals[c] = sortLastWins(s.ts, s.vals)
+		}
 	}
-	all := make([]int64, 0, total)
-	for _, s := range o.Series {
-		all = append(all, s.ts...)
-	}
-	slices.Sort(all)
-	all = slices.Compact(all)
+	index := unionSorted(tss)
 
 	f := &Frame{
-		Index:   make([]time.Time, len(all)),
+		Index:   make([]time.Time, len(index)),
 		Columns: make([]string, len(o.Series)),
 		Values:  make([][]float64, len(o.Series)),
 	}
-	for i, ms := range all {
+	for i, ms := range index {
 		f.Index[i] = time.UnixMilli(ms).UTC()
 	}
 	for c, s := range o.Series {
 		f.Columns[c] = seriesColumnName(s.metric, s.tags)
-		col := make([]float64, len(all))
-		for r := range col {
-			col[r] = math.NaN()
-		}
-		for p, ms := range s.ts {
-			r, _ := slices.BinarySearch(all, ms)
-			col[r] = s.vals[p]
-		}
-		f.Values[c] = col
+		f.Values[c] = fillColumn(make([]float64, len(index)), index, tss[c], vals[c])
 	}
 	return f
+}
+
+func strictlyIncreasing(ts []int64) bool {
+	for i := 1; i < len(ts); i++ {
+		if ts[i] <= ts[i-1] {
+			return false
+		}
+	}
+	return true
+}
+
+// sortLastWins returns the points sorted by timestamp, keeping of several
+// points at one timestamp the one that comes last.
+func sortLastWins(ts []int64, vals []float64) ([]int64, []float64) {
+	order := make([]int, len(ts))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(ts[a], ts[b]) })
+	sts := make([]int64, 0, len(ts))
+	svals := make([]float64, 0, len(ts))
+	for k, i := range order {
+		if k+1 < len(order) && ts[order[k+1]] == ts[i] {
+			continue // a later point has this timestamp
+		}
+		sts = append(sts, ts[i])
+		svals = append(svals, vals[i])
+	}
+	return sts, svals
+}
+
+// unionSorted merges strictly increasing lists into one, without
+// duplicates: pairwise, in rounds, through two buffers.
+func unionSorted(lists [][]int64) []int64 {
+	var in [][]int64
+	total := 0
+	for _, l := range lists {
+		if len(l) > 0 {
+			in = append(in, l)
+			total += len(l)
+		}
+	}
+	switch len(in) {
+	case 0:
+		return nil
+	case 1:
+		return in[0]
+	}
+	var bufs [2][]int64
+	for round := 0; len(in) > 1; round++ {
+		buf := bufs[round%2][:0]
+		if cap(buf) < total {
+			buf = make([]int64, 0, total)
+		}
+		out := in[:0] // written behind what is read
+		for i := 0; i < len(in); i += 2 {
+			if i+1 == len(in) {
+				out = append(out, in[i])
+				break
+			}
+			start := len(buf)
+			buf = appendUnion(buf, in[i], in[i+1])
+			out = append(out, buf[start:len(buf):len(buf)])
+		}
+		bufs[round%2] = buf
+		in = out
+		total = 0
+		for _, l := range in {
+			total += len(l)
+		}
+	}
+	return in[0]
+}
+
+// appendUnion appends the union of strictly increasing a and b to dst.
+func appendUnion(dst, a, b []int64) []int64 {
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		x, y := a[i], b[j]
+		switch {
+		case x < y:
+			dst = append(dst, x)
+			i++
+		case y < x:
+			dst = append(dst, y)
+			j++
+		default:
+			dst = append(dst, x)
+			i++
+			j++
+		}
+	}
+	dst = append(dst, a[i:]...)
+	return append(dst, b[j:]...)
+}
+
+// fillColumn writes vals at the rows of index holding ts (strictly
+// increasing, each in index) and NaN in the other rows of col.
+func fillColumn(col []float64, index, ts []int64, vals []float64) []float64 {
+	nan := math.NaN()
+	r := 0
+	for p, ms := range ts {
+		at := r
+		if index[at] != ms {
+			at = gallop(index, r, ms)
+		}
+		for ; r < at; r++ {
+			col[r] = nan
+		}
+		col[at] = vals[p]
+		r = at + 1
+	}
+	for ; r < len(col); r++ {
+		col[r] = nan
+	}
+	return col
+}
+
+// gallop returns the first i >= lo with index[i] >= ms, probing lo+1,
+// lo+3, lo+7, ... before a binary search: O(log d) for a distance d.
+func gallop(index []int64, lo int, ms int64) int {
+	step := 1
+	hi := lo + step
+	for hi < len(index) && index[hi] < ms {
+		lo = hi + 1
+		step *= 2
+		hi = lo + step
+	}
+	hi = min(hi, len(index)-1)
+	i, _ := slices.BinarySearch(index[lo:hi+1], ms)
+	return lo + i
 }
 
 // seriesColumnName is apptuit-py's TimeSeries.__repr__:

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"reflect"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -152,5 +155,155 @@ func TestFrameCSVWriteError(t *testing.T) {
 	err := (&Output{Series: []*TimeSeries{s}}).Frame().WriteCSV(&frameFailWriter{})
 	if err == nil || err.Error() != "disk full" {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// frameReference is Frame as it was first written: sort every timestamp,
+// then a binary search per point (the last point of a series at a
+// timestamp wins). The merge must give exactly its output.
+func frameReference(o *Output) *Frame {
+	var all []int64
+	for _, s := range o.Series {
+		all = append(all, s.ts...)
+	}
+	slices.Sort(all)
+	all = slices.Compact(all)
+	f := &Frame{Index: make([]time.Time, len(all)), Columns: make([]string, len(o.Series)), Values: make([][]float64, len(o.Series))}
+	for i, ms := range all {
+		f.Index[i] = time.UnixMilli(ms).UTC()
+	}
+	for c, s := range o.Series {
+		f.Columns[c] = seriesColumnName(s.metric, s.tags)
+		col := make([]float64, len(all))
+		for r := range col {
+			col[r] = math.NaN()
+		}
+		for p, ms := range s.ts {
+			r, _ := slices.BinarySearch(all, ms)
+			col[r] = s.vals[p]
+		}
+		f.Values[c] = col
+	}
+	return f
+}
+
+func sameFrame(t *testing.T, got, want *Frame) {
+	t.Helper()
+	if !reflect.DeepEqual(got.Index, want.Index) || !reflect.DeepEqual(got.Columns, want.Columns) || len(got.Values) != len(want.Values) {
+		t.Fatalf("index or columns differ:\n got %v %q\nwant %v %q", got.Index, got.Columns, want.Index, want.Columns)
+	}
+	for c := range want.Values {
+		for r := range want.Values[c] {
+			g, w := got.Values[c][r], want.Values[c][r]
+			if math.Float64bits(g) != math.Float64bits(w) && !(math.IsNaN(g) && math.IsNaN(w)) {
+				t.Fatalf("column %d row %d = %v, want %v", c, r, g, w)
+			}
+		}
+	}
+}
+
+// Random outputs, sorted or not, with duplicates, gaps, empty and
+// disjoint series: the merge gives the reference's frame.
+func TestFrameMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for trial := range 2000 {
+		o := &Output{}
+		nSeries := r.IntN(9)
+		for c := range nSeries {
+			s := newSeriesUnchecked("m", map[string]string{"c": strconv.Itoa(c)}, 0)
+			n := r.IntN(40)
+			step := int64(1 + r.IntN(3))
+			base := int64(r.IntN(30))
+			for p := range n {
+				ms := (base + int64(p)*step) * 1000
+				switch mode := trial % 4; {
+				case mode == 1 && r.IntN(8) == 0: // a duplicate of the previous point
+					if p > 0 {
+						ms = s.ts[p-1]
+					}
+				case mode == 2: // any order
+					ms = int64(r.IntN(60)) * 1000
+				case mode == 3 && r.IntN(4) == 0: // a milliseconds offset
+					ms += int64(r.IntN(999))
+				}
+				s.ts = append(s.ts, ms)
+				s.vals = append(s.vals, float64(trial*1000+c*100+p))
+			}
+			o.Series = append(o.Series, s)
+		}
+		sameFrame(t, o.Frame(), frameReference(o))
+	}
+}
+
+func TestFrameUnsortedSeries(t *testing.T) {
+	nan := math.NaN()
+	tests := []struct {
+		name   string
+		pts    [][2]float64
+		idx    []int64 // seconds
+		column []float64
+	}{
+		{"descending", [][2]float64{{3, 30}, {2, 20}, {1, 10}}, []int64{1, 2, 3}, []float64{10, 20, 30}},
+		{"duplicates in order: the last wins", [][2]float64{{1, 10}, {2, 20}, {2, 21}, {2, 22}, {3, 30}}, []int64{1, 2, 3}, []float64{10, 22, 30}},
+		{"duplicates apart: the last wins", [][2]float64{{2, 20}, {1, 10}, {2, 21}}, []int64{1, 2}, []float64{10, 21}},
+		{"one point twice", [][2]float64{{5, 1}, {5, 2}}, []int64{5}, []float64{2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := &Output{Series: []*TimeSeries{
+				frameSeries("a", nil, tt.pts...),
+				frameSeries("b", nil, [2]float64{100, 40}), // after all of a's
+			}}
+			before := slices.Clone(o.Series[0].ts)
+			f := o.Frame()
+			var idx []int64
+			for _, ts := range f.Index {
+				idx = append(idx, ts.Unix())
+			}
+			if want := append(slices.Clone(tt.idx), 100); !reflect.DeepEqual(idx, want) {
+				t.Fatalf("index %v, want %v", idx, want)
+			}
+			if want := append(slices.Clone(tt.column), nan); !sameFloats(f.Values[0], want) {
+				t.Errorf("column a %v, want %v", f.Values[0], want)
+			}
+			if want := append(slices.Repeat([]float64{nan}, len(tt.idx)), 40); !sameFloats(f.Values[1], want) {
+				t.Errorf("column b %v, want %v", f.Values[1], want)
+			}
+			if !slices.Equal(o.Series[0].ts, before) {
+				t.Errorf("Frame reordered the series: %v, was %v", o.Series[0].ts, before)
+			}
+		})
+	}
+}
+
+func TestGallop(t *testing.T) {
+	index := []int64{1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21}
+	for lo := range index {
+		for _, ms := range index[lo:] {
+			want, _ := slices.BinarySearch(index, ms)
+			if got := gallop(index, lo, ms); got != want {
+				t.Errorf("gallop(lo %d, %d) = %d, want %d", lo, ms, got, want)
+			}
+		}
+	}
+}
+
+// Frame's allocations grow with the number of series, not of points.
+func TestFrameAllocsPerSeries(t *testing.T) {
+	measure := func(points int) float64 {
+		o := &Output{}
+		for k := range 20 {
+			s := newSeriesUnchecked("m", map[string]string{"k": strconv.Itoa(k)}, points)
+			for i := range points {
+				s.ts = append(s.ts, int64(i+k%3)*1000) // overlapping, not aligned
+				s.vals = append(s.vals, float64(i))
+			}
+			o.Series = append(o.Series, s)
+		}
+		return testing.AllocsPerRun(3, func() { o.Frame() })
+	}
+	small, large := measure(100), measure(10000)
+	if large != small {
+		t.Errorf("Frame allocates %v times for 20 × 10,000 points, %v for 20 × 100: want the same", large, small)
 	}
 }

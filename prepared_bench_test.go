@@ -2,7 +2,10 @@ package apptuit
 
 import (
 	"context"
+	"strconv"
 	"testing"
+
+	"github.com/apptuit-go/apptuit/internal/putsink"
 )
 
 // benchPrepared prepares the series of benchSeries and lays their points
@@ -10,7 +13,7 @@ import (
 func benchPrepared(b *testing.B, c *Client) []PreparedPoint {
 	b.Helper()
 	var pts []PreparedPoint
-	for _, s := range benchSeries(b) {
+	for _, s := range benchSeries(b, benchNSeries, benchNPoints) {
 		ps, err := c.PrepareSeries(s.metric, s.tags)
 		if err != nil {
 			b.Fatal(err)
@@ -23,25 +26,24 @@ func benchPrepared(b *testing.B, c *Client) []PreparedPoint {
 }
 
 // BenchmarkSendPrepared is BenchmarkSendTimeSeries through SendPrepared:
-// 1,000,000 prepared points to a loopback server that gunzips them.
+// 1,000,000 prepared points to putsink (a child process that gunzips them).
 func BenchmarkSendPrepared(b *testing.B) {
-	srv := gzipSink(b)
+	sink := putsink.Start(b)
 	for _, conc := range []int{DefaultConcurrency, 1} {
-		b.Run("concurrency="+itoa(conc), func(b *testing.B) {
-			c, err := New(WithEndpoint(srv.URL), WithToken("t"), WithIgnoreEnvTags(), WithConcurrency(conc))
+		b.Run("concurrency="+strconv.Itoa(conc), func(b *testing.B) {
+			c, err := New(WithEndpoint(sink.URL), WithToken("t"), WithIgnoreEnvTags(), WithConcurrency(conc))
 			if err != nil {
 				b.Fatal(err)
 			}
+			b.Cleanup(c.hc.CloseIdleConnections)
 			pts := benchPrepared(b, c)
 			ctx := context.Background()
 			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
+			for b.Loop() {
 				if err := c.SendPrepared(ctx, pts); err != nil {
 					b.Fatal(err)
 				}
 			}
-			b.StopTimer()
 			b.ReportMetric(float64(b.N)*1e6/b.Elapsed().Seconds(), "points/s")
 		})
 	}
@@ -54,8 +56,7 @@ func BenchmarkEncodePrepared(b *testing.B) {
 	src := preparedSource(benchPrepared(b, c))
 	buf := make([]byte, 0, chunkSize+4096)
 	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	for b.Loop() {
 		for pos := 0; pos < len(src); {
 			buf, pos = src.appendFrom(buf[:0], pos, len(src), chunkSize, pos == 0, nil)
 		}

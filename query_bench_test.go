@@ -108,3 +108,63 @@ func BenchmarkQueryDecodeStdlibJSON(b *testing.B) {
 	}
 	b.ReportMetric(float64(qBenchSeries*qBenchPoints)*float64(b.N)/b.Elapsed().Seconds(), "points/s")
 }
+
+// frameBenchOutput decodes the 1,000,000-point response of
+// BenchmarkQueryDecode: 100 series of 10,000 points, all at the same
+// timestamps.
+func frameBenchOutput(tb testing.TB) (*Output, []byte) {
+	tb.Helper()
+	data := qBenchResponse(qBenchSeries, qBenchPoints)
+	res, err := decodeQueryBytes(data, time.Unix(1406829600, 0), time.Time{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return res.Output(0), data
+}
+
+// BenchmarkFrame aligns the 1,000,000 points of BenchmarkQueryDecode into a
+// Frame (100 columns × 10,000 rows). The target is at most half the decode
+// time (TestPairedFrameDecode).
+func BenchmarkFrame(b *testing.B) {
+	o, _ := frameBenchOutput(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if f := o.Frame(); f.Rows() != qBenchPoints {
+			b.Fatalf("%d rows", f.Rows())
+		}
+	}
+	b.ReportMetric(float64(qBenchSeries*qBenchPoints)*float64(b.N)/b.Elapsed().Seconds(), "points/s")
+}
+
+// BenchmarkFrameUnaligned is Frame of 10 series of 100,000 points whose
+// timestamps interleave (series k at 10·i + k): 1,000,000 rows, where the
+// merge does the most work for sorted input.
+func BenchmarkFrameUnaligned(b *testing.B) {
+	const series, points = 10, 100000
+	o := &Output{}
+	for k := range series {
+		s := newSeriesUnchecked("m", map[string]string{"k": strconv.Itoa(k)}, points)
+		for i := range points {
+			s.ts = append(s.ts, int64(series*i+k)*1000)
+			s.vals = append(s.vals, float64(i))
+		}
+		o.Series = append(o.Series, s)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if f := o.Frame(); f.Rows() != series*points {
+			b.Fatalf("%d rows", f.Rows())
+		}
+	}
+	b.ReportMetric(float64(series*points)*float64(b.N)/b.Elapsed().Seconds(), "points/s")
+}
+
+// BenchmarkFrameReference is the first Frame (sort all timestamps, binary
+// search per point) on the input of BenchmarkFrame, for comparison.
+func BenchmarkFrameReference(b *testing.B) {
+	o, _ := frameBenchOutput(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		frameReference(o)
+	}
+}

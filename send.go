@@ -86,7 +86,12 @@ func (c *Client) SendTimeSeries(ctx context.Context, series []*TimeSeries) error
 	if c.cfg.line != nil {
 		return c.sendLineSeries(ctx, series) // line_encode.go
 	}
-	src := &seriesSource{starts: make([]int, 0, len(series)+1), prec: c.cfg.precision}
+	src := &seriesSource{
+		series: make([]*TimeSeries, 0, len(series)),
+		starts: make([]int, 0, len(series)+1),
+		offs:   make([]int, 1, len(series)+1),
+		prec:   c.cfg.precision,
+	}
 	total := 0
 	var scratch []kv
 	for i, s := range series {
@@ -116,9 +121,7 @@ func (c *Client) SendTimeSeries(ctx context.Context, series []*TimeSeries) error
 				return &ValidationError{Index: i, Point: j, Metric: s.metric, Rule: err.Error()}
 			}
 		}
-		src.starts = append(src.starts, total)
-		src.series = append(src.series, s)
-		src.prefixes = append(src.prefixes, seriesPrefix(metric, scratch))
+		src.add(s, metric, scratch, total)
 		total += s.Len()
 	}
 	if total == 0 {
@@ -149,11 +152,27 @@ func (s *pointsSource) appendFrom(b []byte, i, end, limit int, first bool, tags 
 
 // seriesSource encodes the points of several series as one sequence;
 // starts[k] is the index of series k's first point, starts[len] the total.
+// The encoded prefixes of all series are kept one after the other in one
+// slice (a few allocations for any number of series): series k's is
+// prefixes[offs[k]:offs[k+1]].
 type seriesSource struct {
 	series   []*TimeSeries
-	prefixes [][]byte
+	prefixes []byte
+	offs     []int
 	starts   []int
 	prec     Precision
+}
+
+// add appends series s, named metric with the merged tags, whose first
+// point is the sequence's point start.
+func (s *seriesSource) add(ts *TimeSeries, metric string, tags []kv, start int) {
+	if len(s.offs) == 0 {
+		s.offs = append(s.offs, 0)
+	}
+	s.prefixes = appendSeriesPrefix(s.prefixes, metric, tags)
+	s.offs = append(s.offs, len(s.prefixes))
+	s.series = append(s.series, ts)
+	s.starts = append(s.starts, start)
 }
 
 func (s *seriesSource) appendFrom(b []byte, i, end, limit int, first bool, _ *[]kv) ([]byte, int) {
@@ -167,7 +186,7 @@ func (s *seriesSource) appendFrom(b []byte, i, end, limit int, first bool, _ *[]
 			b = append(b, ',')
 		}
 		first = false
-		b = append(b, s.prefixes[k]...)
+		b = append(b, s.prefixes[s.offs[k]:s.offs[k+1]]...)
 		b = appendTimestamp(b, ser.ts[j], s.prec)
 		b = append(b, `,"value":`...)
 		b = appendPyFloat(b, ser.vals[j])
@@ -246,19 +265,12 @@ func (c *Client) sendSource(ctx context.Context, src source, n int) error {
 // error); the second half of a split batch is not sent after a failure of
 // the first.
 func (c *Client) sendBatch(ctx context.Context, src source, from, to int) (int, *SendError, error) {
-	hdr := http.Header{"Content-Type": {"application/json"}}
-	switch c.cfg.compression {
-	case Gzip:
-		hdr["Content-Encoding"] = []string{"gzip"}
-	case Deflate:
-		hdr["Content-Encoding"] = []string{"deflate"}
-	}
 	req := request{
 		op:       "send",
 		method:   http.MethodPost,
 		url:      c.endpoint + "/api/put?details",
-		header:   hdr,
-		body:     func() (io.ReadCloser, error) { return c.newBody(src, from, to), nil },
+		header:   c.fixedHeaders.put,
+		body:     func() (io.ReadCloser, error) { return c.newBody(src, from, to) },
 		maxBytes: defaultMaxErrorBody,
 	}
 	resp, attempts, err := c.do(ctx, req)

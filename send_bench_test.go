@@ -2,34 +2,42 @@ package apptuit
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"sync"
+	"runtime"
+	"strconv"
 	"testing"
+
+	"github.com/apptuit-go/apptuit/internal/putsink"
 )
 
-// benchSeries builds 1,000 series of 1,000 points: 1,000,000 points.
-func benchSeries(b *testing.B) []*TimeSeries {
-	b.Helper()
-	series := make([]*TimeSeries, 1000)
+// The send benchmarks all loop with b.Loop (setup before the loop is not
+// timed), and send to putsink: an HTTP server in a child process that
+// decompresses every body and discards it, so that -benchmem counts the
+// client's allocations only and the server's CPU competes for the cores as
+// a server on the same machine would.
+
+func TestPutSinkProcess(t *testing.T) { putsink.Child(t) }
+
+const (
+	benchNSeries = 1000
+	benchNPoints = 1000 // per series: 1,000,000 points, 20 batches of 50,000
+)
+
+// benchSeries builds n series of m points.
+func benchSeries(tb testing.TB, n, m int) []*TimeSeries {
+	tb.Helper()
+	series := make([]*TimeSeries, n)
 	for i := range series {
-		s, err := NewTimeSeries("proc.cpu.percent", map[string]string{"host": "web-" + itoa(i), "dc": "eu-west-1", "core": itoa(i % 8)})
+		s, err := NewTimeSeries("proc.cpu.percent", map[string]string{"host": "web-" + strconv.Itoa(i), "dc": "eu-west-1", "core": strconv.Itoa(i % 8)})
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
-		for j := 0; j < 1000; j++ {
+		for j := 0; j < m; j++ {
 			s.AddUnix(1700000000+int64(j)*10, float64(i*j%977)*0.5)
 		}
 		series[i] = s
 	}
 	return series
-}
-
-func itoa(i int) string {
-	return string(appendPyFloat(nil, float64(i))[:len(appendPyFloat(nil, float64(i)))-2])
 }
 
 // benchSource is what SendTimeSeries builds from series: the source the
@@ -39,120 +47,140 @@ func benchSource(c *Client, series []*TimeSeries) (*seriesSource, int) {
 	total := 0
 	for _, s := range series {
 		kvs, _ := c.mergeTags(nil, s.tags)
-		src.starts = append(src.starts, total)
-		src.series = append(src.series, s)
-		src.prefixes = append(src.prefixes, seriesPrefix(s.metric, kvs))
+		src.add(s, c.sanitizeName(s.metric), kvs, total)
 		total += s.Len()
 	}
 	src.starts = append(src.starts, total)
 	return src, total
 }
 
-// gzipSink is an httptest server that decompresses and discards bodies.
-func gzipSink(b *testing.B) *httptest.Server {
-	var pool sync.Pool
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		zr, _ := pool.Get().(*gzip.Reader)
-		var err error
-		if zr == nil {
-			zr, err = gzip.NewReader(r.Body)
-		} else {
-			err = zr.Reset(r.Body)
-		}
-		if err != nil {
-			http.Error(w, err.Error(), 400)
-			return
-		}
-		io.Copy(io.Discard, zr)
-		pool.Put(zr)
-		w.WriteHeader(204)
-	}))
-	b.Cleanup(srv.Close)
-	return srv
+// benchBodies returns the JSON documents SendTimeSeries sends for series,
+// one per batch, uncompressed.
+func benchBodies(c *Client, series []*TimeSeries) [][]byte {
+	src, total := benchSource(c, series)
+	var bodies [][]byte
+	for from := 0; from < total; from += c.cfg.batchSize {
+		raw, _ := src.appendFrom([]byte{'['}, from, min(from+c.cfg.batchSize, total), 1<<62, true, nil)
+		bodies = append(bodies, append(raw, ']'))
+	}
+	return bodies
 }
 
-// BenchmarkSendTimeSeries sends 1,000,000 points (20 batches of 50,000) to a
-// loopback server that decompresses and discards them: the whole client
-// path, end to end, with the default two batches in flight and with one.
+func bodiesLen(bodies [][]byte) int64 {
+	n := 0
+	for _, b := range bodies {
+		n += len(b)
+	}
+	return int64(n)
+}
+
+// sendBench sends series with c in a b.Loop and checks that the sink
+// received every byte; it reports points/s and allocations per batch.
+func sendBench(b *testing.B, c *Client, sink *putsink.Sink, series []*TimeSeries) {
+	bodies := benchBodies(c, series)
+	points := 0
+	for _, s := range series {
+		points += s.Len()
+	}
+	ctx := context.Background()
+	before := sink.Stats(b)
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	b.SetBytes(bodiesLen(bodies))
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		if err := c.SendTimeSeries(ctx, series); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	runtime.ReadMemStats(&m1)
+	after := sink.Stats(b)
+	if got, want := after.Bytes-before.Bytes, int64(n)*bodiesLen(bodies); got != want || after.Failed != before.Failed {
+		b.Fatalf("the sink decompressed %d bytes (%d bodies failed), want %d", got, after.Failed-before.Failed, want)
+	}
+	b.ReportMetric(float64(n*points)/b.Elapsed().Seconds(), "points/s")
+	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(n*len(bodies)), "allocs/batch")
+}
+
+// BenchmarkSendTimeSeries sends 1,000,000 points (20 batches of 50,000) to
+// the sink: the whole client path, end to end, with the default two
+// batches in flight and with one.
 func BenchmarkSendTimeSeries(b *testing.B) {
-	series := benchSeries(b)
-	srv := gzipSink(b)
+	series := benchSeries(b, benchNSeries, benchNPoints)
+	sink := putsink.Start(b)
 	for _, conc := range []int{DefaultConcurrency, 1} {
-		b.Run("concurrency="+itoa(conc), func(b *testing.B) {
-			c, err := New(WithEndpoint(srv.URL), WithToken("t"), WithIgnoreEnvTags(), WithConcurrency(conc))
+		b.Run("concurrency="+strconv.Itoa(conc), func(b *testing.B) {
+			c, err := New(WithEndpoint(sink.URL), WithToken("t"), WithIgnoreEnvTags(), WithConcurrency(conc))
 			if err != nil {
 				b.Fatal(err)
 			}
-			ctx := context.Background()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := c.SendTimeSeries(ctx, series); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(b.N)*1e6/b.Elapsed().Seconds(), "points/s")
-			b.ReportMetric(float64(testing.AllocsPerRun(1, func() { c.SendTimeSeries(ctx, series) }))/20, "allocs/batch")
+			b.Cleanup(c.hc.CloseIdleConnections)
+			sendBench(b, c, sink, series)
 		})
 	}
 }
 
+// compressBodies is the work of BenchmarkCompressOnly: bodies through zw
+// in the client's chunk sizes, into a buffer emptied every writeSize bytes
+// as the client's is.
+func compressBodies(zw Compressor, out *bytes.Buffer, bodies [][]byte) {
+	for _, raw := range bodies {
+		out.Reset()
+		zw.Reset(out)
+		for off := 0; off < len(raw); off += chunkSize {
+			zw.Write(raw[off:min(off+chunkSize, len(raw))])
+			if out.Len() >= writeSize {
+				out.Reset()
+			}
+		}
+		zw.Close()
+	}
+}
+
 // BenchmarkCompressOnly compresses the same 1,000,000 points, already
-// encoded, with the same compressor and level: the ceiling for
-// BenchmarkSendTimeSeries.
+// encoded by the client's encoder into the same 20 documents, with the
+// client's compressor (gzip, level 1, the defaults) on one goroutine: the
+// single-core ceiling for BenchmarkSendTimeSeries.
 func BenchmarkCompressOnly(b *testing.B) {
-	series := benchSeries(b)
+	series := benchSeries(b, benchNSeries, benchNPoints)
 	c, err := New(WithToken("t"), WithIgnoreEnvTags())
 	if err != nil {
 		b.Fatal(err)
 	}
-	// Encode once with the client's own encoder, uncompressed.
-	src, total := benchSource(c, series)
-	var batches [][]byte
-	for from := 0; from < total; from += DefaultBatchSize {
-		raw, _ := src.appendFrom([]byte{'['}, from, min(from+DefaultBatchSize, total), 1<<30, true, nil)
-		batches = append(batches, append(raw, ']'))
-	}
-	zw, _ := gzip.NewWriterLevel(io.Discard, c.cfg.level)
+	bodies := benchBodies(c, series)
+	zw, _ := c.newZW(nil)
 	var out bytes.Buffer
-	b.SetBytes(int64(len(batches[0]) * len(batches)))
+	b.SetBytes(bodiesLen(bodies))
 	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		for _, raw := range batches {
-			out.Reset()
-			zw.Reset(&out)
-			for off := 0; off < len(raw); off += chunkSize {
-				zw.Write(raw[off:min(off+chunkSize, len(raw))])
-			}
-			zw.Close()
-		}
+	for b.Loop() {
+		compressBodies(zw, &out, bodies)
 	}
-	b.ReportMetric(float64(b.N)*1e6/b.Elapsed().Seconds(), "points/s")
+	b.ReportMetric(float64(b.N*benchNSeries*benchNPoints)/b.Elapsed().Seconds(), "points/s")
 }
 
 // BenchmarkEncodeOnly encodes 1,000,000 points without compressing or
 // sending them.
 func BenchmarkEncodeOnly(b *testing.B) {
-	series := benchSeries(b)
+	series := benchSeries(b, benchNSeries, benchNPoints)
 	c, _ := New(WithToken("t"), WithIgnoreEnvTags())
 	src, total := benchSource(c, series)
 	buf := make([]byte, 0, chunkSize+4096)
 	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	for b.Loop() {
 		for pos := 0; pos < total; {
 			buf, pos = src.appendFrom(buf[:0], pos, total, chunkSize, pos == 0, nil)
 		}
 	}
-	b.ReportMetric(float64(b.N)*1e6/b.Elapsed().Seconds(), "points/s")
+	b.ReportMetric(float64(b.N*total)/b.Elapsed().Seconds(), "points/s")
 }
 
 // BenchmarkSend is Send with 10,000 DataPoints a call.
 func BenchmarkSend(b *testing.B) {
-	srv := gzipSink(b)
-	c, _ := New(WithEndpoint(srv.URL), WithToken("t"), WithIgnoreEnvTags())
+	sink := putsink.Start(b)
+	c, _ := New(WithEndpoint(sink.URL), WithToken("t"), WithIgnoreEnvTags())
+	b.Cleanup(c.hc.CloseIdleConnections)
 	pts := make([]DataPoint, 10000)
 	tags := map[string]string{"host": "web-1", "dc": "eu-west-1"}
 	for i := range pts {
@@ -160,11 +188,10 @@ func BenchmarkSend(b *testing.B) {
 	}
 	ctx := context.Background()
 	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	for b.Loop() {
 		if err := c.Send(ctx, pts); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(b.N)*1e4/b.Elapsed().Seconds(), "points/s")
+	b.ReportMetric(float64(b.N*len(pts))/b.Elapsed().Seconds(), "points/s")
 }

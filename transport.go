@@ -14,12 +14,17 @@ import (
 // request describes one logical API call; do turns it into one or more HTTP
 // attempts.
 type request struct {
-	op       string // for errors: "send", "query", "promql"
-	method   string
-	url      string
-	header   http.Header
-	body     func() (io.ReadCloser, error) // a fresh body per attempt; nil for none
-	maxBytes int64                         // cap on the successful response body
+	op     string // for errors: "send", "query", "promql"
+	method string
+	url    string
+	header http.Header
+	// body returns a fresh body per attempt; nil for none. Its Close must be
+	// idempotent and safe while another goroutine reads: the transport
+	// closes it, and so does attempt when the request fails or its
+	// response is closed, so that a streamed body's encoder has stopped
+	// reading the caller's points once the call returns.
+	body     func() (io.ReadCloser, error)
+	maxBytes int64 // cap on the successful response body
 }
 
 // do performs r, retrying connection errors, 429 and 5xx answers up to the
@@ -32,6 +37,9 @@ type request struct {
 func (c *Client) do(ctx context.Context, r request) (*http.Response, int, error) {
 	for attempt := 0; ; attempt++ {
 		resp, err := c.attempt(ctx, r)
+		if ce := (*compressError)(nil); errors.As(err, &ce) {
+			return nil, attempt + 1, fmt.Errorf("apptuit: %s: %w", r.op, ce)
+		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			if resp != nil {
 				resp.Body.Close()
@@ -92,12 +100,16 @@ func (c *Client) attempt(ctx context.Context, r request) (*http.Response, error)
 	for k, v := range r.header {
 		req.Header[k] = v
 	}
+	// Shared, never modified: no allocation per request.
 	if c.auth != "" { // empty with WithNoAuth
-		req.Header.Set("Authorization", c.auth)
+		req.Header["Authorization"] = c.fixedHeaders.auth
 	}
-	req.Header.Set("User-Agent", c.userAgent)
+	req.Header["User-Agent"] = c.fixedHeaders.userAgent
 	resp, err := c.hc.Do(req)
 	if err != nil {
+		if body != nil {
+			body.Close()
+		}
 		cancel()
 		return nil, err
 	}
@@ -105,7 +117,7 @@ func (c *Client) attempt(ctx context.Context, r request) (*http.Response, error)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		limit = defaultMaxErrorBody
 	}
-	resp.Body = &cappedBody{rc: resp.Body, left: limit, limit: limit, cancel: cancel}
+	resp.Body = &cappedBody{rc: resp.Body, left: limit, limit: limit, cancel: cancel, reqBody: body}
 	return resp, nil
 }
 
@@ -149,10 +161,11 @@ var ErrResponseTooLarge = errors.New("apptuit: response body exceeds the size li
 // cappedBody reads at most limit bytes and then fails with
 // ErrResponseTooLarge instead of truncating silently.
 type cappedBody struct {
-	rc     io.ReadCloser
-	left   int64
-	limit  int64
-	cancel context.CancelFunc
+	rc      io.ReadCloser
+	left    int64
+	limit   int64
+	cancel  context.CancelFunc
+	reqBody io.Closer // the request's body, closed with the response's; may be nil
 }
 
 func (b *cappedBody) Read(p []byte) (int, error) {
@@ -176,5 +189,24 @@ func (b *cappedBody) Read(p []byte) (int, error) {
 func (b *cappedBody) Close() error {
 	err := b.rc.Close()
 	b.cancel()
+	if b.reqBody != nil {
+		b.reqBody.Close()
+	}
 	return err
+}
+
+// fixedHeaders are header values made once per client; requests share
+// them (net/http does not modify header values).
+type fixedHeaders struct {
+	auth, userAgent []string
+	put             http.Header // of POST /api/put; copied into each request
+}
+
+func (c *Client) initHeaders() {
+	c.fixedHeaders.auth = []string{c.auth}
+	c.fixedHeaders.userAgent = []string{c.userAgent}
+	c.fixedHeaders.put = http.Header{"Content-Type": {"application/json"}}
+	if c.encoding != "" {
+		c.fixedHeaders.put["Content-Encoding"] = []string{c.encoding}
+	}
 }

@@ -68,10 +68,9 @@ func appendDataPoint(b []byte, metric string, ts time.Time, v float64, tags []kv
 	return append(b, '}')
 }
 
-// seriesPrefix is what every point of a series starts with, in
+// appendSeriesPrefix appends what every point of a series starts with, in
 // send_timeseries()'s key order: metric, tags, timestamp, value.
-func seriesPrefix(metric string, tags []kv) []byte {
-	b := make([]byte, 0, 32+len(metric)+24*len(tags))
+func appendSeriesPrefix(b []byte, metric string, tags []kv) []byte {
 	b = append(b, `{"metric":`...)
 	b = metricname.AppendPyString(b, metric)
 	b = append(b, `,"tags":`...)

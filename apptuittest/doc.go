@@ -11,6 +11,39 @@
 // The server listens on 127.0.0.1 on a random port (or on a listener given
 // with WithListener). Handler returns the bare http.Handler for serving it
 // with an http.Server of your own; WithRequestLog reports every request.
+// Open is NewUnstartedServer returning errors instead of panicking.
+//
+// # Bounds
+//
+// The fake is meant to survive whatever a client sends; every bound has an
+// option:
+//
+//   - bodies are decompressed and parsed as they arrive, never read into
+//     memory whole: a put costs a few hundred kilobytes of buffers plus 3 to
+//     19 bytes per accepted point until its body has been judged
+//     (WithMaxBodySize, WithMaxDecompressedSize bound the time it takes): a
+//     10 GiB gzip bomb of junk answers 413 having grown the heap by a few
+//     hundred kilobytes, one of valid points by about 3 bytes per point
+//     read before the limit;
+//   - at most 8 put bodies are read at once; a put waits up to 1 s for its
+//     turn, then gets 503 with "Retry-After: 1" (WithMaxConcurrentBodies);
+//   - at most 10 million points are stored (WithMaxPoints), none older than
+//     WithRetention if set: beyond those the points with the oldest
+//     timestamps are evicted, and counted (Stats, Request.Evicted);
+//   - the request log keeps the newest 1000 requests (WithRequestLogSize),
+//     each with at most 4 KiB of headers, credentials redacted;
+//   - slow clients are cut: 10 s to send the request's headers, 1 min of
+//     waiting for a body (408), 1 min to take a response, 2 min idle between
+//     requests (WithTimeouts); request headers are limited to 64 KiB;
+//   - queries are limited in length, chain length and size (see Query
+//     language).
+//
+// Stored points cost 24 bytes each (up to 48 while their columns have
+// spare room) plus, once per series, its names and about 200 bytes: 3.47
+// million points fit in about 130 MB of resident memory. Points returns
+// them in arrival order; Series lists the series with their point counts
+// and last values, Stats the counts of points, series, evictions and
+// requests, both without copying the points.
 //
 // # POST /api/put
 //
@@ -20,8 +53,15 @@
 // (Content-Encoding: deflate, RFC 1950, as apptuit-py sends it); raw deflate
 // fails with 400 "zlib: invalid header" and other encodings with 415. A body
 // over 32 MiB as sent, or over 256 MiB decompressed, gets 413 (see
-// WithMaxBodySize, WithMaxDecompressedSize). With WithToken, a request
-// without "Authorization: Bearer <token>" gets 401.
+// WithMaxBodySize, WithMaxDecompressedSize); a body is judged as if it had
+// been read whole (a size limit passed anywhere is a 413 even if its JSON
+// failed earlier), so it is read to its end within the limits. A data point
+// whose metric, timestamp, value and tags hold more than 64 KiB fails the
+// body with 400 "Data point too large: …". With WithToken, a request
+// without "Authorization: Bearer <token>" gets 401. A put that finds the
+// bodies being read at their bound waits, then gets 503 (see Bounds); one
+// whose body keeps the server waiting past the body timeout gets 408; one
+// that cannot be written to the data directory gets 500 and stores nothing.
 //
 // Answers:
 //
@@ -29,13 +69,16 @@
 //   - ?summary: 200 {"success":N,"failed":M} (400 when M > 0);
 //   - ?details (wins over summary): the same plus
 //     "errors":[{"datapoint":{"metric":…,"timestamp":…,"value":"…","tags":{…}},"error":"…"}],
-//     the value echoed as the text sent, like Apptuit;
+//     the value echoed as the text sent, like Apptuit (the list stops once
+//     it reaches 8 MiB; "failed" still counts every rejected point);
 //   - some points bad, no flag: 400 {"error":{"code":400,"message":"One or
 //     more data points had errors","details":"Please see the TSD logs or
 //     append \"details\" to the put request"}}.
 //
-// Good points of a partly bad batch are stored. Whole-body errors store
-// nothing and answer 400 {"error":{"code":400,"message":"…"}} with one of
+// Good points of a partly bad batch are stored (points already older than
+// WithRetention are accepted, counted as evicted and not stored). Whole-body
+// errors store nothing and answer 400 {"error":{"code":400,"message":"…"}}
+// with one of
 // "Missing request content", "The JSON must start as an object or an
 // array", "Unable to parse the given JSON" (also when a field holds an
 // object or array where a scalar belongs) or "No datapoints found in
@@ -72,9 +115,11 @@
 // Parameters: start (required), end (default: now) and q. Times are Unix
 // seconds, Unix milliseconds (more than 10 digits), "now" or
 // "<n><s|m|h|d|w>-ago" (e.g. "1h-ago"). Points with start <= t <= end are
-// read; a point's time is its timestamp truncated to the second, and of two
-// points of one series in the same second the later-sent wins. The answer
-// has Apptuit's shape:
+// read; a point's time is its timestamp truncated to the second, and of
+// several points of one series in the same second the one with the latest
+// timestamp wins (of several at that very timestamp, the later-sent), so
+// that the answer does not depend on the order in which concurrent puts
+// arrived. The answer has Apptuit's shape:
 //
 //	{"outputs":[{"id":"nyc.taxi.rides","result":[{"metric":"nyc.taxi.rides",
 //	  "tags":{"host":"localhost"},"aggregatedTags":[],"dps":[[1406829600,23050.0],…]}]}],
@@ -87,6 +132,11 @@
 // missing or bad start, end or q is a 400 naming the parameter.
 //
 // # Query language
+//
+// A query is at most 64 KiB long, a chain at most 100 calls, and a query at
+// most 2000 statements, fetches, tag values, calls and output names in all;
+// over a limit, it fails with a parse error naming the limit at the place
+// where it was passed.
 //
 // A query is statements separated by ';' or newlines (a newline inside
 // parentheses or braces, or before a line starting with '.', does not end a
@@ -132,6 +182,45 @@
 //
 // FailNext, StallNext and DropNext make the next requests answer an error
 // status, wait, or lose their connection; Requests lists what the server
-// received. Faulted requests store nothing (a stalled request the client
-// waits out is then handled normally).
+// received (a dropped request is listed before its connection closes).
+// Faulted requests store nothing (a stalled request the client waits out
+// is then handled normally).
+//
+// # Introspection
+//
+// GET /apptuittest/series lists the series stored (a page of them, sorted,
+// filtered by words found in the name or a key=value tag, with a summary of
+// each metric), GET /apptuittest/requests the request log (newest first,
+// with the first error messages of each request, as in Request.Errors) and
+// GET /apptuittest/auth whether a token is needed and the one sent is right.
+// The web page of apptuit serve reads them; they need the token like the
+// rest of the API (but for /auth), take no fault and are not recorded in
+// the request log, nor are the requests WithHandler serves.
+//
+// # Data directory
+//
+// With WithDataDir the accepted points are also kept in a directory, and a
+// Server opened on it later (after a clean stop or a crash) starts with
+// them, in their arrival order. The directory holds an append-only log in
+// segment files: each record is length-prefixed and CRC-32C-checksummed,
+// one record per put (the points in their compact in-memory encoding). A
+// put's record is written before the put is answered, so a crash of the
+// process loses no answered put; the log is flushed to stable storage with
+// fsync every WithSyncInterval (1 s; 0: before answering each put), so an
+// operating-system crash or a power loss may lose the puts of the last
+// interval. A put is in the log whole or not at all.
+//
+// On opening, a record torn by a crash (or damaged later) is detected by
+// its length or checksum, dropped with whatever follows it in its segment,
+// counted (Stats.DroppedRecords, DroppedBytes) and reported to WithLogger;
+// the records before it are kept. Damaged files never make Open panic or
+// fail; only an unreadable directory does.
+//
+// The log is bounded by WithRetention and WithMaxPoints: points are
+// evicted from the log as from memory, and once the log holds more than
+// twice the live points plus a million, it is compacted into a snapshot of
+// the live points (written to a temporary file, synced and renamed into
+// place, so a crash leaves the old log or the new one). Puts wait during a
+// compaction, which writes about 12 bytes per live point. Reset empties
+// the directory too. Use one Server per directory at a time.
 package apptuittest

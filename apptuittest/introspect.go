@@ -1,7 +1,6 @@
 package apptuittest
 
 import (
-	"maps"
 	"math"
 	"net/http"
 	"sort"
@@ -240,33 +239,41 @@ func (s *Server) seriesPage(filter seriesFilter, offset, limit int) seriesPage {
 	if len(filter) > 0 {
 		match = filter.match
 	}
-	var names []string
-	byMetric := map[string][]seriesView{}
-	page.Points, page.SeriesTotal, page.MetricsTotal = s.store.eachSeries(match, func(v seriesView) {
-		if byMetric[v.metric] == nil {
-			names = append(names, v.metric)
+	s.store.read(func(rd storeReader) {
+		page.Points, page.SeriesTotal = rd.counts()
+		var names []string
+		rd.metrics(func(m string, _ int) bool { names = append(names, m); return true })
+		page.MetricsTotal = len(names)
+		sort.Strings(names)
+		var buf []seriesView
+		end := offset + limit
+		for _, m := range names {
+			buf = buf[:0]
+			rd.eachSeries(m, match, func(v seriesView) bool { buf = append(buf, v); return true })
+			if len(buf) == 0 {
+				continue
+			}
+			first := page.Matched.Series
+			page.Matched.Series += len(buf)
+			page.Matched.Metrics++
+			if page.Matched.Series <= offset || first >= end {
+				continue
+			}
+			sort.Slice(buf, func(i, j int) bool { return buf[i].s.key < buf[j].s.key })
+			page.Metrics = append(page.Metrics, summarize(m, buf))
+			lo, hi := max(offset-first, 0), min(end-first, len(buf))
+			for _, v := range buf[lo:hi] {
+				ms, val := v.last()
+				tags := make(map[string]string, len(v.tags()))
+				for k, tv := range v.tags() {
+					tags[k] = tv
+				}
+				page.Series = append(page.Series, seriesEntry{
+					Metric: m, Tags: tags, Points: v.len(), First: v.first(), Last: ms, LastValue: jsonFloat(val),
+				})
+			}
 		}
-		byMetric[v.metric] = append(byMetric[v.metric], v)
 	})
-	sort.Strings(names)
-	end := offset + limit
-	for _, m := range names {
-		buf := byMetric[m]
-		first := page.Matched.Series
-		page.Matched.Series += len(buf)
-		page.Matched.Metrics++
-		if page.Matched.Series <= offset || first >= end {
-			continue
-		}
-		sort.Slice(buf, func(i, j int) bool { return buf[i].key < buf[j].key })
-		page.Metrics = append(page.Metrics, summarize(m, buf))
-		lo, hi := max(offset-first, 0), min(end-first, len(buf))
-		for _, v := range buf[lo:hi] {
-			page.Series = append(page.Series, seriesEntry{
-				Metric: m, Tags: maps.Clone(v.tags), Points: v.points, First: v.first, Last: v.last, LastValue: jsonFloat(v.lastValue),
-			})
-		}
-	}
 	return page
 }
 
@@ -275,11 +282,11 @@ func summarize(metric string, views []seriesView) metricSummary {
 	m := metricSummary{Metric: metric, Series: len(views), Tags: map[string][]string{}, Last: math.MinInt64}
 	values := map[string]map[string]bool{}
 	for _, v := range views {
-		m.Points += v.points
-		if v.last > m.Last {
-			m.Last = v.last
+		m.Points += v.len()
+		if ms, _ := v.last(); ms > m.Last {
+			m.Last = ms
 		}
-		for k, tv := range v.tags {
+		for k, tv := range v.tags() {
 			set := values[k]
 			if set == nil {
 				set = map[string]bool{}
@@ -353,8 +360,8 @@ func (s *Server) serveRequests(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	log, total, capacity := s.requestLog()
-	ans := requestsAnswer{Total: total, Capacity: capacity, Requests: []requestJSON{}}
+	log := s.reqs.snapshot()
+	ans := requestsAnswer{Total: s.reqs.count(), Capacity: s.cfg.logSize, Requests: []requestJSON{}}
 	for i := len(log) - 1; i >= 0 && len(ans.Requests) < limit; i-- {
 		rec := &log[i]
 		if failures && !(rec.Status == 0 || rec.Status >= 400 || rec.Failed > 0) {
@@ -369,7 +376,7 @@ func (s *Server) serveRequests(w http.ResponseWriter, r *http.Request) {
 		}
 		ans.Requests = append(ans.Requests, requestJSON{
 			Time: rec.Time.UTC().Format(time.RFC3339Nano), Method: rec.Method, Path: rec.Path, Query: rec.RawQuery,
-			Status: rec.Status, Accepted: rec.Accepted, Failed: rec.Failed, Fault: rec.Fault,
+			Status: rec.Status, Accepted: rec.Accepted, Failed: rec.Failed, Evicted: rec.Evicted, Fault: rec.Fault,
 			BodySize: rec.BodySize, DurationMs: float64(rec.Duration.Microseconds()) / 1000,
 			UserAgent: rec.Header.Get("User-Agent"), Page: fromPage(rec), Errors: errs,
 		})

@@ -122,7 +122,7 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, perr.Error())
 		return
 	}
-	outs := ql.Eval(prog, &s.store, start, end)
+	outs := ql.Eval(prog, s.store, start, end)
 	resp := queryResponse{
 		Outputs: make([]outputJSON, 0, len(outs)),
 		Hints:   []string{},
@@ -163,7 +163,7 @@ func parseTime(s string, now time.Time) (int64, string) {
 		return now.Unix() - iv, ""
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 || !isInteger(s) {
+	if err != nil || n < 0 || !isInteger([]byte(s)) {
 		return 0, strconv.Quote(s) + " (want Unix seconds, Unix milliseconds, now or <n><s|m|h|d|w>-ago)"
 	}
 	if n > 9999999999 {

@@ -5,16 +5,21 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/apptuit-go/apptuit"
+	"github.com/apptuit-go/apptuit/internal/ql"
 )
 
 // Default limits on request bodies; see WithMaxBodySize and
@@ -24,31 +29,58 @@ const (
 	DefaultMaxDecompressedSize = 256 << 20
 )
 
+// Defaults of the other bounds; see the options of the same names.
+const (
+	// DefaultMaxConcurrentBodies is how many put bodies are read and stored
+	// at once; DefaultBodyWait how long a put waits for its turn before 503.
+	DefaultMaxConcurrentBodies = 8
+	DefaultBodyWait            = time.Second
+	// DefaultRequestLogSize is how many requests Requests keeps.
+	DefaultRequestLogSize = 1000
+	// DefaultMaxPoints is how many points are stored before the oldest are
+	// evicted (about 24 bytes each: 240 MB).
+	DefaultMaxPoints = 10_000_000
+	// DefaultSyncInterval is how often, at most, the data directory's log is
+	// flushed to disk with fsync (WithDataDir).
+	DefaultSyncInterval = time.Second
+)
+
 // Server is an in-memory fake of the Apptuit API: POST /api/put stores
 // points, GET /api/query evaluates queries over them. All methods are safe
 // for concurrent use.
 type Server struct {
 	cfg     config
-	store   memStore
+	store   *store
 	faults  faultQueue
+	reqs    requestLog
+	bodies  chan struct{} // a slot per put body being read and stored
 	handler http.Handler
+	loaded  loadReport // what the data directory held at the start
 
 	hs        *httptest.Server // nil until Start
 	startOnce sync.Once
 	done      chan struct{} // closed by Close; releases stalled requests
 	closeOnce sync.Once
 
-	mu   sync.Mutex
-	reqs []Request
+	mu sync.Mutex // guards hs
 }
 
 type config struct {
 	token           string
 	maxBody         int64
 	maxDecompressed int64
+	maxBodies       int
+	bodyWait        time.Duration
+	logSize         int
 	listener        net.Listener
 	logf            func(Request)
 	now             func() time.Time
+	timeouts        Timeouts
+	retention       time.Duration
+	maxPoints       int
+	dataDir         string
+	syncInterval    time.Duration
+	logger          func(format string, args ...any)
 	extra           []extraHandler
 }
 
@@ -66,8 +98,20 @@ func WithToken(token string) Option { return func(c *config) { c.token = token }
 func WithMaxBodySize(n int64) Option { return func(c *config) { c.maxBody = n } }
 
 // WithMaxDecompressedSize sets the largest decompressed body accepted; larger
-// ones get 413. The default is DefaultMaxDecompressedSize (256 MiB).
+// ones get 413. The default is DefaultMaxDecompressedSize (256 MiB). Bodies
+// are decompressed and parsed as they arrive, so this bounds the time spent
+// on a body, not the memory: that is a few hundred kilobytes per body plus
+// about 3 to 19 bytes per accepted point until the body has been read.
 func WithMaxDecompressedSize(n int64) Option { return func(c *config) { c.maxDecompressed = n } }
+
+// WithMaxConcurrentBodies bounds how many put bodies are read and stored at
+// once to n (default DefaultMaxConcurrentBodies, 8). A put that finds them
+// all busy waits up to wait (default DefaultBodyWait, 1 s; 0: not at all)
+// for its turn, then gets 503 with "Retry-After: 1", which the apptuit
+// client retries.
+func WithMaxConcurrentBodies(n int, wait time.Duration) Option {
+	return func(c *config) { c.maxBodies, c.bodyWait = n, wait }
+}
 
 // WithListener makes Start (and NewServer) serve on l instead of a new
 // loopback listener on a random port, e.g. net.Listen("tcp",
@@ -75,33 +119,124 @@ func WithMaxDecompressedSize(n int64) Option { return func(c *config) { c.maxDec
 func WithListener(l net.Listener) Option { return func(c *config) { c.listener = l } }
 
 // WithRequestLog calls f once for every request after it has been answered
-// (or dropped), with the same record Requests returns. f runs on the
-// request's goroutine and must be safe for concurrent use.
+// (or, for a dropped one, before its connection is closed), with the same
+// record Requests returns. f runs on the request's goroutine and must be
+// safe for concurrent use.
 func WithRequestLog(f func(Request)) Option { return func(c *config) { c.logf = f } }
 
-// WithClock sets the clock used for a query without end= and for relative
-// times like "1h-ago". The default is time.Now.
+// WithRequestLogSize sets how many requests Requests keeps, the newest
+// (default DefaultRequestLogSize, 1000; 0 keeps none). Each record is at
+// most about 8 KiB (see Request.Header), so the log is bounded whatever the
+// clients send.
+func WithRequestLogSize(n int) Option { return func(c *config) { c.logSize = n } }
+
+// WithClock sets the clock used for a query without end=, for relative
+// times like "1h-ago" and for WithRetention. The default is time.Now.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// Timeouts bound how long the server waits on a client. A zero field takes
+// its default.
+type Timeouts struct {
+	// ReadHeader bounds reading a request's line and headers (default
+	// 10 s): a client that sends them slowly ("slowloris") is disconnected.
+	ReadHeader time.Duration
+	// Body bounds the time a put body may keep the server waiting for it,
+	// summed over its reads (default 1 min); past it the put gets 408 and
+	// stores nothing. Time the server spends on the body does not count.
+	Body time.Duration
+	// Write bounds writing one response (default 1 min), against clients
+	// that do not read.
+	Write time.Duration
+	// Idle bounds how long a kept-alive connection waits for its next
+	// request (default 2 min).
+	Idle time.Duration
+}
+
+// The timeouts of a Server without WithTimeouts (see Timeouts).
+const (
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultBodyTimeout       = time.Minute
+	DefaultWriteTimeout      = time.Minute
+	DefaultIdleTimeout       = 2 * time.Minute
+)
+
+// WithTimeouts sets the server's timeouts (zero fields keep their
+// defaults). They apply to the server Start runs; with Handler on a server
+// of your own, Body and Write still apply, ReadHeader and Idle are that
+// server's business.
+func WithTimeouts(t Timeouts) Option { return func(c *config) { c.timeouts = t } }
+
+// WithRetention evicts points older than d (by their timestamp, against the
+// clock of WithClock), including points that are already that old when they
+// arrive: they are accepted, counted as evicted and not stored. The default,
+// 0, keeps points of any age. Evicted points are counted in Stats and in
+// each put's Request.Evicted.
+func WithRetention(d time.Duration) Option { return func(c *config) { c.retention = d } }
+
+// WithMaxPoints bounds the points stored to n (default DefaultMaxPoints,
+// 10 million, about 240 MB; 0: no bound): beyond it the points with the
+// oldest timestamps are evicted, counted in Stats and in each put's
+// Request.Evicted.
+func WithMaxPoints(n int) Option { return func(c *config) { c.maxPoints = n } }
+
+// WithDataDir keeps the accepted points in dir (created if missing) as
+// well as in memory, so that a Server opened on the same dir later starts
+// with them. See the package documentation ("Data directory") for the file
+// format and what survives a crash. Without it the server keeps nothing on
+// disk. Use one Server per directory at a time.
+func WithDataDir(dir string) Option { return func(c *config) { c.dataDir = dir } }
+
+// WithSyncInterval sets how often, at most, the data directory's log is
+// flushed to stable storage with fsync (default DefaultSyncInterval, 1 s).
+// Every accepted put is written to the log before it is answered, so a
+// crash of the process loses nothing answered; an operating-system crash or
+// power loss may lose the puts of the last interval. 0 syncs every put
+// before answering it (safest, slowest).
+func WithSyncInterval(d time.Duration) Option { return func(c *config) { c.syncInterval = d } }
+
+// WithLogger sets where the server reports what it did on its own: points
+// loaded from the data directory at the start, torn or corrupt records
+// dropped, compactions. The default discards these messages.
+func WithLogger(f func(format string, args ...any)) Option { return func(c *config) { c.logger = f } }
 
 // Request records one request the server received.
 type Request struct {
 	Time     time.Time     // when it arrived
 	Method   string        // e.g. "POST"
-	Path     string        // URL path, e.g. "/api/put"
-	RawQuery string        // URL query, e.g. "details"
-	Header   http.Header   // a copy; an Authorization value is replaced by "<scheme> [redacted]" (or "[redacted]")
+	Path     string        // URL path, e.g. "/api/put" (cut at 2 KiB)
+	RawQuery string        // URL query, e.g. "details" (cut at 2 KiB)
+	Header   http.Header   // a copy, at most 4 KiB, each value cut at 1 KiB; Authorization and Proxy-Authorization values are replaced by "<scheme> [redacted]" (or "[redacted]"), Cookie values by "[redacted]"
 	BodySize int64         // decompressed body bytes read by /api/put (0 for other paths)
 	Status   int           // status answered; 0 when the connection was dropped or the client left
-	Accepted int           // points stored
+	Accepted int           // points accepted: stored, or already past WithRetention (then counted in Evicted)
 	Failed   int           // points rejected
+	Evicted  int           // points evicted by WithRetention or WithMaxPoints when this put was stored (its own or older ones)
 	Fault    string        // injected fault applied: "", "fail", "stall" or "drop"
-	Errors   []string      // what went wrong, at most 5 messages: the error answered, or the first rejected points' (metric: message)
+	Errors   []string      // what went wrong, at most 5 messages of 512 bytes: the error answered, or the first rejected points' ("metric: message")
 	Duration time.Duration // from arrival to answer
+}
+
+// Stats counts what a Server holds and has done since it started (or since
+// Reset).
+type Stats struct {
+	Points         int    // points stored now
+	Series         int    // series stored now
+	Accepted       uint64 // points accepted by puts: Points + EvictedByAge + EvictedByCount
+	EvictedByAge   uint64 // points evicted by WithRetention, including those too old on arrival
+	EvictedByCount uint64 // points evicted by WithMaxPoints
+	Requests       uint64 // requests received (Requests keeps the newest)
+	// With WithDataDir, what the directory held at the start: points
+	// loaded, and torn or corrupt log records dropped (with their bytes).
+	Loaded         int
+	DroppedRecords int
+	DroppedBytes   int64
 }
 
 // NewServer returns a started Server on a loopback listener (127.0.0.1 on a
 // random port, or the listener given by WithListener). Call Close when done.
-// Like httptest.NewServer, it panics if it cannot listen.
+// Like httptest.NewServer, it panics if it cannot listen; it also panics on
+// an invalid option or a data directory it cannot open (Open returns those
+// as errors).
 func NewServer(opts ...Option) *Server {
 	s := NewUnstartedServer(opts...)
 	s.Start()
@@ -110,19 +245,99 @@ func NewServer(opts ...Option) *Server {
 
 // NewUnstartedServer returns a Server that does not listen yet: call Start,
 // or serve Handler with an http.Server of your own. Call Close when done
-// either way (it releases stalled requests).
+// either way (it releases stalled requests). It panics where Open returns
+// an error.
 func NewUnstartedServer(opts ...Option) *Server {
-	cfg := config{maxBody: DefaultMaxBodySize, maxDecompressed: DefaultMaxDecompressedSize, now: time.Now}
+	s, err := Open(opts...)
+	if err != nil {
+		panic("apptuittest: " + err.Error())
+	}
+	return s
+}
+
+// Open returns a Server that does not listen yet, like NewUnstartedServer,
+// or an error for an invalid option (a negative size, count or duration) or
+// a data directory (WithDataDir) that cannot be opened or read; then a
+// listener given with WithListener is left open, the caller's to close. Its
+// cost is that of loading the data directory, if any.
+func Open(opts ...Option) (*Server, error) {
+	cfg := config{
+		maxBody: DefaultMaxBodySize, maxDecompressed: DefaultMaxDecompressedSize,
+		maxBodies: DefaultMaxConcurrentBodies, bodyWait: DefaultBodyWait,
+		logSize: DefaultRequestLogSize, maxPoints: DefaultMaxPoints,
+		syncInterval: DefaultSyncInterval, now: time.Now,
+	}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	s := &Server{cfg: cfg, done: make(chan struct{})}
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, done: make(chan struct{}), bodies: make(chan struct{}, cfg.maxBodies)}
+	s.reqs.init(cfg.logSize)
+	s.store = newStore(cfg.retention, cfg.maxPoints, cfg.now)
+	if cfg.dataDir != "" {
+		rep, err := openDataLog(s.store, cfg.dataDir, cfg.syncInterval, cfg.messages())
+		if err != nil {
+			return nil, err
+		}
+		s.loaded = rep
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/put", s.servePut)
 	mux.HandleFunc("/api/query", s.serveQuery)
 	s.handler = mux
-	return s
+	return s, nil
 }
+
+// messages returns the logger for the server's own messages.
+func (c *config) messages() func(string, ...any) {
+	if c.logger != nil {
+		return c.logger
+	}
+	return func(string, ...any) {}
+}
+
+func (c *config) check() error {
+	switch {
+	case c.maxBody <= 0:
+		return fmt.Errorf("WithMaxBodySize(%d): the size must be positive", c.maxBody)
+	case c.maxDecompressed <= 0:
+		return fmt.Errorf("WithMaxDecompressedSize(%d): the size must be positive", c.maxDecompressed)
+	case c.maxBodies <= 0:
+		return fmt.Errorf("WithMaxConcurrentBodies(%d, …): the count must be positive", c.maxBodies)
+	case c.bodyWait < 0:
+		return fmt.Errorf("WithMaxConcurrentBodies(…, %v): the wait must not be negative", c.bodyWait)
+	case c.logSize < 0:
+		return fmt.Errorf("WithRequestLogSize(%d): the size must not be negative", c.logSize)
+	case c.retention < 0:
+		return fmt.Errorf("WithRetention(%v): the duration must not be negative", c.retention)
+	case c.maxPoints < 0:
+		return fmt.Errorf("WithMaxPoints(%d): the count must not be negative", c.maxPoints)
+	case c.syncInterval < 0:
+		return fmt.Errorf("WithSyncInterval(%v): the interval must not be negative", c.syncInterval)
+	case c.timeouts.ReadHeader < 0 || c.timeouts.Body < 0 || c.timeouts.Write < 0 || c.timeouts.Idle < 0:
+		return fmt.Errorf("WithTimeouts(%+v): timeouts must not be negative", c.timeouts)
+	case c.now == nil:
+		return errors.New("WithClock(nil): the clock must not be nil")
+	}
+	for _, f := range []struct {
+		t   *time.Duration
+		def time.Duration
+	}{
+		{&c.timeouts.ReadHeader, DefaultReadHeaderTimeout}, {&c.timeouts.Body, DefaultBodyTimeout},
+		{&c.timeouts.Write, DefaultWriteTimeout}, {&c.timeouts.Idle, DefaultIdleTimeout},
+	} {
+		if *f.t == 0 {
+			*f.t = f.def
+		}
+	}
+	return nil
+}
+
+// maxHeaderBytes bounds a request's line and headers on the server Start
+// runs (net/http's default is 1 MiB).
+const maxHeaderBytes = 64 << 10
 
 // Start starts serving, once; later calls do nothing. It panics if it
 // cannot listen.
@@ -133,6 +348,9 @@ func (s *Server) Start() {
 			hs.Listener.Close()
 			hs.Listener = s.cfg.listener
 		}
+		hs.Config.ReadHeaderTimeout = s.cfg.timeouts.ReadHeader
+		hs.Config.IdleTimeout = s.cfg.timeouts.Idle
+		hs.Config.MaxHeaderBytes = maxHeaderBytes
 		hs.Start()
 		s.mu.Lock()
 		s.hs = hs
@@ -156,8 +374,9 @@ func (s *Server) URL() string {
 	return s.hs.URL
 }
 
-// Close releases stalled requests, shuts the listener down and waits for
-// requests in flight to finish. It is safe to call more than once.
+// Close releases stalled requests, shuts the listener down, waits for
+// requests in flight to finish and, with WithDataDir, flushes and closes the
+// data directory's log. It is safe to call more than once.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.done)
@@ -168,6 +387,7 @@ func (s *Server) Close() {
 		if hs != nil {
 			hs.Close()
 		}
+		s.store.close()
 	})
 }
 
@@ -176,43 +396,98 @@ func (s *Server) Close() {
 // allocation per point plus the tag maps.
 func (s *Server) Points() []apptuit.DataPoint { return s.store.dataPoints() }
 
-// Requests returns a copy of the log of requests received, oldest first.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Request, len(s.reqs))
-	copy(out, s.reqs)
+// Requests returns a copy of the log of requests received, oldest first:
+// the newest WithRequestLogSize of them (1000 by default). Requests to the
+// introspection endpoints (/apptuittest/...) and to a WithHandler are not
+// in it.
+func (s *Server) Requests() []Request { return s.reqs.snapshot() }
+
+// Stats returns the counts of what the server holds and has done. Its cost
+// is constant.
+func (s *Server) Stats() Stats {
+	st := Stats{Requests: s.reqs.count(), Loaded: s.loaded.points, DroppedRecords: s.loaded.droppedRecords, DroppedBytes: s.loaded.droppedBytes}
+	s.store.read(func(r storeReader) {
+		st.Points, st.Series = r.counts()
+		st.Accepted, st.EvictedByAge, st.EvictedByCount = r.st.accepted, r.st.evictAge, r.st.evictMax
+	})
+	return st
+}
+
+// SeriesInfo describes one stored series.
+type SeriesInfo struct {
+	Metric    string
+	Tags      map[string]string // a copy
+	Points    int               // points stored (two at the same timestamp count twice)
+	First     time.Time         // timestamp of the oldest point, UTC
+	Last      time.Time         // timestamp of the newest point, UTC
+	LastValue float64           // value at Last (of several points there, the last to arrive)
+}
+
+// Series returns every stored series, sorted by metric, then by tags. It
+// copies the tags, not the points: its cost is proportional to the number
+// of series, whatever their points.
+func (s *Server) Series() []SeriesInfo {
+	type entry struct {
+		info SeriesInfo
+		tk   string
+	}
+	var es []entry
+	s.store.read(func(r storeReader) {
+		r.eachSeries("", nil, func(v seriesView) bool {
+			ms, val := v.last()
+			es = append(es, entry{SeriesInfo{
+				Metric: v.metric(), Tags: maps.Clone(v.tags()), Points: v.len(),
+				First: time.UnixMilli(v.first()).UTC(), Last: time.UnixMilli(ms).UTC(), LastValue: val,
+			}, ql.TagKey(v.tags())})
+			return true
+		})
+	})
+	sort.Slice(es, func(i, j int) bool {
+		if es[i].info.Metric != es[j].info.Metric {
+			return es[i].info.Metric < es[j].info.Metric
+		}
+		return es[i].tk < es[j].tk
+	})
+	out := make([]SeriesInfo, len(es))
+	for i, e := range es {
+		out[i] = e.info
+	}
 	return out
 }
 
-// Reset forgets all stored points, the request log and pending faults.
+// Reset forgets all stored points (with WithDataDir, on disk too), the
+// request log, the counts of Stats and pending faults.
 func (s *Server) Reset() {
-	s.store.reset()
+	if err := s.store.reset(); err != nil {
+		s.cfg.messages()("apptuittest: resetting the data directory: %v", err)
+	}
 	s.faults.reset()
-	s.mu.Lock()
-	s.reqs = nil
-	s.mu.Unlock()
+	s.reqs.reset()
 }
 
-// statusWriter remembers the status written and, of an error answer, the
-// start of the body (for Request.Errors).
+// statusWriter remembers the status written and bounds the time writing
+// the response may take.
 type statusWriter struct {
 	http.ResponseWriter
-	status  int
-	errBody []byte
+	status       int
+	writeTimeout time.Duration
+	errBody      []byte // the start of an error answer, for Request.Errors
+}
+
+func (w *statusWriter) started(code int) {
+	if w.status == 0 {
+		w.status = code
+		http.NewResponseController(w.ResponseWriter).SetWriteDeadline(time.Now().Add(w.writeTimeout))
+	}
 }
 
 func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
+	w.started(code)
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
+	w.started(http.StatusOK)
 	w.keepError(b)
 	return w.ResponseWriter.Write(b)
 }
@@ -244,10 +519,14 @@ func (s *Server) authorized(r *http.Request) bool {
 	return subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.token)) == 1
 }
 
-// drop reads the body, then closes the connection without answering.
-func (s *Server) drop(w http.ResponseWriter, r *http.Request) {
-	io.Copy(io.Discard, io.LimitReader(r.Body, s.cfg.maxBody))
+// drop reads the body, records the request, then closes the connection
+// without answering. The record comes first so that a client that sees its
+// connection die finds the drop in Requests.
+func (s *Server) drop(w http.ResponseWriter, r *http.Request, rec *Request) {
+	io.Copy(io.Discard, io.LimitReader(s.waitBudget(w, r.Body), s.cfg.maxBody))
 	conn, _, err := http.NewResponseController(w).Hijack()
+	rec.Duration = time.Since(rec.Time)
+	s.record(*rec)
 	if err != nil {
 		panic(http.ErrAbortHandler) // no hijacking (HTTP/2): abort the stream
 	}
@@ -265,12 +544,16 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 	rec := &Request{
 		Time:     time.Now(),
 		Method:   r.Method,
-		Path:     r.URL.Path,
-		RawQuery: r.URL.RawQuery,
-		Header:   redact(r.Header),
+		Path:     cut(r.URL.Path, maxLoggedURL),
+		RawQuery: cut(r.URL.RawQuery, maxLoggedURL),
+		Header:   loggedHeader(r.Header),
 	}
-	w := &statusWriter{ResponseWriter: rw}
+	w := &statusWriter{ResponseWriter: rw, writeTimeout: s.cfg.timeouts.Write}
+	recorded := false // a dropped request is recorded before its connection closes
 	defer func() {
+		if recorded {
+			return
+		}
 		rec.Status = w.status
 		rec.Duration = time.Since(rec.Time)
 		if len(rec.Errors) == 0 {
@@ -292,13 +575,16 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	case faultDrop:
 		rec.Fault = "drop"
-		s.drop(w, r)
+		recorded = true
+		s.drop(w, r, rec)
 		return
 	case faultStall:
 		rec.Fault = "stall"
 		// Read the body first: the server notices a client that hangs up
 		// (and cancels the request's context) only once the body is read.
-		buf, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.maxBody+1))
+		body := s.waitBudget(w, r.Body)
+		buf, err := io.ReadAll(io.LimitReader(body, s.cfg.maxBody+1))
+		body.clear()
 		if err != nil {
 			return
 		}
@@ -346,24 +632,10 @@ func (s *Server) ownPath(r *http.Request) bool {
 }
 
 func (s *Server) record(rec Request) {
-	s.mu.Lock()
-	s.reqs = append(s.reqs, rec)
-	s.mu.Unlock()
+	s.reqs.add(rec)
 	if s.cfg.logf != nil {
 		s.cfg.logf(rec)
 	}
-}
-
-func redact(h http.Header) http.Header {
-	c := h.Clone()
-	if v := c.Get("Authorization"); v != "" {
-		if scheme, _, ok := cutSpace(v); ok {
-			c.Set("Authorization", scheme+" [redacted]")
-		} else {
-			c.Set("Authorization", "[redacted]")
-		}
-	}
-	return c
 }
 
 func cutSpace(s string) (string, string, bool) {

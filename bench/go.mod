@@ -4,6 +4,7 @@ go 1.24.0
 
 require (
 	github.com/apptuit-go/apptuit v0.0.0
+	github.com/klauspost/compress v1.19.2
 	github.com/prometheus/client_golang v1.23.2
 	github.com/prometheus/common v0.66.1
 	github.com/rcrowley/go-metrics v0.0.0-20250401214520-65e299d6c5c9

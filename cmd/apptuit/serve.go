@@ -15,32 +15,51 @@ import (
 
 var serveCmd = &command{
 	name:     "serve",
-	summary:  "run the in-memory fake Apptuit API in the foreground",
-	synopsis: "apptuit serve [--listen 127.0.0.1:4242] [--token T] [--allow-remote]",
-	about: `Serve runs the in-memory fake of the Apptuit API from package apptuittest:
-POST /api/put stores points with OpenTSDB's checks and messages, GET /api/query
+	summary:  "run the fake Apptuit API in the foreground",
+	synopsis: "apptuit serve [--listen 127.0.0.1:4242] [--token T] [--data DIR] [--retention D] [--max-points N] [--allow-remote]",
+	about: `Serve runs the fake of the Apptuit API from package apptuittest: POST
+/api/put stores points with OpenTSDB's checks and messages, GET /api/query
 answers a subset of the Apptuit query language over them, and a web page at
 / shows the metrics received, charts queries and lists the requests (with
 --token, the page asks for the token and keeps it in the browser tab's
-sessionStorage; its own files need none). Nothing is written
-to disk. It prints the URL it listens on, then one line per request (time,
-method, path, points accepted and failed, status, latency). Ctrl-C (SIGINT)
-or SIGTERM stops it cleanly.
+sessionStorage; its own files need none). It prints the URL it listens on,
+then one line per request (time, method, path, points accepted, failed and
+evicted, status, latency, the first error). Ctrl-C (SIGINT) or SIGTERM
+stops it cleanly.
+
+Points are kept in memory, at most --max-points of them (10,000,000 by
+default, about 240 MB) and none older than --retention (by default, any
+age): beyond those the points with the oldest timestamps are evicted, and
+counted in the request lines and when it stops. With --data DIR they are
+also kept in DIR, in a checksummed append-only log that survives a restart
+or a crash (a torn last record is detected and dropped); a put is written
+to the log before it is answered and the log is flushed to disk every
+--sync-interval. Without --data nothing is written to disk.
+
+It bounds what clients can make it hold: bodies of 32 MiB (256 MiB
+decompressed), 8 bodies read at once, the newest --request-log requests
+logged, and timeouts on slow clients.
 
 It listens on loopback only, unless --allow-remote is given: the fake has no
-authentication unless --token is set, keeps everything in memory and is not
-meant to be exposed to a network.`,
+authentication unless --token is set and is not meant to be exposed to a
+network.`,
 	examples: `  apptuit serve
   apptuit serve --listen 127.0.0.1:0 --token secret    # a free port, clients must send the token
+  apptuit serve --data ~/.apptuit-data --retention 7d  # kept across restarts, for a week
   APPTUIT_API_ENDPOINT=http://127.0.0.1:4242 APPTUIT_API_TOKEN=x apptuit send points.txt`,
 	flags: func() *flag.FlagSet { fs, _ := serveFlags(); return fs },
 	run:   runServe,
 }
 
 type serveOpts struct {
-	listen      string
-	token       string
-	allowRemote bool
+	listen       string
+	token        string
+	allowRemote  bool
+	data         string
+	retention    retentionFlag
+	maxPoints    int
+	syncInterval time.Duration
+	requestLog   int
 }
 
 func serveFlags() (*flag.FlagSet, *serveOpts) {
@@ -49,7 +68,38 @@ func serveFlags() (*flag.FlagSet, *serveOpts) {
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:4242", "`address` to listen on (port 0 picks a free port)")
 	fs.StringVar(&o.token, "token", "", "require this bearer `token` on every request (default: accept any)")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow listening on a non-loopback address")
+	fs.StringVar(&o.data, "data", "", "keep the points in `DIR` too, across restarts (default: memory only)")
+	fs.Var(&o.retention, "retention", "evict points older than `D`, e.g. 36h, 7d, 2w (default 0: any age)")
+	fs.IntVar(&o.maxPoints, "max-points", apptuittest.DefaultMaxPoints, "evict the oldest points beyond `N` (0: no bound)")
+	fs.DurationVar(&o.syncInterval, "sync-interval", apptuittest.DefaultSyncInterval, "with --data, fsync the log at most this often (0: every put)")
+	fs.IntVar(&o.requestLog, "request-log", apptuittest.DefaultRequestLogSize, "keep the newest `N` requests in the request log")
 	return fs, o
+}
+
+// retentionFlag is a duration with d and w units ("7d"), or 0.
+type retentionFlag time.Duration
+
+func (r *retentionFlag) String() string {
+	if *r == 0 {
+		return "0"
+	}
+	return time.Duration(*r).String()
+}
+
+func (r *retentionFlag) Set(s string) error {
+	if s == "0" {
+		*r = 0
+		return nil
+	}
+	d, err := parseRelative(s)
+	if err != nil {
+		return fmt.Errorf("bad duration %q: %v (e.g. 36h, 7d, 2w)", s, err)
+	}
+	if d <= 0 {
+		return fmt.Errorf("bad duration %q: must be positive (0: keep points of any age)", s)
+	}
+	*r = retentionFlag(d)
+	return nil
 }
 
 // isLoopback reports whether the host of addr is a loopback name or address.
@@ -83,6 +133,9 @@ func formatRequest(r apptuittest.Request) string {
 	fmt.Fprintf(&b, "%s %s %s accepted=%d failed=%d status=%d %.1fms",
 		r.Time.UTC().Format(time.RFC3339), r.Method, r.Path, r.Accepted, r.Failed, r.Status,
 		float64(r.Duration.Microseconds())/1000)
+	if r.Evicted > 0 {
+		fmt.Fprintf(&b, " evicted=%d", r.Evicted)
+	}
 	if r.Fault != "" {
 		fmt.Fprintf(&b, " fault=%s", r.Fault)
 	}
@@ -109,24 +162,47 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return usageError(stderr, "serve", fs, "bad --listen address %q: %v", o.listen, err)
 	}
 	if !loop && !o.allowRemote {
-		fmt.Fprintf(stderr, "apptuit serve: refusing to listen on %q, which is not a loopback address: the fake server keeps everything in memory, accepts any client without --token and is not meant for a network; pass --allow-remote to do it anyway\n", o.listen)
+		fmt.Fprintf(stderr, "apptuit serve: refusing to listen on %q, which is not a loopback address: the fake server accepts any client without --token and is not meant for a network; pass --allow-remote to do it anyway\n", o.listen)
 		return exitUsage
 	}
+	switch {
+	case o.maxPoints < 0:
+		return usageError(stderr, "serve", fs, "bad --max-points %d: must not be negative (0: no bound)", o.maxPoints)
+	case o.syncInterval < 0:
+		return usageError(stderr, "serve", fs, "bad --sync-interval %v: must not be negative (0: every put)", o.syncInterval)
+	case o.requestLog < 0:
+		return usageError(stderr, "serve", fs, "bad --request-log %d: must not be negative", o.requestLog)
+	}
+	out := &syncWriter{w: stdout}
+	opts := []apptuittest.Option{
+		apptuittest.WithRequestLog(func(r apptuittest.Request) { out.printf("%s\n", formatRequest(r)) }),
+		apptuittest.WithRequestLogSize(o.requestLog),
+		apptuittest.WithRetention(time.Duration(o.retention)),
+		apptuittest.WithMaxPoints(o.maxPoints),
+		apptuittest.WithLogger(func(format string, a ...any) {
+			out.printf("%s\n", strings.TrimPrefix(fmt.Sprintf(format, a...), "apptuittest: "))
+		}),
+	}
+	if o.token != "" {
+		opts = append(opts, apptuittest.WithToken(o.token))
+	}
+	if o.data != "" {
+		opts = append(opts, apptuittest.WithDataDir(o.data), apptuittest.WithSyncInterval(o.syncInterval))
+	}
+	// Listen first, so that a port in use fails before loading the data;
+	// clients that connect while it loads wait in the listen backlog.
 	l, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		fmt.Fprintf(stderr, "apptuit serve: %v\n", err)
 		return exitFail
 	}
-	out := &syncWriter{w: stdout}
-	opts := []apptuittest.Option{
-		apptuittest.WithListener(l),
-		webOption(),
-		apptuittest.WithRequestLog(func(r apptuittest.Request) { out.printf("%s\n", formatRequest(r)) }),
+	srv, err := apptuittest.Open(append(opts, apptuittest.WithListener(l), webOption())...)
+	if err != nil {
+		l.Close()
+		fmt.Fprintf(stderr, "apptuit serve: %v\n", err)
+		return exitFail
 	}
-	if o.token != "" {
-		opts = append(opts, apptuittest.WithToken(o.token))
-	}
-	srv := apptuittest.NewServer(opts...)
+	srv.Start()
 	auth := "any token accepted"
 	if o.token != "" {
 		auth = "bearer token required"
@@ -135,6 +211,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	out.printf("web page at %s/\n", srv.URL())
 	<-ctx.Done()
 	srv.Close()
+	st := srv.Stats()
+	out.printf("%d points in %d series; %d evicted by --retention, %d by --max-points\n",
+		st.Points, st.Series, st.EvictedByAge, st.EvictedByCount)
 	out.printf("stopped\n")
 	return exitOK
 }

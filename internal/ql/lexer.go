@@ -49,6 +49,7 @@ const (
 	tAssign
 	tSemi
 	tNewline
+	tError // where the lexer failed: the parse stops there
 )
 
 func (k tokKind) String() string {

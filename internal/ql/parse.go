@@ -76,51 +76,97 @@ var Functions = []string{"downsample", "rate", "series_sum", "series_avg", "seri
 // Aggregators lists the downsample aggregators.
 var Aggregators = []string{"avg", "sum", "min", "max", "count"}
 
+// Limits on a query, so that parsing and evaluating one costs a bounded
+// amount of time and memory. A query over a limit fails with an *Error at
+// the position where the limit was crossed.
+const (
+	// MaxQueryLength is the longest query text accepted, in bytes.
+	MaxQueryLength = 64 << 10
+	// MaxChain is the most method calls one chain may have, as in
+	// fetch('m').rate().mul(2) (2 calls).
+	MaxChain = 100
+	// MaxNodes is the most nodes a query may have in all: statements,
+	// fetches, tag filter values, method calls and output() names.
+	MaxNodes = 2000
+)
+
 type outRef struct {
 	name string
 	pos  Pos
 }
 
 type parser struct {
-	toks []token
-	i    int
-	vars map[string]bool
-	prog *Program
-	outs []outRef // output() arguments, checked once all statements are known
+	lex    *lexer
+	lexErr *Error
+	toks   []token
+	i      int
+	vars   map[string]bool
+	prog   *Program
+	outs   []outRef // output() arguments, checked once all statements are known
+	nodes  int
 }
 
-// Parse parses and checks a query. Its cost is linear in the length of src.
-// The error, when not nil, is an *Error naming the line and column.
-func Parse(src string) (*Program, error) {
-	var toks []token
-	l := newLexer(src)
-	for {
-		t, err := l.next()
-		if err != nil {
-			return nil, err
-		}
-		toks = append(toks, t)
-		if t.kind == tEOF {
-			break
-		}
+// node counts n nodes of the query at pos against MaxNodes.
+func (p *parser) node(pos Pos, n int) *Error {
+	p.nodes += n
+	if p.nodes > MaxNodes {
+		return errAt(pos, "query too large: more than %d statements, fetches, tag values, function calls and output names (the limit is %d)", MaxNodes, MaxNodes)
 	}
-	p := &parser{toks: toks, vars: map[string]bool{}, prog: &Program{}}
+	return nil
+}
+
+// Parse parses and checks a query. Its cost is linear in the length of src,
+// which is at most MaxQueryLength bytes (see also MaxChain and MaxNodes);
+// the text is read only up to its first error, so a query over a limit
+// fails in time proportional to where the limit is crossed. The error,
+// when not nil, is an *Error naming the line and column of the first error
+// in the text.
+func Parse(src string) (*Program, error) {
+	l := newLexer(src)
+	if len(src) > MaxQueryLength {
+		for l.off < MaxQueryLength {
+			l.advance()
+		}
+		return nil, errAt(l.pos(), "query too long: %d bytes (the limit is %d)", len(src), MaxQueryLength)
+	}
+	p := &parser{lex: l, vars: map[string]bool{}, prog: &Program{}}
 	if err := p.program(); err != nil {
+		// A parse error at the token that could not be lexed is the lexer's.
+		if p.lexErr != nil && p.lexErr.Pos.Offset <= err.Pos.Offset {
+			return nil, p.lexErr
+		}
 		return nil, err
 	}
 	return p.prog, nil
 }
 
-func (p *parser) peek() token { return p.toks[p.i] }
+// fill lexes tokens up to index n, stopping after the end of the query or
+// a lexer error (recorded, and standing as a final tError token).
+func (p *parser) fill(n int) {
+	for len(p.toks) <= n {
+		if k := len(p.toks); k > 0 && (p.toks[k-1].kind == tEOF || p.toks[k-1].kind == tError) {
+			return
+		}
+		t, err := p.lex.next()
+		if err != nil {
+			p.lexErr = err
+			t = token{kind: tError, pos: err.Pos}
+		}
+		p.toks = append(p.toks, t)
+	}
+}
+
+func (p *parser) peek() token { return p.peekAt(0) }
 func (p *parser) peekAt(n int) token {
+	p.fill(p.i + n)
 	if p.i+n < len(p.toks) {
 		return p.toks[p.i+n]
 	}
 	return p.toks[len(p.toks)-1]
 }
 func (p *parser) take() token {
-	t := p.toks[p.i]
-	if t.kind != tEOF {
+	t := p.peek()
+	if t.kind != tEOF && t.kind != tError {
 		p.i++
 	}
 	return t
@@ -154,6 +200,9 @@ func (p *parser) program() *Error {
 				return errAt(t.pos, "output() given more than once")
 			}
 			seenOutput, outPos = true, t.pos
+			if err := p.node(t.pos, 1); err != nil {
+				return err
+			}
 			if err := p.output(); err != nil {
 				return err
 			}
@@ -197,6 +246,9 @@ func (p *parser) output() *Error {
 		if err != nil {
 			return err
 		}
+		if err := p.node(t.pos, 1); err != nil {
+			return err
+		}
 		refs = append(refs, outRef{t.text, t.pos})
 		if p.peek().kind == tComma {
 			p.take()
@@ -220,6 +272,9 @@ func (p *parser) output() *Error {
 func (p *parser) stmt() (*Stmt, *Error) {
 	t := p.peek()
 	st := &Stmt{Pos: t.pos}
+	if err := p.node(t.pos, 1); err != nil {
+		return nil, err
+	}
 	if t.kind == tIdent && p.peekAt(1).kind == tAssign {
 		p.take()
 		p.take()
@@ -263,6 +318,13 @@ func (p *parser) expr() (*Expr, *Error) {
 		if err != nil {
 			return nil, err
 		}
+		n := 1
+		for _, tf := range f.Filters {
+			n += len(tf.Values)
+		}
+		if err := p.node(t.pos, n); err != nil {
+			return nil, err
+		}
 		e.Fetch = f
 	} else {
 		if !p.vars[t.text] {
@@ -280,7 +342,13 @@ func (p *parser) expr() (*Expr, *Error) {
 			break
 		}
 		p.i += j
-		p.take() // .
+		dot := p.take() // .
+		if len(e.Ops) == MaxChain {
+			return nil, errAt(dot.pos, "chain too long: more than %d function calls (the limit is %d)", MaxChain, MaxChain)
+		}
+		if err := p.node(dot.pos, 1); err != nil {
+			return nil, err
+		}
 		name, err := p.expect(tIdent, "a function name after '.'")
 		if err != nil {
 			return nil, err

@@ -116,6 +116,9 @@ func TestParseErrors(t *testing.T) {
 		{"= fetch('m')", "parse error at line 1, column 1: expected fetch(...) or a variable, found '='"},
 		{"fetch('é', {'k': 'v'}).é()", `parse error at line 1, column 24: unknown function "é"`},
 		{"fetch('m', \xff)", "parse error at line 1, column 12: invalid UTF-8"},
+		// The first error in the text wins, whether the lexer's or the parser's.
+		{"fetch('m').foo() @", `parse error at line 1, column 12: unknown function "foo"`},
+		{"fetch('m') @ .foo()", "parse error at line 1, column 12: unexpected character '@'"},
 	}
 	for _, tt := range tests {
 		_, err := Parse(tt.src)

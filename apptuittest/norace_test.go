@@ -1,0 +1,5 @@
+//go:build !race
+
+package apptuittest
+
+const raceEnabled = false

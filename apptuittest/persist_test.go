@@ -1,0 +1,255 @@
+package apptuittest
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// logLines collects what a Server logs.
+type logLines struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logLines) logf(format string, args ...any) {
+	l.mu.Lock()
+	l.lines = append(l.lines, fmt.Sprintf(format, args...))
+	l.mu.Unlock()
+}
+
+func (l *logLines) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
+}
+
+// dataServer opens a started server on dir.
+func dataServer(t *testing.T, dir string, opts ...Option) (*Server, *logLines) {
+	t.Helper()
+	ll := &logLines{}
+	s, err := Open(append([]Option{WithDataDir(dir), WithLogger(ll.logf)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	t.Cleanup(s.Close)
+	return s, ll
+}
+
+func putN(t *testing.T, srv *Server, metric string, from, n int) {
+	t.Helper()
+	var pts []string
+	for i := from; i < from+n; i++ {
+		pts = append(pts, fmt.Sprintf(`{"metric":%q,"timestamp":%d,"value":%d.5,"tags":{"h":"h%d"}}`, metric, 1500000000+i, i, i%3))
+	}
+	if code, resp := post(t, srv, "", "["+strings.Join(pts, ",")+"]"); code != 204 {
+		t.Fatalf("put: %d %s", code, resp)
+	}
+}
+
+func TestDataDirRestart(t *testing.T) {
+	dir := t.TempDir()
+	srv, _ := dataServer(t, dir)
+	putN(t, srv, "a", 0, 10)
+	putN(t, srv, "b", 0, 5)
+	putN(t, srv, "a", 5, 3) // out of order, duplicates of a's timestamps
+	before, series := srv.Points(), srv.Series()
+	_, qa := query(t, srv, q(0, 2000000000, "fetch('a').downsample('1h', 'sum')"))
+	srv.Close()
+
+	srv, ll := dataServer(t, dir)
+	if got := srv.Points(); !reflect.DeepEqual(got, before) {
+		t.Errorf("after a restart: %d points, want %d in the same order", len(got), len(before))
+	}
+	if !reflect.DeepEqual(srv.Series(), series) {
+		t.Errorf("series differ after a restart")
+	}
+	if _, q2 := query(t, srv, q(0, 2000000000, "fetch('a').downsample('1h', 'sum')")); q2 != qa {
+		t.Errorf("query after a restart:\n%s\nwant\n%s", q2, qa)
+	}
+	if st := srv.Stats(); st.Loaded != 18 || st.DroppedRecords != 0 {
+		t.Errorf("Stats %+v", st)
+	}
+	if !strings.Contains(ll.String(), "loaded 18 points of 6 series from 3 records") {
+		t.Errorf("log: %s", ll)
+	}
+	// New puts go on after the old ones.
+	putN(t, srv, "c", 0, 1)
+	srv.Close()
+	srv, _ = dataServer(t, dir)
+	if n := len(srv.Points()); n != 19 || srv.Points()[18].Metric != "c" {
+		t.Errorf("%d points after a second restart", n)
+	}
+}
+
+func segmentFile(t *testing.T, dir string) string {
+	t.Helper()
+	m, _ := filepath.Glob(filepath.Join(dir, "*.wal"))
+	if len(m) != 1 {
+		t.Fatalf("segments %q", m)
+	}
+	return m[0]
+}
+
+func TestDataDirTornTail(t *testing.T) {
+	dir := t.TempDir()
+	srv, _ := dataServer(t, dir)
+	putN(t, srv, "a", 0, 10)
+	putN(t, srv, "b", 0, 10)
+	srv.Close()
+	seg := segmentFile(t, dir)
+	b, _ := os.ReadFile(seg)
+	os.WriteFile(seg, b[:len(b)-7], 0o644) // a crash in the middle of the second write
+
+	srv, ll := dataServer(t, dir)
+	pts := srv.Points()
+	if len(pts) != 10 || pts[9].Metric != "a" {
+		t.Fatalf("%d points after a torn tail, want the first put's 10", len(pts))
+	}
+	st := srv.Stats()
+	if st.DroppedRecords != 1 || st.DroppedBytes <= 0 || st.Loaded != 10 {
+		t.Errorf("Stats %+v", st)
+	}
+	if !strings.Contains(ll.String(), "torn record") {
+		t.Errorf("log: %s", ll)
+	}
+	putN(t, srv, "c", 0, 2)
+	srv.Close()
+	srv, _ = dataServer(t, dir)
+	if n, st := len(srv.Points()), srv.Stats(); n != 12 || st.DroppedRecords != 0 {
+		t.Errorf("after the repair: %d points, %+v", n, st)
+	}
+}
+
+func TestDataDirCorrupt(t *testing.T) {
+	dir := t.TempDir()
+	srv, _ := dataServer(t, dir)
+	putN(t, srv, "a", 0, 10)
+	putN(t, srv, "b", 0, 10)
+	putN(t, srv, "c", 0, 10)
+	srv.Close()
+	seg := segmentFile(t, dir)
+	b, _ := os.ReadFile(seg)
+	b[len(b)*2/3] ^= 0x10 // inside the second put's record
+	os.WriteFile(seg, b, 0o644)
+
+	srv, ll := dataServer(t, dir)
+	if n := len(srv.Points()); n != 10 {
+		t.Errorf("%d points, want the first put's 10", n)
+	}
+	if st := srv.Stats(); st.DroppedRecords != 1 || st.DroppedBytes < int64(len(b)/3) {
+		t.Errorf("Stats %+v", st)
+	}
+	if !strings.Contains(ll.String(), "checksum mismatch") {
+		t.Errorf("log: %s", ll)
+	}
+
+	// Garbage instead of the log: an empty store, not a panic.
+	srv.Close()
+	os.WriteFile(seg, []byte("not a log at all"), 0o644)
+	srv, _ = dataServer(t, dir)
+	if n, st := len(srv.Points()), srv.Stats(); n != 0 || st.DroppedRecords != 1 {
+		t.Errorf("garbage: %d points, %+v", n, st)
+	}
+}
+
+// TestDataDirBounded puts 200 batches into a server keeping 1,000 points:
+// compactions keep the log at a few times the live points, and a restart
+// finds exactly what was kept.
+func TestDataDirBounded(t *testing.T) {
+	dir := t.TempDir()
+	srv, ll := dataServer(t, dir, WithMaxPoints(1000))
+	srv.store.log.slack = 2000
+	for i := 0; i < 200; i++ {
+		putN(t, srv, "m", i*50, 50)
+	}
+	size := srv.store.log.w.Size()
+	before := srv.Points()
+	st := srv.Stats()
+	srv.Close()
+	if st.Points != 1000 || st.EvictedByCount != 9000 {
+		t.Errorf("Stats %+v", st)
+	}
+	// 10,000 points went in; the log holds at most 2×1,000 + 2,000 (plus one batch).
+	if size > 4050*12+4096 {
+		t.Errorf("log of %d bytes for 1,000 live points", size)
+	}
+	if n := strings.Count(ll.String(), "compacted"); n < 1 {
+		t.Errorf("no compaction: %s", ll)
+	}
+	srv, _ = dataServer(t, dir, WithMaxPoints(1000))
+	if got := srv.Points(); !reflect.DeepEqual(got, before) {
+		t.Errorf("restart: %d points, want the %d kept", len(got), len(before))
+	}
+	t.Logf("log %d bytes for 1,000 live points after 10,000 stored", size)
+}
+
+func TestDataDirRetention(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Unix(1500000100, 0)
+	clock := func() time.Time { return now }
+	srv, _ := dataServer(t, dir, WithClock(clock))
+	putN(t, srv, "m", 0, 100) // 1500000000 … 1500000099
+	srv.Close()
+	// Restarted with a retention: the points past it are evicted on load.
+	srv, _ = dataServer(t, dir, WithClock(clock), WithRetention(50*time.Second))
+	st := srv.Stats()
+	if st.Points != 50 || st.EvictedByAge != 50 || st.Loaded != 50 {
+		t.Errorf("Stats %+v", st)
+	}
+}
+
+func TestDataDirReset(t *testing.T) {
+	dir := t.TempDir()
+	srv, _ := dataServer(t, dir)
+	putN(t, srv, "m", 0, 10)
+	srv.Reset()
+	putN(t, srv, "n", 0, 2)
+	srv.Close()
+	srv, _ = dataServer(t, dir)
+	if pts := srv.Points(); len(pts) != 2 || pts[0].Metric != "n" {
+		t.Errorf("after Reset and a restart: %d points", len(pts))
+	}
+}
+
+func TestDataDirWriteError(t *testing.T) {
+	dir := t.TempDir()
+	srv, _ := dataServer(t, dir)
+	srv.store.log.w.Close() // the log cannot be written any more
+	code, body := post(t, srv, "", good1)
+	want := `{"error":{"code":500,"message":"storing the points: writing the data log: wal: log closed"}}`
+	if code != 500 || body != want {
+		t.Errorf("got %d %s, want 500 %s", code, body, want)
+	}
+	if n := len(srv.Points()); n != 0 {
+		t.Errorf("%d points stored in memory though not logged", n)
+	}
+}
+
+func TestDataDirErrors(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, nil, 0o644)
+	_, err := Open(WithDataDir(filepath.Join(file, "sub")))
+	if err == nil || !strings.HasPrefix(err.Error(), "opening the data directory "+filepath.Join(file, "sub")+": ") {
+		t.Errorf("Open on a file: %v", err)
+	}
+}
+
+func TestDataDirNoLeak(t *testing.T) {
+	checkNoLeak(t, func() {
+		srv, err := Open(WithDataDir(t.TempDir()), WithSyncInterval(time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.Start()
+		post(t, srv, "", good1)
+		time.Sleep(5 * time.Millisecond)
+		srv.Close()
+	})
+}

@@ -1,0 +1,273 @@
+package apptuit
+
+import (
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
+	"errors"
+	"io"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// bodyTestClient returns a client with comp and the source of series of
+// the given sizes, with the JSON document a body of all of it must carry.
+func bodyTestSource(t *testing.T, comp Compression, sizes ...int) (*Client, *seriesSource, int, []byte) {
+	t.Helper()
+	c := mustNew(t, WithToken("t"), WithIgnoreEnvTags(), WithCompression(comp))
+	var series []*TimeSeries
+	for k, n := range sizes {
+		s, err := NewTimeSeries("m.body", map[string]string{"k": strconv.Itoa(k)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			s.AddUnix(1700000000+int64(i), float64(i)+0.5)
+		}
+		series = append(series, s)
+	}
+	src, total := benchSource(c, series)
+	want, _ := src.appendFrom([]byte{'['}, 0, total, 1<<62, true, nil)
+	return c, src, total, append(want, ']')
+}
+
+func decompress(t *testing.T, comp Compression, b []byte) []byte {
+	t.Helper()
+	var zr io.Reader
+	var err error
+	switch comp {
+	case Gzip:
+		zr, err = gzip.NewReader(bytes.NewReader(b))
+	case Deflate:
+		zr, err = zlib.NewReader(bytes.NewReader(b))
+	default:
+		return b
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// A body read whole, by WriteTo or by Reads of any size, with one CPU or
+// more (the encoding goroutine), is the document, for empty, one-chunk and
+// many-chunk bodies.
+func TestBodyStreamsTheDocument(t *testing.T) {
+	checkNoLeaks(t)
+	for _, procs := range []int{1, 2} {
+		prev := runtime.GOMAXPROCS(procs)
+		for _, comp := range []Compression{Gzip, Deflate, NoCompression} {
+			for _, size := range []int{1, 10, 900, 8000} { // 12,001 points: about 13 chunks
+				c, src, total, want := bodyTestSource(t, comp, size, size/2+1)
+				for _, how := range []string{"WriteTo", "Read 7", "Read 64K"} {
+					if how == "Read 7" && size > 900 {
+						continue // slow under -race; the small bodies cover it
+					}
+					name := comp.String() + "/" + strconv.Itoa(total) + "/" + how + "/procs=" + strconv.Itoa(procs)
+					body, err := c.newBody(src, 0, total)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var got bytes.Buffer
+					switch how {
+					case "WriteTo":
+						_, err = body.WriteTo(&got)
+					case "Read 7":
+						_, err = io.CopyBuffer(struct{ io.Writer }{&got}, struct{ io.Reader }{body}, make([]byte, 7))
+					default:
+						_, err = io.CopyBuffer(struct{ io.Writer }{&got}, struct{ io.Reader }{body}, make([]byte, 64<<10))
+					}
+					if err != nil {
+						t.Fatalf("%s: %v", name, err)
+					}
+					if n, err := body.Read(make([]byte, 10)); n != 0 || err != io.EOF {
+						t.Errorf("%s: Read after the end = %d, %v", name, n, err)
+					}
+					body.Close()
+					if doc := decompress(t, comp, got.Bytes()); !bytes.Equal(doc, want) {
+						t.Errorf("%s: %d bytes, want %d", name, len(doc), len(want))
+					}
+				}
+				// A batch from the middle of the sequence.
+				if total > 4 {
+					body, _ := c.newBody(src, 1, total-1)
+					var got bytes.Buffer
+					body.WriteTo(&got)
+					body.Close()
+					mid, _ := src.appendFrom([]byte{'['}, 1, total-1, 1<<62, true, nil)
+					if doc := decompress(t, comp, got.Bytes()); !bytes.Equal(doc, append(mid, ']')) {
+						t.Errorf("%s/%d: middle batch differs", comp, total)
+					}
+				}
+			}
+		}
+		runtime.GOMAXPROCS(prev)
+	}
+}
+
+// watchedSource records reads of its points that end after closed is set;
+// each read takes at least delay.
+type watchedSource struct {
+	source
+	delay     time.Duration
+	closed    atomic.Bool
+	lateReads atomic.Int64
+}
+
+func (w *watchedSource) appendFrom(b []byte, i, end, limit int, first bool, tags *[]kv) ([]byte, int) {
+	b, i = w.source.appendFrom(b, i, end, limit, first, tags)
+	time.Sleep(w.delay)
+	if w.closed.Load() {
+		w.lateReads.Add(1)
+	}
+	return b, i
+}
+
+// blockingWriter takes n bytes, then blocks every Write until released.
+type blockingWriter struct {
+	n       int
+	blocked chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (w *blockingWriter) Write(p []byte) (int, error) {
+	if w.n > 0 {
+		w.n -= len(p)
+		return len(p), nil
+	}
+	w.once.Do(func() { close(w.blocked) })
+	<-w.release
+	return 0, errors.New("connection closed")
+}
+
+// Close while WriteTo is blocked on the connection returns without
+// waiting for the write, and WriteTo then fails.
+func TestBodyCloseDuringBlockedWrite(t *testing.T) {
+	checkNoLeaks(t)
+	prev := runtime.GOMAXPROCS(2)
+	defer runtime.GOMAXPROCS(prev)
+	c, src, total, _ := bodyTestSource(t, Gzip, 200000)
+	body, _ := c.newBody(src, 0, total)
+	w := &blockingWriter{n: 64 << 10, blocked: make(chan struct{}), release: make(chan struct{})}
+	done := make(chan error)
+	go func() {
+		_, err := body.WriteTo(w)
+		done <- err
+	}()
+	<-w.blocked
+	closed := make(chan struct{})
+	go func() {
+		body.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close waited for the blocked write")
+	}
+	close(w.release)
+	if err := <-done; err == nil {
+		t.Error("WriteTo succeeded after Close")
+	}
+	if _, err := body.Read(make([]byte, 10)); !errors.Is(err, errBodyClosed) {
+		t.Errorf("Read after Close: %v", err)
+	}
+	if err := body.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+// Close while the encoding goroutine is busy waits for it: the points are
+// not read once Close has returned (the caller may then change them).
+func TestBodyCloseStopsTheEncoder(t *testing.T) {
+	checkNoLeaks(t)
+	prev := runtime.GOMAXPROCS(2)
+	defer runtime.GOMAXPROCS(prev)
+	c, src, total, _ := bodyTestSource(t, Gzip, 200000)
+	for i := range 10 {
+		ws := &watchedSource{source: src, delay: time.Millisecond}
+		body, _ := c.newBody(ws, 0, total)
+		done := make(chan error)
+		go func() {
+			_, err := body.WriteTo(io.Discard)
+			done <- err
+		}()
+		time.Sleep(time.Duration(3+i) * time.Millisecond)
+		body.Close()
+		ws.closed.Store(true)
+		if err := <-done; !errors.Is(err, errBodyClosed) {
+			t.Errorf("WriteTo: %v, want errBodyClosed", err)
+		}
+		time.Sleep(5 * time.Millisecond) // an encoder still running would read by then
+		if n := ws.lateReads.Load(); n != 0 {
+			t.Errorf("the source was read %d times after Close returned", n)
+		}
+	}
+}
+
+// Close from another goroutine while Reads go on: no race, no deadlock,
+// and Reads fail once it has returned.
+func TestBodyCloseDuringReads(t *testing.T) {
+	checkNoLeaks(t)
+	prev := runtime.GOMAXPROCS(2)
+	defer runtime.GOMAXPROCS(prev)
+	c, src, total, _ := bodyTestSource(t, Deflate, 100000)
+	for i := range 20 {
+		body, _ := c.newBody(src, 0, total)
+		errc := make(chan error)
+		go func() {
+			buf := make([]byte, 1000)
+			for {
+				if _, err := body.Read(buf); err != nil {
+					errc <- err
+					return
+				}
+			}
+		}()
+		time.Sleep(time.Duration(i%5) * time.Millisecond)
+		body.Close()
+		if err := <-errc; err != io.EOF && !errors.Is(err, errBodyClosed) {
+			t.Fatalf("Read: %v", err)
+		}
+	}
+}
+
+// failingCompressor fails its Write after n bytes.
+type failingCompressor struct {
+	w io.Writer
+	n int
+}
+
+func (f *failingCompressor) Write(p []byte) (int, error) {
+	if f.n -= len(p); f.n < 0 {
+		return 0, errors.New("compressor out of memory")
+	}
+	return f.w.Write(p)
+}
+func (f *failingCompressor) Close() error      { return nil }
+func (f *failingCompressor) Reset(w io.Writer) { f.w = w }
+
+func TestBodyCompressorError(t *testing.T) {
+	checkNoLeaks(t)
+	c, src, total, _ := bodyTestSource(t, Gzip, 50000)
+	c.compressors = sync.Pool{}
+	c.newZW = func(w io.Writer) (Compressor, error) { return &failingCompressor{w: w, n: 200 << 10}, nil }
+	body, _ := c.newBody(src, 0, total)
+	_, err := body.WriteTo(io.Discard)
+	if err == nil || err.Error() != "compress: compressor out of memory" {
+		t.Errorf("WriteTo: %v", err)
+	}
+	if _, rerr := body.Read(make([]byte, 10)); rerr != err {
+		t.Errorf("Read after the failure: %v, want the same error", rerr)
+	}
+	body.Close()
+}

@@ -1,0 +1,5 @@
+//go:build race
+
+package apptuit
+
+const raceEnabled = true

@@ -3,6 +3,7 @@ package apptuittest
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/apptuit-go/apptuit/internal/timestamp"
 	"io"
 	"reflect"
 	"testing"
@@ -91,7 +92,7 @@ func FuzzDecodePut(f *testing.F) {
 			t.Fatal("accepted a body without points")
 		}
 		for _, p := range good {
-			if p.metric == "" || len(p.tags) == 0 || len(p.tags) > MaxTags || p.ms <= 0 || p.ms > maxMillis*1000 {
+			if p.metric == "" || len(p.tags) == 0 || len(p.tags) > MaxTags || p.ms <= 0 || p.ms > timestamp.MaxMillis*1000 {
 				t.Fatalf("accepted bad point %+v", p)
 			}
 			if _, bad := illegalChar([]byte(p.metric)); bad {

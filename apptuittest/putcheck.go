@@ -8,14 +8,13 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/apptuit-go/apptuit/internal/timestamp"
 )
 
 // MaxTags is the most tags a point may have (Apptuit's limit; OpenTSDB's
 // default is 8).
 const MaxTags = 25
-
-// maxMillis is the largest millisecond timestamp OpenTSDB accepts.
-const maxMillis = 9999999999999
 
 // tagPair is one tag of a point as read: key, value text and whether the
 // value was null.
@@ -33,7 +32,7 @@ func checkPoint(metric, ts []byte, tsNull bool, value []byte, tags []tagPair) (m
 		return 0, 0, "Metric name was empty"
 	}
 	t, tsOK := timestampOf(ts, tsNull)
-	if !tsOK || t <= 0 || t > maxMillis {
+	if !tsOK || t <= 0 || t > timestamp.MaxMillis {
 		return 0, 0, "Invalid timestamp"
 	}
 	if len(value) == 0 {

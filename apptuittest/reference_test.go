@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/apptuit-go/apptuit/internal/timestamp"
 	"math"
 	"net/http"
 	"strconv"
@@ -251,7 +252,7 @@ func checkPointRef(p echoPoint, tsOK bool, nullTagVals map[string]bool) (float64
 	if p.Metric == "" {
 		return 0, "Metric name was empty"
 	}
-	if !tsOK || p.Timestamp <= 0 || p.Timestamp > maxMillis {
+	if !tsOK || p.Timestamp <= 0 || p.Timestamp > timestamp.MaxMillis {
 		return 0, "Invalid timestamp"
 	}
 	if p.Value == "" {

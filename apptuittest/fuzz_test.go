@@ -3,11 +3,12 @@ package apptuittest
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/apptuit-go/apptuit/internal/timestamp"
 	"io"
 	"reflect"
 	"testing"
 	"testing/iotest"
+
+	"github.com/apptuit-go/apptuit/internal/timestamp"
 )
 
 // decodeStream runs the streaming parser over body as servePut does (with

@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/apptuit-go/apptuit/internal/timestamp"
 	"math"
 	"net/http"
 	"strconv"
@@ -18,6 +17,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/apptuit-go/apptuit/internal/metricname"
+
+	"github.com/apptuit-go/apptuit/internal/timestamp"
 )
 
 // storedRef is one accepted point.

@@ -36,8 +36,32 @@ const envChild = "APPTUIT_PUTSINK_CHILD"
 // Stats is what the sink has received since it started.
 type Stats struct {
 	Requests int64 // POST /api/put answered 204
-	Bytes    int64 // decompressed body bytes of those
+	Bytes    int64 // decompressed body bytes of those (0 for bodies taken Raw)
 	Failed   int64 // bodies that did not decompress (answered 400)
+	Wire     int64 // body bytes as they arrived (compressed)
+}
+
+// Raw, set on a Sink, makes it read later bodies to their end without
+// decompressing them (Stats.Wire counts them, Stats.Bytes does not). A
+// benchmark whose client and sink share the machine's cores then measures
+// the client, without the sink's decompression competing for a core as a
+// remote server's would not; it should check the bodies decompress with
+// Raw off first.
+func (s *Sink) Raw(tb testing.TB, raw bool) {
+	tb.Helper()
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
+	v := "0"
+	if raw {
+		v = "1"
+	}
+	resp, err := hc.Post(s.URL+"/raw?on="+v, "text/plain", nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		tb.Fatalf("putsink: POST /raw: %s", resp.Status)
+	}
 }
 
 // Sink is a running child sink.
@@ -104,19 +128,25 @@ func Child(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var st struct{ requests, bytes, failed atomic.Int64 }
+	var st struct{ requests, bytes, failed, wire atomic.Int64 }
+	var raw atomic.Bool
 	var gzPool, zlPool sync.Pool
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/put", func(w http.ResponseWriter, r *http.Request) {
-		var body io.Reader = r.Body
+		wire := &countingReader{r: r.Body}
+		var body io.Reader = wire
 		var err error
-		switch r.Header.Get("Content-Encoding") {
+		enc, isRaw := r.Header.Get("Content-Encoding"), raw.Load()
+		if isRaw {
+			enc = ""
+		}
+		switch enc {
 		case "gzip":
 			zr, _ := gzPool.Get().(*gzip.Reader)
 			if zr == nil {
-				zr, err = gzip.NewReader(r.Body)
+				zr, err = gzip.NewReader(wire)
 			} else {
-				err = zr.Reset(r.Body)
+				err = zr.Reset(wire)
 			}
 			if err == nil {
 				defer gzPool.Put(zr)
@@ -125,9 +155,9 @@ func Child(t *testing.T) {
 		case "deflate":
 			zr, _ := zlPool.Get().(io.ReadCloser)
 			if zr == nil {
-				zr, err = zlib.NewReader(r.Body)
+				zr, err = zlib.NewReader(wire)
 			} else {
-				err = zr.(zlib.Resetter).Reset(r.Body, nil)
+				err = zr.(zlib.Resetter).Reset(wire, nil)
 			}
 			if err == nil {
 				defer zlPool.Put(zr)
@@ -144,11 +174,18 @@ func Child(t *testing.T) {
 			return
 		}
 		st.requests.Add(1)
-		st.bytes.Add(n)
+		st.wire.Add(wire.n)
+		if !isRaw {
+			st.bytes.Add(n)
+		}
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(Stats{st.requests.Load(), st.bytes.Load(), st.failed.Load()})
+		json.NewEncoder(w).Encode(Stats{st.requests.Load(), st.bytes.Load(), st.failed.Load(), st.wire.Load()})
+	})
+	mux.HandleFunc("POST /raw", func(w http.ResponseWriter, r *http.Request) {
+		raw.Store(r.URL.Query().Get("on") == "1")
+		w.WriteHeader(http.StatusNoContent)
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
 	go srv.Serve(ln)
@@ -159,4 +196,16 @@ func Child(t *testing.T) {
 		os.Exit(1)
 	}
 	os.Exit(0)
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }

@@ -214,7 +214,10 @@
 // its length or checksum, dropped with whatever follows it in its segment,
 // counted (Stats.DroppedRecords, DroppedBytes) and reported to WithLogger;
 // the records before it are kept. Damaged files never make Open panic or
-// fail; only an unreadable directory does.
+// fail; only an unreadable directory does, or one in use: a Server holds
+// its directory by a lock file ("lock", flock(2), released by Close or when
+// the process dies), and Open on a directory another Server holds fails
+// with ErrDataDirLocked, naming the holder's pid.
 //
 // The log is bounded by WithRetention and WithMaxPoints: points are
 // evicted from the log as from memory, and once the log holds more than
@@ -222,5 +225,5 @@
 // the live points (written to a temporary file, synced and renamed into
 // place, so a crash leaves the old log or the new one). Puts wait during a
 // compaction, which writes about 12 bytes per live point. Reset empties
-// the directory too. Use one Server per directory at a time.
+// the directory too.
 package apptuittest

@@ -1,10 +1,12 @@
 package apptuittest
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -252,4 +254,27 @@ func TestDataDirNoLeak(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 		srv.Close()
 	})
+}
+
+// TestDataDirLocked: a second Server on a data directory in use fails at
+// Open with ErrDataDirLocked naming this process; once the first is
+// closed, the directory opens again with its points.
+func TestDataDirLocked(t *testing.T) {
+	dir := t.TempDir()
+	srv, _ := dataServer(t, dir)
+	putN(t, srv, "a", 0, 2)
+	_, err := Open(WithDataDir(dir))
+	if !errors.Is(err, ErrDataDirLocked) {
+		t.Fatalf("second Open: %v, want ErrDataDirLocked", err)
+	}
+	want := "opening the data directory " + dir + ": wal: directory is in use by another process: " +
+		filepath.Join(dir, "lock") + " is locked (pid " + strconv.Itoa(os.Getpid()) + ")"
+	if err.Error() != want {
+		t.Errorf("second Open:\n%s\nwant\n%s", err, want)
+	}
+	srv.Close()
+	srv2, _ := dataServer(t, dir)
+	if n := len(srv2.Points()); n != 2 {
+		t.Errorf("%d points after the first server closed, want 2", n)
+	}
 }

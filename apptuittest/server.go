@@ -20,6 +20,7 @@ import (
 
 	"github.com/apptuit-go/apptuit"
 	"github.com/apptuit-go/apptuit/internal/ql"
+	"github.com/apptuit-go/apptuit/internal/wal"
 )
 
 // Default limits on request bodies; see WithMaxBodySize and
@@ -183,8 +184,15 @@ func WithMaxPoints(n int) Option { return func(c *config) { c.maxPoints = n } }
 // well as in memory, so that a Server opened on the same dir later starts
 // with them. See the package documentation ("Data directory") for the file
 // format and what survives a crash. Without it the server keeps nothing on
-// disk. Use one Server per directory at a time.
+// disk. One Server at a time holds a directory (a lock file in it, released
+// by Close or when the process dies): Open on a directory in use, by this
+// process or another, fails with an error matching ErrDataDirLocked.
 func WithDataDir(dir string) Option { return func(c *config) { c.dataDir = dir } }
+
+// ErrDataDirLocked is matched (errors.Is) by the error of Open when another
+// Server, in this process or another, holds its WithDataDir directory. The
+// error names the lock file and the holder's pid.
+var ErrDataDirLocked = wal.ErrLocked
 
 // WithSyncInterval sets how often, at most, the data directory's log is
 // flushed to stable storage with fsync (default DefaultSyncInterval, 1 s).

@@ -181,7 +181,7 @@ func TestCrashMidWrite(t *testing.T) {
 			// Die: no truncation, no Close, the lock released as the
 			// kernel does for a dead process.
 			s.closeFiles()
-			s.lock.unlock()
+			s.lock.Unlock()
 			return n, errors.New("killed")
 		}
 		if _, err := s.Append(payload(3), 4); err == nil {

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/apptuit-go/apptuit/internal/dirlock"
 )
 
 // SyncPolicy says when the spool fsyncs what it writes (see Durability in
@@ -61,7 +63,7 @@ type Options struct {
 
 // Errors returned by the spool's methods; match them with errors.Is.
 var (
-	ErrLocked   = errors.New("spool: directory is in use by another spool")
+	ErrLocked   = dirlock.ErrLocked // "directory is in use by another process"
 	ErrTooLarge = errors.New("spool: record too large")
 	ErrClosed   = errors.New("spool: closed")
 	ErrNotRead  = errors.New("spool: record not read since the last Ack or Rewind")
@@ -122,7 +124,7 @@ type Spool struct {
 	mu      sync.Mutex
 	dir     string
 	opt     Options
-	lock    *lockFile
+	lock    *dirlock.Lock
 	segs    []*segment // oldest first
 	active  *segment   // the segment this process appends to; nil until the first Append
 	nextSeq uint64
@@ -165,15 +167,15 @@ func Open(dir string, opt Options) (*Spool, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
-	lk, err := lockDir(dir)
+	lk, err := dirlock.Acquire(dir)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("spool: %w", err)
 	}
 	fw, _ := flate.NewWriter(nil, flate.BestSpeed)
 	s := &Spool{dir: dir, opt: opt, lock: lk, fw: fw, write: (*os.File).Write}
 	if err := s.load(); err != nil {
 		s.closeFiles()
-		lk.unlock()
+		lk.Unlock()
 		return nil, err
 	}
 	return s, nil
@@ -631,7 +633,7 @@ func (s *Spool) Close() error {
 	}
 	s.closed = true
 	err := s.closeFiles()
-	if uerr := s.lock.unlock(); err == nil {
+	if uerr := s.lock.Unlock(); err == nil {
 		err = uerr
 	}
 	return err

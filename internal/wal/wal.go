@@ -39,6 +39,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/apptuit-go/apptuit/internal/dirlock"
 )
 
 // MaxRecord is the largest payload a record may have.
@@ -96,6 +98,7 @@ type Log struct {
 	stop  chan struct{}
 	done  chan struct{}
 	once  sync.Once
+	lock  *dirlock.Lock // nil after Close
 }
 
 // Open opens the log in dir (creating dir and an empty log if needed),
@@ -103,15 +106,36 @@ type Log struct {
 // keep payload: its buffer is reused), cuts off torn or corrupt parts (a
 // record replay rejects with an error counts as corrupt) and returns the
 // log, ready to append to. A failure to read or repair the
-// files is an error; damaged content is not, it is reported.
+// files is an error; damaged content is not, it is reported. The log locks
+// dir until Close: a second Open of it, by this process or another, fails
+// with an error matching ErrLocked that names the holder's pid.
 func Open(dir string, opts Options, replay func(payload []byte) error) (*Log, Report, error) {
-	var rep Report
 	if opts.SyncInterval < 0 {
-		return nil, rep, fmt.Errorf("wal: negative sync interval %v", opts.SyncInterval)
+		return nil, Report{}, fmt.Errorf("wal: negative sync interval %v", opts.SyncInterval)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, Report{}, err
+	}
+	lk, err := dirlock.Acquire(dir)
+	if err != nil {
+		return nil, Report{}, fmt.Errorf("wal: %w", err)
+	}
+	l, rep, err := openLocked(dir, opts, replay)
+	if err != nil {
+		lk.Unlock()
 		return nil, rep, err
 	}
+	l.lock = lk
+	return l, rep, nil
+}
+
+// ErrLocked is matched (errors.Is) by Open's error when another Log holds
+// the directory.
+var ErrLocked = dirlock.ErrLocked
+
+// openLocked is Open once dir exists and is locked.
+func openLocked(dir string, opts Options, replay func(payload []byte) error) (*Log, Report, error) {
+	var rep Report
 	segs, tmps, err := list(dir)
 	if err != nil {
 		return nil, rep, err
@@ -555,5 +579,11 @@ func (l *Log) Close() error {
 		err = cerr
 	}
 	l.f = nil
+	if l.lock != nil {
+		if uerr := l.lock.Unlock(); err == nil {
+			err = uerr
+		}
+		l.lock = nil
+	}
 	return err
 }

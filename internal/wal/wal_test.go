@@ -8,10 +8,13 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/apptuit-go/apptuit/internal/leakcheck"
+
+	"github.com/apptuit-go/apptuit/internal/dirlock"
 )
 
 // open opens dir and returns the log and the records replayed.
@@ -26,6 +29,16 @@ func open(t testing.TB, dir string, opts Options) (*Log, [][]byte, Report) {
 		t.Fatalf("Open: %v", err)
 	}
 	return l, recs, rep
+}
+
+// replayed opens dir, closes it and returns the records replayed.
+func replayed(t testing.TB, dir string) ([][]byte, Report) {
+	t.Helper()
+	l, recs, rep := open(t, dir, Options{})
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return recs, rep
 }
 
 func records(n int) [][]byte {
@@ -54,7 +67,9 @@ func segments(t testing.TB, dir string) []string {
 	}
 	var names []string
 	for _, e := range ents {
-		names = append(names, e.Name())
+		if e.Name() != dirlock.Name {
+			names = append(names, e.Name())
+		}
 	}
 	return names
 }
@@ -81,7 +96,7 @@ func TestRoundTrip(t *testing.T) {
 	// Appending after a reopen continues the same segment.
 	appendAll(t, l, records(1))
 	l.Close()
-	_, got, _ = open(t, dir, Options{})
+	got, _ = replayed(t, dir)
 	if len(got) != 6 {
 		t.Errorf("%d records after a reopen and an append, want 6", len(got))
 	}
@@ -105,7 +120,7 @@ func TestRewrite(t *testing.T) {
 		t.Errorf("size %d", l.Size())
 	}
 	l.Close()
-	_, got, _ := open(t, dir, Options{})
+	got, _ := replayed(t, dir)
 	if want := [][]byte{[]byte("snapshot"), records(1)[0]}; !reflect.DeepEqual(got, want) {
 		t.Errorf("replayed %q, want %q", got, want)
 	}
@@ -117,7 +132,7 @@ func TestRewrite(t *testing.T) {
 		t.Errorf("Rewrite: %v", err)
 	}
 	l.Close()
-	_, got2, _ := open(t, dir, Options{})
+	got2, _ := replayed(t, dir)
 	if !reflect.DeepEqual(got2, got) || !reflect.DeepEqual(segments(t, dir), []string{"0000000000000002.wal"}) {
 		t.Errorf("after a failed rewrite: %q, files %q", got2, segments(t, dir))
 	}
@@ -132,7 +147,7 @@ func TestInterruptedRewrite(t *testing.T) {
 	appendAll(t, l, records(3))
 	l.Close()
 	os.WriteFile(filepath.Join(dir, "0000000000000002.wal.tmp"), []byte("half a snapshot"), 0o644)
-	_, got, rep := open(t, dir, Options{})
+	got, rep := replayed(t, dir)
 	if len(got) != 3 || rep.Removed != 1 || !reflect.DeepEqual(segments(t, dir), []string{"0000000000000001.wal"}) {
 		t.Fatalf("%d records, %+v, files %q", len(got), rep, segments(t, dir))
 	}
@@ -140,7 +155,7 @@ func TestInterruptedRewrite(t *testing.T) {
 	// The new base is in place, the old segment still there.
 	base := append(header(true), recordBytes([]byte("snapshot"))...)
 	os.WriteFile(filepath.Join(dir, "0000000000000002.wal"), base, 0o644)
-	_, got, rep = open(t, dir, Options{})
+	got, rep = replayed(t, dir)
 	if !reflect.DeepEqual(got, [][]byte{[]byte("snapshot")}) || rep.Removed != 1 || !reflect.DeepEqual(segments(t, dir), []string{"0000000000000002.wal"}) {
 		t.Fatalf("replayed %q, %+v, files %q", got, rep, segments(t, dir))
 	}
@@ -292,4 +307,24 @@ func TestSyncLoop(t *testing.T) {
 	}
 	l.Close()
 	leakcheck.Wait(t, before)
+}
+
+// TestLocked: a second Open of a directory in use fails with ErrLocked
+// naming this process; after Close it succeeds.
+func TestLocked(t *testing.T) {
+	dir := t.TempDir()
+	l, _, _ := open(t, dir, Options{})
+	_, _, err := Open(dir, Options{}, func([]byte) error { return nil })
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("second Open: %v, want ErrLocked", err)
+	}
+	want := "wal: directory is in use by another process: " + filepath.Join(dir, dirlock.Name) + " is locked (pid " + strconv.Itoa(os.Getpid()) + ")"
+	if err.Error() != want {
+		t.Errorf("second Open: %q, want %q", err, want)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l2, _, _ := open(t, dir, Options{})
+	l2.Close()
 }

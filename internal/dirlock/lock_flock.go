@@ -1,6 +1,6 @@
 //go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
 
-package spool
+package dirlock
 
 import (
 	"errors"
@@ -12,18 +12,16 @@ import (
 	"syscall"
 )
 
-const lockName = "lock"
-
 // lockFile is an flock(2) lock on dir/lock, which the kernel releases when
 // the process dies. The file holds the pid of the holder, for the error
 // message of the next one.
 type lockFile struct{ f *os.File }
 
 func lockDir(dir string) (*lockFile, error) {
-	path := filepath.Join(dir, lockName)
+	path := filepath.Join(dir, Name)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("spool: lock: %w", err)
+		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		holder := ""
@@ -34,7 +32,7 @@ func lockDir(dir string) (*lockFile, error) {
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, fmt.Errorf("%w: %s is locked%s", ErrLocked, path, holder)
 		}
-		return nil, fmt.Errorf("spool: lock %s: %w", path, err)
+		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	if err := f.Truncate(0); err == nil {
 		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
@@ -42,24 +40,10 @@ func lockDir(dir string) (*lockFile, error) {
 	return &lockFile{f: f}, nil
 }
 
-// unlock releases the lock (closing the file does). The file stays: removing
-// it would let a process that opened it before the removal lock a file no
-// longer in the directory while a third locks a new one.
+// unlock releases the lock: closing the file does.
 func (l *lockFile) unlock() error {
 	if err := l.f.Close(); err != nil {
-		return fmt.Errorf("spool: unlock: %w", err)
-	}
-	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("spool: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("spool: sync %s: %w", dir, err)
+		return fmt.Errorf("unlock: %w", err)
 	}
 	return nil
 }

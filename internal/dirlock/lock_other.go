@@ -1,6 +1,6 @@
 //go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly)
 
-package spool
+package dirlock
 
 import (
 	"errors"
@@ -11,25 +11,23 @@ import (
 	"strings"
 )
 
-const lockName = "lock"
-
 // lockFile is the existence of dir/lock, created with O_EXCL: without
 // flock(2), a process that dies without Close leaves it behind, and the
 // next Open fails until it is removed by hand.
 type lockFile struct{ path string }
 
 func lockDir(dir string) (*lockFile, error) {
-	path := filepath.Join(dir, lockName)
+	path := filepath.Join(dir, Name)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, os.ErrExist) {
 		holder := ""
 		if b, rerr := os.ReadFile(path); rerr == nil && len(b) > 0 {
 			holder = " by pid " + strings.TrimSpace(string(b))
 		}
-		return nil, fmt.Errorf("%w: %s exists (created%s); remove it if no process uses the spool", ErrLocked, path, holder)
+		return nil, fmt.Errorf("%w: %s exists (created%s); remove it if no process uses the directory", ErrLocked, path, holder)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("spool: lock: %w", err)
+		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	f.Write([]byte(strconv.Itoa(os.Getpid()) + "\n"))
 	f.Close()
@@ -38,10 +36,7 @@ func lockDir(dir string) (*lockFile, error) {
 
 func (l *lockFile) unlock() error {
 	if err := os.Remove(l.path); err != nil {
-		return fmt.Errorf("spool: unlock: %w", err)
+		return fmt.Errorf("unlock: %w", err)
 	}
 	return nil
 }
-
-// syncDir does nothing: directories cannot be fsynced here.
-func syncDir(string) error { return nil }

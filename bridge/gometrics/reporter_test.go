@@ -3,6 +3,7 @@ package gometricsbridge_test
 import (
 	"context"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -103,5 +104,23 @@ func TestSameFieldsAsReporter(t *testing.T) {
 	}
 	if len(theirs) != 6 {
 		t.Errorf("bridge sent %v", slices.Sorted(maps.Keys(theirs)))
+	}
+}
+
+// TestNaNNotSent: a float gauge whose value is NaN or ±Inf is not sent (the
+// reporter drops values the API rejects); the others are.
+func TestNaNNotSent(t *testing.T) {
+	clearEnv(t)
+	r := gometrics.NewRegistry()
+	gometrics.GetOrRegisterGaugeFloat64("nan", r).Update(math.NaN())
+	gometrics.GetOrRegisterGaugeFloat64("inf", r).Update(math.Inf(1))
+	gometrics.GetOrRegisterGaugeFloat64("ok", r).Update(1.5)
+	src, err := gometricsbridge.New(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fieldsByMetric(t, nil, reporter.WithSource(src))
+	if want := map[string][]string{"ok": {"value"}}; !maps.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("sent %v, want %v", got, want)
 	}
 }

@@ -66,7 +66,10 @@ func TestThroughReporter(t *testing.T) {
 	}
 	wide := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "wide"}, names)
 	wide.WithLabelValues(values...).Set(1)
-	reg.MustRegister(reqs, wide)
+	// A metric with its own timestamp is sent at the report's.
+	stamped := prometheus.NewMetricWithTimestamp(time.Unix(1000, 0),
+		prometheus.MustNewConstMetric(prometheus.NewDesc("stamped", "", nil, nil), prometheus.GaugeValue, 7))
+	reg.MustRegister(reqs, wide, constCollector{stamped})
 	boom := errors.New("scrape of a sidecar failed")
 	src, err := prombridge.New(prometheus.Gatherers{reg,
 		prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return nil, boom })})
@@ -97,8 +100,15 @@ func TestThroughReporter(t *testing.T) {
 	want := []string{
 		"svc.http_requests_total{code=200,env=test,host=web-1} 5 @1700000000",
 		"svc.http_requests_total{code=500,env=test,host=lb-2} 1 @1700000000",
+		"svc.stamped{env=test,host=web-1} 7 @1700000000",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("points\n got  %v\n want %v", got, want)
 	}
 }
+
+// constCollector collects fixed metrics.
+type constCollector struct{ m prometheus.Metric }
+
+func (c constCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.m.Desc() }
+func (c constCollector) Collect(ch chan<- prometheus.Metric) { ch <- c.m }

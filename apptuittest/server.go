@@ -82,6 +82,7 @@ type config struct {
 	syncInterval    time.Duration
 	logger          func(format string, args ...any)
 	extra           []extraHandler
+	promql          PromQLLimits
 }
 
 // Option configures a Server.
@@ -286,6 +287,9 @@ func Open(opts ...Option) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/put", s.servePut)
 	mux.HandleFunc("/api/query", s.serveQuery)
+	for _, p := range promqlPaths {
+		mux.HandleFunc(p.path, s.servePromQL(p.instant))
+	}
 	s.handler = mux
 	return s, nil
 }
@@ -318,6 +322,8 @@ func (c *config) check() error {
 		return fmt.Errorf("WithSyncInterval(%v): the interval must not be negative", c.syncInterval)
 	case c.timeouts.ReadHeader < 0 || c.timeouts.Body < 0 || c.timeouts.Write < 0 || c.timeouts.Idle < 0:
 		return fmt.Errorf("WithTimeouts(%+v): timeouts must not be negative", c.timeouts)
+	case c.promql.MaxSeries < 0 || c.promql.MaxSamples < 0 || c.promql.MaxPoints < 0 || c.promql.Timeout < 0:
+		return fmt.Errorf("WithPromQLLimits(%+v): bounds must not be negative", c.promql)
 	case c.now == nil:
 		return errors.New("WithClock(nil): the clock must not be nil")
 	}

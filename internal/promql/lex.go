@@ -296,6 +296,20 @@ func lexDuration(src string, start int) (token, int, error) {
 	return token{kind: tDuration, pos: start, text: src[start:j], dur: total}, j, nil
 }
 
+// ParseDuration parses a PromQL duration like 15s, 1h30m or 500ms (each
+// unit at most once, largest first: y w d h m s ms) to milliseconds. It
+// reports false for anything else.
+func ParseDuration(s string) (int64, bool) {
+	if s == "" || !isDigit(s[0]) {
+		return 0, false
+	}
+	tok, end, err := lexDuration(s, 0)
+	if err != nil || end != len(s) {
+		return 0, false
+	}
+	return tok.dur, true
+}
+
 // Error is a parse error: the byte offset where it was found and what.
 type Error struct {
 	Offset int    // byte offset into the query

@@ -46,8 +46,9 @@ const (
 )
 
 // Server is an in-memory fake of the Apptuit API: POST /api/put stores
-// points, GET /api/query evaluates queries over them. All methods are safe
-// for concurrent use.
+// points, GET /api/query evaluates queries over them, and
+// /api/v1/query_range and /api/v1/query (also under /prometheus) evaluate
+// PromQL. All methods are safe for concurrent use.
 type Server struct {
 	cfg     config
 	store   *store

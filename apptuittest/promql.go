@@ -121,8 +121,9 @@ func (s *Server) servePromQL(instant bool) http.HandlerFunc {
 				return
 			}
 			// Prometheus: (end-start)/step > 11,000, in nanoseconds (floats
-			// here, against overflow: exact for ranges below 2⁵³ ns).
-			if math.Floor(float64(end-start)*1e6/float64(step)) > promql.MaxStepsPerSeries {
+			// here, against overflow: end-start may exceed int64; exact for
+			// ranges below 2⁵³ ns).
+			if math.Floor((float64(end)-float64(start))*1e6/float64(step)) > promql.MaxStepsPerSeries {
 				writePromError(w, http.StatusBadRequest, "bad_data", "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)")
 				return
 			}

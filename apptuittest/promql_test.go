@@ -196,6 +196,41 @@ func TestPromQLHTTPMethodsAuthBody(t *testing.T) {
 	}
 }
 
+func TestPromQLHostile(t *testing.T) {
+	checkNoLeak(t, func() {
+		srv := NewServer(WithPromQLLimits(PromQLLimits{MaxSamples: 9}))
+		defer srv.Close()
+		seedPromQL(t, srv)
+		slow := NewServer(WithPromQLLimits(PromQLLimits{Timeout: time.Nanosecond}))
+		defer slow.Close()
+		seedPromQL(t, slow)
+		s0, s60 := fmt.Sprint(promT0), fmt.Sprint(promT0+60)
+		for _, c := range []struct {
+			srv  *Server
+			form url.Values
+			code int
+			want string
+		}{
+			{srv, rangeForm(`http_requests_total`, s0, s60, "15"), 422, `"error":"the query reads more than 9 samples (the limit of samples per query)"`},
+			{srv, rangeForm(`{__name__=~".+"}`, s0, s60, "15"), 422, `"error":"the query reads more than 9 samples (the limit of samples per query)"`},
+			{slow, rangeForm(`sum(rate(http_requests_total[1m]))`, s0, s60, "15"), 422, `"errorType":"execution","error":"query evaluation stopped: context deadline exceeded"`},
+			{srv, rangeForm(strings.Repeat("(", 5000)+"1"+strings.Repeat(")", 5000), s0, s60, "15"), 400, `parse error: expression nested more than 100 deep`},
+			{srv, rangeForm(`{a=~"((a{1000}){1000}){1000}"}`, s0, s60, "15"), 400, `invalid repeat count`},
+			{srv, rangeForm(`{a=~".*"}`, s0, s60, "15"), 400, `vector selector must contain at least one non-empty matcher`},
+			{srv, rangeForm(`1`, "-9e18", "9e18", "1e15"), 400, `cannot parse \"-9e18\" to a valid timestamp`},
+			{srv, rangeForm(`1`, "NaN", s60, "15"), 400, `cannot parse \"NaN\" to a valid timestamp`},
+			{srv, rangeForm(`1`, s0, s60, "1e300"), 400, `cannot parse \"1e300\" to a valid duration. It overflows int64`},
+			{srv, rangeForm(`1`, "-9e15", "9e15", "1e9"), 400, `exceeded maximum resolution of 11,000 points per timeseries`},
+			{srv, rangeForm(`1`, "-9e15", "-8999000000000000", "1e9"), 200, `"values":[[-9000000000000000,"1"],[-8999999000000000,"1"]`},
+		} {
+			code, body, _ := promDo(t, c.srv, http.MethodPost, "/api/v1/query_range", c.form, nil)
+			if code != c.code || !strings.Contains(body, c.want) {
+				t.Errorf("%.80v: got %d %.300s\nwant %d …%s…", c.form, code, body, c.code, c.want)
+			}
+		}
+	})
+}
+
 func TestPromQLClient(t *testing.T) {
 	srv := newServer(t)
 	seedPromQL(t, srv)

@@ -58,7 +58,13 @@ const (
 	MatchNotRegexp
 )
 
-func (t MatchType) String() string { return [...]string{"=", "!=", "=~", "!~"}[t] }
+// String returns the operator as written: =, !=, =~ or !~.
+func (t MatchType) String() string {
+	if t < MatchEqual || t > MatchNotRegexp {
+		return "MatchType(" + strconv.Itoa(int(t)) + ")"
+	}
+	return [...]string{"=", "!=", "=~", "!~"}[t]
+}
 
 // Matcher is one label matcher of a selector, e.g. code=~"5..". A label a
 // series does not have matches as the empty value, as in Prometheus.
@@ -92,12 +98,21 @@ func (m *Matcher) Matches(v string) bool {
 		return v == m.Value
 	case MatchNotEqual:
 		return v != m.Value
-	case MatchRegexp:
-		return m.re.MatchString(v)
 	}
-	return !m.re.MatchString(v)
+	re := m.re
+	if re == nil { // a Matcher not made by NewMatcher
+		var err error
+		if re, err = regexp.Compile("^(?s:" + m.Value + ")$"); err != nil {
+			return false
+		}
+	}
+	if m.Type == MatchRegexp {
+		return re.MatchString(v)
+	}
+	return m.Type == MatchNotRegexp && !re.MatchString(v)
 }
 
+// String returns the matcher as written, e.g. code=~"5..".
 func (m *Matcher) String() string { return m.Name + m.Type.String() + strconv.Quote(m.Value) }
 
 // VectorSelector selects series by their labels, e.g. http_requests{code="500"}.
@@ -154,20 +169,36 @@ type AggregateExpr struct {
 	Pos      int
 }
 
-// Type implementations.
-func (*NumberLiteral) Type() ValueType  { return TypeScalar }
-func (*StringLiteral) Type() ValueType  { return TypeString }
+// Type returns TypeScalar.
+func (*NumberLiteral) Type() ValueType { return TypeScalar }
+
+// Type returns TypeString.
+func (*StringLiteral) Type() ValueType { return TypeString }
+
+// Type returns TypeVector.
 func (*VectorSelector) Type() ValueType { return TypeVector }
+
+// Type returns TypeMatrix.
 func (*MatrixSelector) Type() ValueType { return TypeMatrix }
-func (*AggregateExpr) Type() ValueType  { return TypeVector }
-func (e *ParenExpr) Type() ValueType    { return e.Expr.Type() }
-func (e *UnaryExpr) Type() ValueType    { return e.Expr.Type() }
+
+// Type returns TypeVector.
+func (*AggregateExpr) Type() ValueType { return TypeVector }
+
+// Type returns the type of the expression in parentheses.
+func (e *ParenExpr) Type() ValueType { return e.Expr.Type() }
+
+// Type returns the type of the operand.
+func (e *UnaryExpr) Type() ValueType { return e.Expr.Type() }
+
+// Type returns TypeScalar between scalars, else TypeVector.
 func (e *BinaryExpr) Type() ValueType {
 	if e.LHS.Type() == TypeScalar && e.RHS.Type() == TypeScalar {
 		return TypeScalar
 	}
 	return TypeVector
 }
+
+// Type returns the type of the function's result.
 func (e *Call) Type() ValueType { return functions[e.Func].ret }
 
 func (e *NumberLiteral) pos() int  { return e.Pos }

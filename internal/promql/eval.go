@@ -431,11 +431,11 @@ func (ev *evaluator) eval(e Expr, t int64) (any, error) {
 
 // instant is the latest sample of each series in (t-offset-5m, t-offset].
 func (ev *evaluator) instant(vs *VectorSelector, t int64) vector {
-	ref := t - vs.Offset
+	ref := satSub(t, vs.Offset)
 	var out vector
 	for _, s := range ev.sel[vs] {
 		i := sort.Search(len(s.Samples), func(i int) bool { return s.Samples[i].T > ref })
-		if i == 0 || s.Samples[i-1].T <= ref-LookbackDelta {
+		if i == 0 || s.Samples[i-1].T <= satSub(ref, LookbackDelta) {
 			continue
 		}
 		out = append(out, elem{s.Labels, s.Samples[i-1].V})
@@ -445,11 +445,12 @@ func (ev *evaluator) instant(vs *VectorSelector, t int64) vector {
 
 // rangeWindow is the samples of each series in (t-offset-range, t-offset].
 func (ev *evaluator) rangeWindow(ms *MatrixSelector, t int64) matrix {
-	ref := t - ms.VS.Offset
+	ref := satSub(t, ms.VS.Offset)
 	var out matrix
 	for _, s := range ev.sel[ms.VS] {
 		hi := sort.Search(len(s.Samples), func(i int) bool { return s.Samples[i].T > ref })
-		lo := sort.Search(hi, func(i int) bool { return s.Samples[i].T > ref-ms.Range })
+		from := satSub(ref, ms.Range)
+		lo := sort.Search(hi, func(i int) bool { return s.Samples[i].T > from })
 		if lo < hi {
 			out = append(out, window{s.Labels, s.Samples[lo:hi]})
 		}

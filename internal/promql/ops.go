@@ -217,7 +217,7 @@ func (ev *evaluator) call(c *Call, t int64) (any, error) {
 	m := ev.rangeWindow(ms, t)
 	out := make(vector, 0, len(m))
 	for _, w := range m {
-		v, ok := overTime(c.Func, w.s, t-ms.VS.Offset, ms.Range)
+		v, ok := overTime(c.Func, w.s, satSub(t, ms.VS.Offset), ms.Range)
 		if !ok {
 			continue
 		}
@@ -235,11 +235,11 @@ func (ev *evaluator) call(c *Call, t int64) (any, error) {
 func overTime(fn string, s []Sample, end, rng int64) (float64, bool) {
 	switch fn {
 	case "rate":
-		return extrapolatedRate(s, end-rng, end, true, true)
+		return extrapolatedRate(s, satSub(end, rng), end, true, true)
 	case "increase":
-		return extrapolatedRate(s, end-rng, end, true, false)
+		return extrapolatedRate(s, satSub(end, rng), end, true, false)
 	case "delta":
-		return extrapolatedRate(s, end-rng, end, false, false)
+		return extrapolatedRate(s, satSub(end, rng), end, false, false)
 	case "irate", "idelta":
 		if len(s) < 2 {
 			return 0, false

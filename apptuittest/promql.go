@@ -40,11 +40,22 @@ type PromQLLimits struct {
 	MaxSeries  int           // series one selector may match (default 10,000)
 	MaxSamples int           // samples all the selectors of a query may read (default 5,000,000; 16 bytes each)
 	MaxPoints  int           // points in an answer, all series (default 1,000,000)
-	Timeout    time.Duration // evaluation time (default DefaultPromQLTimeout, 30 s)
+	Timeout    time.Duration // evaluation time, including any wait for a slot (default DefaultPromQLTimeout, 30 s)
+	// MaxConcurrent is how many queries are evaluated at once (default
+	// DefaultPromQLConcurrency, 4); the others wait for a slot within
+	// their Timeout.
+	MaxConcurrent int
 }
 
+// DefaultPromQLConcurrency is how many PromQL queries are evaluated at
+// once by default.
+const DefaultPromQLConcurrency = 4
+
 // WithPromQLLimits sets the bounds of the PromQL endpoints (see
-// PromQLLimits); negative fields are invalid.
+// PromQLLimits); negative fields are invalid (Open fails). The memory a
+// query may take is about 16 bytes per sample read plus 16 per point
+// answered, so the defaults allow about 100 MB per query in flight, and
+// 400 MB for the 4 evaluated at once.
 func WithPromQLLimits(l PromQLLimits) Option { return func(c *config) { c.promql = l } }
 
 // servePromQL answers Prometheus's query (instant) or query_range API from
@@ -74,6 +85,16 @@ func (s *Server) servePromQL(instant bool) http.HandlerFunc {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
+		select {
+		case s.promqlSlots <- struct{}{}:
+			defer func() { <-s.promqlSlots }()
+		case <-ctx.Done():
+			writePromError(w, http.StatusUnprocessableEntity, "execution", fmt.Sprintf("query evaluation stopped: waiting for one of the %d evaluation slots: %v", cap(s.promqlSlots), ctx.Err()))
+			return
+		case <-s.done:
+			writePromError(w, http.StatusServiceUnavailable, "unavailable", "server closed")
+			return
+		}
 		plim := promql.Limits{MaxSeries: lim.MaxSeries, MaxSamples: lim.MaxSamples, MaxPoints: lim.MaxPoints}
 		st := promStorage{s.store}
 

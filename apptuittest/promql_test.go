@@ -231,6 +231,20 @@ func TestPromQLHostile(t *testing.T) {
 	})
 }
 
+func TestPromQLConcurrency(t *testing.T) {
+	srv := newServer(t, WithPromQLLimits(PromQLLimits{MaxConcurrent: 1, Timeout: 100 * time.Millisecond}))
+	form := url.Values{"query": {"1"}, "time": {"1"}}
+	srv.promqlSlots <- struct{}{} // the one slot is busy
+	code, body, _ := promDo(t, srv, http.MethodGet, "/api/v1/query", form, nil)
+	if code != 422 || body != `{"status":"error","errorType":"execution","error":"query evaluation stopped: waiting for one of the 1 evaluation slots: context deadline exceeded"}` {
+		t.Errorf("with the slot busy: %d %s", code, body)
+	}
+	<-srv.promqlSlots
+	if code, body, _ := promDo(t, srv, http.MethodGet, "/api/v1/query", form, nil); code != 200 {
+		t.Errorf("with the slot free: %d %s", code, body)
+	}
+}
+
 func TestPromQLClient(t *testing.T) {
 	srv := newServer(t)
 	seedPromQL(t, srv)

@@ -212,7 +212,8 @@ func (e *Call) pos() int           { return e.Pos }
 func (e *AggregateExpr) pos() int  { return e.Pos }
 
 // String renders e back in PromQL (normalized: selectors as
-// {__name__="…",…}, durations in milliseconds).
+// {__name__="…",…}, durations in milliseconds), for messages. Its cost is
+// linear in the size of e.
 func String(e Expr) string {
 	var b strings.Builder
 	writeExpr(&b, e)

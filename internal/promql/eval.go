@@ -143,14 +143,15 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// TooManySeries is the error a Storage returns when a selector matches
-// more than MaxSeries series.
+// TooManySeries is the error a Storage returns when a selector (sel, as
+// written in messages) matches more than MaxSeries series: an *ExecError
+// naming the limit.
 func (l Limits) TooManySeries(sel string) error {
 	return &ExecError{Msg: fmt.Sprintf("the selector %s matches more than %d series (the limit of series per selector)", sel, l.withDefaults().MaxSeries)}
 }
 
 // TooManySamples is the error a Storage returns when a query would read
-// more than MaxSamples samples.
+// more than MaxSamples samples: an *ExecError naming the limit.
 func (l Limits) TooManySamples() error {
 	return &ExecError{Msg: fmt.Sprintf("the query reads more than %d samples (the limit of samples per query)", l.withDefaults().MaxSamples)}
 }

@@ -60,7 +60,7 @@ func (r *Result) AppendJSON(b []byte) []byte {
 }
 
 // AppendErrorJSON appends Prometheus's error answer,
-// {"status":"error","errorType":…,"error":…}.
+// {"status":"error","errorType":…,"error":…}. Its cost is linear in msg.
 func AppendErrorJSON(b []byte, errorType, msg string) []byte {
 	b = append(b, `{"status":"error","errorType":`...)
 	b = appendString(b, errorType)
@@ -102,7 +102,8 @@ func appendTimestamp(b []byte, ms int64) []byte {
 }
 
 // FormatValue appends v as Prometheus writes sample values: the shortest
-// decimal without exponent ('f', -1), NaN, +Inf or -Inf.
+// decimal without exponent ('f', -1), NaN, +Inf or -Inf. It costs one
+// strconv.AppendFloat.
 func FormatValue(b []byte, v float64) []byte {
 	switch {
 	case math.IsNaN(v):

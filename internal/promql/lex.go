@@ -298,7 +298,7 @@ func lexDuration(src string, start int) (token, int, error) {
 
 // ParseDuration parses a PromQL duration like 15s, 1h30m or 500ms (each
 // unit at most once, largest first: y w d h m s ms) to milliseconds. It
-// reports false for anything else.
+// reports false for anything else. Its cost is linear in s.
 func ParseDuration(s string) (int64, bool) {
 	if s == "" || !isDigit(s[0]) {
 		return 0, false

@@ -85,16 +85,14 @@ func (s *Server) servePromQL(instant bool) http.HandlerFunc {
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
-		select {
+		select { // a free slot first, even when the timeout has passed
 		case s.promqlSlots <- struct{}{}:
-			defer func() { <-s.promqlSlots }()
-		case <-ctx.Done():
-			writePromError(w, http.StatusUnprocessableEntity, "execution", fmt.Sprintf("query evaluation stopped: waiting for one of the %d evaluation slots: %v", cap(s.promqlSlots), ctx.Err()))
-			return
-		case <-s.done:
-			writePromError(w, http.StatusServiceUnavailable, "unavailable", "server closed")
-			return
+		default:
+			if !s.waitPromQLSlot(ctx, w) {
+				return
+			}
 		}
+		defer func() { <-s.promqlSlots }()
 		plim := promql.Limits{MaxSeries: lim.MaxSeries, MaxSamples: lim.MaxSamples, MaxPoints: lim.MaxPoints}
 		st := promStorage{s.store}
 
@@ -166,6 +164,20 @@ func (s *Server) servePromQL(instant bool) http.HandlerFunc {
 		}
 		writeRawJSON(w, http.StatusOK, res.AppendJSON(nil))
 	}
+}
+
+// waitPromQLSlot waits for an evaluation slot, or answers the error of
+// ctx's end or the server's closing and reports false.
+func (s *Server) waitPromQLSlot(ctx context.Context, w http.ResponseWriter) bool {
+	select {
+	case s.promqlSlots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		writePromError(w, http.StatusUnprocessableEntity, "execution", fmt.Sprintf("query evaluation stopped: waiting for one of the %d evaluation slots: %v", cap(s.promqlSlots), ctx.Err()))
+	case <-s.done:
+		writePromError(w, http.StatusServiceUnavailable, "unavailable", "server closed")
+	}
+	return false
 }
 
 func writePromError(w http.ResponseWriter, status int, errorType, msg string) {

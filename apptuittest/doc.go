@@ -1,6 +1,7 @@
 // Package apptuittest provides an in-memory fake of the Apptuit.AI API for
-// tests: POST /api/put with OpenTSDB's semantics and messages, and
-// GET /api/query with a subset of the Apptuit query language.
+// tests: POST /api/put with OpenTSDB's semantics and messages,
+// GET /api/query with a subset of the Apptuit query language, and
+// Prometheus's query API with a subset of PromQL (see PromQL).
 //
 //	srv := apptuittest.NewServer(apptuittest.WithToken("t"))
 //	defer srv.Close()
@@ -36,7 +37,9 @@
 //     waiting for a body (408), 1 min to take a response, 2 min idle between
 //     requests (WithTimeouts); request headers are limited to 64 KiB;
 //   - queries are limited in length, chain length and size (see Query
-//     language).
+//     language); PromQL queries in length (64 KiB), nesting (100), series
+//     per selector, samples read, points answered and evaluation time
+//     (WithPromQLLimits), their form bodies to 1 MiB.
 //
 // Stored points cost 24 bytes each (up to 48 while their columns have
 // spare room) plus, once per series, its names and about 200 bytes: 3.47
@@ -177,6 +180,34 @@
 //	cpu=fetch('node.cpu').downsample('1h', 'avg');
 //	load=fetch('node.load1', {'host': 'db1|db2'}).downsample('1h', 'max').series_max();
 //	output(cpu, load)
+//
+// # PromQL
+//
+// GET or POST (form) /api/v1/query_range and /api/v1/query, and the same
+// under /prometheus (Apptuit's paths), answer PromQL as Prometheus's HTTP
+// API does: parameters query, start, end and step (range) or time
+// (instant; default now), times in Unix seconds or RFC 3339, step in
+// seconds or as a duration (15s); answers
+// {"status":"success","data":{"resultType":"matrix","result":[{"metric":{…},
+// "values":[[1700000000,"1.5"],…]}]}} ("vector" with "value", or
+// "scalar", for instant queries), series sorted by their labels. A metric
+// is the label __name__ and its tags are the other labels: a dotted name is
+// selected as {__name__="order_count.count"} or {"order_count.count"}.
+//
+// The subset, with Prometheus 3's semantics (5-minute lookback, left-open
+// ranges, rate extrapolation):
+// selectors with = != =~ !~ on any label, range selectors, offset,
+// arithmetic and comparisons (bool; one-to-one matching, on and ignoring),
+// rate irate increase delta idelta, avg_ sum_ min_ max_ count_ and
+// last_over_time, abs ceil floor round, scalar vector time,
+// histogram_quantile, and sum avg min max count topk bottomk by or without.
+// Anything else is a 400 {"status":"error","errorType":"bad_data",
+// "error":"invalid parameter \"query\": 1:1: parse error: unsupported
+// function \"label_replace\""}; bad parameters are 400 bad_data with
+// Prometheus's messages (among them the limit of 11,000 points per
+// series); a bound of WithPromQLLimits exceeded is a 422 with errorType
+// "execution". Authentication, faults and the request log apply as for the
+// other endpoints.
 //
 // # Faults
 //

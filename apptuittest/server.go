@@ -47,16 +47,19 @@ const (
 )
 
 // Server is an in-memory fake of the Apptuit API: POST /api/put stores
-// points, GET /api/query evaluates queries over them. All methods are safe
-// for concurrent use.
+// points, GET /api/query evaluates queries over them, and
+// /api/v1/query_range and /api/v1/query (also under /prometheus) evaluate
+// PromQL. All methods are safe for concurrent use.
 type Server struct {
-	cfg     config
-	store   *store
-	faults  faultQueue
-	reqs    requestLog
-	bodies  chan struct{} // a slot per put body being read and stored
-	handler http.Handler
-	loaded  loadReport // what the data directory held at the start
+	cfg    config
+	store  *store
+	faults faultQueue
+	reqs   requestLog
+	bodies chan struct{} // a slot per put body being read and stored
+	// a slot per PromQL query being evaluated
+	promqlSlots chan struct{}
+	handler     http.Handler
+	loaded      loadReport // what the data directory held at the start
 
 	hs        *httptest.Server // nil until Start
 	startOnce sync.Once
@@ -83,6 +86,7 @@ type config struct {
 	syncInterval    time.Duration
 	logger          func(format string, args ...any)
 	extra           []extraHandler
+	promql          PromQLLimits
 }
 
 // Option configures a Server.
@@ -283,6 +287,10 @@ func Open(opts ...Option) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, done: make(chan struct{}), bodies: make(chan struct{}, cfg.maxBodies)}
 	s.reqs.init(cfg.logSize)
+	if s.cfg.promql.MaxConcurrent == 0 {
+		s.cfg.promql.MaxConcurrent = DefaultPromQLConcurrency
+	}
+	s.promqlSlots = make(chan struct{}, s.cfg.promql.MaxConcurrent)
 	s.store = newStore(cfg.retention, cfg.maxPoints, cfg.now)
 	if cfg.dataDir != "" {
 		rep, err := openDataLog(s.store, cfg.dataDir, cfg.syncInterval, cfg.messages())
@@ -294,6 +302,9 @@ func Open(opts ...Option) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/put", s.servePut)
 	mux.HandleFunc("/api/query", s.serveQuery)
+	for _, p := range promqlPaths {
+		mux.HandleFunc(p.path, s.servePromQL(p.instant))
+	}
 	s.handler = mux
 	return s, nil
 }
@@ -326,6 +337,8 @@ func (c *config) check() error {
 		return fmt.Errorf("WithSyncInterval(%v): the interval must not be negative", c.syncInterval)
 	case c.timeouts.ReadHeader < 0 || c.timeouts.Body < 0 || c.timeouts.Write < 0 || c.timeouts.Idle < 0:
 		return fmt.Errorf("WithTimeouts(%+v): timeouts must not be negative", c.timeouts)
+	case c.promql.MaxSeries < 0 || c.promql.MaxSamples < 0 || c.promql.MaxPoints < 0 || c.promql.Timeout < 0 || c.promql.MaxConcurrent < 0:
+		return fmt.Errorf("WithPromQLLimits(%+v): bounds must not be negative", c.promql)
 	case c.now == nil:
 		return errors.New("WithClock(nil): the clock must not be nil")
 	}

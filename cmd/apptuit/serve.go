@@ -19,8 +19,9 @@ var serveCmd = &command{
 	synopsis: "apptuit serve [--listen 127.0.0.1:4242] [--token T] [--data DIR] [--retention D] [--max-points N] [--allow-remote]",
 	about: `Serve runs the fake of the Apptuit API from package apptuittest: POST
 /api/put stores points with OpenTSDB's checks and messages, GET /api/query
-answers a subset of the Apptuit query language over them, and a web page at
-/ shows the metrics received, charts queries and lists the requests (with
+answers a subset of the Apptuit query language over them,
+/api/v1/query_range and /api/v1/query (also under /prometheus) a subset of
+PromQL, and a web page at / shows the metrics received, charts queries and lists the requests (with
 --token, the page asks for the token and keeps it in the browser tab's
 sessionStorage; its own files need none). It prints the URL it listens on,
 then one line per request (time, method, path, points accepted, failed and

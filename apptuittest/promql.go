@@ -1,0 +1,285 @@
+package apptuittest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apptuit-go/apptuit/internal/promql"
+)
+
+// The PromQL endpoints: Prometheus's paths, and Apptuit's under /prometheus.
+var promqlPaths = []struct {
+	path    string
+	instant bool
+}{
+	{"/api/v1/query_range", false},
+	{"/api/v1/query", true},
+	{"/prometheus/api/v1/query_range", false},
+	{"/prometheus/api/v1/query", true},
+}
+
+// Bounds of the PromQL endpoints.
+const (
+	// DefaultPromQLTimeout bounds the evaluation of one PromQL query; past
+	// it the query gets 422 with errorType "execution".
+	DefaultPromQLTimeout = 30 * time.Second
+	// maxPromQLForm bounds a PromQL request's form body.
+	maxPromQLForm = 1 << 20
+)
+
+// PromQLLimits bound what one PromQL query may cost; past a bound the
+// query gets 422 with errorType "execution" naming it. A zero field takes
+// its default.
+type PromQLLimits struct {
+	MaxSeries  int           // series one selector may match (default 10,000)
+	MaxSamples int           // samples all the selectors of a query may read (default 5,000,000; 16 bytes each)
+	MaxPoints  int           // points in an answer, all series (default 1,000,000)
+	Timeout    time.Duration // evaluation time, including any wait for a slot (default DefaultPromQLTimeout, 30 s)
+	// MaxConcurrent is how many queries are evaluated at once (default
+	// DefaultPromQLConcurrency, 4); the others wait for a slot within
+	// their Timeout.
+	MaxConcurrent int
+}
+
+// DefaultPromQLConcurrency is how many PromQL queries are evaluated at
+// once by default.
+const DefaultPromQLConcurrency = 4
+
+// WithPromQLLimits sets the bounds of the PromQL endpoints (see
+// PromQLLimits); negative fields are invalid (Open fails). The memory a
+// query may take is about 16 bytes per sample read plus 16 per point
+// answered, so the defaults allow about 100 MB per query in flight, and
+// 400 MB for the 4 evaluated at once.
+func WithPromQLLimits(l PromQLLimits) Option { return func(c *config) { c.promql = l } }
+
+// servePromQL answers Prometheus's query (instant) or query_range API from
+// the store. Errors are Prometheus's: 400 bad_data for a bad parameter or
+// query, 422 execution for a bound exceeded.
+func (s *Server) servePromQL(instant bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodPost {
+			w.Header().Set("Allow", "GET, POST")
+			writePromError(w, http.StatusMethodNotAllowed, "bad_data", "method "+r.Method+" not allowed (use GET or POST)")
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxPromQLForm)
+		if err := r.ParseForm(); err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				writePromError(w, http.StatusRequestEntityTooLarge, "bad_data", fmt.Sprintf("the form body is larger than %d bytes", mbe.Limit))
+				return
+			}
+			writePromError(w, http.StatusBadRequest, "bad_data", "invalid form: "+err.Error())
+			return
+		}
+		lim := s.cfg.promql
+		timeout := lim.Timeout
+		if timeout == 0 {
+			timeout = DefaultPromQLTimeout
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		select { // a free slot first, even when the timeout has passed
+		case s.promqlSlots <- struct{}{}:
+		default:
+			if !s.waitPromQLSlot(ctx, w) {
+				return
+			}
+		}
+		defer func() { <-s.promqlSlots }()
+		plim := promql.Limits{MaxSeries: lim.MaxSeries, MaxSamples: lim.MaxSamples, MaxPoints: lim.MaxPoints}
+		st := promStorage{s.store}
+
+		var res *promql.Result
+		var err error
+		if instant {
+			t := s.cfg.now().UnixMilli()
+			if v := r.Form.Get("time"); v != "" {
+				if t, err = parsePromTime(v); err != nil {
+					writePromError(w, http.StatusBadRequest, "bad_data", `invalid parameter "time": `+err.Error())
+					return
+				}
+			}
+			e, perr := promql.Parse(r.Form.Get("query"))
+			if perr != nil {
+				writePromError(w, http.StatusBadRequest, "bad_data", `invalid parameter "query": `+perr.Error())
+				return
+			}
+			res, err = promql.EvalInstant(ctx, st, e, t, plim)
+		} else {
+			var start, end int64
+			var step time.Duration
+			if start, err = parsePromTime(r.Form.Get("start")); err != nil {
+				writePromError(w, http.StatusBadRequest, "bad_data", `invalid parameter "start": `+err.Error())
+				return
+			}
+			if end, err = parsePromTime(r.Form.Get("end")); err != nil {
+				writePromError(w, http.StatusBadRequest, "bad_data", `invalid parameter "end": `+err.Error())
+				return
+			}
+			if end < start {
+				writePromError(w, http.StatusBadRequest, "bad_data", "end timestamp must not be before start time")
+				return
+			}
+			if step, err = parsePromDuration(r.Form.Get("step")); err != nil {
+				writePromError(w, http.StatusBadRequest, "bad_data", `invalid parameter "step": `+err.Error())
+				return
+			}
+			if step <= 0 {
+				writePromError(w, http.StatusBadRequest, "bad_data", "zero or negative query resolution step widths are not accepted. Try a positive integer")
+				return
+			}
+			if step < time.Millisecond {
+				writePromError(w, http.StatusBadRequest, "bad_data", fmt.Sprintf("query resolution step %v is less than the 1ms resolution of timestamps", step))
+				return
+			}
+			// Prometheus: (end-start)/step > 11,000, in nanoseconds (floats
+			// here, against overflow: end-start may exceed int64; exact for
+			// ranges below 2⁵³ ns).
+			if math.Floor((float64(end)-float64(start))*1e6/float64(step)) > promql.MaxStepsPerSeries {
+				writePromError(w, http.StatusBadRequest, "bad_data", "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)")
+				return
+			}
+			e, perr := promql.Parse(r.Form.Get("query"))
+			if perr != nil {
+				writePromError(w, http.StatusBadRequest, "bad_data", `invalid parameter "query": `+perr.Error())
+				return
+			}
+			res, err = promql.EvalRange(ctx, st, e, start, end, int64(step/time.Millisecond), plim)
+		}
+		if err != nil {
+			var pe *promql.Error
+			if errors.As(err, &pe) {
+				writePromError(w, http.StatusBadRequest, "bad_data", `invalid parameter "query": `+err.Error())
+				return
+			}
+			writePromError(w, http.StatusUnprocessableEntity, "execution", err.Error())
+			return
+		}
+		writeRawJSON(w, http.StatusOK, res.AppendJSON(nil))
+	}
+}
+
+// waitPromQLSlot waits for an evaluation slot, or answers the error of
+// ctx's end or the server's closing and reports false.
+func (s *Server) waitPromQLSlot(ctx context.Context, w http.ResponseWriter) bool {
+	select {
+	case s.promqlSlots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		writePromError(w, http.StatusUnprocessableEntity, "execution", fmt.Sprintf("query evaluation stopped: waiting for one of the %d evaluation slots: %v", cap(s.promqlSlots), ctx.Err()))
+	case <-s.done:
+		writePromError(w, http.StatusServiceUnavailable, "unavailable", "server closed")
+	}
+	return false
+}
+
+func writePromError(w http.ResponseWriter, status int, errorType, msg string) {
+	writeRawJSON(w, status, promql.AppendErrorJSON(nil, errorType, msg))
+}
+
+// parsePromTime parses a time as Prometheus's API: Unix seconds (to the
+// millisecond) or RFC 3339. It returns Unix milliseconds.
+func parsePromTime(s string) (int64, error) {
+	if t, err := strconv.ParseFloat(s, 64); err == nil {
+		sec, frac := math.Modf(t)
+		ms := sec*1000 + math.Round(frac*1000)
+		if !(math.Abs(ms) <= 9_223_372_036_854_775_000) { // NaN too
+			return 0, fmt.Errorf("cannot parse %q to a valid timestamp", s)
+		}
+		return int64(ms), nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UnixMilli(), nil
+	}
+	return 0, fmt.Errorf("cannot parse %q to a valid timestamp", s)
+}
+
+// parsePromDuration parses a step as Prometheus's API: seconds (possibly
+// fractional) or a duration like 15s or 1m30s.
+func parsePromDuration(s string) (time.Duration, error) {
+	if d, err := strconv.ParseFloat(s, 64); err == nil {
+		ts := d * float64(time.Second)
+		if ts >= float64(math.MaxInt64) || ts <= float64(math.MinInt64) || math.IsNaN(ts) {
+			return 0, fmt.Errorf("cannot parse %q to a valid duration. It overflows int64", s)
+		}
+		return time.Duration(ts), nil
+	}
+	if ms, ok := promql.ParseDuration(s); ok {
+		return time.Duration(ms) * time.Millisecond, nil
+	}
+	return 0, fmt.Errorf("cannot parse %q to a valid duration", s)
+}
+
+// promStorage reads the store for the PromQL engine: the metric is
+// __name__, the tags are the other labels.
+type promStorage struct{ st *store }
+
+// Select copies the samples of the matching series in [minMs, maxMs]. With
+// an = matcher on __name__ only that metric's series are visited; else
+// every series is.
+func (p promStorage) Select(ms []*promql.Matcher, minMs, maxMs int64, lim promql.Limits, n int) ([]promql.Series, error) {
+	metric := ""
+	for _, m := range ms {
+		if m.Name == "__name__" && m.Type == promql.MatchEqual {
+			if m.Value == "" {
+				return nil, nil
+			}
+			metric = m.Value
+		}
+	}
+	var out []promql.Series
+	var err error
+	p.st.read(func(r storeReader) {
+		r.eachSeries(metric, func(metric string, tags map[string]string) bool {
+			for _, m := range ms {
+				v := metric
+				if m.Name != "__name__" {
+					v = tags[m.Name]
+				}
+				if !m.Matches(v) {
+					return false
+				}
+			}
+			return true
+		}, func(v seriesView) bool {
+			var samples []promql.Sample
+			v.samples(minMs, maxMs, func(ms int64, val float64) bool {
+				if n >= lim.MaxSamples {
+					err = lim.TooManySamples()
+					return false
+				}
+				n++
+				samples = append(samples, promql.Sample{T: ms, V: val})
+				return true
+			})
+			if err != nil {
+				return false
+			}
+			if len(samples) == 0 {
+				return true
+			}
+			if len(out) >= lim.MaxSeries {
+				err = lim.TooManySeries(selectorString(ms))
+				return false
+			}
+			out = append(out, promql.Series{Labels: promql.FromMap(v.metric(), v.tags()), Samples: samples})
+			return true
+		})
+	})
+	return out, err
+}
+
+func selectorString(ms []*promql.Matcher) string {
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = m.String()
+	}
+	return "{" + strings.Join(parts, ",") + "}"
+}

@@ -39,7 +39,7 @@ type clientFlags struct {
 func (c *clientFlags) register(fs *flag.FlagSet, withTags bool) {
 	fs.StringVar(&c.endpoint, "endpoint", "", "base `URL` of the API (default $"+EnvEndpoint+", else "+apptuit.DefaultEndpoint+")")
 	fs.StringVar(&c.token, "token", "", "API `token` (default $"+apptuit.EnvToken+", else $"+apptuit.EnvTokenPy+"; without one, no Authorization header is sent, which only an endpoint other than Apptuit's takes)")
-	fs.DurationVar(&c.timeout, "timeout", apptuit.DefaultTimeout, "timeout of each HTTP request")
+	fs.DurationVar(&c.timeout, "timeout", apptuit.DefaultTimeout, "timeout of each HTTP request (0: none)")
 	if withTags {
 		fs.Var(&c.tags, "tag", "global tag `k=v` added to every point, repeatable (default $"+apptuit.EnvTags+")")
 	}
@@ -66,6 +66,9 @@ func (c *clientFlags) endpointURL() (string, error) {
 // Apptuit's, which needs one. An error is a *flagError or one of
 // apptuit.New's; clientError prints either.
 func (c *clientFlags) client(extra ...apptuit.Option) (*apptuit.Client, error) {
+	if c.timeout < 0 {
+		return nil, &flagError{fmt.Sprintf("--timeout %v: want a duration of 0 (no bound) or more", c.timeout)}
+	}
 	opts := []apptuit.Option{apptuit.WithTimeout(c.timeout), apptuit.WithUserAgent("apptuit-cli/" + apptuit.Version)}
 	endpoint, err := c.endpointURL()
 	if err != nil {

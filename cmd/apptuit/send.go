@@ -262,6 +262,9 @@ func runSend(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if o.batch < 1 {
 		return usageError(stderr, "send", fs, "--batch must be at least 1")
 	}
+	if o.maxErrors < 0 {
+		return usageError(stderr, "send", fs, "--max-errors %d: want 0 (all) or more", o.maxErrors)
+	}
 	client, err := o.client(apptuit.WithBatchSize(o.batch))
 	if err != nil {
 		return clientError(stderr, "send", err)

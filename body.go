@@ -21,9 +21,17 @@ type source interface {
 
 // Sizes of a streamed body.
 const (
-	// chunkSize is how much JSON one encoding step writes (a step ends with
-	// the point that crosses it).
-	chunkSize = 64 << 10
+	// chunkSize is how much JSON one step of the encoding goroutine writes
+	// (a step ends with the point that crosses it). 256 KiB rather than
+	// 64: a quarter of the hand-offs between encoder and compressor (each
+	// one wakes a goroutine), measured about 2 points closer to the
+	// compress-only ceiling (median of 11 paired runs each; see
+	// bench/RESULTS.md), for 1 MiB of pooled buffers per body in flight.
+	chunkSize = 256 << 10
+	// firstChunkSize is how much JSON the reader encodes itself before the
+	// encoding goroutine starts: small, so that compression starts soon
+	// and a small body needs no goroutine.
+	firstChunkSize = 64 << 10
 	// writeSize is how many compressed bytes are gathered before one write
 	// to the connection (one chunk of chunked transfer encoding).
 	writeSize = 32 << 10
@@ -55,7 +63,7 @@ func (c *Client) getCompressor() (*compressor, error) {
 	if v := c.compressors.Get(); v != nil {
 		return v.(*compressor), nil
 	}
-	z := &compressor{raw: make([]byte, 0, chunkSize+4096)}
+	z := &compressor{raw: make([]byte, 0, firstChunkSize+4096)}
 	z.out.Grow(writeSize + 16<<10)
 	if c.newZW != nil {
 		zw, err := c.newZW(&z.out)
@@ -87,8 +95,9 @@ func (e *compressError) Unwrap() error { return e.err }
 // bodyReader streams the compressed JSON array of points [from, to) of
 // src, so that the whole document never exists in memory: the first chunk
 // (about 64 KiB of JSON) is encoded by the reader; when there is more and
-// more than one CPU, a goroutine encodes the rest up to pipeDepth chunks
-// ahead while the reader compresses, so one body keeps two cores busy.
+// more than one CPU, a goroutine encodes the rest, up to pipeDepth chunks of
+// about 256 KiB ahead, while the reader compresses, so one body keeps two
+// cores busy.
 //
 // WriteTo (what net/http's transport uses) writes the compressed stream in
 // pieces of about writeSize bytes; Read serves other transports. Close,
@@ -128,13 +137,13 @@ func (c *Client) newBody(src source, from, to int) (*bodyReader, error) {
 	return &bodyReader{c: c, src: src, end: to, z: z, pos: from}, nil
 }
 
-// encode appends the points from pos on, up to about chunkSize bytes, to b,
+// encode appends the points from pos on, up to about limit bytes, to b,
 // with the array's '[' when first and its ']' when the last point is in.
-func (r *bodyReader) encode(b []byte, pos int, first bool, tags *[]kv) ([]byte, int, bool) {
+func (r *bodyReader) encode(b []byte, pos, limit int, first bool, tags *[]kv) ([]byte, int, bool) {
 	if first {
 		b = append(b, '[')
 	}
-	b, pos = r.src.appendFrom(b, pos, r.end, chunkSize, first, tags)
+	b, pos = r.src.appendFrom(b, pos, r.end, limit, first, tags)
 	last := pos >= r.end
 	if last {
 		b = append(b, ']')
@@ -154,7 +163,7 @@ func (r *bodyReader) produce(z *compressor, pos int, stop <-chan struct{}, done 
 			return
 		}
 		var last bool
-		b, pos, last = r.encode(b[:0], pos, false, &z.tags)
+		b, pos, last = r.encode(b[:0], pos, chunkSize, false, &z.tags)
 		z.full <- chunk{b, last} // never blocks: there are pipeDepth buffers
 		if last {
 			return
@@ -173,7 +182,7 @@ func (r *bodyReader) next() (b []byte, last, piped bool, err error) {
 	if !r.piped {
 		z := r.z
 		first := !r.started
-		z.raw, r.pos, last = r.encode(z.raw[:0], r.pos, first, &z.tags)
+		z.raw, r.pos, last = r.encode(z.raw[:0], r.pos, firstChunkSize, first, &z.tags)
 		r.started = true
 		if !last && runtime.GOMAXPROCS(0) > 1 {
 			if z.free == nil {

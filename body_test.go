@@ -260,6 +260,7 @@ func TestBodyCompressorError(t *testing.T) {
 	checkNoLeaks(t)
 	c, src, total, _ := bodyTestSource(t, Gzip, 50000)
 	c.compressors = sync.Pool{}
+	c.parGzip = false // the streamed path, whose compressor is replaced
 	c.newZW = func(w io.Writer) (Compressor, error) { return &failingCompressor{w: w, n: 200 << 10}, nil }
 	body, _ := c.newBody(src, 0, total)
 	_, err := body.WriteTo(io.Discard)

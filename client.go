@@ -29,7 +29,9 @@ type Client struct {
 	hc       *http.Client
 
 	compressors sync.Pool                           // of *compressor
+	parSets     sync.Pool                           // of *parSet (body_parallel.go)
 	newZW       func(io.Writer) (Compressor, error) // nil: no compression
+	parGzip     bool                                // large bodies compressed on several cores (body_parallel.go)
 	encoding    string                              // Content-Encoding of bodies; "" for none
 	fixedHeaders
 }

@@ -50,6 +50,7 @@ func (c *Client) initCompression() error {
 	case Gzip:
 		c.encoding = "gzip"
 		c.newZW = func(w io.Writer) (Compressor, error) { return gzip.NewWriterLevel(w, level) }
+		c.parGzip = true
 	case Deflate:
 		c.encoding = "deflate"
 		c.newZW = func(w io.Writer) (Compressor, error) { return zlib.NewWriterLevel(w, level) }

@@ -275,6 +275,24 @@ func (c *Client) sendSource(ctx context.Context, src source, n int) error {
 	return nil
 }
 
+// body returns the request body of points [from, to) of src: compressed on
+// several cores when it is large (body_parallel.go), else streamed by one
+// goroutine and an encoder (body.go).
+func (c *Client) body(src source, from, to int) (io.ReadCloser, error) {
+	if c.parallelGzip(to - from) {
+		b, err := c.newParBody(src, from, to)
+		if err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	b, err := c.newBody(src, from, to)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
 // sendBatch posts points [from, to), splitting on 413. It returns how many
 // points the server accepted, the points it refused (nil if none), and a
 // failure that stops the call (an *HTTPError, a *NetworkError or ctx's
@@ -286,7 +304,7 @@ func (c *Client) sendBatch(ctx context.Context, src source, from, to int) (int, 
 		method:   http.MethodPost,
 		url:      c.endpoint + "/api/put?details",
 		header:   c.fixedHeaders.put,
-		body:     func() (io.ReadCloser, error) { return c.newBody(src, from, to) },
+		body:     func() (io.ReadCloser, error) { return c.body(src, from, to) },
 		maxBytes: defaultMaxErrorBody,
 	}
 	resp, attempts, err := c.do(ctx, req)

@@ -1,0 +1,243 @@
+package apptuit
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"hash/crc32"
+	"io"
+	"math/rand/v2"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// The parallel body of a large batch, read by WriteTo or by Reads, is one
+// gzip member (the standard library's reader checks its CRC-32 and length)
+// whose content is exactly the document the streamed body carries, with
+// the standard library's header; it is at most 3 % larger.
+func TestParallelBodyIsTheDocument(t *testing.T) {
+	checkNoLeaks(t)
+	for _, procs := range []int{2, 5} {
+		prev := runtime.GOMAXPROCS(procs)
+		for _, level := range []int{1, 9} {
+			c := mustNew(t, WithToken("t"), WithIgnoreEnvTags(), WithCompressionLevel(level))
+			for _, sizes := range [][]int{
+				{parMinPoints}, {parMinPoints + 1}, {3000, 5300, 1}, {50000}, {7 * parChunkPoints, 11},
+			} {
+				if sizes[0] == 50000 && (level != 1 || procs != 2) {
+					continue // slow under -race; the default level covers it
+				}
+				var series []*TimeSeries
+				for k, n := range sizes {
+					s, _ := NewTimeSeries("m.par", map[string]string{"k": strconv.Itoa(k)})
+					for i := range n {
+						s.AddUnix(1700000000+int64(i), float64(i%977)+0.5)
+					}
+					series = append(series, s)
+				}
+				src, total := benchSource(c, series)
+				want, _ := src.appendFrom([]byte{'['}, 0, total, 1<<62, true, nil)
+				want = append(want, ']')
+				if !c.parallelGzip(total) {
+					t.Fatalf("%d points: not compressed in parallel", total)
+				}
+				var stream bytes.Buffer
+				zw, _ := gzip.NewWriterLevel(&stream, level)
+				zw.Write(want)
+				zw.Close()
+				for _, how := range []string{"WriteTo", "Read 64K", "Read 1000 then WriteTo"} {
+					name := "procs=" + strconv.Itoa(procs) + "/level=" + strconv.Itoa(level) + "/" + strconv.Itoa(total) + "/" + how
+					b, err := c.newParBody(src, 0, total)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var got bytes.Buffer
+					switch how {
+					case "WriteTo":
+						_, err = b.WriteTo(&got)
+					case "Read 64K":
+						_, err = io.CopyBuffer(struct{ io.Writer }{&got}, struct{ io.Reader }{b}, make([]byte, 64<<10))
+					default:
+						buf := make([]byte, 1000)
+						n, _ := io.ReadFull(b, buf)
+						got.Write(buf[:n])
+						_, err = b.WriteTo(&got)
+					}
+					if err != nil {
+						t.Fatalf("%s: %v", name, err)
+					}
+					if n, err := b.Read(make([]byte, 10)); n != 0 || err != io.EOF {
+						t.Errorf("%s: Read after the end = %d, %v", name, n, err)
+					}
+					b.Close()
+					if !bytes.Equal(got.Bytes()[:10], stream.Bytes()[:10]) {
+						t.Errorf("%s: header % x, the standard library's % x", name, got.Bytes()[:10], stream.Bytes()[:10])
+					}
+					if doc := decompress(t, Gzip, got.Bytes()); !bytes.Equal(doc, want) {
+						t.Errorf("%s: %d bytes of JSON, want %d", name, len(doc), len(want))
+					}
+					if r := float64(got.Len()) / float64(stream.Len()); r > 1.03 {
+						t.Errorf("%s: %d compressed bytes, %.3f × the single stream's %d", name, got.Len(), r, stream.Len())
+					}
+				}
+				// A batch from the middle of the sequence.
+				b, _ := c.newParBody(src, 1, total-1)
+				var got bytes.Buffer
+				b.WriteTo(&got)
+				b.Close()
+				mid, _ := src.appendFrom([]byte{'['}, 1, total-1, 1<<62, true, nil)
+				if doc := decompress(t, Gzip, got.Bytes()); !bytes.Equal(doc, append(mid, ']')) {
+					t.Errorf("%d: the middle batch differs", total)
+				}
+			}
+		}
+		runtime.GOMAXPROCS(prev)
+	}
+}
+
+// Which bodies go parallel: large gzip batches of the client's own
+// compressor with more than one CPU; not deflate, not WithCompressor, not
+// small batches, not one CPU.
+func TestParallelBodyChosen(t *testing.T) {
+	prev := runtime.GOMAXPROCS(2)
+	defer runtime.GOMAXPROCS(prev)
+	gz := mustNew(t, WithToken("t"), WithIgnoreEnvTags())
+	zl := mustNew(t, WithToken("t"), WithIgnoreEnvTags(), WithCompression(Deflate))
+	none := mustNew(t, WithToken("t"), WithIgnoreEnvTags(), WithCompression(NoCompression))
+	own := mustNew(t, WithToken("t"), WithIgnoreEnvTags(),
+		WithCompressor("gzip", func(w io.Writer) (Compressor, error) { return gzip.NewWriterLevel(w, 1) }))
+	for _, tc := range []struct {
+		name string
+		c    *Client
+		n    int
+		want bool
+	}{
+		{"gzip, large", gz, parMinPoints, true},
+		{"gzip, small", gz, parMinPoints - 1, false},
+		{"deflate", zl, 50000, false},
+		{"no compression", none, 50000, false},
+		{"WithCompressor", own, 50000, false},
+	} {
+		if got := tc.c.parallelGzip(tc.n); got != tc.want {
+			t.Errorf("%s: parallelGzip(%d) = %v", tc.name, tc.n, got)
+		}
+	}
+	runtime.GOMAXPROCS(1)
+	if gz.parallelGzip(50000) {
+		t.Error("one CPU: parallelGzip(50000) = true")
+	}
+}
+
+// Close while WriteTo is blocked on the connection returns without waiting
+// for the write; WriteTo then fails, and so does a Read.
+func TestParallelBodyCloseDuringBlockedWrite(t *testing.T) {
+	checkNoLeaks(t)
+	prev := runtime.GOMAXPROCS(2)
+	defer runtime.GOMAXPROCS(prev)
+	c, src, total, _ := bodyTestSource(t, Gzip, 200000)
+	b, _ := c.newParBody(src, 0, total)
+	w := &blockingWriter{n: 64 << 10, blocked: make(chan struct{}), release: make(chan struct{})}
+	done := make(chan error)
+	go func() {
+		_, err := b.WriteTo(w)
+		done <- err
+	}()
+	<-w.blocked
+	closed := make(chan struct{})
+	go func() {
+		b.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close waited for the blocked write")
+	}
+	close(w.release)
+	if err := <-done; err == nil {
+		t.Error("WriteTo succeeded after Close")
+	}
+	if _, err := b.Read(make([]byte, 10)); err == nil {
+		t.Error("Read after Close succeeded")
+	}
+	if err := b.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+// Close while the workers are busy waits for them: the points are not read
+// once Close has returned; a body closed before it is read starts none.
+func TestParallelBodyCloseStopsTheWorkers(t *testing.T) {
+	checkNoLeaks(t)
+	prev := runtime.GOMAXPROCS(2)
+	defer runtime.GOMAXPROCS(prev)
+	c, src, total, _ := bodyTestSource(t, Gzip, 200000)
+	for i := range 10 {
+		ws := &watchedSource{source: src, delay: time.Millisecond}
+		b, _ := c.newParBody(ws, 0, total)
+		done := make(chan error)
+		go func() {
+			_, err := b.WriteTo(io.Discard)
+			done <- err
+		}()
+		time.Sleep(time.Duration(3+i) * time.Millisecond)
+		b.Close()
+		ws.closed.Store(true)
+		if err := <-done; !errors.Is(err, errBodyClosed) {
+			t.Errorf("WriteTo: %v, want errBodyClosed", err)
+		}
+		time.Sleep(5 * time.Millisecond) // a worker still running would read by then
+		if n := ws.lateReads.Load(); n != 0 {
+			t.Errorf("the source was read %d times after Close returned", n)
+		}
+	}
+	b, _ := c.newParBody(src, 0, total)
+	b.Close()
+	if _, err := b.WriteTo(io.Discard); !errors.Is(err, errBodyClosed) {
+		t.Errorf("WriteTo after Close: %v, want errBodyClosed", err)
+	}
+}
+
+// Close from another goroutine while Reads go on: no race, no deadlock.
+func TestParallelBodyCloseDuringReads(t *testing.T) {
+	checkNoLeaks(t)
+	prev := runtime.GOMAXPROCS(2)
+	defer runtime.GOMAXPROCS(prev)
+	c, src, total, _ := bodyTestSource(t, Gzip, 100000)
+	for i := range 20 {
+		b, _ := c.newParBody(src, 0, total)
+		errc := make(chan error)
+		go func() {
+			buf := make([]byte, 1000)
+			for {
+				if _, err := b.Read(buf); err != nil {
+					errc <- err
+					return
+				}
+			}
+		}()
+		time.Sleep(time.Duration(i%5) * time.Millisecond)
+		b.Close()
+		if err := <-errc; err != io.EOF && !errors.Is(err, errBodyClosed) {
+			t.Fatalf("Read: %v", err)
+		}
+	}
+}
+
+// crc32Combine gives the CRC-32 of the concatenation.
+func TestCRC32Combine(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	data := make([]byte, 1<<20)
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	for _, tc := range [][2]int{{0, 0}, {0, 1}, {1, 0}, {1, 1}, {3, 5}, {1000, 1}, {65536, 65536}, {1, 1<<20 - 1}, {123457, 876543}} {
+		a, b := data[:tc[0]], data[tc[0]:tc[0]+tc[1]]
+		got := crc32Combine(crc32.ChecksumIEEE(a), crc32.ChecksumIEEE(b), int64(len(b)))
+		if want := crc32.ChecksumIEEE(data[:tc[0]+tc[1]]); got != want {
+			t.Errorf("lengths %d + %d: %08x, want %08x", tc[0], tc[1], got, want)
+		}
+	}
+}

@@ -332,7 +332,11 @@ func WithUserAgent(product string) Option {
 // library's reader for encoding; a writer that fails or whose output does
 // not decode to the sample makes New fail. The client calls newWriter once
 // per body in flight (the writers are pooled and reused with Reset), so its
-// cost is that of the writers' state, held while the client lives.
+// cost is that of the writers' state, held while the client lives. Such a
+// writer compresses each body as one stream on one goroutine; the client's
+// own gzip compresses a large body on several cores (see "What goes on the
+// wire" in the README), so with more than one CPU it may send large
+// batches faster than a faster single-stream writer.
 func WithCompressor(encoding string, newWriter func(w io.Writer) (Compressor, error)) Option {
 	return func(c *config) error {
 		if encoding != "gzip" && encoding != "deflate" {

@@ -302,12 +302,19 @@ func (r *bodyReader) WriteTo(w io.Writer) (int64, error) {
 	return n, r.err
 }
 
-// Close stops the encoding goroutine, waits for it and, once no Read or
+// Close stops the encoding goroutine, waits for it (every call of it: the
+// source is not read once any Close has returned) and, once no Read or
 // WriteTo is running, returns the pooled state. It is idempotent.
 func (r *bodyReader) Close() error {
 	r.mu.Lock()
 	if r.closed {
+		// Another Close (the transport's and the client's may race) has
+		// stopped the encoder: wait for it as well.
+		done := r.done
 		r.mu.Unlock()
+		if done != nil {
+			<-done
+		}
 		return nil
 	}
 	r.closed = true

@@ -255,6 +255,9 @@ func (b *parBody) Read(p []byte) (int, error) {
 func (b *parBody) WriteTo(w io.Writer) (int64, error) {
 	b.rmu.Lock()
 	defer b.rmu.Unlock()
+	if b.err == io.EOF {
+		return 0, nil // read to its end already: nothing more to write
+	}
 	if b.err != nil {
 		return 0, b.err
 	}
@@ -290,18 +293,19 @@ func (b *parBody) WriteTo(w io.Writer) (int64, error) {
 	}
 }
 
-// Close stops the workers and waits for them; the pooled state goes back to
+// Close stops the workers and waits for them, every call of it: the source
+// is not read once any Close has returned. The pooled state goes back to
 // the client if the body was read to its end. It is idempotent.
 func (b *parBody) Close() error {
 	b.mu.Lock()
-	if b.closed {
-		b.mu.Unlock()
-		return nil
-	}
+	first := !b.closed
 	b.closed = true
 	b.mu.Unlock()
 	b.stopOnce.Do(func() { close(b.stop) })
-	b.wg.Wait()
+	b.wg.Wait() // every Close waits (the transport's and the client's may race)
+	if !first {
+		return nil
+	}
 	b.mu.Lock()
 	clean := b.clean || !b.started
 	b.mu.Unlock()

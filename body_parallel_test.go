@@ -241,3 +241,59 @@ func TestCRC32Combine(t *testing.T) {
 		}
 	}
 }
+
+// Two Closes at once (the transport's and the client's): neither returns
+// while the source is still being read, for either kind of body.
+func TestBodyConcurrentCloses(t *testing.T) {
+	checkNoLeaks(t)
+	prev := runtime.GOMAXPROCS(2)
+	defer runtime.GOMAXPROCS(prev)
+	c, src, total, _ := bodyTestSource(t, Gzip, 100000)
+	for _, kind := range []string{"parallel", "streamed"} {
+		for i := range 10 {
+			ws := &watchedSource{source: src, delay: 20 * time.Millisecond}
+			var b io.ReadCloser
+			if kind == "parallel" {
+				b, _ = c.newParBody(ws, 0, total)
+			} else {
+				b, _ = c.newBody(ws, 0, total)
+			}
+			done := make(chan struct{})
+			go func() {
+				b.(io.WriterTo).WriteTo(io.Discard)
+				close(done)
+			}()
+			time.Sleep(5 * time.Millisecond) // the encoders inside appendFrom
+			first := make(chan struct{})
+			go func() {
+				b.Close()
+				close(first)
+			}()
+			time.Sleep(time.Duration(i%3) * time.Millisecond)
+			b.Close()
+			ws.closed.Store(true)
+			<-first
+			<-done
+			time.Sleep(40 * time.Millisecond) // an encoder still running would read by then
+			if n := ws.lateReads.Load(); n != 0 {
+				t.Errorf("%s, round %d: the source was read %d times after a Close returned", kind, i, n)
+			}
+		}
+	}
+}
+
+// WriteTo after the body was read to its end writes nothing and is not an
+// error, as for the streamed body.
+func TestParallelBodyWriteToAfterEOF(t *testing.T) {
+	prev := runtime.GOMAXPROCS(2)
+	defer runtime.GOMAXPROCS(prev)
+	c, src, total, _ := bodyTestSource(t, Gzip, parMinPoints)
+	b, _ := c.newParBody(src, 0, total)
+	defer b.Close()
+	if _, err := io.ReadAll(b); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := b.WriteTo(io.Discard); n != 0 || err != nil {
+		t.Errorf("WriteTo after the end: %d, %v; want 0, nil", n, err)
+	}
+}

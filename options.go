@@ -65,7 +65,9 @@ func (c Compression) String() string {
 }
 
 // Sanitizer rewrites a metric name or tag key into a valid one. It is applied
-// by Send and SendTimeSeries before validation. See SanitizeApptuit and
+// by Send and SendTimeSeries before validation, and by Send again while
+// encoding, from several goroutines at once: it must be safe for concurrent
+// use (a pure function of its argument is). See SanitizeApptuit and
 // SanitizePrometheus.
 type Sanitizer func(string) string
 
@@ -257,11 +259,12 @@ func WithBatchSize(n int) Option {
 
 // WithConcurrency sets how many batches of one Send or SendTimeSeries call
 // are in flight at once (default 2: one batch is compressed while another
-// is on the wire). 1 sends batches strictly one after the other. Each batch
-// in flight larger than about 64 KiB of JSON also has a goroutine encoding
-// it ahead of its compressor (when GOMAXPROCS > 1), so even 1 uses two
-// cores. A batch in flight holds about 1.6 MiB, pooled for the next: the
-// standard library's gzip writer (1.2 MiB) and 400 KiB of buffers.
+// is on the wire). 1 sends batches strictly one after the other. With
+// GOMAXPROCS > 1 even 1 uses several cores: a gzip batch of 8,192 points or
+// more is encoded and compressed by up to four goroutines at once (3.0 MiB
+// of pooled buffers and compressors per batch in flight on two cores);
+// other batches larger than about 64 KiB of JSON have a goroutine encoding
+// them ahead of their compressor (2.3 MiB per batch in flight).
 func WithConcurrency(n int) Option {
 	return func(c *config) error {
 		if n < 1 {

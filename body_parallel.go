@@ -231,11 +231,11 @@ func (b *parBody) piece() ([]byte, error) {
 func (b *parBody) Read(p []byte) (int, error) {
 	b.rmu.Lock()
 	defer b.rmu.Unlock()
+	if err := b.start(); err != nil { // closed: errBodyClosed, as bodyReader
+		return 0, err
+	}
 	if b.err != nil {
 		return 0, b.err
-	}
-	if err := b.start(); err != nil {
-		return 0, err
 	}
 	for len(b.pending) == 0 {
 		piece, err := b.piece()
@@ -255,14 +255,14 @@ func (b *parBody) Read(p []byte) (int, error) {
 func (b *parBody) WriteTo(w io.Writer) (int64, error) {
 	b.rmu.Lock()
 	defer b.rmu.Unlock()
+	if err := b.start(); err != nil { // closed: errBodyClosed, as bodyReader
+		return 0, err
+	}
 	if b.err == io.EOF {
 		return 0, nil // read to its end already: nothing more to write
 	}
 	if b.err != nil {
 		return 0, b.err
-	}
-	if err := b.start(); err != nil {
-		return 0, err
 	}
 	var n int64
 	if len(b.pending) > 0 { // after a Read

@@ -3,7 +3,6 @@ package apptuit
 import (
 	"bytes"
 	"compress/gzip"
-	"errors"
 	"hash/crc32"
 	"io"
 	"math/rand/v2"
@@ -130,102 +129,6 @@ func TestParallelBodyChosen(t *testing.T) {
 	}
 }
 
-// Close while WriteTo is blocked on the connection returns without waiting
-// for the write; WriteTo then fails, and so does a Read.
-func TestParallelBodyCloseDuringBlockedWrite(t *testing.T) {
-	checkNoLeaks(t)
-	prev := runtime.GOMAXPROCS(2)
-	defer runtime.GOMAXPROCS(prev)
-	c, src, total, _ := bodyTestSource(t, Gzip, 200000)
-	b, _ := c.newParBody(src, 0, total)
-	w := &blockingWriter{n: 64 << 10, blocked: make(chan struct{}), release: make(chan struct{})}
-	done := make(chan error)
-	go func() {
-		_, err := b.WriteTo(w)
-		done <- err
-	}()
-	<-w.blocked
-	closed := make(chan struct{})
-	go func() {
-		b.Close()
-		close(closed)
-	}()
-	select {
-	case <-closed:
-	case <-time.After(5 * time.Second):
-		t.Fatal("Close waited for the blocked write")
-	}
-	close(w.release)
-	if err := <-done; err == nil {
-		t.Error("WriteTo succeeded after Close")
-	}
-	if _, err := b.Read(make([]byte, 10)); err == nil {
-		t.Error("Read after Close succeeded")
-	}
-	if err := b.Close(); err != nil {
-		t.Errorf("second Close: %v", err)
-	}
-}
-
-// Close while the workers are busy waits for them: the points are not read
-// once Close has returned; a body closed before it is read starts none.
-func TestParallelBodyCloseStopsTheWorkers(t *testing.T) {
-	checkNoLeaks(t)
-	prev := runtime.GOMAXPROCS(2)
-	defer runtime.GOMAXPROCS(prev)
-	c, src, total, _ := bodyTestSource(t, Gzip, 200000)
-	for i := range 10 {
-		ws := &watchedSource{source: src, delay: time.Millisecond}
-		b, _ := c.newParBody(ws, 0, total)
-		done := make(chan error)
-		go func() {
-			_, err := b.WriteTo(io.Discard)
-			done <- err
-		}()
-		time.Sleep(time.Duration(3+i) * time.Millisecond)
-		b.Close()
-		ws.closed.Store(true)
-		if err := <-done; !errors.Is(err, errBodyClosed) {
-			t.Errorf("WriteTo: %v, want errBodyClosed", err)
-		}
-		time.Sleep(5 * time.Millisecond) // a worker still running would read by then
-		if n := ws.lateReads.Load(); n != 0 {
-			t.Errorf("the source was read %d times after Close returned", n)
-		}
-	}
-	b, _ := c.newParBody(src, 0, total)
-	b.Close()
-	if _, err := b.WriteTo(io.Discard); !errors.Is(err, errBodyClosed) {
-		t.Errorf("WriteTo after Close: %v, want errBodyClosed", err)
-	}
-}
-
-// Close from another goroutine while Reads go on: no race, no deadlock.
-func TestParallelBodyCloseDuringReads(t *testing.T) {
-	checkNoLeaks(t)
-	prev := runtime.GOMAXPROCS(2)
-	defer runtime.GOMAXPROCS(prev)
-	c, src, total, _ := bodyTestSource(t, Gzip, 100000)
-	for i := range 20 {
-		b, _ := c.newParBody(src, 0, total)
-		errc := make(chan error)
-		go func() {
-			buf := make([]byte, 1000)
-			for {
-				if _, err := b.Read(buf); err != nil {
-					errc <- err
-					return
-				}
-			}
-		}()
-		time.Sleep(time.Duration(i%5) * time.Millisecond)
-		b.Close()
-		if err := <-errc; err != io.EOF && !errors.Is(err, errBodyClosed) {
-			t.Fatalf("Read: %v", err)
-		}
-	}
-}
-
 // crc32Combine gives the CRC-32 of the concatenation.
 func TestCRC32Combine(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -248,16 +151,11 @@ func TestBodyConcurrentCloses(t *testing.T) {
 	checkNoLeaks(t)
 	prev := runtime.GOMAXPROCS(2)
 	defer runtime.GOMAXPROCS(prev)
-	c, src, total, _ := bodyTestSource(t, Gzip, 100000)
-	for _, kind := range []string{"parallel", "streamed"} {
+	for _, kind := range bodyKinds() {
+		c, src, total, _ := bodyTestSource(t, kind.comp, 100000)
 		for i := range 10 {
 			ws := &watchedSource{source: src, delay: 20 * time.Millisecond}
-			var b io.ReadCloser
-			if kind == "parallel" {
-				b, _ = c.newParBody(ws, 0, total)
-			} else {
-				b, _ = c.newBody(ws, 0, total)
-			}
+			b := kind.make(c, ws, 0, total)
 			done := make(chan struct{})
 			go func() {
 				b.(io.WriterTo).WriteTo(io.Discard)
@@ -276,7 +174,7 @@ func TestBodyConcurrentCloses(t *testing.T) {
 			<-done
 			time.Sleep(40 * time.Millisecond) // an encoder still running would read by then
 			if n := ws.lateReads.Load(); n != 0 {
-				t.Errorf("%s, round %d: the source was read %d times after a Close returned", kind, i, n)
+				t.Errorf("%s, round %d: the source was read %d times after a Close returned", kind.name, i, n)
 			}
 		}
 	}

@@ -149,67 +149,99 @@ func (w *blockingWriter) Write(p []byte) (int, error) {
 	return 0, errors.New("connection closed")
 }
 
+// bodyKind is one of the two request bodies: streamed (body.go) or
+// compressed in parallel (body_parallel.go), with the compression the tests
+// use for it.
+type bodyKind struct {
+	name string
+	comp Compression
+	make func(c *Client, src source, from, to int) io.ReadCloser
+}
+
+func bodyKinds() []bodyKind {
+	return []bodyKind{
+		{"streamed", Gzip, func(c *Client, src source, from, to int) io.ReadCloser {
+			b, _ := c.newBody(src, from, to)
+			return b
+		}},
+		{"parallel", Gzip, func(c *Client, src source, from, to int) io.ReadCloser {
+			b, _ := c.newParBody(src, from, to)
+			return b
+		}},
+	}
+}
+
 // Close while WriteTo is blocked on the connection returns without
-// waiting for the write, and WriteTo then fails.
+// waiting for the write; WriteTo then fails, and so does a Read.
 func TestBodyCloseDuringBlockedWrite(t *testing.T) {
 	checkNoLeaks(t)
 	prev := runtime.GOMAXPROCS(2)
 	defer runtime.GOMAXPROCS(prev)
-	c, src, total, _ := bodyTestSource(t, Gzip, 200000)
-	body, _ := c.newBody(src, 0, total)
-	w := &blockingWriter{n: 64 << 10, blocked: make(chan struct{}), release: make(chan struct{})}
-	done := make(chan error)
-	go func() {
-		_, err := body.WriteTo(w)
-		done <- err
-	}()
-	<-w.blocked
-	closed := make(chan struct{})
-	go func() {
-		body.Close()
-		close(closed)
-	}()
-	select {
-	case <-closed:
-	case <-time.After(5 * time.Second):
-		t.Fatal("Close waited for the blocked write")
-	}
-	close(w.release)
-	if err := <-done; err == nil {
-		t.Error("WriteTo succeeded after Close")
-	}
-	if _, err := body.Read(make([]byte, 10)); !errors.Is(err, errBodyClosed) {
-		t.Errorf("Read after Close: %v", err)
-	}
-	if err := body.Close(); err != nil {
-		t.Errorf("second Close: %v", err)
+	for _, kind := range bodyKinds() {
+		c, src, total, _ := bodyTestSource(t, kind.comp, 200000)
+		body := kind.make(c, src, 0, total)
+		w := &blockingWriter{n: 64 << 10, blocked: make(chan struct{}), release: make(chan struct{})}
+		done := make(chan error)
+		go func() {
+			_, err := body.(io.WriterTo).WriteTo(w)
+			done <- err
+		}()
+		<-w.blocked
+		closed := make(chan struct{})
+		go func() {
+			body.Close()
+			close(closed)
+		}()
+		select {
+		case <-closed:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: Close waited for the blocked write", kind.name)
+		}
+		close(w.release)
+		if err := <-done; err == nil {
+			t.Errorf("%s: WriteTo succeeded after Close", kind.name)
+		}
+		if _, err := body.Read(make([]byte, 10)); !errors.Is(err, errBodyClosed) {
+			t.Errorf("%s: Read after Close: %v", kind.name, err)
+		}
+		if err := body.Close(); err != nil {
+			t.Errorf("%s: second Close: %v", kind.name, err)
+		}
 	}
 }
 
-// Close while the encoding goroutine is busy waits for it: the points are
-// not read once Close has returned (the caller may then change them).
+// Close while the encoders are busy waits for them: the points are not read
+// once Close has returned (the caller may then change them).
 func TestBodyCloseStopsTheEncoder(t *testing.T) {
 	checkNoLeaks(t)
 	prev := runtime.GOMAXPROCS(2)
 	defer runtime.GOMAXPROCS(prev)
-	c, src, total, _ := bodyTestSource(t, Gzip, 200000)
-	for i := range 10 {
-		ws := &watchedSource{source: src, delay: time.Millisecond}
-		body, _ := c.newBody(ws, 0, total)
-		done := make(chan error)
-		go func() {
-			_, err := body.WriteTo(io.Discard)
-			done <- err
-		}()
-		time.Sleep(time.Duration(3+i) * time.Millisecond)
-		body.Close()
-		ws.closed.Store(true)
-		if err := <-done; !errors.Is(err, errBodyClosed) {
-			t.Errorf("WriteTo: %v, want errBodyClosed", err)
+	for _, kind := range bodyKinds() {
+		c, src, total, _ := bodyTestSource(t, kind.comp, 200000)
+		for i := range 10 {
+			ws := &watchedSource{source: src, delay: time.Millisecond}
+			body := kind.make(c, ws, 0, total)
+			done := make(chan error)
+			go func() {
+				_, err := body.(io.WriterTo).WriteTo(io.Discard)
+				done <- err
+			}()
+			time.Sleep(time.Duration(3+i) * time.Millisecond)
+			body.Close()
+			ws.closed.Store(true)
+			if err := <-done; !errors.Is(err, errBodyClosed) {
+				t.Errorf("%s: WriteTo: %v, want errBodyClosed", kind.name, err)
+			}
+			time.Sleep(5 * time.Millisecond) // an encoder still running would read by then
+			if n := ws.lateReads.Load(); n != 0 {
+				t.Errorf("%s: the source was read %d times after Close returned", kind.name, n)
+			}
 		}
-		time.Sleep(5 * time.Millisecond) // an encoder still running would read by then
-		if n := ws.lateReads.Load(); n != 0 {
-			t.Errorf("the source was read %d times after Close returned", n)
+		// Closed before it is read: WriteTo fails, nothing starts.
+		body := kind.make(c, src, 0, total)
+		body.Close()
+		if _, err := body.(io.WriterTo).WriteTo(io.Discard); !errors.Is(err, errBodyClosed) {
+			t.Errorf("%s: WriteTo after Close: %v, want errBodyClosed", kind.name, err)
 		}
 	}
 }
@@ -220,23 +252,27 @@ func TestBodyCloseDuringReads(t *testing.T) {
 	checkNoLeaks(t)
 	prev := runtime.GOMAXPROCS(2)
 	defer runtime.GOMAXPROCS(prev)
-	c, src, total, _ := bodyTestSource(t, Deflate, 100000)
-	for i := range 20 {
-		body, _ := c.newBody(src, 0, total)
-		errc := make(chan error)
-		go func() {
-			buf := make([]byte, 1000)
-			for {
-				if _, err := body.Read(buf); err != nil {
-					errc <- err
-					return
+	kinds := bodyKinds()
+	kinds[0].comp = Deflate // the streamed body with zlib as well
+	for _, kind := range kinds {
+		c, src, total, _ := bodyTestSource(t, kind.comp, 100000)
+		for i := range 20 {
+			body := kind.make(c, src, 0, total)
+			errc := make(chan error)
+			go func() {
+				buf := make([]byte, 1000)
+				for {
+					if _, err := body.Read(buf); err != nil {
+						errc <- err
+						return
+					}
 				}
+			}()
+			time.Sleep(time.Duration(i%5) * time.Millisecond)
+			body.Close()
+			if err := <-errc; err != io.EOF && !errors.Is(err, errBodyClosed) {
+				t.Fatalf("%s: Read: %v", kind.name, err)
 			}
-		}()
-		time.Sleep(time.Duration(i%5) * time.Millisecond)
-		body.Close()
-		if err := <-errc; err != io.EOF && !errors.Is(err, errBodyClosed) {
-			t.Fatalf("Read: %v", err)
 		}
 	}
 }

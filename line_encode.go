@@ -199,10 +199,7 @@ func (c *Client) sendLineSeries(ctx context.Context, series []*TimeSeries) error
 		}
 		head = t.appendLineStart(head[:0], metric)
 		for j, v := range s.vals {
-			err := checkValue(v)
-			if err == nil {
-				err = c.checkTime(s.ts[j])
-			}
+			err := c.checkSample(v, s.ts[j])
 			if err == nil {
 				scratch = appendPyFloat(appendLineTime(scratch[:0], s.ts[j], c.cfg.precision), v)
 				if len(head)+len(scratch)+len(tail)-1 > MaxLineBytes {
@@ -306,10 +303,7 @@ func (c *Client) sendLinePrepared(ctx context.Context, points []PreparedPoint) e
 			}
 			tails[p.Series.tags] = tail
 		}
-		err := checkValue(p.Value)
-		if err == nil {
-			err = c.checkTime(p.UnixMilli)
-		}
+		err := c.checkSample(p.Value, p.UnixMilli)
 		if err == nil {
 			scratch = appendPyFloat(appendLineTime(scratch[:0], p.UnixMilli, c.cfg.precision), p.Value)
 			if len(head)+len(scratch)+len(tail)-1 > MaxLineBytes {

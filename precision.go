@@ -91,6 +91,31 @@ func appendTimestamp(b []byte, ms int64, p Precision) []byte {
 	return strconv.AppendInt(b, ms, 10)
 }
 
+// checkSample is checkValue(v), then checkTime(ms): the checks every point
+// passes before it is sent. The common case, a finite value and a time that
+// every Precision sends as is, costs two comparisons.
+func (c *Client) checkSample(v float64, ms int64) error {
+	if v-v == 0 && ms >= fastMinMillis && ms <= fastMaxMillis { // v-v is NaN for NaN and ±Inf
+		return nil // inlined: no call for the common case
+	}
+	return c.checkSampleRules(v, ms)
+}
+
+func (c *Client) checkSampleRules(v float64, ms int64) error {
+	if err := checkValue(v); err != nil {
+		return err
+	}
+	return c.checkTime(ms)
+}
+
+// Timestamps in [fastMinMillis, fastMaxMillis] pass checkTime under every
+// Precision: at least 2^32 ms (read as milliseconds), below 2^32 s (so
+// seconds are not read as milliseconds) and at most timestamp.MaxMillis.
+const (
+	fastMinMillis = timestamp.MinMillis
+	fastMaxMillis = min(timestamp.MinMillis*1000-1, timestamp.MaxMillis)
+)
+
 // checkTime reports whether the Unix-millisecond time ms can be written
 // with the client's precision so that a server reads it back as ms.
 func (c *Client) checkTime(ms int64) error {

@@ -182,10 +182,7 @@ func (c *Client) SendPrepared(ctx context.Context, points []PreparedPoint) error
 		if p.Series.c != c {
 			return &ValidationError{Index: i, Point: -1, Metric: p.Series.metric(), Rule: "series was prepared by another client (its encoding holds that client's sanitizer and global tags)"}
 		}
-		if err := checkValue(p.Value); err != nil {
-			return &ValidationError{Index: i, Point: -1, Metric: p.Series.metric(), Rule: err.Error()}
-		}
-		if err := c.checkTime(p.UnixMilli); err != nil {
+		if err := c.checkSample(p.Value, p.UnixMilli); err != nil {
 			return &ValidationError{Index: i, Point: -1, Metric: p.Series.metric(), Rule: err.Error()}
 		}
 	}

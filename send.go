@@ -9,8 +9,6 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
-
-	"github.com/apptuit-go/apptuit/internal/timestamp"
 )
 
 // Send validates points and POSTs them to {endpoint}/api/put?details as a
@@ -67,10 +65,7 @@ func (c *Client) checkPoint(scratch []kv, p *DataPoint) ([]kv, error) {
 	if err := checkTagCount(len(scratch)); err != nil {
 		return scratch, err
 	}
-	if err := checkValue(p.Value); err != nil {
-		return scratch, err
-	}
-	return scratch, c.checkTime(p.Timestamp.UnixMilli())
+	return scratch, c.checkSample(p.Value, p.Timestamp.UnixMilli())
 }
 
 func checkValue(v float64) error {
@@ -116,16 +111,7 @@ func (c *Client) SendTimeSeries(ctx context.Context, series []*TimeSeries) error
 			return &ValidationError{Index: i, Point: -1, Metric: s.metric, Rule: err.Error()}
 		}
 		for j, v := range s.vals {
-			// The common case in two comparisons: a finite value (v-v is
-			// 0 unless v is NaN or ±Inf) and a timestamp every precision
-			// sends as is; checkValue and checkTime judge the rest.
-			if ms := s.ts[j]; v-v == 0 && ms >= fastMinMillis && ms <= fastMaxMillis {
-				continue
-			}
-			if err := checkValue(v); err != nil {
-				return &ValidationError{Index: i, Point: j, Metric: s.metric, Rule: err.Error()}
-			}
-			if err := c.checkTime(s.ts[j]); err != nil {
+			if err := c.checkSample(v, s.ts[j]); err != nil {
 				return &ValidationError{Index: i, Point: j, Metric: s.metric, Rule: err.Error()}
 			}
 		}
@@ -138,14 +124,6 @@ func (c *Client) SendTimeSeries(ctx context.Context, series []*TimeSeries) error
 	src.starts = append(src.starts, total)
 	return c.sendSource(ctx, src, total)
 }
-
-// Timestamps in [fastMinMillis, fastMaxMillis] pass checkTime under every
-// Precision: at least 2^32 ms (read as milliseconds), below 2^32 s (so
-// seconds are not read as milliseconds) and at most timestamp.MaxMillis.
-const (
-	fastMinMillis = timestamp.MinMillis
-	fastMaxMillis = min(timestamp.MinMillis*1000-1, timestamp.MaxMillis)
-)
 
 // pointsSource encodes DataPoints, merging tags again in scratch space.
 type pointsSource struct {

@@ -56,10 +56,9 @@ type parSlot struct {
 // compressor, tag scratch and 2 slots, so that each worker fills one while
 // the reader writes the other.
 type parSet struct {
-	slots   []*parSlot
-	fws     []*flate.Writer // worker w's
-	tags    [][]kv          // worker w's
-	workers int
+	slots []*parSlot
+	fws   []*flate.Writer // worker w's; there are len(fws) workers
+	tags  [][]kv          // worker w's
 }
 
 func (c *Client) getParSet() (*parSet, error) {
@@ -67,7 +66,7 @@ func (c *Client) getParSet() (*parSet, error) {
 		return v.(*parSet), nil
 	}
 	w := min(runtime.GOMAXPROCS(0), parMaxWorkers)
-	set := &parSet{slots: make([]*parSlot, 2*w), fws: make([]*flate.Writer, w), tags: make([][]kv, w), workers: w}
+	set := &parSet{slots: make([]*parSlot, 2*w), fws: make([]*flate.Writer, w), tags: make([][]kv, w)}
 	for i := range set.fws {
 		fw, err := flate.NewWriter(nil, c.cfg.level)
 		if err != nil {
@@ -84,7 +83,7 @@ func (c *Client) getParSet() (*parSet, error) {
 }
 
 // parBody streams the gzip document of points [from, to) of src, compressed
-// by set.workers goroutines started on the first Read or WriteTo. Close,
+// by len(set.fws) goroutines started on the first Read or WriteTo. Close,
 // from any goroutine, stops them and waits for them, so src is not read
 // after Close returns; the pooled state goes back to the client only if
 // the whole body was read.
@@ -98,7 +97,6 @@ type parBody struct {
 	trailer  [8]byte
 	stop     chan struct{}
 	wg       sync.WaitGroup
-	stopOnce sync.Once
 
 	rmu     sync.Mutex // held by Read and WriteTo: one consumer at a time
 	state   int        // 0: header next; 1: chunks; 2: trailer given; 3: done
@@ -143,7 +141,7 @@ func (b *parBody) start() error {
 	}
 	if !b.started {
 		b.started = true
-		for w := range b.set.workers {
+		for w := range b.set.fws {
 			b.wg.Add(1)
 			go b.work(w)
 		}
@@ -151,13 +149,13 @@ func (b *parBody) start() error {
 	return nil
 }
 
-// work encodes and compresses chunks w, w+workers, w+2·workers, … with
+// work encodes and compresses chunks w, w+n, w+2n, … (n workers) with
 // the worker's compressor, each into slot k mod len(slots), which only this
 // worker uses.
 func (b *parBody) work(w int) {
 	defer b.wg.Done()
 	slots, fw := b.set.slots, b.set.fws[w]
-	for k := w; k < b.chunks; k += b.set.workers {
+	for k := w; k < b.chunks; k += len(b.set.fws) {
 		s := slots[k%len(slots)]
 		select {
 		case <-s.free:
@@ -301,7 +299,9 @@ func (b *parBody) Close() error {
 	first := !b.closed
 	b.closed = true
 	b.mu.Unlock()
-	b.stopOnce.Do(func() { close(b.stop) })
+	if first {
+		close(b.stop)
+	}
 	b.wg.Wait() // every Close waits (the transport's and the client's may race)
 	if !first {
 		return nil

@@ -3,7 +3,12 @@
 // directory of apptuit serve --data both take it when they open.
 package dirlock
 
-import "errors"
+import (
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+)
 
 // Name is the lock file's name inside the directory it locks.
 const Name = "lock"
@@ -34,3 +39,16 @@ func Acquire(dir string) (*Lock, error) {
 // it would let a process that opened it before the removal lock a file no
 // longer in the directory while a third locks a new one).
 func (l *Lock) Unlock() error { return l.f.unlock() }
+
+// pidLine is what a holder writes into the lock file: its pid and a newline.
+func pidLine() []byte { return []byte(strconv.Itoa(os.Getpid()) + "\n") }
+
+// holderPID returns the pid written in the lock file at path, or "" when
+// there is none to read.
+func holderPID(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}

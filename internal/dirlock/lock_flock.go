@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 )
 
@@ -25,8 +23,8 @@ func lockDir(dir string) (*lockFile, error) {
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		holder := ""
-		if b, rerr := os.ReadFile(path); rerr == nil && len(b) > 0 {
-			holder = " (pid " + strings.TrimSpace(string(b)) + ")"
+		if pid := holderPID(path); pid != "" {
+			holder = " (pid " + pid + ")"
 		}
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
@@ -35,7 +33,7 @@ func lockDir(dir string) (*lockFile, error) {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	if err := f.Truncate(0); err == nil {
-		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+		f.WriteAt(pidLine(), 0)
 	}
 	return &lockFile{f: f}, nil
 }

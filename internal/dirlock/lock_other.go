@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 )
 
 // lockFile is the existence of dir/lock, created with O_EXCL: without
@@ -21,15 +19,15 @@ func lockDir(dir string) (*lockFile, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, os.ErrExist) {
 		holder := ""
-		if b, rerr := os.ReadFile(path); rerr == nil && len(b) > 0 {
-			holder = " by pid " + strings.TrimSpace(string(b))
+		if pid := holderPID(path); pid != "" {
+			holder = " by pid " + pid
 		}
 		return nil, fmt.Errorf("%w: %s exists (created%s); remove it if no process uses the directory", ErrLocked, path, holder)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
-	f.Write([]byte(strconv.Itoa(os.Getpid()) + "\n"))
+	f.Write(pidLine())
 	f.Close()
 	return &lockFile{path: path}, nil
 }

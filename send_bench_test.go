@@ -96,12 +96,18 @@ func sendBench(b *testing.B, c *Client, sink *putsink.Sink, series []*TimeSeries
 		n++
 	}
 	runtime.ReadMemStats(&m1)
-	after := sink.Stats(b)
-	if got, want := after.Bytes-before.Bytes, int64(n)*bodiesLen(bodies); got != want || after.Failed != before.Failed {
-		b.Fatalf("the sink decompressed %d bytes (%d bodies failed), want %d", got, after.Failed-before.Failed, want)
-	}
+	checkSinkGot(b, before, sink.Stats(b), int64(n)*bodiesLen(bodies))
 	b.ReportMetric(float64(n*points)/b.Elapsed().Seconds(), "points/s")
 	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(n*len(bodies)), "allocs/batch")
+}
+
+// checkSinkGot fails tb unless the sink, between the stats before and
+// after, decompressed exactly want bytes with no body failing.
+func checkSinkGot(tb testing.TB, before, after putsink.Stats, want int64) {
+	tb.Helper()
+	if got := after.Bytes - before.Bytes; got != want || after.Failed != before.Failed {
+		tb.Fatalf("the sink decompressed %d bytes (%d bodies failed), want %d", got, after.Failed-before.Failed, want)
+	}
 }
 
 // BenchmarkSendTimeSeries sends 1,000,000 points (20 batches of 50,000) to

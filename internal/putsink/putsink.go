@@ -38,23 +38,21 @@ type Stats struct {
 	Requests int64 // POST /api/put answered 204
 	Bytes    int64 // decompressed body bytes of those (0 for bodies taken Raw)
 	Failed   int64 // bodies that did not decompress (answered 400)
-	Wire     int64 // body bytes as they arrived (compressed)
 }
 
 // Raw, set on a Sink, makes it read later bodies to their end without
-// decompressing them (Stats.Wire counts them, Stats.Bytes does not). A
+// decompressing them (Stats.Bytes does not count them). A
 // benchmark whose client and sink share the machine's cores then measures
 // the client, without the sink's decompression competing for a core as a
 // remote server's would not; it should check the bodies decompress with
 // Raw off first.
 func (s *Sink) Raw(tb testing.TB, raw bool) {
 	tb.Helper()
-	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
 	v := "0"
 	if raw {
 		v = "1"
 	}
-	resp, err := hc.Post(s.URL+"/raw?on="+v, "text/plain", nil)
+	resp, err := controlClient().Post(s.URL+"/raw?on="+v, "text/plain", nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -100,11 +98,16 @@ func Start(tb testing.TB) *Sink {
 	return &Sink{URL: "http://" + strings.TrimSpace(strings.TrimPrefix(line, "putsink "))}
 }
 
+// controlClient is the client of the sink's control requests (/stats, /raw),
+// apart from the connections under test.
+func controlClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
+}
+
 // Stats asks the sink what it has received.
 func (s *Sink) Stats(tb testing.TB) Stats {
 	tb.Helper()
-	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
-	resp, err := hc.Get(s.URL + "/stats")
+	resp, err := controlClient().Get(s.URL + "/stats")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -128,13 +131,12 @@ func Child(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var st struct{ requests, bytes, failed, wire atomic.Int64 }
+	var st struct{ requests, bytes, failed atomic.Int64 }
 	var raw atomic.Bool
 	var gzPool, zlPool sync.Pool
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/put", func(w http.ResponseWriter, r *http.Request) {
-		wire := &countingReader{r: r.Body}
-		var body io.Reader = wire
+		var body io.Reader = r.Body
 		var err error
 		enc, isRaw := r.Header.Get("Content-Encoding"), raw.Load()
 		if isRaw {
@@ -144,9 +146,9 @@ func Child(t *testing.T) {
 		case "gzip":
 			zr, _ := gzPool.Get().(*gzip.Reader)
 			if zr == nil {
-				zr, err = gzip.NewReader(wire)
+				zr, err = gzip.NewReader(r.Body)
 			} else {
-				err = zr.Reset(wire)
+				err = zr.Reset(r.Body)
 			}
 			if err == nil {
 				defer gzPool.Put(zr)
@@ -155,9 +157,9 @@ func Child(t *testing.T) {
 		case "deflate":
 			zr, _ := zlPool.Get().(io.ReadCloser)
 			if zr == nil {
-				zr, err = zlib.NewReader(wire)
+				zr, err = zlib.NewReader(r.Body)
 			} else {
-				err = zr.(zlib.Resetter).Reset(wire, nil)
+				err = zr.(zlib.Resetter).Reset(r.Body, nil)
 			}
 			if err == nil {
 				defer zlPool.Put(zr)
@@ -174,14 +176,13 @@ func Child(t *testing.T) {
 			return
 		}
 		st.requests.Add(1)
-		st.wire.Add(wire.n)
 		if !isRaw {
 			st.bytes.Add(n)
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(Stats{st.requests.Load(), st.bytes.Load(), st.failed.Load(), st.wire.Load()})
+		json.NewEncoder(w).Encode(Stats{st.requests.Load(), st.bytes.Load(), st.failed.Load()})
 	})
 	mux.HandleFunc("POST /raw", func(w http.ResponseWriter, r *http.Request) {
 		raw.Store(r.URL.Query().Get("on") == "1")
@@ -196,16 +197,4 @@ func Child(t *testing.T) {
 		os.Exit(1)
 	}
 	os.Exit(0)
-}
-
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }

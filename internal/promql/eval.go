@@ -38,9 +38,19 @@ func (ls Labels) key() string {
 	return b.String()
 }
 
+// without returns ls without the labels names, ls itself (not a copy)
+// when it has none of them: Labels are not modified once made.
 func (ls Labels) without(names ...string) Labels {
-	out := make(Labels, 0, len(ls))
-	for _, l := range ls {
+	i := 0
+	for i < len(ls) && !slices.Contains(names, ls[i].Name) {
+		i++
+	}
+	if i == len(ls) {
+		return ls
+	}
+	out := make(Labels, i, len(ls))
+	copy(out, ls[:i])
+	for _, l := range ls[i:] {
 		if !slices.Contains(names, l.Name) {
 			out = append(out, l)
 		}
@@ -433,10 +443,11 @@ func (ev *evaluator) eval(e Expr, t int64) (any, error) {
 // instant is the latest sample of each series in (t-offset-5m, t-offset].
 func (ev *evaluator) instant(vs *VectorSelector, t int64) vector {
 	ref := satSub(t, vs.Offset)
+	from := satSub(ref, LookbackDelta)
 	var out vector
 	for _, s := range ev.sel[vs] {
 		i := sort.Search(len(s.Samples), func(i int) bool { return s.Samples[i].T > ref })
-		if i == 0 || s.Samples[i-1].T <= satSub(ref, LookbackDelta) {
+		if i == 0 || s.Samples[i-1].T <= from {
 			continue
 		}
 		out = append(out, elem{s.Labels, s.Samples[i-1].V})
@@ -447,10 +458,10 @@ func (ev *evaluator) instant(vs *VectorSelector, t int64) vector {
 // rangeWindow is the samples of each series in (t-offset-range, t-offset].
 func (ev *evaluator) rangeWindow(ms *MatrixSelector, t int64) matrix {
 	ref := satSub(t, ms.VS.Offset)
+	from := satSub(ref, ms.Range)
 	var out matrix
 	for _, s := range ev.sel[ms.VS] {
 		hi := sort.Search(len(s.Samples), func(i int) bool { return s.Samples[i].T > ref })
-		from := satSub(ref, ms.Range)
 		lo := sort.Search(hi, func(i int) bool { return s.Samples[i].T > from })
 		if lo < hi {
 			out = append(out, window{s.Labels, s.Samples[lo:hi]})

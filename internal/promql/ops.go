@@ -93,11 +93,12 @@ func (ev *evaluator) binary(e *BinaryExpr, t int64) (any, error) {
 		return out, checkDuplicates(out)
 	}
 	lvec, rvec := lv.(vector), rv.(vector)
+	ignoring := append([]string{"__name__"}, e.Labels...)
 	sig := func(l Labels) string {
 		if e.On {
 			return l.only(e.Labels).key()
 		}
-		return l.without(append([]string{"__name__"}, e.Labels...)...).key()
+		return l.without(ignoring...).key()
 	}
 	right := make(map[string]elem, len(rvec))
 	for _, el := range rvec {
@@ -215,9 +216,10 @@ func (ev *evaluator) call(c *Call, t int64) (any, error) {
 	}
 	ms := c.Args[0].(*MatrixSelector)
 	m := ev.rangeWindow(ms, t)
+	end := satSub(t, ms.VS.Offset)
 	out := make(vector, 0, len(m))
 	for _, w := range m {
-		v, ok := overTime(c.Func, w.s, satSub(t, ms.VS.Offset), ms.Range)
+		v, ok := overTime(c.Func, w.s, end, ms.Range)
 		if !ok {
 			continue
 		}
@@ -482,9 +484,10 @@ func (ev *evaluator) aggregate(a *AggregateExpr, t int64) (any, error) {
 			return vector{}, nil
 		}
 	}
+	without := append([]string{"__name__"}, a.Grouping...)
 	groupLabels := func(l Labels) Labels {
 		if a.Without {
-			return l.without(append([]string{"__name__"}, a.Grouping...)...)
+			return l.without(without...)
 		}
 		return l.only(a.Grouping)
 	}

@@ -166,6 +166,10 @@ func (l Limits) TooManySamples() error {
 	return &ExecError{Msg: fmt.Sprintf("the query reads more than %d samples (the limit of samples per query)", l.withDefaults().MaxSamples)}
 }
 
+func (l Limits) tooManyPoints() error {
+	return &ExecError{Msg: fmt.Sprintf("the result has more than %d points (the limit of points per query)", l.MaxPoints)}
+}
+
 // ExecError is an error of evaluation (Prometheus's "execution" error
 // type): a limit exceeded, the deadline passed, or series that collide.
 type ExecError struct{ Msg string }
@@ -230,7 +234,7 @@ func EvalRange(ctx context.Context, st Storage, e Expr, start, end, step int64, 
 			}
 			rs.Points = append(rs.Points, Sample{t, el.v})
 			if points++; points > ev.lim.MaxPoints {
-				return nil, &ExecError{Msg: fmt.Sprintf("the result has more than %d points (the limit of points per query)", ev.lim.MaxPoints)}
+				return nil, ev.lim.tooManyPoints()
 			}
 		}
 		if t > math.MaxInt64-step {
@@ -274,7 +278,7 @@ func EvalInstant(ctx context.Context, st Storage, e Expr, t int64, lim Limits) (
 		for i, s := range v {
 			res.Series[i] = ResultSeries{Labels: s.l, Points: slices.Clone(s.s)}
 			if n += len(s.s); n > ev.lim.MaxPoints {
-				return nil, &ExecError{Msg: fmt.Sprintf("the result has more than %d points (the limit of points per query)", ev.lim.MaxPoints)}
+				return nil, ev.lim.tooManyPoints()
 			}
 		}
 		sortSeries(res.Series)

@@ -28,14 +28,20 @@ func (ls Labels) Get(name string) string {
 
 // key is a string identifying ls, for maps.
 func (ls Labels) key() string {
-	var b strings.Builder
+	var buf [128]byte
+	return string(ls.appendKey(buf[:0]))
+}
+
+// appendKey appends ls's key to b: m[string(ls.appendKey(buf[:0]))] looks
+// a key up without allocating.
+func (ls Labels) appendKey(b []byte) []byte {
 	for _, l := range ls {
-		b.WriteString(l.Name)
-		b.WriteByte(0xff)
-		b.WriteString(l.Value)
-		b.WriteByte(0xff)
+		b = append(b, l.Name...)
+		b = append(b, 0xff)
+		b = append(b, l.Value...)
+		b = append(b, 0xff)
 	}
-	return b.String()
+	return b
 }
 
 // without returns ls without the labels names, ls itself (not a copy)
@@ -210,6 +216,7 @@ func EvalRange(ctx context.Context, st Storage, e Expr, start, end, step int64, 
 	}
 	out := map[string]*ResultSeries{}
 	points := 0
+	var key []byte
 	for t := start; t <= end; t += step {
 		if err := ev.ctxErr(); err != nil {
 			return nil, err
@@ -226,11 +233,11 @@ func EvalRange(ctx context.Context, st Storage, e Expr, start, end, step int64, 
 			vec = v
 		}
 		for _, el := range vec {
-			k := el.l.key()
-			rs := out[k]
+			key = el.l.appendKey(key[:0])
+			rs := out[string(key)]
 			if rs == nil {
 				rs = &ResultSeries{Labels: el.l}
-				out[k] = rs
+				out[string(key)] = rs
 			}
 			rs.Points = append(rs.Points, Sample{t, el.v})
 			if points++; points > ev.lim.MaxPoints {

@@ -94,32 +94,35 @@ func (ev *evaluator) binary(e *BinaryExpr, t int64) (any, error) {
 	}
 	lvec, rvec := lv.(vector), rv.(vector)
 	ignoring := append([]string{"__name__"}, e.Labels...)
-	sig := func(l Labels) string {
+	var buf []byte
+	sig := func(l Labels) []byte { // valid until the next call
 		if e.On {
-			return l.only(e.Labels).key()
+			buf = l.only(e.Labels).appendKey(buf[:0])
+		} else {
+			buf = l.without(ignoring...).appendKey(buf[:0])
 		}
-		return l.without(ignoring...).key()
+		return buf
 	}
-	right := make(map[string]elem, len(rvec))
-	for _, el := range rvec {
-		k := sig(el.l)
+	right := make(map[string]int, len(rvec)) // by signature, the index in rvec
+	for i, el := range rvec {
+		k := string(sig(el.l))
 		if _, dup := right[k]; dup {
 			return nil, &ExecError{Msg: fmt.Sprintf("found duplicate series for the match group %s on the right hand-side of the operation: many-to-many matching not allowed: matching labels must be unique on one side", fmtLabels(el.l))}
 		}
-		right[k] = el
+		right[k] = i
 	}
-	seenLeft := make(map[string]bool, len(lvec))
+	matched := make([]bool, len(rvec)) // by a series on the left
 	out := make(vector, 0, len(lvec))
 	for _, el := range lvec {
-		k := sig(el.l)
-		r, ok := right[k]
+		i, ok := right[string(sig(el.l))]
 		if !ok {
 			continue
 		}
-		if seenLeft[k] {
+		if matched[i] {
 			return nil, &ExecError{Msg: fmt.Sprintf("multiple matches for labels %s: many-to-one matching must be explicit (group_left/group_right), which is unsupported", fmtLabels(el.l))}
 		}
-		seenLeft[k] = true
+		matched[i] = true
+		r := rvec[i]
 		v, keep := result(el.v, r.v)
 		if !keep {
 			continue
@@ -499,11 +502,13 @@ func (ev *evaluator) aggregate(a *AggregateExpr, t int64) (any, error) {
 	}
 	groups := map[string]*group{}
 	var order []string
+	var buf []byte
 	for _, el := range vec {
 		gl := groupLabels(el.l)
-		key := gl.key()
-		g := groups[key]
+		buf = gl.appendKey(buf[:0])
+		g := groups[string(buf)]
 		if g == nil {
+			key := string(buf)
 			g = &group{l: gl, v: el.v}
 			groups[key] = g
 			order = append(order, key)

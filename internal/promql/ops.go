@@ -362,25 +362,25 @@ func histogramQuantile(q float64, v vector) vector {
 		buckets []bucket
 	}
 	groups := map[string]*group{}
-	var order []string
+	var order []*group // as first seen
+	var buf []byte
 	for _, el := range v {
 		le, err := strconv.ParseFloat(el.l.Get("le"), 64)
 		if err != nil {
 			continue // no or a bad le: not a bucket
 		}
 		l := el.l.without("__name__", "le")
-		k := l.key()
-		g := groups[k]
+		buf = l.appendKey(buf[:0])
+		g := groups[string(buf)]
 		if g == nil {
 			g = &group{l: l}
-			groups[k] = g
-			order = append(order, k)
+			groups[string(buf)] = g
+			order = append(order, g)
 		}
 		g.buckets = append(g.buckets, bucket{le, el.v})
 	}
 	out := make(vector, 0, len(order))
-	for _, k := range order {
-		g := groups[k]
+	for _, g := range order {
 		out = append(out, elem{g.l, bucketQuantile(q, g.buckets)})
 	}
 	return out

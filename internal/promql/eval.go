@@ -295,7 +295,7 @@ func EvalInstant(ctx context.Context, st Storage, e Expr, t int64, lim Limits) (
 }
 
 func sortSeries(s []ResultSeries) {
-	sort.Slice(s, func(i, j int) bool { return compareLabels(s[i].Labels, s[j].Labels) < 0 })
+	slices.SortFunc(s, func(a, b ResultSeries) int { return compareLabels(a.Labels, b.Labels) })
 }
 
 // Values during evaluation.

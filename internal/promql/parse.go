@@ -2,6 +2,7 @@ package promql
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -609,13 +610,7 @@ func (p *parser) selector(name string, pos int) (Expr, error) {
 		}
 		p.next()
 	}
-	nonEmpty := false
-	for _, m := range vs.Matchers {
-		if !m.Matches("") {
-			nonEmpty = true
-		}
-	}
-	if !nonEmpty {
+	if !slices.ContainsFunc(vs.Matchers, func(m *Matcher) bool { return !m.Matches("") }) {
 		return nil, errAt(pos, "vector selector must contain at least one non-empty matcher")
 	}
 	return vs, nil

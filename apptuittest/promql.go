@@ -96,67 +96,37 @@ func (s *Server) servePromQL(instant bool) http.HandlerFunc {
 		plim := promql.Limits{MaxSeries: lim.MaxSeries, MaxSamples: lim.MaxSamples, MaxPoints: lim.MaxPoints}
 		st := promStorage{s.store}
 
-		var res *promql.Result
-		var err error
+		badData := func(msg string) { writePromError(w, http.StatusBadRequest, "bad_data", msg) }
+		var eval func(promql.Expr) (*promql.Result, error)
 		if instant {
 			t := s.cfg.now().UnixMilli()
 			if v := r.Form.Get("time"); v != "" {
+				var err error
 				if t, err = parsePromTime(v); err != nil {
-					writePromError(w, http.StatusBadRequest, "bad_data", `invalid parameter "time": `+err.Error())
+					badData(`invalid parameter "time": ` + err.Error())
 					return
 				}
 			}
-			e, perr := promql.Parse(r.Form.Get("query"))
-			if perr != nil {
-				writePromError(w, http.StatusBadRequest, "bad_data", `invalid parameter "query": `+perr.Error())
-				return
-			}
-			res, err = promql.EvalInstant(ctx, st, e, t, plim)
+			eval = func(e promql.Expr) (*promql.Result, error) { return promql.EvalInstant(ctx, st, e, t, plim) }
 		} else {
-			var start, end int64
-			var step time.Duration
-			if start, err = parsePromTime(r.Form.Get("start")); err != nil {
-				writePromError(w, http.StatusBadRequest, "bad_data", `invalid parameter "start": `+err.Error())
+			start, end, step, msg := parsePromRange(r)
+			if msg != "" {
+				badData(msg)
 				return
 			}
-			if end, err = parsePromTime(r.Form.Get("end")); err != nil {
-				writePromError(w, http.StatusBadRequest, "bad_data", `invalid parameter "end": `+err.Error())
-				return
+			eval = func(e promql.Expr) (*promql.Result, error) {
+				return promql.EvalRange(ctx, st, e, start, end, step, plim)
 			}
-			if end < start {
-				writePromError(w, http.StatusBadRequest, "bad_data", "end timestamp must not be before start time")
-				return
-			}
-			if step, err = parsePromDuration(r.Form.Get("step")); err != nil {
-				writePromError(w, http.StatusBadRequest, "bad_data", `invalid parameter "step": `+err.Error())
-				return
-			}
-			if step <= 0 {
-				writePromError(w, http.StatusBadRequest, "bad_data", "zero or negative query resolution step widths are not accepted. Try a positive integer")
-				return
-			}
-			if step < time.Millisecond {
-				writePromError(w, http.StatusBadRequest, "bad_data", fmt.Sprintf("query resolution step %v is less than the 1ms resolution of timestamps", step))
-				return
-			}
-			// Prometheus: (end-start)/step > 11,000, in nanoseconds (floats
-			// here, against overflow: end-start may exceed int64; exact for
-			// ranges below 2⁵³ ns).
-			if math.Floor((float64(end)-float64(start))*1e6/float64(step)) > promql.MaxStepsPerSeries {
-				writePromError(w, http.StatusBadRequest, "bad_data", "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)")
-				return
-			}
-			e, perr := promql.Parse(r.Form.Get("query"))
-			if perr != nil {
-				writePromError(w, http.StatusBadRequest, "bad_data", `invalid parameter "query": `+perr.Error())
-				return
-			}
-			res, err = promql.EvalRange(ctx, st, e, start, end, int64(step/time.Millisecond), plim)
+		}
+		e, err := promql.Parse(r.Form.Get("query"))
+		var res *promql.Result
+		if err == nil {
+			res, err = eval(e)
 		}
 		if err != nil {
-			var pe *promql.Error
+			var pe *promql.Error // Parse's, or EvalRange's for a bad expression type
 			if errors.As(err, &pe) {
-				writePromError(w, http.StatusBadRequest, "bad_data", `invalid parameter "query": `+err.Error())
+				badData(`invalid parameter "query": ` + err.Error())
 				return
 			}
 			writePromError(w, http.StatusUnprocessableEntity, "execution", err.Error())
@@ -164,6 +134,38 @@ func (s *Server) servePromQL(instant bool) http.HandlerFunc {
 		}
 		writeRawJSON(w, http.StatusOK, res.AppendJSON(nil))
 	}
+}
+
+// parsePromRange parses a range query's start, end and step, as
+// Prometheus: Unix milliseconds and the step in milliseconds, or the
+// message of the first bad parameter.
+func parsePromRange(r *http.Request) (start, end, step int64, msg string) {
+	var err error
+	if start, err = parsePromTime(r.Form.Get("start")); err != nil {
+		return 0, 0, 0, `invalid parameter "start": ` + err.Error()
+	}
+	if end, err = parsePromTime(r.Form.Get("end")); err != nil {
+		return 0, 0, 0, `invalid parameter "end": ` + err.Error()
+	}
+	if end < start {
+		return 0, 0, 0, "end timestamp must not be before start time"
+	}
+	d, err := parsePromDuration(r.Form.Get("step"))
+	switch {
+	case err != nil:
+		return 0, 0, 0, `invalid parameter "step": ` + err.Error()
+	case d <= 0:
+		return 0, 0, 0, "zero or negative query resolution step widths are not accepted. Try a positive integer"
+	case d < time.Millisecond:
+		return 0, 0, 0, fmt.Sprintf("query resolution step %v is less than the 1ms resolution of timestamps", d)
+	}
+	// Prometheus: (end-start)/step > 11,000, in nanoseconds (floats here,
+	// against overflow: end-start may exceed int64; exact for ranges below
+	// 2⁵³ ns).
+	if math.Floor((float64(end)-float64(start))*1e6/float64(d)) > promql.MaxStepsPerSeries {
+		return 0, 0, 0, "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)"
+	}
+	return start, end, int64(d / time.Millisecond), ""
 }
 
 // waitPromQLSlot waits for an evaluation slot, or answers the error of

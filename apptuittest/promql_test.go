@@ -55,44 +55,55 @@ func rangeForm(query string, start, end, step string) url.Values {
 	return url.Values{"query": {query}, "start": {start}, "end": {end}, "step": {step}}
 }
 
+// promCase is a PromQL request and its answer: the status and the body.
+type promCase struct {
+	path string
+	form url.Values
+	code int
+	want string
+}
+
+// checkPromCases sends each case by GET and by POST, and checks the answer
+// and that it is JSON.
+func checkPromCases(t *testing.T, srv *Server, cases []promCase) {
+	t.Helper()
+	for _, c := range cases {
+		for _, method := range []string{http.MethodGet, http.MethodPost} {
+			code, body, hdr := promDo(t, srv, method, c.path, c.form, nil)
+			if code != c.code || body != c.want {
+				t.Errorf("%s %s %v:\n got %d %s\nwant %d %s", method, c.path, c.form, code, body, c.code, c.want)
+			}
+			if ct := hdr.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+				t.Errorf("Content-Type %q", ct)
+			}
+		}
+	}
+}
+
 func TestPromQLHTTP(t *testing.T) {
 	checkNoLeak(t, func() {
 		srv := NewServer()
 		defer srv.Close()
 		seedPromQL(t, srv)
 		s0, s60 := fmt.Sprint(promT0), fmt.Sprint(promT0+60)
-		for _, c := range []struct {
-			path string
-			form url.Values
-			want string
-		}{
+		checkPromCases(t, srv, []promCase{
 			// at 45 s, (-15, 45] holds 10, 20, 5, 15: an increase of 25 (a
 			// reset) over 45 s, extrapolated 15 s back; at 60 s likewise.
 			{"/api/v1/query_range", rangeForm(`rate(http_requests_total{job="api"}[1m])`, fmt.Sprint(promT0+45), s60, "15"),
-				`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"code":"200","job":"api"},"values":[[1699999845,"0.5555555555555555"],[1699999860,"0.5555555555555555"]]}]}}`},
+				200, `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"code":"200","job":"api"},"values":[[1699999845,"0.5555555555555555"],[1699999860,"0.5555555555555555"]]}]}}`},
 			{"/prometheus/api/v1/query_range", rangeForm(`sum by (code) (http_requests_total)`, s0, fmt.Sprint(promT0+30), "15s"),
-				`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"code":"200"},"values":[[1699999800,"10"],[1699999815,"35"],[1699999830,"35"]]}]}}`},
+				200, `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"code":"200"},"values":[[1699999800,"10"],[1699999815,"35"],[1699999830,"35"]]}]}}`},
 			{"/api/v1/query_range", rangeForm(`{__name__="order_count.count"} * 2`, s0, fmt.Sprint(promT0+1), "0.5"),
-				`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"region":"eu"},"values":[[1699999800,"14"],[1699999800.500,"14"],[1699999801,"14"]]}]}}`},
+				200, `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"region":"eu"},"values":[[1699999800,"14"],[1699999800.500,"14"],[1699999801,"14"]]}]}}`},
 			{"/api/v1/query_range", rangeForm(`histogram_quantile(0.5, lat_bucket)`, "2023-11-14T22:10:00Z", "2023-11-14T22:10:00Z", "1m"),
-				`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1699999800,"0.4"]]}]}}`},
+				200, `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1699999800,"0.4"]]}]}}`},
 			{"/api/v1/query", url.Values{"query": {`topk(1, http_requests_total)`}, "time": {s60}},
-				`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"http_requests_total","code":"200","job":"web"},"value":[1699999860,"60"]}]}}`},
+				200, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"http_requests_total","code":"200","job":"web"},"value":[1699999860,"60"]}]}}`},
 			{"/prometheus/api/v1/query", url.Values{"query": {`count(http_requests_total) + 0.5`}, "time": {s60}},
-				`{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1699999860,"2.5"]}]}}`},
+				200, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1699999860,"2.5"]}]}}`},
 			{"/api/v1/query", url.Values{"query": {`1 / 0`}, "time": {"1.5"}},
-				`{"status":"success","data":{"resultType":"scalar","result":[1.500,"+Inf"]}}`},
-		} {
-			for _, method := range []string{http.MethodGet, http.MethodPost} {
-				code, body, hdr := promDo(t, srv, method, c.path, c.form, nil)
-				if code != 200 || body != c.want {
-					t.Errorf("%s %s %v:\n got %d %s\nwant 200 %s", method, c.path, c.form, code, body, c.want)
-				}
-				if ct := hdr.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-					t.Errorf("Content-Type %q", ct)
-				}
-			}
-		}
+				200, `{"status":"success","data":{"resultType":"scalar","result":[1.500,"+Inf"]}}`},
+		})
 		// An instant query without time= is evaluated now.
 		code, body, _ := promDo(t, srv, http.MethodGet, "/api/v1/query", url.Values{"query": {"time() > bool 1e9"}}, nil)
 		if code != 200 || !strings.HasSuffix(body, `"1"]}}`) {
@@ -105,12 +116,7 @@ func TestPromQLHTTPErrors(t *testing.T) {
 	srv := newServer(t, WithPromQLLimits(PromQLLimits{MaxSeries: 1, MaxPoints: 3}))
 	seedPromQL(t, srv)
 	s0, s60 := fmt.Sprint(promT0), fmt.Sprint(promT0+60)
-	for _, c := range []struct {
-		path string
-		form url.Values
-		code int
-		want string
-	}{
+	checkPromCases(t, srv, []promCase{
 		{"/api/v1/query_range", rangeForm(`sum(x`, s0, s60, "15"), 400,
 			`{"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:6: parse error: unexpected end of input in aggregation, expected \")\""}`},
 		{"/api/v1/query_range", rangeForm(`label_replace(up, "a", "$1", "b", "(.*)")`, s0, s60, "15"), 400,
@@ -140,14 +146,7 @@ func TestPromQLHTTPErrors(t *testing.T) {
 			`{"status":"error","errorType":"execution","error":"the selector {__name__=\"http_requests_total\"} matches more than 1 series (the limit of series per selector)"}`},
 		{"/api/v1/query_range", rangeForm(`{__name__="order_count.count"}`, s0, s60, "15"), 422,
 			`{"status":"error","errorType":"execution","error":"the result has more than 3 points (the limit of points per query)"}`},
-	} {
-		for _, method := range []string{http.MethodGet, http.MethodPost} {
-			code, body, _ := promDo(t, srv, method, c.path, c.form, nil)
-			if code != c.code || body != c.want {
-				t.Errorf("%s %s %v:\n got %d %s\nwant %d %s", method, c.path, c.form, code, body, c.code, c.want)
-			}
-		}
-	}
+	})
 	// 11,000 points are allowed.
 	if code, body, _ := promDo(t, srv, http.MethodGet, "/api/v1/query_range", rangeForm(`1`, s0, fmt.Sprint(promT0+11000*60), "60"), nil); code != 422 ||
 		!strings.Contains(body, "limit of points") {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -132,28 +131,14 @@ func TestPromQLAgainstVictoriaMetrics(t *testing.T) {
 	if code, resp := post(t, srv, "", string(body)); code != 204 {
 		t.Fatalf("put to the fake: %d %s", code, resp)
 	}
-	resp, err := http.Post(strings.TrimSuffix(vmPut, "/")+"/api/put", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatalf("put to VictoriaMetrics: %v", err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		t.Fatalf("put to VictoriaMetrics: %d %s", resp.StatusCode, b)
+	if code, b, _ := do(t, http.MethodPost, strings.TrimSuffix(vmPut, "/")+"/api/put", body, map[string]string{"Content-Type": "application/json"}); code/100 != 2 {
+		t.Fatalf("put to VictoriaMetrics: %d %s", code, b)
 	}
 
 	vmQuery := func(q string, start, end int64, step int) (int, []byte) {
 		form := url.Values{"query": {q}, "start": {fmt.Sprint(start)}, "end": {fmt.Sprint(end)}, "step": {fmt.Sprint(step)}, "nocache": {"1"}}
-		resp, err := http.Get(strings.TrimSuffix(vmHTTP, "/") + "/api/v1/query_range?" + form.Encode())
-		if err != nil {
-			t.Fatalf("VictoriaMetrics: %v", err)
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatalf("VictoriaMetrics: %v", err)
-		}
-		return resp.StatusCode, b
+		code, b, _ := do(t, http.MethodGet, strings.TrimSuffix(vmHTTP, "/")+"/api/v1/query_range?"+form.Encode(), nil, nil)
+		return code, []byte(b)
 	}
 
 	// Wait until VictoriaMetrics has every point.

@@ -28,19 +28,35 @@ func (ls Labels) Get(name string) string {
 
 // key is a string identifying ls, for maps.
 func (ls Labels) key() string {
-	var b strings.Builder
-	for _, l := range ls {
-		b.WriteString(l.Name)
-		b.WriteByte(0xff)
-		b.WriteString(l.Value)
-		b.WriteByte(0xff)
-	}
-	return b.String()
+	var buf [128]byte
+	return string(ls.appendKey(buf[:0]))
 }
 
-func (ls Labels) without(names ...string) Labels {
-	out := make(Labels, 0, len(ls))
+// appendKey appends ls's key to b: m[string(ls.appendKey(buf[:0]))] looks
+// a key up without allocating.
+func (ls Labels) appendKey(b []byte) []byte {
 	for _, l := range ls {
+		b = append(b, l.Name...)
+		b = append(b, 0xff)
+		b = append(b, l.Value...)
+		b = append(b, 0xff)
+	}
+	return b
+}
+
+// without returns ls without the labels names, ls itself (not a copy)
+// when it has none of them: Labels are not modified once made.
+func (ls Labels) without(names ...string) Labels {
+	i := 0
+	for i < len(ls) && !slices.Contains(names, ls[i].Name) {
+		i++
+	}
+	if i == len(ls) {
+		return ls
+	}
+	out := make(Labels, i, len(ls))
+	copy(out, ls[:i])
+	for _, l := range ls[i:] {
 		if !slices.Contains(names, l.Name) {
 			out = append(out, l)
 		}
@@ -156,6 +172,10 @@ func (l Limits) TooManySamples() error {
 	return &ExecError{Msg: fmt.Sprintf("the query reads more than %d samples (the limit of samples per query)", l.withDefaults().MaxSamples)}
 }
 
+func (l Limits) tooManyPoints() error {
+	return &ExecError{Msg: fmt.Sprintf("the result has more than %d points (the limit of points per query)", l.MaxPoints)}
+}
+
 // ExecError is an error of evaluation (Prometheus's "execution" error
 // type): a limit exceeded, the deadline passed, or series that collide.
 type ExecError struct{ Msg string }
@@ -196,6 +216,7 @@ func EvalRange(ctx context.Context, st Storage, e Expr, start, end, step int64, 
 	}
 	out := map[string]*ResultSeries{}
 	points := 0
+	var key []byte
 	for t := start; t <= end; t += step {
 		if err := ev.ctxErr(); err != nil {
 			return nil, err
@@ -212,15 +233,15 @@ func EvalRange(ctx context.Context, st Storage, e Expr, start, end, step int64, 
 			vec = v
 		}
 		for _, el := range vec {
-			k := el.l.key()
-			rs := out[k]
+			key = el.l.appendKey(key[:0])
+			rs := out[string(key)]
 			if rs == nil {
 				rs = &ResultSeries{Labels: el.l}
-				out[k] = rs
+				out[string(key)] = rs
 			}
 			rs.Points = append(rs.Points, Sample{t, el.v})
 			if points++; points > ev.lim.MaxPoints {
-				return nil, &ExecError{Msg: fmt.Sprintf("the result has more than %d points (the limit of points per query)", ev.lim.MaxPoints)}
+				return nil, ev.lim.tooManyPoints()
 			}
 		}
 		if t > math.MaxInt64-step {
@@ -264,7 +285,7 @@ func EvalInstant(ctx context.Context, st Storage, e Expr, t int64, lim Limits) (
 		for i, s := range v {
 			res.Series[i] = ResultSeries{Labels: s.l, Points: slices.Clone(s.s)}
 			if n += len(s.s); n > ev.lim.MaxPoints {
-				return nil, &ExecError{Msg: fmt.Sprintf("the result has more than %d points (the limit of points per query)", ev.lim.MaxPoints)}
+				return nil, ev.lim.tooManyPoints()
 			}
 		}
 		sortSeries(res.Series)
@@ -274,7 +295,7 @@ func EvalInstant(ctx context.Context, st Storage, e Expr, t int64, lim Limits) (
 }
 
 func sortSeries(s []ResultSeries) {
-	sort.Slice(s, func(i, j int) bool { return compareLabels(s[i].Labels, s[j].Labels) < 0 })
+	slices.SortFunc(s, func(a, b ResultSeries) int { return compareLabels(a.Labels, b.Labels) })
 }
 
 // Values during evaluation.
@@ -433,10 +454,11 @@ func (ev *evaluator) eval(e Expr, t int64) (any, error) {
 // instant is the latest sample of each series in (t-offset-5m, t-offset].
 func (ev *evaluator) instant(vs *VectorSelector, t int64) vector {
 	ref := satSub(t, vs.Offset)
+	from := satSub(ref, LookbackDelta)
 	var out vector
 	for _, s := range ev.sel[vs] {
 		i := sort.Search(len(s.Samples), func(i int) bool { return s.Samples[i].T > ref })
-		if i == 0 || s.Samples[i-1].T <= satSub(ref, LookbackDelta) {
+		if i == 0 || s.Samples[i-1].T <= from {
 			continue
 		}
 		out = append(out, elem{s.Labels, s.Samples[i-1].V})
@@ -447,10 +469,10 @@ func (ev *evaluator) instant(vs *VectorSelector, t int64) vector {
 // rangeWindow is the samples of each series in (t-offset-range, t-offset].
 func (ev *evaluator) rangeWindow(ms *MatrixSelector, t int64) matrix {
 	ref := satSub(t, ms.VS.Offset)
+	from := satSub(ref, ms.Range)
 	var out matrix
 	for _, s := range ev.sel[ms.VS] {
 		hi := sort.Search(len(s.Samples), func(i int) bool { return s.Samples[i].T > ref })
-		from := satSub(ref, ms.Range)
 		lo := sort.Search(hi, func(i int) bool { return s.Samples[i].T > from })
 		if lo < hi {
 			out = append(out, window{s.Labels, s.Samples[lo:hi]})

@@ -71,7 +71,7 @@ func ser(spec string, tv ...float64) Series {
 // "{labels} t:v t:v" with t in seconds after T0.
 func fmtResult(r *Result) string {
 	if r.Type == TypeScalar {
-		return "scalar " + string(FormatValue(nil, r.Scalar.V))
+		return "scalar " + string(formatValue(nil, r.Scalar.V))
 	}
 	var lines []string
 	for _, s := range r.Series {
@@ -81,7 +81,7 @@ func fmtResult(r *Result) string {
 			b.WriteString(" ")
 			b.Write(appendTimestamp(nil, p.T-T0))
 			b.WriteString(":")
-			b.Write(FormatValue(nil, round12(p.V)))
+			b.Write(formatValue(nil, round12(p.V)))
 		}
 		lines = append(lines, b.String())
 	}

@@ -73,7 +73,7 @@ func appendPoint(b []byte, p Sample) []byte {
 	b = append(b, '[')
 	b = appendTimestamp(b, p.T)
 	b = append(b, ',', '"')
-	b = FormatValue(b, p.V)
+	b = formatValue(b, p.V)
 	return append(b, '"', ']')
 }
 
@@ -101,10 +101,10 @@ func appendTimestamp(b []byte, ms int64) []byte {
 	return b
 }
 
-// FormatValue appends v as Prometheus writes sample values: the shortest
+// formatValue appends v as Prometheus writes sample values: the shortest
 // decimal without exponent ('f', -1), NaN, +Inf or -Inf. It costs one
 // strconv.AppendFloat.
-func FormatValue(b []byte, v float64) []byte {
+func formatValue(b []byte, v float64) []byte {
 	switch {
 	case math.IsNaN(v):
 		return append(b, "NaN"...)

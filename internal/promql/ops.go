@@ -93,32 +93,36 @@ func (ev *evaluator) binary(e *BinaryExpr, t int64) (any, error) {
 		return out, checkDuplicates(out)
 	}
 	lvec, rvec := lv.(vector), rv.(vector)
-	sig := func(l Labels) string {
+	ignoring := append([]string{"__name__"}, e.Labels...)
+	var buf []byte
+	sig := func(l Labels) []byte { // valid until the next call
 		if e.On {
-			return l.only(e.Labels).key()
+			buf = l.only(e.Labels).appendKey(buf[:0])
+		} else {
+			buf = l.without(ignoring...).appendKey(buf[:0])
 		}
-		return l.without(append([]string{"__name__"}, e.Labels...)...).key()
+		return buf
 	}
-	right := make(map[string]elem, len(rvec))
-	for _, el := range rvec {
-		k := sig(el.l)
+	right := make(map[string]int, len(rvec)) // by signature, the index in rvec
+	for i, el := range rvec {
+		k := string(sig(el.l))
 		if _, dup := right[k]; dup {
 			return nil, &ExecError{Msg: fmt.Sprintf("found duplicate series for the match group %s on the right hand-side of the operation: many-to-many matching not allowed: matching labels must be unique on one side", fmtLabels(el.l))}
 		}
-		right[k] = el
+		right[k] = i
 	}
-	seenLeft := make(map[string]bool, len(lvec))
+	matched := make([]bool, len(rvec)) // by a series on the left
 	out := make(vector, 0, len(lvec))
 	for _, el := range lvec {
-		k := sig(el.l)
-		r, ok := right[k]
+		i, ok := right[string(sig(el.l))]
 		if !ok {
 			continue
 		}
-		if seenLeft[k] {
+		if matched[i] {
 			return nil, &ExecError{Msg: fmt.Sprintf("multiple matches for labels %s: many-to-one matching must be explicit (group_left/group_right), which is unsupported", fmtLabels(el.l))}
 		}
-		seenLeft[k] = true
+		matched[i] = true
+		r := rvec[i]
 		v, keep := result(el.v, r.v)
 		if !keep {
 			continue
@@ -215,9 +219,10 @@ func (ev *evaluator) call(c *Call, t int64) (any, error) {
 	}
 	ms := c.Args[0].(*MatrixSelector)
 	m := ev.rangeWindow(ms, t)
+	end := satSub(t, ms.VS.Offset)
 	out := make(vector, 0, len(m))
 	for _, w := range m {
-		v, ok := overTime(c.Func, w.s, satSub(t, ms.VS.Offset), ms.Range)
+		v, ok := overTime(c.Func, w.s, end, ms.Range)
 		if !ok {
 			continue
 		}
@@ -357,25 +362,25 @@ func histogramQuantile(q float64, v vector) vector {
 		buckets []bucket
 	}
 	groups := map[string]*group{}
-	var order []string
+	var order []*group // as first seen
+	var buf []byte
 	for _, el := range v {
 		le, err := strconv.ParseFloat(el.l.Get("le"), 64)
 		if err != nil {
 			continue // no or a bad le: not a bucket
 		}
 		l := el.l.without("__name__", "le")
-		k := l.key()
-		g := groups[k]
+		buf = l.appendKey(buf[:0])
+		g := groups[string(buf)]
 		if g == nil {
 			g = &group{l: l}
-			groups[k] = g
-			order = append(order, k)
+			groups[string(buf)] = g
+			order = append(order, g)
 		}
 		g.buckets = append(g.buckets, bucket{le, el.v})
 	}
 	out := make(vector, 0, len(order))
-	for _, k := range order {
-		g := groups[k]
+	for _, g := range order {
 		out = append(out, elem{g.l, bucketQuantile(q, g.buckets)})
 	}
 	return out
@@ -482,9 +487,10 @@ func (ev *evaluator) aggregate(a *AggregateExpr, t int64) (any, error) {
 			return vector{}, nil
 		}
 	}
+	without := append([]string{"__name__"}, a.Grouping...)
 	groupLabels := func(l Labels) Labels {
 		if a.Without {
-			return l.without(append([]string{"__name__"}, a.Grouping...)...)
+			return l.without(without...)
 		}
 		return l.only(a.Grouping)
 	}
@@ -496,11 +502,13 @@ func (ev *evaluator) aggregate(a *AggregateExpr, t int64) (any, error) {
 	}
 	groups := map[string]*group{}
 	var order []string
+	var buf []byte
 	for _, el := range vec {
 		gl := groupLabels(el.l)
-		key := gl.key()
-		g := groups[key]
+		buf = gl.appendKey(buf[:0])
+		g := groups[string(buf)]
 		if g == nil {
+			key := string(buf)
 			g = &group{l: gl, v: el.v}
 			groups[key] = g
 			order = append(order, key)

@@ -2,6 +2,7 @@ package promql
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -451,20 +452,8 @@ func (p *parser) aggregate(op string, pos int) (Expr, error) {
 		return nil, err
 	}
 	defer func() { p.depth-- }()
-	var args []Expr
-	for p.peek().kind != tRParen {
-		a, err := p.expr(0)
-		if err != nil {
-			return nil, err
-		}
-		args = append(args, a)
-		if p.peek().kind == tComma {
-			p.next()
-			continue
-		}
-		break
-	}
-	if _, err := p.expect(tRParen, "in aggregation"); err != nil {
+	args, err := p.args("in aggregation")
+	if err != nil {
 		return nil, err
 	}
 	want := 1
@@ -494,6 +483,28 @@ func (p *parser) aggregate(op string, pos int) (Expr, error) {
 	return ag, nil
 }
 
+// args parses the arguments after a call's or an aggregation's "(", up to
+// and including its ")"; where is the context of the error for a missing
+// ")".
+func (p *parser) args(where string) ([]Expr, error) {
+	var args []Expr
+	for p.peek().kind != tRParen {
+		a, err := p.expr(0)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, a)
+		if p.peek().kind != tComma {
+			break
+		}
+		p.next()
+	}
+	if _, err := p.expect(tRParen, where); err != nil {
+		return nil, err
+	}
+	return args, nil
+}
+
 func (p *parser) call(name string, pos int) (Expr, error) {
 	fi, ok := functions[name]
 	if !ok {
@@ -509,22 +520,11 @@ func (p *parser) call(name string, pos int) (Expr, error) {
 		return nil, err
 	}
 	defer func() { p.depth-- }()
-	c := &Call{Func: name, Pos: pos}
-	for p.peek().kind != tRParen {
-		a, err := p.expr(0)
-		if err != nil {
-			return nil, err
-		}
-		c.Args = append(c.Args, a)
-		if p.peek().kind == tComma {
-			p.next()
-			continue
-		}
-		break
-	}
-	if _, err := p.expect(tRParen, "in call to function "+strconv.Quote(name)); err != nil {
+	args, err := p.args("in call to function " + strconv.Quote(name))
+	if err != nil {
 		return nil, err
 	}
+	c := &Call{Func: name, Pos: pos, Args: args}
 	if n := len(c.Args); n > len(fi.args) || n < len(fi.args)-fi.opt {
 		want := strconv.Itoa(len(fi.args))
 		if fi.opt > 0 {
@@ -610,13 +610,7 @@ func (p *parser) selector(name string, pos int) (Expr, error) {
 		}
 		p.next()
 	}
-	nonEmpty := false
-	for _, m := range vs.Matchers {
-		if !m.Matches("") {
-			nonEmpty = true
-		}
-	}
-	if !nonEmpty {
+	if !slices.ContainsFunc(vs.Matchers, func(m *Matcher) bool { return !m.Matches("") }) {
 		return nil, errAt(pos, "vector selector must contain at least one non-empty matcher")
 	}
 	return vs, nil

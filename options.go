@@ -171,7 +171,10 @@ func WithSanitizer(s Sanitizer) Option {
 }
 
 // WithHTTPClient sets the http.Client used for every request (default: a
-// client of its own with http.DefaultTransport's settings).
+// client of its own with http.DefaultTransport's settings). New takes a
+// copy of it, which uses its Transport, Jar and Timeout but not its
+// CheckRedirect: the client follows redirects itself, and only within the
+// endpoint's origin (see RedirectError). hc is not modified.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {

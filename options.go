@@ -95,6 +95,7 @@ type config struct {
 	minSplit       int
 	maxResponse    int64
 	promPath       string
+	denyPartial    bool
 	userAgentExtra string
 	precision      Precision
 	line           *LineTransport // WithLineTransport (line.go)
@@ -313,6 +314,19 @@ func WithPromQLPath(path string) Option {
 		c.promPath = path
 		return nil
 	}
+}
+
+// WithDenyPartial makes QueryRange refuse partial answers, for callers
+// that prefer no answer to one that may lack data (alerting, billing).
+// The request carries deny_partial_response=1, so that a VictoriaMetrics
+// cluster answers 503 while a vmstorage node is down (retried as any 503,
+// then an *HTTPError, retryable); an answer still marked partial
+// ("isPartial": true, from a server that ignores the parameter) is
+// returned as a *PartialError, also retryable. Servers without partial
+// answers ignore the parameter. Query is unaffected: Apptuit's answers
+// carry no such flag that is known.
+func WithDenyPartial() Option {
+	return func(c *config) error { c.denyPartial = true; return nil }
 }
 
 // WithUserAgent appends a product token to the User-Agent header, e.g.

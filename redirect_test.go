@@ -411,3 +411,28 @@ func TestRedirectLimits(t *testing.T) {
 		t.Errorf("no Location: %v", err)
 	}
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestRedirectFromBareRoundTripper: a caller's RoundTripper may answer
+// without setting Response.Request; the redirect is judged all the same.
+func TestRedirectFromBareRoundTripper(t *testing.T) {
+	clearEnv(t)
+	calls := 0
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		calls++
+		if r.Body != nil {
+			io.Copy(io.Discard, r.Body)
+			r.Body.Close()
+		}
+		return &http.Response{StatusCode: 308, Header: http.Header{"Location": {"https://elsewhere.example/api/put"}}, Body: io.NopCloser(strings.NewReader(""))}, nil
+	})
+	c := mustNew(t, WithEndpoint("https://home.example"), WithToken("t"), WithRetries(0), WithIgnoreEnvTags(), WithHTTPClient(&http.Client{Transport: rt}))
+	err := c.Send(context.Background(), []DataPoint{{Metric: "m", Tags: map[string]string{"h": "a"}, Timestamp: t0, Value: 1}})
+	var re *RedirectError
+	if !errors.As(err, &re) || re.From != "https://home.example/api/put" || re.To != "https://elsewhere.example/api/put" || calls != 1 {
+		t.Fatalf("%v after %d requests", err, calls)
+	}
+}

@@ -102,14 +102,10 @@ func readErrorBody(body io.ReadCloser) []byte {
 // httpError builds the *HTTPError of a non-2xx answer to r.
 func (c *Client) httpError(r *request, resp *http.Response, attempts int, body []byte) *HTTPError {
 	msg, prom := serverMessage(body)
-	u := r.url
-	if resp.Request != nil && resp.Request.URL != nil {
-		u = resp.Request.URL.String() // where a same-origin redirect led
-	}
 	e := &HTTPError{
 		Op:         r.op,
 		Method:     r.method,
-		URL:        displayURL(u),
+		URL:        displayURL(resp.Request.URL.String()), // where a same-origin redirect led, if one did
 		StatusCode: resp.StatusCode,
 		Attempts:   attempts,
 		Message:    msg,

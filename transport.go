@@ -117,6 +117,9 @@ func (c *Client) attempt(ctx context.Context, r request) (*http.Response, error)
 		cancel()
 		return nil, err
 	}
+	if resp.Request == nil { // a RoundTripper of WithHTTPClient may leave it out
+		resp.Request = req
+	}
 	limit := r.maxBytes
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		limit = defaultMaxErrorBody

@@ -95,17 +95,23 @@ func New(opts ...Option) (*Client, error) {
 		cfg:        cfg,
 		endpoint:   cfg.endpoint,
 		globalTags: cfg.globalTags,
-		hc:         cfg.httpClient,
 	}
 	if !cfg.noAuth {
 		c.auth = "Bearer " + cfg.token
 	}
-	if c.hc == nil {
+	hc := cfg.httpClient
+	if hc == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		// Bodies are streamed in 32 KiB chunks: write them in few syscalls.
 		t.WriteBufferSize = 64 << 10
-		c.hc = &http.Client{Transport: t}
+		hc = &http.Client{Transport: t}
 	}
+	// A copy, so that the caller's client is not modified: redirects come
+	// back to the client, which follows them only within the endpoint's
+	// origin (redirect.go).
+	own := *hc
+	own.CheckRedirect = stopRedirects
+	c.hc = &own
 	c.userAgent = fmt.Sprintf("apptuit-go/%s (%s)", Version, runtime.Version())
 	if cfg.userAgentExtra != "" {
 		c.userAgent += " " + cfg.userAgentExtra

@@ -65,12 +65,19 @@
 //     the retries, …), with the server's message; for a send, how many
 //     points were not delivered.
 //   - *NetworkError: no answer, after the retries.
+//   - *RedirectError: a redirect the client does not follow (to another
+//     origin, or one that would lose a POST's body); for a send, how many
+//     points were not delivered.
 //   - *PromQLError: a Prometheus error body, unwrapped from an *HTTPError.
+//   - *PartialError: with WithDenyPartial, a PromQL answer the server
+//     marked partial (QueryResult.Partial says so otherwise).
 //
 // ErrUnauthorized matches 401 answers, ErrNoToken a missing token and
 // ErrResponseTooLarge a response over the cap; IsRetryable tells whether
-// the same call may succeed later (429, 5xx, no answer). No error, log line
-// or formatted Client shows the token.
+// the same call may succeed later (429, 5xx, no answer, a partial answer).
+// No error, log line or formatted Client shows the token, and the token
+// never leaves for another origin (scheme, host or port): redirects are
+// followed only within the endpoint's.
 //
 // # Cost
 //

@@ -280,14 +280,51 @@ func (e *ValidationError) Error() string {
 	return fmt.Sprintf("apptuit: point %d (metric %q): %s", e.Index, e.Metric, e.Rule)
 }
 
+// PartialError is an answer the server marked as partial ("isPartial":
+// true: a VictoriaMetrics cluster whose vmselect could not reach every
+// vmstorage node) to a QueryRange of a client made WithDenyPartial. It is
+// retryable: the missing nodes may answer later. It is not retried by the
+// client, which got a whole HTTP answer; Result keeps the partial answer
+// for a caller that wants it after all.
+type PartialError struct {
+	Op     string // "promql"
+	URL    string // the URL requested, without its query string
+	Result *QueryResult
+}
+
+// Error reads "apptuit: promql: the server marked its answer as partial
+// (some of its storage did not answer) and partial answers are refused:
+// <URL>", followed by the server's warnings.
+func (e *PartialError) Error() string {
+	var b strings.Builder
+	b.WriteString("apptuit: ")
+	b.WriteString(e.Op)
+	b.WriteString(": the server marked its answer as partial (some of its storage did not answer) and partial answers are refused: ")
+	b.WriteString(e.URL)
+	if e.Result != nil {
+		for _, w := range e.Result.Warnings {
+			b.WriteString("; ")
+			b.WriteString(clip(w))
+		}
+	}
+	return b.String()
+}
+
+// Retryable reports true: the answer may be whole later.
+func (e *PartialError) Retryable() bool { return true }
+
 // IsRetryable reports whether err, from Send, SendTimeSeries, Query or
 // QueryRange, is worth trying again later with the same input: an
-// *HTTPError for 429 or 5xx, or a *NetworkError. Validation errors,
-// refused points (*SendError) and other statuses (401, 403, 404, …) are
-// not.
+// *HTTPError for 429 or 5xx, a *NetworkError, or a *PartialError.
+// Validation errors, refused points (*SendError), refused redirects
+// (*RedirectError) and other statuses (401, 403, 404, …) are not.
 func IsRetryable(err error) bool {
 	if err == nil {
 		return false
+	}
+	var pe *PartialError
+	if errors.As(err, &pe) {
+		return true
 	}
 	var se *SendError
 	if errors.As(err, &se) {

@@ -210,3 +210,44 @@ func TestVictoriaMetricsLargeSend(t *testing.T) {
 		t.Fatalf("read back %d series, %d points; want 12, 120000", len(got), total)
 	}
 }
+
+// TestVictoriaMetricsDenyPartial: a real single node takes
+// deny_partial_response=1 (WithDenyPartial) and answers as without it,
+// whole: the same series, Partial false, no warnings.
+func TestVictoriaMetricsDenyPartial(t *testing.T) {
+	httpURL, putURL := vmAddrs(t)
+	run := fmt.Sprintf("itestdeny%d", time.Now().UnixNano())
+	base := time.Now().Add(-time.Hour).Truncate(time.Minute)
+	ctx := context.Background()
+	c, err := apptuit.New(apptuit.WithEndpoint(putURL), apptuit.WithToken("t"), apptuit.WithIgnoreEnvTags(), apptuit.WithRetries(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dps []apptuit.DataPoint
+	for _, host := range []string{"a", "b", "c"} {
+		for i := 0; i < 3; i++ {
+			dps = append(dps, apptuit.DataPoint{Metric: run, Tags: map[string]string{"host": host}, Timestamp: base.Add(time.Duration(i) * time.Minute), Value: float64(i)})
+		}
+	}
+	if err := c.Send(ctx, dps); err != nil {
+		t.Fatal(err)
+	}
+	vmExport(t, httpURL, `{__name__="`+run+`"}`) // flushes
+	for _, deny := range []bool{false, true} {
+		opts := []apptuit.Option{apptuit.WithEndpoint(httpURL), apptuit.WithToken("t"), apptuit.WithIgnoreEnvTags(), apptuit.WithPromQLPath("/api/v1/query_range")}
+		if deny {
+			opts = append(opts, apptuit.WithDenyPartial())
+		}
+		q, err := apptuit.New(opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := q.QueryRange(ctx, `{__name__="`+run+`"}`, base, base.Add(2*time.Minute), time.Minute)
+		if err != nil {
+			t.Fatalf("deny %v: %v", deny, err)
+		}
+		if n := len(res.Output(0).Series); n != 3 || res.Partial || len(res.Warnings) != 0 || len(res.Infos) != 0 {
+			t.Errorf("deny %v: %d series, partial %v, warnings %q, infos %q; want 3 whole", deny, n, res.Partial, res.Warnings, res.Infos)
+		}
+	}
+}

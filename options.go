@@ -95,6 +95,7 @@ type config struct {
 	minSplit       int
 	maxResponse    int64
 	promPath       string
+	denyPartial    bool
 	userAgentExtra string
 	precision      Precision
 	line           *LineTransport // WithLineTransport (line.go)
@@ -171,7 +172,10 @@ func WithSanitizer(s Sanitizer) Option {
 }
 
 // WithHTTPClient sets the http.Client used for every request (default: a
-// client of its own with http.DefaultTransport's settings).
+// client of its own with http.DefaultTransport's settings). New takes a
+// copy of it, which uses its Transport, Jar and Timeout but not its
+// CheckRedirect: the client follows redirects itself, and only within the
+// endpoint's origin (see RedirectError). hc is not modified.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
@@ -310,6 +314,19 @@ func WithPromQLPath(path string) Option {
 		c.promPath = path
 		return nil
 	}
+}
+
+// WithDenyPartial makes QueryRange refuse partial answers, for callers
+// that prefer no answer to one that may lack data (alerting, billing).
+// The request carries deny_partial_response=1, so that a VictoriaMetrics
+// cluster answers 503 while a vmstorage node is down (retried as any 503,
+// then an *HTTPError, retryable); an answer still marked partial
+// ("isPartial": true, from a server that ignores the parameter) is
+// returned as a *PartialError, also retryable. Servers without partial
+// answers ignore the parameter. Query is unaffected: Apptuit's answers
+// carry no such flag that is known.
+func WithDenyPartial() Option {
+	return func(c *config) error { c.denyPartial = true; return nil }
 }
 
 // WithUserAgent appends a product token to the User-Agent header, e.g.

@@ -74,9 +74,12 @@ func PromQLStep(start, end time.Time) time.Duration {
 // The matrix result becomes one Output whose ID is the query and whose
 // series take their metric from the "__name__" label and their tags from
 // the other labels. Values ("1.5", "NaN", "+Inf") are parsed; timestamps
-// are kept to the millisecond. The server's warnings are kept in
-// QueryResult.Warnings. Unlike Query, no points are filtered and an empty
-// matrix still gives one output with no series.
+// are kept to the millisecond. What the server says about the answer is
+// kept: QueryResult.Partial (VictoriaMetrics cluster's "isPartial"),
+// Warnings and Infos. With WithDenyPartial the form also carries
+// deny_partial_response=1 and an answer still marked partial is a
+// *PartialError. Unlike Query, no points are filtered and an empty matrix
+// still gives one output with no series.
 //
 // A non-2xx answer returns an *HTTPError with Op "promql" (unwrapping to a
 // *PromQLError when the body is a Prometheus error); a timestamp beyond
@@ -108,6 +111,9 @@ func (c *Client) QueryRange(ctx context.Context, query string, start, end time.T
 		"&start=" + formatUnixSeconds(start) +
 		"&end=" + formatUnixSeconds(end) +
 		"&step=" + strconv.FormatFloat(step.Seconds(), 'f', -1, 64)
+	if c.cfg.denyPartial {
+		form += "&deny_partial_response=1"
+	}
 
 	req := request{
 		op:     "promql",
@@ -141,6 +147,9 @@ func (c *Client) QueryRange(ctx context.Context, query string, start, end time.T
 		he.StatusCode, he.Message = http.StatusUnauthorized, aw.warning
 		return nil, he
 	}
+	if err == nil && res.Partial && c.cfg.denyPartial {
+		return nil, &PartialError{Op: req.op, URL: displayURL(resp.Request.URL.String()), Result: res}
+	}
 	return res, err
 }
 
@@ -161,9 +170,11 @@ func formatUnixSeconds(t time.Time) string {
 
 type promResponse struct {
 	Status    string   `json:"status"`
+	IsPartial bool     `json:"isPartial"` // VictoriaMetrics cluster
 	ErrorType string   `json:"errorType"`
 	Error     string   `json:"error"`
 	Warnings  []string `json:"warnings"`
+	Infos     []string `json:"infos"` // Prometheus 3
 	Data      struct {
 		ResultType string          `json:"resultType"`
 		Result     json.RawMessage `json:"result"`
@@ -238,5 +249,5 @@ func decodePromQLResponse(body []byte, status int, query string) (*QueryResult, 
 		}
 		out.Series = append(out.Series, s)
 	}
-	return &QueryResult{outputs: []*Output{out}, Warnings: pr.Warnings}, nil
+	return &QueryResult{outputs: []*Output{out}, Partial: pr.IsPartial, Warnings: pr.Warnings, Infos: pr.Infos}, nil
 }

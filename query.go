@@ -10,16 +10,31 @@ import (
 )
 
 // QueryResult is the answer to Query or QueryRange: the outputs of the query,
-// in the order the server returned them, and any warnings it attached.
+// in the order the server returned them, and what the server said about
+// them: whether the answer is partial, its warnings and its notes.
 //
 // A QueryResult is not modified by the library after it is returned; it is
 // safe for concurrent reads.
 type QueryResult struct {
 	outputs []*Output
 
-	// Warnings are the server's warnings (PromQL "warnings"; always empty
-	// for Query, whose response carries none).
+	// Partial is true when the server marked the answer as possibly
+	// incomplete: VictoriaMetrics cluster's "isPartial": true, which
+	// vmselect sets while a vmstorage node does not answer (the series and
+	// points of that node are missing). WithDenyPartial makes such an
+	// answer an error instead. Always false for Query: Apptuit's
+	// query-language answers carry no such flag that is known.
+	Partial bool
+
+	// Warnings are the server's PromQL "warnings" (Prometheus: e.g. a
+	// remote-read source that failed; Thanos reports its partial answers
+	// here). Always empty for Query, whose answers carry none.
 	Warnings []string
+
+	// Infos are the server's PromQL "infos" (Prometheus 3: e.g. "metric
+	// might not be a counter"): notes on the query, not on the data.
+	// Always empty for Query.
+	Infos []string
 }
 
 // Output is one named output of a query: for fetch('m') the id is the

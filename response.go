@@ -105,7 +105,7 @@ func (c *Client) httpError(r *request, resp *http.Response, attempts int, body [
 	e := &HTTPError{
 		Op:         r.op,
 		Method:     r.method,
-		URL:        displayURL(r.url),
+		URL:        displayURL(resp.Request.URL.String()), // where a same-origin redirect led, if one did
 		StatusCode: resp.StatusCode,
 		Attempts:   attempts,
 		Message:    msg,
@@ -308,16 +308,19 @@ func (e *SendError) failed() int {
 	return e.Failed
 }
 
-// undelivered sets the counts of a send call on its failure: an *HTTPError
-// or *NetworkError gets them as fields, ctx's error a message.
+// undelivered sets the counts of a send call on its failure: an
+// *HTTPError, *NetworkError or *RedirectError gets them as fields, ctx's error a message.
 func (c *Client) undelivered(ctx context.Context, err error, undelivered, total int) error {
 	var he *HTTPError
 	var ne *NetworkError
+	var re *RedirectError
 	switch {
 	case errors.As(err, &he):
 		he.Undelivered, he.Total = undelivered, total
 	case errors.As(err, &ne):
 		ne.Undelivered, ne.Total = undelivered, total
+	case errors.As(err, &re):
+		re.Undelivered, re.Total = undelivered, total
 	case ctx.Err() != nil:
 		var b strings.Builder
 		writeUndelivered(&b, undelivered, total)

@@ -33,12 +33,16 @@ type request struct {
 // with a body that fails once more than r.maxBytes are read (non-2xx bodies
 // are capped at 1 MiB), and the number of attempts made. The caller closes
 // the body. A request that never got an answer returns a *NetworkError (or
-// ctx's error).
+// ctx's error); one redirected where the client does not follow (another
+// origin, see redirect.go) a *RedirectError, at once.
 func (c *Client) do(ctx context.Context, r request) (*http.Response, int, error) {
 	for attempt := 0; ; attempt++ {
-		resp, err := c.attempt(ctx, r)
+		resp, err := c.follow(ctx, r) // redirect.go
 		if ce := (*compressError)(nil); errors.As(err, &ce) {
 			return nil, attempt + 1, fmt.Errorf("apptuit: %s: %w", r.op, ce)
+		}
+		if re := (*RedirectError)(nil); errors.As(err, &re) {
+			return nil, attempt + 1, re
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			if resp != nil {
@@ -112,6 +116,9 @@ func (c *Client) attempt(ctx context.Context, r request) (*http.Response, error)
 		}
 		cancel()
 		return nil, err
+	}
+	if resp.Request == nil { // a RoundTripper of WithHTTPClient may leave it out
+		resp.Request = req
 	}
 	limit := r.maxBytes
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {

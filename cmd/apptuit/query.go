@@ -20,7 +20,7 @@ import (
 var queryCmd = &command{
 	name:     "query",
 	summary:  "run a query and print the result as a table, CSV, JSON or a chart",
-	synopsis: "apptuit query [--start -1h] [--end T] [--format table|csv|json|chart] [--promql [--step D] [--promql-path P]] QUERY",
+	synopsis: "apptuit query [--start -1h] [--end T] [--format table|csv|json|chart] [--promql [--step D] [--promql-path P] [--strict]] QUERY",
 	about: `Query runs QUERY, in the Apptuit query language (GET /api/query), or in
 PromQL with --promql (a range query on /prometheus/api/v1/query_range, or
 --promql-path: /api/v1/query_range for Prometheus or VictoriaMetrics), over
@@ -41,7 +41,11 @@ Formats:
   chart  a line chart of each series drawn with braille characters
 
 With several outputs, table, csv and chart print "# <output id>" before each.
-Server warnings are printed on standard error.`,
+Server warnings and notes are printed on standard error, and so is a line
+saying that a PromQL answer is partial (a VictoriaMetrics cluster with a
+storage node down marks it so); --strict refuses such an answer instead: it
+asks the server for none (deny_partial_response=1) and exits with status 1
+when it gets one anyway.`,
 	examples: `  apptuit query "fetch('proc.cpu.percent').downsample('1m', 'avg')"
   apptuit query --start -2d --format csv "fetch('nyc.taxi.rides', {'borough': 'bronx|queens'})"
   apptuit query --start 2026-11-25T00:00:00Z --end 2026-11-26T00:00:00Z --format json "x = fetch('cpu'); output(x)"
@@ -61,6 +65,7 @@ type queryOpts struct {
 	step       time.Duration
 	width      int
 	height     int
+	strict     bool
 }
 
 func queryFlags() (*flag.FlagSet, *queryOpts) {
@@ -73,6 +78,7 @@ func queryFlags() (*flag.FlagSet, *queryOpts) {
 	fs.BoolVar(&o.promql, "promql", false, "QUERY is PromQL: run a range query")
 	fs.DurationVar(&o.step, "step", 0, "PromQL resolution step (0: about 1,000 points over the range)")
 	fs.StringVar(&o.promPath, "promql-path", "", "`path` of the PromQL range API below the endpoint (default $"+EnvPromQLPath+", else "+apptuit.DefaultPromQLPath+"; /api/v1/query_range for Prometheus or VictoriaMetrics)")
+	fs.BoolVar(&o.strict, "strict", false, "with --promql: refuse a partial answer (exit status 1) instead of printing it with a warning")
 	fs.IntVar(&o.width, "width", 80, fmt.Sprintf("chart width in columns, %d to %d", minWidth, maxWidth))
 	fs.IntVar(&o.height, "height", 10, fmt.Sprintf("chart height in rows, %d to %d", minHeight, maxHeight))
 	return fs, o
@@ -107,6 +113,9 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	if o.promPath != "" && !o.promql {
 		return usageError(stderr, "query", fs, "--promql-path is for --promql")
+	}
+	if o.strict && !o.promql {
+		return usageError(stderr, "query", fs, "--strict is for --promql (Apptuit query-language answers carry no partial flag)")
 	}
 	if o.width < minWidth || o.width > maxWidth {
 		return usageError(stderr, "query", fs, "--width %d: want %d to %d columns", o.width, minWidth, maxWidth)
@@ -152,6 +161,9 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if o.promql && promPath != "" {
 		opts = append(opts, apptuit.WithPromQLPath(promPath))
 	}
+	if o.strict {
+		opts = append(opts, apptuit.WithDenyPartial())
+	}
 	client, err := o.client(opts...)
 	if err != nil {
 		return clientError(stderr, "query", err)
@@ -166,8 +178,14 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		fmt.Fprintln(stderr, err) // the library's errors say "apptuit: query: …"
 		return exitFail
 	}
+	if res.Partial {
+		fmt.Fprintln(stderr, "warning: partial answer: the server says some of its storage did not answer, so series or points may be missing (--strict refuses such answers)")
+	}
 	for _, w := range res.Warnings {
 		fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
+	for _, i := range res.Infos {
+		fmt.Fprintf(stderr, "info: %s\n", i)
 	}
 	if err := printResult(stdout, res, o.format, o.width, o.height); err != nil {
 		fmt.Fprintf(stderr, "apptuit query: writing the result: %v\n", err)

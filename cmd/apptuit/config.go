@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"sort"
@@ -63,8 +64,11 @@ func (c *clientFlags) endpointURL() (string, error) {
 	if endpoint == "" {
 		endpoint, from = os.Getenv(EnvEndpoint), EnvEndpoint
 	}
-	e := strings.TrimSpace(endpoint)
-	if e != "" && !strings.HasPrefix(e, "http://") && !strings.HasPrefix(e, "https://") {
+	e := strings.TrimRight(strings.TrimSpace(endpoint), "/")
+	if e == "" {
+		return "", nil
+	}
+	if u, err := url.Parse(e); err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || !strings.HasPrefix(e, u.Scheme+"://") {
 		return "", &flagError{fmt.Sprintf("%s %s: want an http:// or https:// URL", from, quoteArg(endpoint))}
 	}
 	return e, nil

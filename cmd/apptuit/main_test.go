@@ -98,6 +98,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"send", "--tag", "novalue"}, "apptuit send: --tag novalue: want k=v with a non-empty key and value\nsee 'apptuit send --help'\n"},
 		{[]string{"send", "a", "b"}, "apptuit send: want at most one FILE, got 2 arguments\nsee 'apptuit send --help'\n"},
 		{[]string{"send", "--batch", "0"}, "apptuit send: --batch 0: want a number of points, 1 or more\nsee 'apptuit send --help'\n"},
+		{[]string{"send", "--endpoint", "http:///"}, "apptuit send: --endpoint http:///: want an http:// or https:// URL\nsee 'apptuit send --help'\n"},
+		{[]string{"send", "--endpoint", "HTTP://x"}, "apptuit send: --endpoint HTTP://x: want an http:// or https:// URL\nsee 'apptuit send --help'\n"},
 		{[]string{"send", "--endpoint", "localhost:4242"}, "apptuit send: --endpoint localhost:4242: want an http:// or https:// URL\nsee 'apptuit send --help'\n"},
 		{[]string{"send"}, "apptuit send: no API token: pass --token or set APPTUIT_API_TOKEN (https://api.apptuit.ai needs one)\nsee 'apptuit send --help'\n"},
 		{[]string{"send", "--endpoint", "https://eu.apptuit.ai"}, "apptuit send: no API token: pass --token or set APPTUIT_API_TOKEN (https://eu.apptuit.ai needs one)\nsee 'apptuit send --help'\n"},

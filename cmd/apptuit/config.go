@@ -49,7 +49,7 @@ type clientFlags struct {
 func (c *clientFlags) register(fs *flag.FlagSet, withTags bool) {
 	fs.StringVar(&c.endpoint, "endpoint", "", "base `URL` of the API (default $"+EnvEndpoint+", else "+apptuit.DefaultEndpoint+")")
 	fs.StringVar(&c.token, "token", "", "API `token` (default $"+apptuit.EnvToken+", else $"+apptuit.EnvTokenPy+"; without one, no Authorization header is sent, which only an endpoint other than Apptuit's takes)")
-	durationVar(fs, &c.timeout, "timeout", apptuit.DefaultTimeout, "timeout of each HTTP request, e.g. 10s or 2m (0: none)")
+	durationVar(fs, &c.timeout, "timeout", apptuit.DefaultTimeout, "timeout of each HTTP request, a `duration` such as 10s or 2m (0: none)")
 	if withTags {
 		c.tags.name = "tag"
 		fs.Var(&c.tags, "tag", "global tag `k=v` added to every point, repeatable (default $"+apptuit.EnvTags+")")
@@ -217,10 +217,10 @@ func attemptsN(n int) string {
 // before await says what the command is waiting for.
 const waitNoticeAfter = 3 * time.Second
 
-// await runs fn, a request to url. When stderr is a terminal and fn has
+// await runs fn, a request to target (a URL). When stderr is a terminal and fn has
 // not returned after waitNoticeAfter, it prints one line (once per
 // command) saying what the command waits for and how to change --timeout.
-func (c *clientFlags) await(stderr io.Writer, cmd, url string, fn func() error) error {
+func (c *clientFlags) await(stderr io.Writer, cmd, target string, fn func() error) error {
 	if c.noticed || !isTerminal(stderr) {
 		return fn()
 	}
@@ -231,7 +231,7 @@ func (c *clientFlags) await(stderr io.Writer, cmd, url string, fn func() error) 
 		if c.timeout > 0 {
 			limit = fmt.Sprintf("each attempt gives up after --timeout %s; change it with --timeout", formatDuration(c.timeout))
 		}
-		fmt.Fprintf(stderr, "\r\x1b[Kapptuit %s: waiting for %s to answer: %s; Ctrl-C stops\n", cmd, escapeText(url), limit)
+		fmt.Fprintf(stderr, "\r\x1b[Kapptuit %s: waiting for %s to answer: %s; Ctrl-C stops\n", cmd, escapeText(target), limit)
 	})
 	err := fn()
 	if !t.Stop() {

@@ -77,11 +77,11 @@ func queryFlags() (*flag.FlagSet, *queryOpts) {
 	fs.StringVar(&o.end, "end", "", "end `time` (default now)")
 	choiceVar(fs, &o.format, "format", []string{"table", "csv", "json", "chart"}, "output `format`: table, csv, json or chart")
 	fs.BoolVar(&o.promql, "promql", false, "QUERY is PromQL: run a range query")
-	durationVar(fs, &o.step, "step", 0, "PromQL resolution step, e.g. 15s or 1m (0: about 1,000 points over the range)")
+	durationVar(fs, &o.step, "step", 0, "PromQL resolution step, a `duration` such as 15s or 1m (0: about 1,000 points over the range)")
 	fs.StringVar(&o.promPath, "promql-path", "", "`path` of the PromQL range API below the endpoint (default $"+EnvPromQLPath+", else "+apptuit.DefaultPromQLPath+"; /api/v1/query_range for Prometheus or VictoriaMetrics)")
 	intVar(fs, &o.width, "width", 0, minWidth, maxWidth, fmt.Sprintf("%d to %d columns", minWidth, maxWidth),
-		fmt.Sprintf("chart width in columns, %d to %d (default: the terminal's width, else 80)", minWidth, maxWidth))
-	intVar(fs, &o.height, "height", 10, minHeight, maxHeight, fmt.Sprintf("%d to %d rows", minHeight, maxHeight), fmt.Sprintf("chart height in rows, %d to %d", minHeight, maxHeight))
+		fmt.Sprintf("chart width in `columns`, %d to %d (default: the terminal's width, else 80)", minWidth, maxWidth))
+	intVar(fs, &o.height, "height", 10, minHeight, maxHeight, fmt.Sprintf("%d to %d rows", minHeight, maxHeight), fmt.Sprintf("chart height in `rows`, %d to %d", minHeight, maxHeight))
 	return fs, o
 }
 
@@ -162,11 +162,11 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return clientError(stderr, "query", err)
 	}
 	var res *apptuit.QueryResult
-	url := client.Endpoint() + "/api/query"
+	target := client.Endpoint() + "/api/query"
 	if o.promql {
-		url = client.Endpoint() + cmp.Or(promPath, apptuit.DefaultPromQLPath)
+		target = client.Endpoint() + cmp.Or(promPath, apptuit.DefaultPromQLPath)
 	}
-	err = o.await(stderr, "query", url, func() (err error) {
+	err = o.await(stderr, "query", target, func() (err error) {
 		if o.promql {
 			res, err = client.QueryRange(ctx, q, start, end, o.step)
 		} else {

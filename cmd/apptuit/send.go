@@ -72,8 +72,8 @@ func sendFlags() (*flag.FlagSet, *sendOpts) {
 	o := &sendOpts{}
 	fs := newFlagSet("send")
 	o.register(fs, true)
-	intVar(fs, &o.batch, "batch", apptuit.DefaultBatchSize, 1, 0, "a number of points, 1 or more", "points per request")
-	intVar(fs, &o.maxErrors, "max-errors", 100, 0, 0, "a number, 0 (all) or more", "print at most this many malformed lines and refused points of each kind (0: all)")
+	intVar(fs, &o.batch, "batch", apptuit.DefaultBatchSize, 1, 0, "a number of points, 1 or more", "`points` per request")
+	intVar(fs, &o.maxErrors, "max-errors", 100, 0, 0, "a number, 0 (all) or more", "print at most `N` malformed lines and refused points of each kind (0: all)")
 	return fs, o
 }
 

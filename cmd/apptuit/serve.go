@@ -72,7 +72,7 @@ func serveFlags() (*flag.FlagSet, *serveOpts) {
 	fs.StringVar(&o.data, "data", "", "keep the points in `DIR` too, across restarts (default: memory only)")
 	durationVar(fs, &o.retention, "retention", 0, "evict points older than `D`, e.g. 36h, 7d, 2w (0: any age)")
 	fs.IntVar(&o.maxPoints, "max-points", apptuittest.DefaultMaxPoints, "evict the oldest points beyond `N` (0: no bound)")
-	durationVar(fs, &o.syncInterval, "sync-interval", apptuittest.DefaultSyncInterval, "with --data, fsync the log at most this often (0: every put)")
+	durationVar(fs, &o.syncInterval, "sync-interval", apptuittest.DefaultSyncInterval, "with --data, fsync the log at most this often, a `duration` (0: every put)")
 	fs.IntVar(&o.requestLog, "request-log", apptuittest.DefaultRequestLogSize, "keep the newest `N` requests in the request log")
 	return fs, o
 }

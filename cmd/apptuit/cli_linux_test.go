@@ -124,7 +124,9 @@ type cliCase struct {
 	name string
 	// {fake} stands for the URL of an apptuittest server, {auth} for one
 	// that wants the token "secret", {hang} for a server that never
-	// answers, {413} for one that answers every request with 413.
+	// answers, {413} for one that answers every request with 413,
+	// {hostile} for one that refuses every put with control characters in
+	// its message.
 	args []string
 	env  []string // added to a clean environment
 
@@ -206,9 +208,16 @@ func (tc cliCase) run(t *testing.T) *cliRun {
 		http.Error(w, "Request Entity Too Large", http.StatusRequestEntityTooLarge)
 	}))
 	t.Cleanup(tooLarge.Close)
+	hostile := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"error":{"code":400,"message":"\u001b[2Jboom\r\nrefused: forged"}}`)
+	}))
+	t.Cleanup(hostile.Close)
 	args := make([]string, len(tc.args))
 	for i, a := range tc.args {
-		args[i] = strings.NewReplacer("{fake}", fake.URL(), "{hang}", hang, "{auth}", auth.URL(), "{413}", tooLarge.URL).Replace(a)
+		args[i] = strings.NewReplacer("{fake}", fake.URL(), "{hang}", hang, "{auth}", auth.URL(), "{413}", tooLarge.URL, "{hostile}", hostile.URL).Replace(a)
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, tc.env...)
@@ -416,7 +425,9 @@ func TestCLI(t *testing.T) {
 
 		// Non-printable input is escaped when echoed.
 		{name: "send: a line with control characters and bad UTF-8", stdin: "\x1b[2J\x00bad\xff 1700000000 1 k=v\u202e\n", args: []string{"send", "--endpoint", "{fake}"}, code: 1,
-			stderr: []string{`(?m)^line 1: tag "k=v\\u202e" has a character outside the allowed set|^line 1: .*: \\x1b\[2J\\x00bad\\xff 1700000000 1 k=v\\u202e$`}},
+			stderr: []string{`(?m)^line 1: metric name "\\x1b\[2J\\x00bad\\xff" has a character outside the allowed set \(.*\): \\x1b\[2J\\x00bad\\xff 1700000000 1 k=v\\u202e$`}},
+		{name: "send: a server's message with control characters", stdin: oneLine, args: []string{"send", "--endpoint", "{hostile}"}, code: 1,
+			stderr: []string{`(?m)^apptuit send: the server refused 1 point \(400 Bad Request\): (\\x1b)?\[2Jboom( |\\r\\n)refused: forged$`}}, // (the library drops some itself)
 
 		// A long wait on a terminal says what it waits for and how to
 		// change the timeout; Ctrl-C then stops it.

@@ -175,9 +175,15 @@ func drawChart(w io.Writer, title string, times []time.Time, values []float64, t
 		b.WriteByte('\n')
 	}
 	fmt.Fprintf(&b, "%*s └%s\n", labelW, "", strings.Repeat("─", plotW))
-	// The time labels under the axis, the longest that fit in plotW+1
-	// columns: the first and last time, then their times of day, then
-	// those without the zone, then the first alone.
+	b.WriteString(timeAxis(labelW, plotW, t0, t1))
+	io.WriteString(w, b.String())
+}
+
+// timeAxis is the line under a chart's x axis: the first and last time,
+// as many of their digits as fit in plotW+1 columns (first the dates and
+// times, then the times of day, then those without the zone, then the
+// first alone), after labelW+1 blank columns.
+func timeAxis(labelW, plotW int, t0, t1 time.Time) string {
 	long, short := "2006-01-02 15:04:05", "15:04:05"
 	rightLong := long
 	if t0.Format("2006-01-02") == t1.Format("2006-01-02") {
@@ -185,15 +191,14 @@ func drawChart(w io.Writer, title string, times []time.Time, values []float64, t
 	}
 	for _, l := range [][3]string{{long, rightLong, " UTC"}, {short, short, " UTC"}, {short, short, ""}, {short, "", ""}} {
 		left, right, zone := timeLabel(t0, l[0]), "", l[2]
-		if l[1] != "" && span > 0 {
+		if l[1] != "" && t1.After(t0) {
 			right = " " + timeLabel(t1, l[1])
 		}
 		if gap := plotW + 1 - len(left) - len(right) - len(zone); gap >= 0 {
-			fmt.Fprintf(&b, "%*s %s%s%s%s\n", labelW, "", left, strings.Repeat(" ", gap), right, zone)
-			break
+			return fmt.Sprintf("%*s %s%s%s%s\n", labelW, "", left, strings.Repeat(" ", gap), right, zone)
 		}
 	}
-	io.WriteString(w, b.String())
+	return ""
 }
 
 // clipColumns cuts s to at most width characters, ending it with "…" when

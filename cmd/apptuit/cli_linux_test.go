@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -195,10 +196,10 @@ func waitUntil(t *testing.T, what string, d time.Duration, ok func() bool) {
 	}
 }
 
-func (tc cliCase) run(t *testing.T) *cliRun {
-	t.Helper()
-	bin := binary(t)
-	fake := apptuittest.NewServer()
+// cliServers starts the servers a run may use and returns the replacer of
+// their placeholders in arguments.
+func cliServers(t *testing.T) (urls *strings.Replacer, fake *apptuittest.Server, accepted <-chan struct{}) {
+	fake = apptuittest.NewServer()
 	t.Cleanup(fake.Close)
 	auth := apptuittest.NewServer(apptuittest.WithToken("secret"))
 	t.Cleanup(auth.Close)
@@ -215,63 +216,78 @@ func (tc cliCase) run(t *testing.T) *cliRun {
 		io.WriteString(w, `{"error":{"code":400,"message":"\u001b[2Jboom\r\nrefused: forged"}}`)
 	}))
 	t.Cleanup(hostile.Close)
+	urls = strings.NewReplacer("{fake}", fake.URL(), "{hang}", hang, "{auth}", auth.URL(), "{413}", tooLarge.URL, "{hostile}", hostile.URL)
+	return urls, fake, accepted
+}
+
+// attachTerminal makes a new pseudo-terminal cols wide the standard
+// streams of cmd that tty names ("in", "out", "err") and the controlling
+// terminal of the command's own session, so that Ctrl-C on it sends SIGINT
+// to the command. What the command writes to it is copied to out until
+// the command exits (done). The caller closes slave once cmd started.
+func attachTerminal(t *testing.T, cmd *exec.Cmd, tty string, cols int, out io.Writer) (master, slave *os.File, done <-chan struct{}) {
+	master, slave = openPTY(t)
+	setWinsize(t, slave, cmp.Or(cols, 80), 24)
+	ctty := -1
+	for i, s := range []string{"in", "out", "err"} {
+		if !strings.Contains(tty, s) {
+			continue
+		}
+		switch s {
+		case "in":
+			cmd.Stdin = slave
+		case "out":
+			cmd.Stdout = slave
+		case "err":
+			cmd.Stderr = slave
+		}
+		if ctty < 0 {
+			ctty = i
+		}
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: ctty}
+	ch := make(chan struct{})
+	go func() {
+		io.Copy(out, master) // until the command exits and slave is closed: EIO
+		close(ch)
+	}()
+	return master, slave, ch
+}
+
+// exitCode is the exit status of a command that ended with err.
+func exitCode(t *testing.T, err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return 0
+}
+
+func (tc cliCase) run(t *testing.T) *cliRun {
+	t.Helper()
+	urls, fake, accepted := cliServers(t)
 	args := make([]string, len(tc.args))
 	for i, a := range tc.args {
-		args[i] = strings.NewReplacer("{fake}", fake.URL(), "{hang}", hang, "{auth}", auth.URL(), "{413}", tooLarge.URL, "{hostile}", hostile.URL).Replace(a)
+		args[i] = urls.Replace(a)
 	}
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(binary(t), args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, tc.env...)
 	cmd.Stdin = strings.NewReader(tc.stdin)
 	var stdout, stderr, term lockedBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-
-	var master *os.File
-	termDone := make(chan struct{})
+	var master, slave *os.File
+	var termDone <-chan struct{}
 	if tc.tty != "" {
-		m, slave := openPTY(t)
-		master = m
-		cols := tc.cols
-		if cols == 0 {
-			cols = 80
-		}
-		setWinsize(t, slave, cols, 24)
-		ctty := -1
-		for i, s := range []string{"in", "out", "err"} {
-			if !strings.Contains(tc.tty, s) {
-				continue
-			}
-			switch s {
-			case "in":
-				cmd.Stdin = slave
-			case "out":
-				cmd.Stdout = slave
-			case "err":
-				cmd.Stderr = slave
-			}
-			if ctty < 0 {
-				ctty = i
-			}
-		}
-		// The terminal is the controlling terminal of the command's own
-		// session, so that Ctrl-C on it sends SIGINT to the command.
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: ctty}
-		go func() {
-			io.Copy(&term, master) // until the command exits: EIO
-			close(termDone)
-		}()
-		defer slave.Close() // if Start fails
-	} else {
-		close(termDone)
+		master, slave, termDone = attachTerminal(t, cmd, tc.tty, tc.cols, &term)
 	}
-	if err := cmd.Start(); err != nil {
+	err := cmd.Start()
+	if slave != nil {
+		slave.Close() // the command has its own; ours would keep the terminal open
+	}
+	if err != nil {
 		t.Fatal(err)
-	}
-	if f, ok := cmd.Stdin.(*os.File); ok {
-		f.Close() // the command's copy is its own; ours would keep the terminal open
-	} else if f, ok := cmd.Stdout.(*os.File); ok {
-		f.Close()
-	} else if f, ok := cmd.Stderr.(*os.File); ok {
-		f.Close()
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -296,13 +312,12 @@ func (tc cliCase) run(t *testing.T) *cliRun {
 	var signalled time.Time
 	if tc.interrupt {
 		signalled = time.Now()
-		if tc.tty != "" {
+		if master != nil {
 			master.Write([]byte{3}) // Ctrl-C
 		} else {
 			cmd.Process.Signal(os.Interrupt)
 		}
 	}
-	var err error
 	select {
 	case err = <-exited:
 	case <-time.After(60 * time.Second):
@@ -312,23 +327,15 @@ func (tc cliCase) run(t *testing.T) *cliRun {
 	if !signalled.IsZero() {
 		r.tookAfterSignal = time.Since(signalled)
 	}
-	if master != nil {
+	if termDone != nil {
 		select {
 		case <-termDone:
 		case <-time.After(5 * time.Second):
-			master.Close()
-			<-termDone
+			t.Error("the terminal did not close after the command exited")
 		}
 	}
 	r.stdout, r.stderr, r.term = stdout.String(), stderr.String(), strings.ReplaceAll(term.String(), "\r\n", "\n")
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	if code != tc.code {
+	if code := exitCode(t, err); code != tc.code {
 		t.Errorf("exit %d, want %d\nstdout %q\nstderr %q\nterminal %q", code, tc.code, r.stdout, r.stderr, r.term)
 	}
 	return r

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -117,20 +118,9 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if promPath != "" && !strings.HasPrefix(promPath, "/") {
 		return usageError(stderr, "query", fs, "%s %s: want a path starting with '/'", from, quoteArg(promPath))
 	}
-	now := time.Now()
-	start, err := parseTime(o.start, now)
+	start, end, err := o.timeRange(time.Now())
 	if err != nil {
-		return usageError(stderr, "query", fs, "%v", &valueError{flag: "start", value: o.start, why: err.Error()})
-	}
-	if start.IsZero() {
-		return usageError(stderr, "query", fs, "--start must not be empty")
-	}
-	end, err := parseTime(o.end, now)
-	if err != nil {
-		return usageError(stderr, "query", fs, "%v", &valueError{flag: "end", value: o.end, why: err.Error()})
-	}
-	if !end.IsZero() && end.Before(start) {
-		return usageError(stderr, "query", fs, "--end %s is before --start %s", quoteArg(o.end), quoteArg(o.start))
+		return usageError(stderr, "query", fs, "%v", err)
 	}
 	q := pos[0]
 	if q == "-" {
@@ -145,10 +135,10 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			fmt.Fprintf(stderr, "apptuit query: reading the query: %s\n", escapeText(err.Error()))
 			return exitFail
 		}
-		if len(b) > maxLine {
-			return usageError(stderr, "query", fs, "the query on standard input is longer than %d bytes (1 MiB)", maxLine)
-		}
 		q = string(b)
+	}
+	if len(q) > maxLine {
+		return usageError(stderr, "query", fs, "the query is longer than %d bytes (1 MiB)", maxLine)
 	}
 	if strings.TrimSpace(q) == "" {
 		return usageError(stderr, "query", fs, "empty QUERY")
@@ -192,6 +182,26 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		fmt.Fprintln(stderr, "no data")
 	}
 	return exitOK
+}
+
+// timeRange reads --start and --end, relative to now; an empty --end is
+// the zero time (now, for the library).
+func (o *queryOpts) timeRange(now time.Time) (start, end time.Time, err error) {
+	start, err = parseTime(o.start, now)
+	if err != nil {
+		return start, end, &valueError{flag: "start", value: o.start, why: err.Error()}
+	}
+	if start.IsZero() {
+		return start, end, errors.New("--start must not be empty")
+	}
+	end, err = parseTime(o.end, now)
+	if err != nil {
+		return start, end, &valueError{flag: "end", value: o.end, why: err.Error()}
+	}
+	if !end.IsZero() && end.Before(start) {
+		return start, end, fmt.Errorf("--end %s is before --start %s", quoteArg(o.end), quoteArg(o.start))
+	}
+	return start, end, nil
 }
 
 func countSeries(res *apptuit.QueryResult) int {

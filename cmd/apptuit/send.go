@@ -301,7 +301,14 @@ func runSend(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		stderr: stderr, progress: isTerminal(stderr), maxErrors: o.maxErrors,
 		start: time.Now(),
 	}
-	err = readPoints(ctxReader{ctx, in}, s.add, s.reportBad)
+	return s.finish(readPoints(ctxReader{ctx, in}, s.add, s.reportBad), name)
+}
+
+// finish sends what is left after the input was read (err: why reading
+// stopped, if not at its end), prints what went wrong and the summary, and
+// returns the exit status.
+func (s *sender) finish(err error, name string) int {
+	ctx, stderr := s.ctx, s.stderr
 	if s.fatal != nil && errors.Is(err, s.fatal) {
 		s.unread, err = true, nil
 	}
@@ -327,7 +334,7 @@ func runSend(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprintf(stderr, "(%d more refused points not shown)\n", s.shown-s.maxErrors)
 	}
 	if s.fatal != nil {
-		fmt.Fprintln(stderr, o.explain(s.fatal)) // the library's errors say "apptuit: send: …"
+		fmt.Fprintln(stderr, s.flags.explain(s.fatal)) // the library's errors say "apptuit: send: …"
 	} else if err != nil {
 		fmt.Fprintf(stderr, "apptuit send: reading %s: %s\n", name, escapeText(err.Error()))
 	}

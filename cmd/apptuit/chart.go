@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // formatValue prints a value for tables and chart labels: up to 10
@@ -16,6 +17,16 @@ func formatValue(v float64) string {
 		return "-"
 	}
 	return strconv.FormatFloat(v, 'g', 10, 64)
+}
+
+// chartWidth is the width of a chart written to w when --width is not
+// given: the terminal's, within the bounds of --width, or 80 columns when
+// w is not a terminal.
+func chartWidth(w io.Writer) int {
+	if n := terminalWidth(w); n > 0 {
+		return min(max(n, minWidth), maxWidth)
+	}
+	return 80
 }
 
 // brailleBits[x][y] is the bit of the dot in column x (0, 1) and row y
@@ -83,12 +94,12 @@ func sign(i int) int {
 }
 
 // drawChart draws the points (times[i], values[i]) as a braille line chart
-// width columns wide (labels included) and height rows high over the time
-// range [t0, t1], with the minimum and maximum on the y axis and t0 and t1
-// below. A NaN value breaks the line. The output depends only on its
-// arguments.
+// at most width columns wide (labels and title included) and height rows
+// high over the time range [t0, t1], with the minimum and maximum on the y
+// axis and t0 and t1 below. A NaN value breaks the line. The output depends
+// only on its arguments.
 func drawChart(w io.Writer, title string, times []time.Time, values []float64, t0, t1 time.Time, width, height int) {
-	fmt.Fprintln(w, title)
+	fmt.Fprintln(w, clipColumns(escapeText(title), width))
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, v := range values {
 		if !math.IsNaN(v) && !math.IsInf(v, 0) {
@@ -101,7 +112,7 @@ func drawChart(w io.Writer, title string, times []time.Time, values []float64, t
 	}
 	top, bottom := strconv.FormatFloat(hi, 'g', 6, 64), strconv.FormatFloat(lo, 'g', 6, 64)
 	labelW := max(len(top), len(bottom))
-	plotW := max(width-labelW-2, 10)
+	plotW := max(width-labelW-2, 1)
 	height = max(height, 2)
 	c := newCanvas(plotW, height)
 
@@ -164,21 +175,40 @@ func drawChart(w io.Writer, title string, times []time.Time, values []float64, t
 		b.WriteByte('\n')
 	}
 	fmt.Fprintf(&b, "%*s └%s\n", labelW, "", strings.Repeat("─", plotW))
-	left, right := timeLabel(t0, "2006-01-02 15:04:05"), timeLabel(t1, "2006-01-02 15:04:05")
-	if t0.Format("2006-01-02") == t1.Format("2006-01-02") {
-		right = timeLabel(t1, "15:04:05")
-	}
-	if span <= 0 {
-		right = ""
-	}
-	const zone = " UTC"
-	gap := plotW + 1 - len(left) - len(right) - len(zone)
-	if gap < 1 {
-		left, right = timeLabel(t0, "15:04:05"), timeLabel(t1, "15:04:05")
-		gap = max(plotW+1-len(left)-len(right)-len(zone), 1)
-	}
-	fmt.Fprintf(&b, "%*s %s%s%s%s\n", labelW, "", left, strings.Repeat(" ", gap), right, zone)
+	b.WriteString(timeAxis(labelW, plotW, t0, t1))
 	io.WriteString(w, b.String())
+}
+
+// timeAxis is the line under a chart's x axis: the first and last time,
+// as many of their digits as fit in plotW+1 columns (first the dates and
+// times, then the times of day, then those without the zone, then the
+// first alone), after labelW+1 blank columns.
+func timeAxis(labelW, plotW int, t0, t1 time.Time) string {
+	long, short := "2006-01-02 15:04:05", "15:04:05"
+	rightLong := long
+	if t0.Format("2006-01-02") == t1.Format("2006-01-02") {
+		rightLong = short
+	}
+	for _, l := range [][3]string{{long, rightLong, " UTC"}, {short, short, " UTC"}, {short, short, ""}, {short, "", ""}} {
+		left, right, zone := timeLabel(t0, l[0]), "", l[2]
+		if l[1] != "" && t1.After(t0) {
+			right = " " + timeLabel(t1, l[1])
+		}
+		if gap := plotW + 1 - len(left) - len(right) - len(zone); gap >= 0 {
+			return fmt.Sprintf("%*s %s%s%s%s\n", labelW, "", left, strings.Repeat(" ", gap), right, zone)
+		}
+	}
+	return ""
+}
+
+// clipColumns cuts s to at most width characters, ending it with "…" when
+// it was longer.
+func clipColumns(s string, width int) string {
+	if utf8.RuneCountInString(s) <= width {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:max(width-1, 0)]) + "…"
 }
 
 func timeLabel(t time.Time, layout string) string { return t.UTC().Format(layout) }

@@ -62,8 +62,8 @@ type demoOpts struct {
 func demoFlags() (*flag.FlagSet, *demoOpts) {
 	o := &demoOpts{}
 	fs := newFlagSet("demo")
-	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long the order service runs (at most 5m)")
-	fs.DurationVar(&o.interval, "interval", time.Second, "reporting interval")
+	durationVar(fs, &o.duration, "duration", 10*time.Second, "how long the order service runs, a `duration` (at most 5m)")
+	durationVar(fs, &o.interval, "interval", time.Second, "reporting interval, a `duration`")
 	fs.IntVar(&o.width, "width", 80, "chart width in columns")
 	fs.BoolVar(&o.web, "web", false, "serve the web page too, and keep serving after the demo until Ctrl-C")
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:0", "loopback `address` of the embedded server (port 0 picks a free port)")

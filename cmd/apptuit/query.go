@@ -2,8 +2,10 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -27,9 +29,10 @@ PromQL with --promql (a range query on /prometheus/api/v1/query_range, or
 [--start, --end], and prints the result. QUERY "-" is read from standard
 input.
 
-Times are relative to now (-1h, -30m, -2d, -1w, -1h30m; units s, m, h, d, w),
-Unix seconds (milliseconds when 2^32 or more), RFC 3339
-(2026-11-25T15:04:05Z) or "now". An empty --end means now.
+Times are "now", relative to it (-1h, +1m, now-2d, -1h30m, 1h-ago; units
+ms, s, m, h, d, w), Unix seconds (milliseconds when 2^32 or more) or RFC 3339
+(2026-11-25T15:04:05Z). An empty --end means now. Durations (--step,
+--timeout) are written the same way: 30s, 1m, 1h30m, 7d.
 
 Formats:
 
@@ -38,14 +41,17 @@ Formats:
   csv    as pandas' DataFrame.to_csv() writes apptuit-py's to_df()
   json   one line: {"outputs":[{"id":…,"series":[{"metric":…,"tags":{…},
          "points":[[unix_seconds,value],…]}]}]}, null for NaN
-  chart  a line chart of each series drawn with braille characters
+  chart  a line chart of each series drawn with braille characters, as wide
+         as the terminal (80 columns when not a terminal) unless --width
 
 With several outputs, table, csv and chart print "# <output id>" before each.
 Server warnings and notes are printed on standard error, and so is a line
 saying that a PromQL answer is partial (a VictoriaMetrics cluster with a
 storage node down marks it so); --strict refuses such an answer instead: it
 asks the server for none (deny_partial_response=1) and exits with status 1
-when it gets one anyway.`,
+when it gets one anyway. When a request goes unanswered for a few seconds and
+standard error is a terminal, a line says what the command waits for and how
+to change --timeout. Ctrl-C stops the command at once, with exit status 130.`,
 	examples: `  apptuit query "fetch('proc.cpu.percent').downsample('1m', 'avg')"
   apptuit query --start -2d --format csv "fetch('nyc.taxi.rides', {'borough': 'bronx|queens'})"
   apptuit query --start 2026-11-25T00:00:00Z --end 2026-11-26T00:00:00Z --format json "x = fetch('cpu'); output(x)"
@@ -74,13 +80,14 @@ func queryFlags() (*flag.FlagSet, *queryOpts) {
 	o.register(fs, false)
 	fs.StringVar(&o.start, "start", "-1h", "start `time`")
 	fs.StringVar(&o.end, "end", "", "end `time` (default now)")
-	fs.StringVar(&o.format, "format", "table", "output `format`: table, csv, json or chart")
+	choiceVar(fs, &o.format, "format", []string{"table", "csv", "json", "chart"}, "output `format`: table, csv, json or chart")
 	fs.BoolVar(&o.promql, "promql", false, "QUERY is PromQL: run a range query")
-	fs.DurationVar(&o.step, "step", 0, "PromQL resolution step (0: about 1,000 points over the range)")
+	durationVar(fs, &o.step, "step", 0, "PromQL resolution step, a `duration` such as 15s or 1m (0: about 1,000 points over the range)")
 	fs.StringVar(&o.promPath, "promql-path", "", "`path` of the PromQL range API below the endpoint (default $"+EnvPromQLPath+", else "+apptuit.DefaultPromQLPath+"; /api/v1/query_range for Prometheus or VictoriaMetrics)")
 	fs.BoolVar(&o.strict, "strict", false, "with --promql: refuse a partial answer (exit status 1) instead of printing it with a warning")
-	fs.IntVar(&o.width, "width", 80, fmt.Sprintf("chart width in columns, %d to %d", minWidth, maxWidth))
-	fs.IntVar(&o.height, "height", 10, fmt.Sprintf("chart height in rows, %d to %d", minHeight, maxHeight))
+	intVar(fs, &o.width, "width", 0, minWidth, maxWidth, fmt.Sprintf("%d to %d columns", minWidth, maxWidth),
+		fmt.Sprintf("chart width in `columns`, %d to %d (default: the terminal's width, else 80)", minWidth, maxWidth))
+	intVar(fs, &o.height, "height", 10, minHeight, maxHeight, fmt.Sprintf("%d to %d rows", minHeight, maxHeight), fmt.Sprintf("chart height in `rows`, %d to %d", minHeight, maxHeight))
 	return fs, o
 }
 
@@ -100,14 +107,6 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if len(pos) != 1 {
 		return usageError(stderr, "query", fs, "want one QUERY, got %d arguments", len(pos))
 	}
-	switch o.format {
-	case "table", "csv", "json", "chart":
-	default:
-		return usageError(stderr, "query", fs, "unknown --format %q", o.format)
-	}
-	if o.step < 0 {
-		return usageError(stderr, "query", fs, "--step must not be negative")
-	}
 	if o.step != 0 && !o.promql {
 		return usageError(stderr, "query", fs, "--step is for --promql")
 	}
@@ -117,42 +116,37 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if o.strict && !o.promql {
 		return usageError(stderr, "query", fs, "--strict is for --promql (Apptuit query-language answers carry no partial flag)")
 	}
-	if o.width < minWidth || o.width > maxWidth {
-		return usageError(stderr, "query", fs, "--width %d: want %d to %d columns", o.width, minWidth, maxWidth)
-	}
-	if o.height < minHeight || o.height > maxHeight {
-		return usageError(stderr, "query", fs, "--height %d: want %d to %d rows", o.height, minHeight, maxHeight)
+	if o.width == 0 {
+		o.width = chartWidth(stdout)
 	}
 	promPath, from := o.promPath, "--promql-path"
 	if promPath == "" {
 		promPath, from = os.Getenv(EnvPromQLPath), EnvPromQLPath
 	}
 	if promPath != "" && !strings.HasPrefix(promPath, "/") {
-		return usageError(stderr, "query", fs, "%s %q: want a path starting with '/'", from, promPath)
+		return usageError(stderr, "query", fs, "%s %s: want a path starting with '/'", from, quoteArg(promPath))
 	}
-	now := time.Now()
-	start, err := parseTime(o.start, now)
+	start, end, err := o.timeRange(time.Now())
 	if err != nil {
-		return usageError(stderr, "query", fs, "--start: %v", err)
-	}
-	if start.IsZero() {
-		return usageError(stderr, "query", fs, "--start must not be empty")
-	}
-	end, err := parseTime(o.end, now)
-	if err != nil {
-		return usageError(stderr, "query", fs, "--end: %v", err)
-	}
-	if !end.IsZero() && end.Before(start) {
-		return usageError(stderr, "query", fs, "--end is before --start")
+		return usageError(stderr, "query", fs, "%v", err)
 	}
 	q := pos[0]
 	if q == "-" {
-		b, err := io.ReadAll(stdin)
+		if isTerminal(stdin) {
+			fmt.Fprintln(stderr, "reading the query from the terminal; end with Ctrl-D, stop with Ctrl-C")
+		}
+		b, err := io.ReadAll(io.LimitReader(ctxReader{ctx, stdin}, maxLine+1))
+		if code, ok := interrupted(ctx); ok {
+			return code
+		}
 		if err != nil {
-			fmt.Fprintf(stderr, "apptuit query: reading the query: %v\n", err)
+			fmt.Fprintf(stderr, "apptuit query: reading the query: %s\n", escapeText(err.Error()))
 			return exitFail
 		}
 		q = string(b)
+	}
+	if len(q) > maxLine {
+		return usageError(stderr, "query", fs, "the query is longer than %d bytes (1 MiB)", maxLine)
 	}
 	if strings.TrimSpace(q) == "" {
 		return usageError(stderr, "query", fs, "empty QUERY")
@@ -169,23 +163,33 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return clientError(stderr, "query", err)
 	}
 	var res *apptuit.QueryResult
+	target := client.Endpoint() + "/api/query"
 	if o.promql {
-		res, err = client.QueryRange(ctx, q, start, end, o.step)
-	} else {
-		res, err = client.Query(ctx, q, start, end)
+		target = client.Endpoint() + cmp.Or(promPath, apptuit.DefaultPromQLPath)
+	}
+	err = o.await(stderr, "query", target, func() (err error) {
+		if o.promql {
+			res, err = client.QueryRange(ctx, q, start, end, o.step)
+		} else {
+			res, err = client.Query(ctx, q, start, end)
+		}
+		return err
+	})
+	if code, ok := interrupted(ctx); ok {
+		return code
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, err) // the library's errors say "apptuit: query: …"
+		fmt.Fprintln(stderr, o.explain(err)) // the library's errors say "apptuit: query: …"
 		return exitFail
 	}
 	if res.Partial {
 		fmt.Fprintln(stderr, "warning: partial answer: the server says some of its storage did not answer, so series or points may be missing (--strict refuses such answers)")
 	}
 	for _, w := range res.Warnings {
-		fmt.Fprintf(stderr, "warning: %s\n", w)
+		fmt.Fprintf(stderr, "warning: %s\n", clipText(w))
 	}
 	for _, i := range res.Infos {
-		fmt.Fprintf(stderr, "info: %s\n", i)
+		fmt.Fprintf(stderr, "info: %s\n", clipText(i))
 	}
 	if err := printResult(stdout, res, o.format, o.width, o.height); err != nil {
 		fmt.Fprintf(stderr, "apptuit query: writing the result: %v\n", err)
@@ -195,6 +199,26 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		fmt.Fprintln(stderr, "no data")
 	}
 	return exitOK
+}
+
+// timeRange reads --start and --end, relative to now; an empty --end is
+// the zero time (now, for the library).
+func (o *queryOpts) timeRange(now time.Time) (start, end time.Time, err error) {
+	start, err = parseTime(o.start, now)
+	if err != nil {
+		return start, end, &valueError{flag: "start", value: o.start, why: err.Error()}
+	}
+	if start.IsZero() {
+		return start, end, errors.New("--start must not be empty")
+	}
+	end, err = parseTime(o.end, now)
+	if err != nil {
+		return start, end, &valueError{flag: "end", value: o.end, why: err.Error()}
+	}
+	if !end.IsZero() && end.Before(start) {
+		return start, end, fmt.Errorf("--end %s is before --start %s", quoteArg(o.end), quoteArg(o.start))
+	}
+	return start, end, nil
 }
 
 func countSeries(res *apptuit.QueryResult) int {

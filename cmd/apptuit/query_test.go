@@ -141,7 +141,7 @@ func TestDrawChart(t *testing.T) {
 1 ┤     ⣀⡤⠴⠚⠙⠒⠦⣄⡀
 0 ┤⣀⡤⠴⠚⠉⠁       ⠉⠓⠲⢤
   └─────────────────
-  00:00:00 00:00:20 UTC
+  00:00:00  00:00:20
 `
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
@@ -152,7 +152,7 @@ func TestDrawChart(t *testing.T) {
 1 ┤⡀               ⢀
   │
   └─────────────────
-  00:00:00 00:00:20 UTC
+  00:00:00  00:00:20
 `
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,9 +34,11 @@ its first non-blank character is '[' or '{', a JSON array of points as
   [{"metric": "m", "timestamp": 1700000000, "value": 1.5, "tags": {"k": "v"}}]
 
 Every point needs at least one tag, its own or a global one (--tag or
-APPTUIT_TAGS). A malformed line is reported on standard error with its line
-number (a malformed JSON element with its position) and skipped; the good
-points are still sent, in batches of --batch points. Points the server
+APPTUIT_TAGS). A malformed line, or one over 1 MiB, is reported on standard
+error with its line number (a malformed JSON element with its line, column
+and number) and skipped; the good points are still sent, in batches of
+--batch points. Broken JSON ends the reading at the line and column where it
+breaks; what was read before is sent. Points the server
 refuses are listed and the next batches still go; any other failure (no
 answer, 401, 404, a 429 or 5xx after the client's retries) stops the
 command: the rest of the input is not read. Without --token or
@@ -43,10 +46,14 @@ APPTUIT_API_TOKEN, no Authorization header is sent (for a server without
 authentication; Apptuit's endpoint needs a token).
 
 When standard error is a terminal, a progress line shows the points sent
-and the rate, redrawn at most four times a second; a summary line with the
-final rate is always printed at the end. The exit status is 0 when every
-point was read and accepted, 1 when a line was malformed, the server
-refused a point or the send failed, 2 on a usage error.`,
+and the rate, redrawn at most four times a second, and a request unanswered
+for a few seconds is named with how to change --timeout; a summary line
+with the final rate is always printed at the end. Ctrl-C (SIGINT) stops the
+command at once, also while it reads the terminal or waits for the server:
+the points not yet sent are counted as not delivered. The exit status is 0
+when every point was read and accepted, 1 when a line was malformed, the
+server refused a point or the send failed, 2 on a usage error, 130 when
+interrupted (143 for SIGTERM).`,
 	examples: `  apptuit send --endpoint http://127.0.0.1:4242 --token t points.txt
   echo 'put sys.cpu.user 1700000000 42.5 host=web1 cpu=0' | apptuit send --token t
   apptuit send --tag dc=eu --tag env=prod points.json
@@ -65,8 +72,8 @@ func sendFlags() (*flag.FlagSet, *sendOpts) {
 	o := &sendOpts{}
 	fs := newFlagSet("send")
 	o.register(fs, true)
-	fs.IntVar(&o.batch, "batch", apptuit.DefaultBatchSize, "points per request")
-	fs.IntVar(&o.maxErrors, "max-errors", 100, "print at most this many malformed lines and refused points of each kind (0: all)")
+	intVar(fs, &o.batch, "batch", apptuit.DefaultBatchSize, 1, 0, "a number of points, 1 or more", "`points` per request")
+	intVar(fs, &o.maxErrors, "max-errors", 100, 0, 0, "a number, 0 (all) or more", "print at most `N` malformed lines and refused points of each kind (0: all)")
 	return fs, o
 }
 
@@ -77,6 +84,7 @@ const progressEvery = 250 * time.Millisecond
 type sender struct {
 	ctx       context.Context
 	client    *apptuit.Client
+	flags     *clientFlags
 	batchSize int
 	stderr    io.Writer
 	progress  bool // stderr is a terminal: show a progress line
@@ -94,6 +102,7 @@ type sender struct {
 	shown        int   // point refusals printed or counted
 	fatal        error // the failure that stopped sending
 	unread       bool  // fatal came before the end of the input
+	interrupted  bool  // a signal stopped the command
 }
 
 func (s *sender) reportBad(e *inputError) {
@@ -105,6 +114,10 @@ func (s *sender) reportBad(e *inputError) {
 }
 
 func (s *sender) add(p inputPoint) error {
+	if len(p.Tags) == 0 && len(s.client.GlobalTags()) == 0 {
+		s.reportBad(s.badPoint(p, "no tags: a point needs at least one tag (give it tags, or pass --tag or set "+apptuit.EnvTags+")"))
+		return nil
+	}
 	// The client's own rules, for one point, so that a bad point is
 	// reported with its line instead of failing its whole batch.
 	var ve *apptuit.ValidationError
@@ -120,11 +133,7 @@ func (s *sender) add(p inputPoint) error {
 }
 
 func (s *sender) badPoint(p inputPoint, msg string) *inputError {
-	what := "line"
-	if p.pos < 0 {
-		what, p.pos = "point", -p.pos
-	}
-	return &inputError{what: what, pos: p.pos, msg: msg, text: p.text}
+	return &inputError{at: p.at, msg: escapeText(msg), text: p.text}
 }
 
 // flush sends the batch. It returns an error only when sending cannot go
@@ -137,7 +146,7 @@ func (s *sender) flush() error {
 		for _, p := range s.batch {
 			s.dps = append(s.dps, p.DataPoint)
 		}
-		err := s.client.Send(s.ctx, s.dps)
+		err := s.flags.await(s.stderr, "send", s.client.Endpoint()+"/api/put", func() error { return s.client.Send(s.ctx, s.dps) })
 		var ve *apptuit.ValidationError
 		if errors.As(err, &ve) && ve.Index >= 0 && ve.Index < len(s.batch) {
 			// Not sent at all: drop the point and send the rest.
@@ -169,20 +178,28 @@ func (s *sender) flush() error {
 // one, and one line per point it named.
 func (s *sender) printRefusal(se *apptuit.SendError) {
 	s.clearProgress()
-	if se.Message != "" || se.Hint != "" {
-		msg := se.Message
-		if se.Hint != "" {
+	hint := se.Hint
+	if se.StatusCode == http.StatusRequestEntityTooLarge {
+		// The library's hint names its option for the smallest split.
+		hint = "too large for the server even after splitting the batch"
+	}
+	msg := se.Message
+	if strings.EqualFold(strings.TrimSpace(strings.TrimPrefix(msg, strconv.Itoa(se.StatusCode))), http.StatusText(se.StatusCode)) {
+		msg = "" // says no more than the status
+	}
+	if msg != "" || hint != "" {
+		if hint != "" {
 			if msg != "" {
 				msg += "; "
 			}
-			msg += se.Hint
+			msg += hint
 		}
-		fmt.Fprintf(s.stderr, "apptuit send: the server refused %s (%d %s): %s\n", pointsN(se.Failed), se.StatusCode, http.StatusText(se.StatusCode), msg)
+		fmt.Fprintf(s.stderr, "apptuit send: the server refused %s (%d %s): %s\n", pointsN(se.Failed), se.StatusCode, http.StatusText(se.StatusCode), clipText(msg))
 	}
 	for _, pe := range se.Errors {
 		s.shown++
 		if s.maxErrors <= 0 || s.shown <= s.maxErrors {
-			fmt.Fprintf(s.stderr, "refused: %s: %s\n", pe.Message, pe.Datapoint)
+			fmt.Fprintf(s.stderr, "refused: %s: %s\n", clipText(pe.Message), clipText(pe.Datapoint.String()))
 		}
 	}
 }
@@ -244,7 +261,10 @@ func (s *sender) summary() string {
 	if s.malformed > 0 {
 		fmt.Fprintf(&b, "; %d malformed skipped", s.malformed)
 	}
-	if s.unread {
+	switch {
+	case s.interrupted:
+		b.WriteString("; interrupted: the rest of the input was not read")
+	case s.unread:
 		b.WriteString("; stopped at the failed batch: the rest of the input was not read")
 	}
 	return b.String()
@@ -259,12 +279,6 @@ func runSend(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if len(pos) > 1 {
 		return usageError(stderr, "send", fs, "want at most one FILE, got %d arguments", len(pos))
 	}
-	if o.batch < 1 {
-		return usageError(stderr, "send", fs, "--batch must be at least 1")
-	}
-	if o.maxErrors < 0 {
-		return usageError(stderr, "send", fs, "--max-errors %d: want 0 (all) or more", o.maxErrors)
-	}
 	client, err := o.client(apptuit.WithBatchSize(o.batch))
 	if err != nil {
 		return clientError(stderr, "send", err)
@@ -273,29 +287,46 @@ func runSend(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if len(pos) == 1 && pos[0] != "-" {
 		f, err := os.Open(pos[0])
 		if err != nil {
-			fmt.Fprintf(stderr, "apptuit send: %v\n", err)
+			fmt.Fprintf(stderr, "apptuit send: %v\n", escapeText(err.Error()))
 			return exitFail
 		}
 		defer f.Close()
-		in, name = f, pos[0]
+		in, name = f, quoteArg(pos[0])
 	}
 	if in == stdin && isTerminal(stdin) {
-		fmt.Fprintln(stderr, "reading points from the terminal; end with Ctrl-D")
+		fmt.Fprintln(stderr, "reading points from the terminal; end with Ctrl-D, stop with Ctrl-C")
 	}
 	s := &sender{
-		ctx: ctx, client: client, batchSize: o.batch,
+		ctx: ctx, client: client, flags: &o.clientFlags, batchSize: o.batch,
 		stderr: stderr, progress: isTerminal(stderr), maxErrors: o.maxErrors,
 		start: time.Now(),
 	}
-	err = readPoints(in, s.add, s.reportBad)
+	return s.finish(readPoints(ctxReader{ctx, in}, s.add, s.reportBad), name)
+}
+
+// finish sends what is left after the input was read (err: why reading
+// stopped, if not at its end), prints what went wrong and the summary, and
+// returns the exit status.
+func (s *sender) finish(err error, name string) int {
+	ctx, stderr := s.ctx, s.stderr
 	if s.fatal != nil && errors.Is(err, s.fatal) {
 		s.unread, err = true, nil
 	}
-	if s.fatal == nil {
+	if s.fatal == nil && ctx.Err() == nil {
 		// Send what was read, even when reading stopped at an error.
 		_ = s.flush()
 	}
 	s.clearProgress()
+	if code, ok := interrupted(ctx); ok {
+		// Stopped by Ctrl-C or SIGTERM: say what was done and go.
+		s.interrupted = true
+		s.undelivered += len(s.batch)
+		if isTerminal(stderr) {
+			fmt.Fprintln(stderr) // after the terminal's echo of Ctrl-C
+		}
+		fmt.Fprintln(stderr, s.summary())
+		return code
+	}
 	if s.maxErrors > 0 && s.malformed > s.maxErrors {
 		fmt.Fprintf(stderr, "(%d more malformed lines not shown)\n", s.malformed-s.maxErrors)
 	}
@@ -303,9 +334,9 @@ func runSend(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprintf(stderr, "(%d more refused points not shown)\n", s.shown-s.maxErrors)
 	}
 	if s.fatal != nil {
-		fmt.Fprintln(stderr, s.fatal) // the library's errors say "apptuit: send: …"
+		fmt.Fprintln(stderr, s.flags.explain(s.fatal)) // the library's errors say "apptuit: send: …"
 	} else if err != nil {
-		fmt.Fprintf(stderr, "apptuit send: reading %s: %v\n", name, err)
+		fmt.Fprintf(stderr, "apptuit send: reading %s: %s\n", name, escapeText(err.Error()))
 	}
 	fmt.Fprintln(stderr, s.summary())
 	if s.fatal != nil || err != nil || s.refused > 0 || s.malformed > 0 {

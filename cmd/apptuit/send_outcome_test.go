@@ -73,7 +73,7 @@ func TestSendErrorsPrintOnce(t *testing.T) {
 		want   string // the error line
 	}{
 		{"404 empty", 404, "", "apptuit: send: 2 points not delivered: server answered 404 Not Found for POST URL/api/put"},
-		{"401 JSON", 401, `{"error":"token is invalid"}`, "apptuit: send: 2 points not delivered: the API token was rejected (401 Unauthorized): token is invalid"},
+		{"401 JSON", 401, `{"error":"token is invalid"}`, "apptuit: send: 2 points not delivered: the API token from --token was rejected (401 Unauthorized): token is invalid"},
 		{"403 OpenTSDB JSON", 403, `{"error":{"code":403,"message":"read-only token"}}`, "apptuit: send: 2 points not delivered: server answered 403 Forbidden: read-only token"},
 		{"500", 500, `{"error":{"code":500,"message":"Unexpected exception","details":"NullPointerException"}}`,
 			"apptuit: send: 2 points not delivered: server answered 500 Internal Server Error after 3 attempts: Unexpected exception (NullPointerException)"},
@@ -188,7 +188,7 @@ func TestQueryPromQLPath(t *testing.T) {
 	}
 	t.Setenv(EnvPromQLPath, "no-slash")
 	code, _, errOut := runCmd(t, "", append(base, "up")...)
-	if code != 2 || errOut != "apptuit query: APPTUIT_PROMQL_PATH \"no-slash\": want a path starting with '/'\nsee 'apptuit query --help'\n" {
+	if code != 2 || errOut != "apptuit query: APPTUIT_PROMQL_PATH no-slash: want a path starting with '/'\nsee 'apptuit query --help'\n" {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 }

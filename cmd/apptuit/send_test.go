@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -56,7 +57,7 @@ sys.cpu 1700000000 1 host=a host=b
 	wantErr := []string{
 		`line 5: bad timestamp "abc": sys.cpu abc 1 host=web1`,
 		`line 7: value NaN is not finite: sys.cpu 1700000000 NaN host=web1`,
-		`line 8: no tags: a point needs at least one tag (give it tags or set global tags): sys.cpu 1700000000 1`,
+		`line 8: no tags: a point needs at least one tag (give it tags, or pass --tag or set APPTUIT_TAGS): sys.cpu 1700000000 1`,
 		`line 9: metric name "bad$name" has a character outside the allowed set`,
 		`line 10: tag "host" is not k=v: sys.cpu 1700000000 1 host`,
 		`line 11: want [put] <metric> <timestamp> <value> [<k>=<v> ...]: sys.cpu 1700000000`,
@@ -141,9 +142,9 @@ func TestSendJSON(t *testing.T) {
 		t.Errorf("exit %d, want 1", code)
 	}
 	for _, w := range []string{
-		`point 3: value NaN is not finite: {"metric": "m", "timestamp": 1700000000, "value": "NaN", "tags": {"k": "v"}}`,
-		`point 4: metric is missing: `,
-		`point 5: not a point object: "nonsense"`,
+		`line 4, column 4 (point 3): value NaN is not finite: {"metric": "m", "timestamp": 1700000000, "value": "NaN", "tags": {"k": "v"}}`,
+		`line 5, column 4 (point 4): metric is missing: `,
+		`line 6, column 4 (point 5): a JSON string is not a point: want {"metric": "m", "timestamp": 1700000000, "value": 1.5, "tags": {"k": "v"}}: "nonsense"`,
 		"sent 3 points in ",
 	} {
 		if !strings.Contains(errOut, w) {
@@ -170,7 +171,7 @@ func TestSendJSON(t *testing.T) {
 	// Broken JSON: what was read before is still sent.
 	srv.Reset()
 	code, _, errOut = runCmd(t, `[{"metric": "a", "timestamp": 1700000000, "value": 1, "tags": {"k": "v"}}, {"metric": `, "send", "--endpoint", srv.URL(), "--token", "t")
-	if code != 1 || len(srv.Points()) != 1 || !strings.Contains(errOut, "apptuit send: reading standard input: JSON: point 2: unexpected EOF") {
+	if code != 1 || len(srv.Points()) != 1 || !strings.Contains(errOut, "apptuit send: reading standard input: line 1, column 87 (point 2): the JSON ends in the middle of the point\n") {
 		t.Errorf("broken JSON: exit %d, %d points stored, stderr %q", code, len(srv.Points()), errOut)
 	}
 }
@@ -251,4 +252,99 @@ func TestParseTelnet(t *testing.T) {
 			t.Errorf("parseTelnet(%q) = %v, want an error", line, got)
 		}
 	}
+}
+
+// readAll runs readPoints over in and returns the positions of the points
+// and the errors, as text.
+func readAll(in string) (points []string, bad []string, err error) {
+	err = readPoints(strings.NewReader(in),
+		func(p inputPoint) error { points = append(points, p.at.String()); return nil },
+		func(e *inputError) { bad = append(bad, e.Error()) })
+	return points, bad, err
+}
+
+func TestReadPointsPositions(t *testing.T) {
+	long := strings.Repeat("y", maxLine)
+	for _, tc := range []struct {
+		name, in string
+		points   []string
+		bad      []string
+		err      string
+	}{
+		{"leading blank lines count", "\n\n  \nm 1700000000 1 k=v\nbad\n", []string{"line 4"}, []string{"line 5: want [put] <metric> <timestamp> <value> [<k>=<v> ...]: bad"}, ""},
+		{"CRLF and no final newline", "m 1700000000 1 k=v\r\n\r\nm 1700000001 1 k=v", []string{"line 1", "line 3"}, nil, ""},
+		{"a line of exactly 1 MiB is read", long + "\nm 1700000000 1 k=v\n", []string{"line 2"}, []string{"line 1: want [put] <metric> <timestamp> <value> [<k>=<v> ...]: " + strings.Repeat("y", 200) + "…"}, ""},
+		{"a line of 1 MiB and a byte is skipped", long + "y\nm 1700000000 1 k=v\n", []string{"line 2"}, []string{"line 1: longer than 1048576 bytes (1 MiB): 1048577 bytes, skipped: " + strings.Repeat("y", 200) + "…"}, ""},
+		{"an over-long last line", "m 1700000000 1 k=v\n" + long + long, []string{"line 1"}, []string{"line 2: longer than 1048576 bytes (1 MiB): 2097152 bytes, skipped: " + strings.Repeat("y", 200) + "…"}, ""},
+		{"JSON after blank lines", "\n\n  [{\"metric\": \"m\", \"timestamp\": 1700000000, \"value\": 1, \"tags\": {\"k\": \"v\"}}]", []string{"line 3, column 4 (point 1)"}, nil, ""},
+		{"JSON columns count characters", "[{\"metric\": \"é\", \"timestamp\": 1700000000, \"value\": 1, \"tags\": {\"k\": \"v\"}}, {\"metric\": \"ü\", \"value\": x}]",
+			[]string{"line 1, column 2 (point 1)"}, nil, "line 1, column 101 (point 2): broken JSON: invalid character 'x' looking for beginning of value"},
+		{"JSON lines", "{\"metric\": \"m\", \"timestamp\": 1700000000, \"value\": 1, \"tags\": {\"k\": \"v\"}}\n\n{\"metric\": \"m\"}\n{\"metric\" 1}",
+			[]string{"line 1, column 1 (point 1)"}, []string{`line 3, column 1 (point 2): timestamp is missing: {"metric": "m"}`}, "line 4, column 11 (point 3): broken JSON: invalid character '1' after object key"},
+		{"JSON missing comma", "[{\"metric\": \"m\"}\n  {\"metric\": \"m\"}]", nil, []string{`line 1, column 2 (point 1): timestamp is missing: {"metric": "m"}`}, "line 2, column 3 (point 2): broken JSON: expected comma after array element"},
+		{"JSON without its ]", "[{\"metric\": \"m\"}, ", nil, []string{`line 1, column 2 (point 1): timestamp is missing: {"metric": "m"}`}, "line 1, column 19 (point 2): the JSON ends in the middle of the point"},
+		{"JSON without its ] after an element", "[{\"metric\": \"m\"}\n", nil, []string{`line 1, column 2 (point 1): timestamp is missing: {"metric": "m"}`}, "line 2, column 1 (point 2): the JSON ends before the ']' that closes the array"},
+		{"JSON element over 1 MiB", "[{\"metric\": \"" + long + "\"}, {\"metric\": \"m\"}]", nil, []string{
+			"line 1, column 2 (point 1): longer than 1048576 bytes (1 MiB): 1048590 bytes, skipped: {\"metric\": \"" + strings.Repeat("y", 188) + "…",
+			`line 1, column 1048594 (point 2): timestamp is missing: {"metric": "m"}`}, ""},
+		{"JSON element far over 1 MiB", "[{\"metric\": \"" + long + long + "\"}]", nil, nil, "line 1, column 2 (point 1): the point is longer than 1048576 bytes (1 MiB); the rest of the input is not read"},
+		{"JSON element with a control character", "[{\"metric\": \"a\x1bb\"}]", nil, nil, "line 1, column 15 (point 1): broken JSON: invalid character '\\x1b' in string literal"},
+	} {
+		points, bad, err := readAll(tc.in)
+		gotErr := ""
+		if err != nil {
+			gotErr = err.Error()
+		}
+		if !reflect.DeepEqual(points, tc.points) || !reflect.DeepEqual(bad, tc.bad) || gotErr != tc.err {
+			t.Errorf("%s:\npoints %q\nbad    %.400q\nerr    %q\nwant\npoints %q\nbad    %.400q\nerr    %q", tc.name, points, bad, gotErr, tc.points, tc.bad, tc.err)
+		}
+	}
+}
+
+func TestEscapeText(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain text, ünïcödé, 日本": "plain text, ünïcödé, 日本",
+		"\x1b[2Jclear":            `\x1b[2Jclear`,
+		"a\x00b\tc\nd\re":         `a\x00b\tc\nd\re`,
+		"bad \xff utf-8":          `bad \xff utf-8`,
+		"rtl \u202e override":     `rtl \u202e override`,
+		"del \x7f, c1 \u0085":     `del \x7f, c1 \u0085`,
+		"":                        "",
+	} {
+		if got := escapeText(in); got != want {
+			t.Errorf("escapeText(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got, want := clipText(strings.Repeat("é", 150)), strings.Repeat("é", 100)+"…"; got != want {
+		t.Errorf("clipText cuts inside a character: %q", got)
+	}
+}
+
+// FuzzReadPoints checks that no input panics readPoints, that every
+// position is a real one, and that nothing echoed holds a control
+// character.
+func FuzzReadPoints(f *testing.F) {
+	for _, s := range []string{
+		"put m 1700000000 1 k=v\n", "\n\nm 1 2 k=v\r\n# c\n", "[{\"metric\": \"m\", \"timestamp\": 1700000000, \"value\": 1, \"tags\": {\"k\": \"v\"}}]",
+		"{\"metric\": \"m\"}\n{\"metric\" 1}", "[{\"a\":1},\n {\"b\":2}\n {\"c\":3}]", "[1, \"x\", {\"tags\": {\"k\": 1}}", "\x1b[2J\x00\xff 1 2 k=v",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		check := func(p position, text string) {
+			if p.line < 1 || p.elem != 0 && (p.col < 1 || p.elem < 1) {
+				t.Errorf("position %+v", p)
+			}
+			if strings.ContainsFunc(text, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+				t.Errorf("control character in %q", text)
+			}
+		}
+		err := readPoints(strings.NewReader(in),
+			func(p inputPoint) error { check(p.at, p.text); return nil },
+			func(e *inputError) { check(e.at, e.Error()) })
+		var ie *inputError
+		if errors.As(err, &ie) {
+			check(ie.at, ie.Error())
+		}
+	})
 }

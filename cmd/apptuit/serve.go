@@ -57,7 +57,7 @@ type serveOpts struct {
 	token        string
 	allowRemote  bool
 	data         string
-	retention    retentionFlag
+	retention    time.Duration
 	maxPoints    int
 	syncInterval time.Duration
 	requestLog   int
@@ -70,37 +70,11 @@ func serveFlags() (*flag.FlagSet, *serveOpts) {
 	fs.StringVar(&o.token, "token", "", "require this bearer `token` on every request (default: accept any)")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow listening on a non-loopback address")
 	fs.StringVar(&o.data, "data", "", "keep the points in `DIR` too, across restarts (default: memory only)")
-	fs.Var(&o.retention, "retention", "evict points older than `D`, e.g. 36h, 7d, 2w (default 0: any age)")
+	durationVar(fs, &o.retention, "retention", 0, "evict points older than `D`, e.g. 36h, 7d, 2w (0: any age)")
 	fs.IntVar(&o.maxPoints, "max-points", apptuittest.DefaultMaxPoints, "evict the oldest points beyond `N` (0: no bound)")
-	fs.DurationVar(&o.syncInterval, "sync-interval", apptuittest.DefaultSyncInterval, "with --data, fsync the log at most this often (0: every put)")
+	durationVar(fs, &o.syncInterval, "sync-interval", apptuittest.DefaultSyncInterval, "with --data, fsync the log at most this often, a `duration` (0: every put)")
 	fs.IntVar(&o.requestLog, "request-log", apptuittest.DefaultRequestLogSize, "keep the newest `N` requests in the request log")
 	return fs, o
-}
-
-// retentionFlag is a duration with d and w units ("7d"), or 0.
-type retentionFlag time.Duration
-
-func (r *retentionFlag) String() string {
-	if *r == 0 {
-		return "0"
-	}
-	return time.Duration(*r).String()
-}
-
-func (r *retentionFlag) Set(s string) error {
-	if s == "0" {
-		*r = 0
-		return nil
-	}
-	d, err := parseRelative(s)
-	if err != nil {
-		return fmt.Errorf("bad duration %q: %v (e.g. 36h, 7d, 2w)", s, err)
-	}
-	if d <= 0 {
-		return fmt.Errorf("bad duration %q: must be positive (0: keep points of any age)", s)
-	}
-	*r = retentionFlag(d)
-	return nil
 }
 
 // isLoopback reports whether the host of addr is a loopback name or address.
@@ -169,8 +143,6 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	switch {
 	case o.maxPoints < 0:
 		return usageError(stderr, "serve", fs, "bad --max-points %d: must not be negative (0: no bound)", o.maxPoints)
-	case o.syncInterval < 0:
-		return usageError(stderr, "serve", fs, "bad --sync-interval %v: must not be negative (0: every put)", o.syncInterval)
 	case o.requestLog < 0:
 		return usageError(stderr, "serve", fs, "bad --request-log %d: must not be negative", o.requestLog)
 	}
@@ -178,7 +150,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	opts := []apptuittest.Option{
 		apptuittest.WithRequestLog(func(r apptuittest.Request) { out.printf("%s\n", formatRequest(r)) }),
 		apptuittest.WithRequestLogSize(o.requestLog),
-		apptuittest.WithRetention(time.Duration(o.retention)),
+		apptuittest.WithRetention(o.retention),
 		apptuittest.WithMaxPoints(o.maxPoints),
 		apptuittest.WithLogger(func(format string, a ...any) {
 			out.printf("%s\n", strings.TrimPrefix(fmt.Sprintf(format, a...), "apptuittest: "))

@@ -18,3 +18,18 @@ func isTerminal(f any) bool {
 	_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, file.Fd(), syscall.TCGETS, uintptr(unsafe.Pointer(&t)))
 	return errno == 0
 }
+
+// terminalWidth returns the width in columns of the terminal f is open on,
+// or 0 when f is not a terminal or does not say.
+func terminalWidth(f any) int {
+	file, ok := f.(*os.File)
+	if !ok {
+		return 0
+	}
+	var ws struct{ Row, Col, X, Y uint16 }
+	_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, file.Fd(), syscall.TIOCGWINSZ, uintptr(unsafe.Pointer(&ws)))
+	if errno != 0 {
+		return 0
+	}
+	return int(ws.Col)
+}

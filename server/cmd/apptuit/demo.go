@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/apptuit-go/apptuit"
-	"github.com/apptuit-go/apptuit/apptuittest"
 	"github.com/apptuit-go/apptuit/metrics"
 	"github.com/apptuit-go/apptuit/reporter"
+	"github.com/apptuit-go/apptuit/server"
 )
 
 var demoCmd = &command{
@@ -183,10 +183,9 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 
 	// The embedded server, counting what it stores.
 	var puts, stored atomic.Int64
-	opts := []apptuittest.Option{
-		apptuittest.WithListener(l),
-		apptuittest.WithToken(demoToken),
-		apptuittest.WithRequestLog(func(r apptuittest.Request) {
+	opts := []server.Option{
+		server.WithToken(demoToken),
+		server.WithRequestLog(func(r server.Request) {
 			if r.Path == "/api/put" && r.Status/100 == 2 {
 				puts.Add(1)
 				stored.Add(int64(r.Accepted))
@@ -194,16 +193,23 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		}),
 	}
 	if o.web {
-		opts = append(opts, webOption())
+		opts = append(opts, server.WithWebPage())
 	}
-	srv := apptuittest.NewServer(opts...)
+	srv, err := server.New(opts...)
+	if err != nil {
+		l.Close()
+		fmt.Fprintf(stderr, "apptuit demo: %v\n", err)
+		return exitFail
+	}
+	go srv.Serve(l)
 	defer srv.Close()
-	fmt.Fprintf(stdout, "embedded Apptuit API listening on %s\n", srv.URL())
+	url := "http://" + l.Addr().String()
+	fmt.Fprintf(stdout, "embedded Apptuit API listening on %s\n", url)
 	if o.web {
-		fmt.Fprintf(stdout, "web page at %s/ (API token: %s)\n", srv.URL(), demoToken)
+		fmt.Fprintf(stdout, "web page at %s/ (API token: %s)\n", url, demoToken)
 	}
 
-	client, err := apptuit.New(apptuit.WithEndpoint(srv.URL()), apptuit.WithToken(demoToken), apptuit.WithIgnoreEnvTags())
+	client, err := apptuit.New(apptuit.WithEndpoint(url), apptuit.WithToken(demoToken), apptuit.WithIgnoreEnvTags())
 	if err != nil {
 		fmt.Fprintf(stderr, "apptuit demo: %v\n", err)
 		return exitFail
@@ -277,11 +283,10 @@ loop:
 	defer cancelQ()
 	qStart, qEnd := start.Add(-time.Second), time.Now().Add(time.Second)
 	names := map[string]bool{}
-	pts := srv.Points()
-	for _, p := range pts {
-		names[p.Metric] = true
+	for _, se := range srv.Series() {
+		names[se.Metric] = true
 	}
-	fmt.Fprintf(stdout, "\nthe server holds %d points of %d metrics, among them %s\n", len(pts), len(names), sampleNames(names))
+	fmt.Fprintf(stdout, "\nthe server holds %d points of %d metrics, among them %s\n", srv.Stats().Points, len(names), sampleNames(names))
 	for i, q := range []struct{ ql, format string }{{demoTableQuery, "table"}, {demoChartQuery, "chart"}} {
 		fmt.Fprintf(stdout, "\n--- %s of the query %s\n\n", q.format, strings.ReplaceAll(q.ql, "\n", " "))
 		res, err := client.Query(qctx, q.ql, qStart, qEnd)
@@ -300,7 +305,7 @@ loop:
 	}
 	fmt.Fprintf(stdout, "\ndemo done in %.1fs\n", time.Since(began).Seconds())
 	if o.web {
-		fmt.Fprintf(stdout, "the web page keeps serving at %s/ (API token: %s); Ctrl-C to stop\n", srv.URL(), demoToken)
+		fmt.Fprintf(stdout, "the web page keeps serving at %s/ (API token: %s); Ctrl-C to stop\n", url, demoToken)
 		<-ctx.Done()
 		srv.Close()
 		fmt.Fprintln(stdout, "stopped")

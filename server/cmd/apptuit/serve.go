@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/apptuit-go/apptuit/apptuittest"
+	"github.com/apptuit-go/apptuit/server"
 )
 
 var serveCmd = &command{
@@ -71,9 +71,9 @@ func serveFlags() (*flag.FlagSet, *serveOpts) {
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow listening on a non-loopback address")
 	fs.StringVar(&o.data, "data", "", "keep the points in `DIR` too, across restarts (default: memory only)")
 	fs.Var(&o.retention, "retention", "evict points older than `D`, e.g. 36h, 7d, 2w (default 0: any age)")
-	fs.IntVar(&o.maxPoints, "max-points", apptuittest.DefaultMaxPoints, "evict the oldest points beyond `N` (0: no bound)")
-	fs.DurationVar(&o.syncInterval, "sync-interval", apptuittest.DefaultSyncInterval, "with --data, fsync the log at most this often (0: every put)")
-	fs.IntVar(&o.requestLog, "request-log", apptuittest.DefaultRequestLogSize, "keep the newest `N` requests in the request log")
+	fs.IntVar(&o.maxPoints, "max-points", server.DefaultMaxPoints, "evict the oldest points beyond `N` (0: no bound)")
+	fs.DurationVar(&o.syncInterval, "sync-interval", server.DefaultSyncInterval, "with --data, fsync the log at most this often (0: every put)")
+	fs.IntVar(&o.requestLog, "request-log", server.DefaultRequestLogSize, "keep the newest `N` requests in the request log")
 	return fs, o
 }
 
@@ -129,16 +129,13 @@ func (s *syncWriter) printf(format string, a ...any) {
 }
 
 // formatRequest is the log line of one request.
-func formatRequest(r apptuittest.Request) string {
+func formatRequest(r server.Request) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s %s accepted=%d failed=%d status=%d %.1fms",
 		r.Time.UTC().Format(time.RFC3339), r.Method, r.Path, r.Accepted, r.Failed, r.Status,
 		float64(r.Duration.Microseconds())/1000)
 	if r.Evicted > 0 {
 		fmt.Fprintf(&b, " evicted=%d", r.Evicted)
-	}
-	if r.Fault != "" {
-		fmt.Fprintf(&b, " fault=%s", r.Fault)
 	}
 	if len(r.Errors) > 0 {
 		fmt.Fprintf(&b, " error=%q", r.Errors[0])
@@ -175,20 +172,19 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return usageError(stderr, "serve", fs, "bad --request-log %d: must not be negative", o.requestLog)
 	}
 	out := &syncWriter{w: stdout}
-	opts := []apptuittest.Option{
-		apptuittest.WithRequestLog(func(r apptuittest.Request) { out.printf("%s\n", formatRequest(r)) }),
-		apptuittest.WithRequestLogSize(o.requestLog),
-		apptuittest.WithRetention(time.Duration(o.retention)),
-		apptuittest.WithMaxPoints(o.maxPoints),
-		apptuittest.WithLogger(func(format string, a ...any) {
-			out.printf("%s\n", strings.TrimPrefix(fmt.Sprintf(format, a...), "apptuittest: "))
-		}),
+	opts := []server.Option{
+		server.WithRequestLog(func(r server.Request) { out.printf("%s\n", formatRequest(r)) }),
+		server.WithRequestLogSize(o.requestLog),
+		server.WithRetention(time.Duration(o.retention)),
+		server.WithMaxPoints(o.maxPoints),
+		server.WithLogger(func(format string, a ...any) { out.printf("%s\n", fmt.Sprintf(format, a...)) }),
+		server.WithWebPage(),
 	}
 	if o.token != "" {
-		opts = append(opts, apptuittest.WithToken(o.token))
+		opts = append(opts, server.WithToken(o.token))
 	}
 	if o.data != "" {
-		opts = append(opts, apptuittest.WithDataDir(o.data), apptuittest.WithSyncInterval(o.syncInterval))
+		opts = append(opts, server.WithDataDir(o.data), server.WithSyncInterval(o.syncInterval))
 	}
 	// Listen first, so that a port in use fails before loading the data;
 	// clients that connect while it loads wait in the listen backlog.
@@ -197,21 +193,31 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		fmt.Fprintf(stderr, "apptuit serve: %v\n", err)
 		return exitFail
 	}
-	srv, err := apptuittest.Open(append(opts, apptuittest.WithListener(l), webOption())...)
+	srv, err := server.New(opts...)
 	if err != nil {
 		l.Close()
 		fmt.Fprintf(stderr, "apptuit serve: %v\n", err)
 		return exitFail
 	}
-	srv.Start()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	url := "http://" + l.Addr().String()
 	auth := "any token accepted"
 	if o.token != "" {
 		auth = "bearer token required"
 	}
-	out.printf("listening on %s (%s; Ctrl-C to stop)\n", srv.URL(), auth)
-	out.printf("web page at %s/\n", srv.URL())
-	<-ctx.Done()
-	srv.Close()
+	out.printf("listening on %s (%s; Ctrl-C to stop)\n", url, auth)
+	out.printf("web page at %s/\n", url)
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		srv.Close()
+		fmt.Fprintf(stderr, "apptuit serve: %v\n", err)
+		return exitFail
+	}
+	if err := srv.Close(); err != nil {
+		fmt.Fprintf(stderr, "apptuit serve: %v\n", err)
+	}
 	st := srv.Stats()
 	out.printf("%d points in %d series; %d evicted by --retention, %d by --max-points\n",
 		st.Points, st.Series, st.EvictedByAge, st.EvictedByCount)

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apptuit-go/apptuit/internal/cdp"
 	"github.com/apptuit-go/apptuit/internal/leakcheck"
+	"github.com/apptuit-go/apptuit/server/internal/cdp"
 )
 
 // Environment of the browser test: where it writes its screenshot (a CI

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/apptuit-go/apptuit/internal/leakcheck"
-	"github.com/apptuit-go/apptuit/internal/webui"
+	"github.com/apptuit-go/apptuit/server/internal/webui"
 )
 
 // TestServeWebPage checks the page of "apptuit serve --token": its files

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -23,15 +24,15 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("/api/query", func(w http.ResponseWriter, r *http.Request) {
 		opentsdb.ServeQuery(w, r, s.store, s.cfg.now())
 	})
-	s.promqlRoutes(api)
+	s.promRoutes(api)
 
 	var page http.Handler
 	if s.cfg.webPage {
 		page = webui.Handler()
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch _, pattern := api.Handler(r); {
-		case pattern != "" && pattern == r.URL.Path:
+		switch {
+		case ownPath(api, r):
 			s.serveAPI(api, w, r)
 		case strings.HasPrefix(r.URL.Path, introspectPrefix):
 			s.serveIntrospect(w, r)
@@ -67,7 +68,7 @@ func (s *Server) serveAPI(api *http.ServeMux, rw http.ResponseWriter, r *http.Re
 			s.cfg.logf(*rec)
 		}
 	}()
-	if _, pattern := api.Handler(r); pattern == "" || pattern != r.URL.Path {
+	if !ownPath(api, r) {
 		opentsdb.WriteError(w, http.StatusNotFound, "Endpoint not found")
 		return
 	}
@@ -76,6 +77,14 @@ func (s *Server) serveAPI(api *http.ServeMux, rw http.ResponseWriter, r *http.Re
 		return
 	}
 	api.ServeHTTP(w, r.WithContext(withRecord(r.Context(), rec)))
+}
+
+// ownPath reports whether mux serves the path of r itself: a route
+// matches it, and it is clean (the mux would redirect a path such as
+// "/api//put").
+func ownPath(mux *http.ServeMux, r *http.Request) bool {
+	_, pattern := mux.Handler(r)
+	return pattern != "" && path.Clean(r.URL.Path) == r.URL.Path
 }
 
 func unauthorized(w http.ResponseWriter) {

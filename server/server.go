@@ -59,7 +59,7 @@ func New(opts ...Option) (*Server, error) {
 		Slots: make(chan struct{}, maxBodies), SlotWait: bodyWait, Done: s.done,
 		Commit: s.store.Commit,
 	}
-	s.promql = newPromQL(cfg.promql)
+	s.promql = newPromQL(cfg.promql, s.store, cfg.now)
 	if cfg.dataDir != "" {
 		rep, err := s.store.OpenLog(cfg.dataDir, cfg.syncInterval, cfg.messages())
 		if err != nil {

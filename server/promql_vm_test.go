@@ -25,13 +25,12 @@ import (
 // window's first and last samples to the window's edges, MetricsQL takes
 // the increase from the last sample before the window (no extrapolation),
 // and the two agree only when the series is a straight line. On other
-// data they differ by design; the unit tests of internal/promql check our
-// rate against Prometheus's algorithm instead.
+// data they differ by design (ours is Prometheus's engine itself).
 //
 // Queries marked with a leading "~" are compared without VictoriaMetrics'
 // __name__: MetricsQL keeps the metric name through avg_over_time,
-// min_over_time, max_over_time and round, where Prometheus (and the fake)
-// drop it; values and the other labels must still agree.
+// min_over_time, max_over_time and round, where Prometheus (and so this
+// server) drops it; values and the other labels must still agree.
 var vmAgreeQueries = []string{
 	`{P}temp`,
 	`{P}temp{room!="a"}`,

@@ -24,7 +24,7 @@ var demoCmd = &command{
 	summary:  "run an instrumented demo service against an embedded server",
 	synopsis: "apptuit demo [--duration 10s] [--interval 1s] [--web [--listen 127.0.0.1:0]]",
 	about: `Demo shows the library end to end without an account or a network: it
-starts the fake Apptuit API on a free loopback port, runs a simulated order
+starts the local backend on a free loopback port, runs a simulated order
 service instrumented with package metrics (a counter per city, a timer,
 a meter, a histogram and a queue-size gauge) and reports them with package
 reporter every --interval, printing a progress line each second. After

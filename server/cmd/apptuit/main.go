@@ -1,5 +1,6 @@
 // Command apptuit sends metrics to and queries Apptuit.AI or an
-// OpenTSDB-compatible backend, and runs a local fake of the Apptuit API.
+// OpenTSDB-compatible backend, and runs a local backend that speaks the
+// Apptuit API and Prometheus's (package server).
 //
 // Run "apptuit help" for the subcommands: serve, send, query and demo.
 package main

@@ -15,15 +15,17 @@ import (
 
 var serveCmd = &command{
 	name:     "serve",
-	summary:  "run the fake Apptuit API in the foreground",
+	summary:  "run the local backend in the foreground",
 	synopsis: "apptuit serve [--listen 127.0.0.1:4242] [--token T] [--data DIR] [--retention D] [--max-points N] [--allow-remote]",
-	about: `Serve runs the fake of the Apptuit API from package apptuittest: POST
-/api/put stores points with OpenTSDB's checks and messages, GET /api/query
-answers a subset of the Apptuit query language over them,
-/api/v1/query_range and /api/v1/query (also under /prometheus) a subset of
-PromQL, and a web page at / shows the metrics received, charts queries and lists the requests (with
---token, the page asks for the token and keeps it in the browser tab's
-sessionStorage; its own files need none). It prints the URL it listens on,
+	about: `Serve runs the local backend (package server): POST /api/put stores
+points with OpenTSDB's checks and messages, GET /api/query answers the
+Apptuit query language over them, Prometheus's HTTP API (/api/v1/query,
+query_range, labels, label/<name>/values, series, metadata,
+status/buildinfo; also under /prometheus) answers PromQL with Prometheus's
+own engine, and a web page at / shows the metrics received, charts queries
+and lists the requests (with --token, the page asks for the token and keeps
+it in the browser tab's sessionStorage; its own files need none). It prints
+the URL it listens on,
 then one line per request (time, method, path, points accepted, failed and
 evicted, status, latency, the first error). Ctrl-C (SIGINT) or SIGTERM
 stops it cleanly.
@@ -41,7 +43,7 @@ It bounds what clients can make it hold: bodies of 32 MiB (256 MiB
 decompressed), 8 bodies read at once, the newest --request-log requests
 logged, and timeouts on slow clients.
 
-It listens on loopback only, unless --allow-remote is given: the fake has no
+It listens on loopback only, unless --allow-remote is given: the server has no
 authentication unless --token is set and is not meant to be exposed to a
 network.`,
 	examples: `  apptuit serve
@@ -160,7 +162,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return usageError(stderr, "serve", fs, "bad --listen address %q: %v", o.listen, err)
 	}
 	if !loop && !o.allowRemote {
-		fmt.Fprintf(stderr, "apptuit serve: refusing to listen on %q, which is not a loopback address: the fake server accepts any client without --token and is not meant for a network; pass --allow-remote to do it anyway\n", o.listen)
+		fmt.Fprintf(stderr, "apptuit serve: refusing to listen on %q, which is not a loopback address: the server accepts any client without --token and is not meant for a network; pass --allow-remote to do it anyway\n", o.listen)
 		return exitUsage
 	}
 	switch {

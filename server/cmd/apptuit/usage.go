@@ -37,7 +37,7 @@ func findCommand(name string) *command {
 }
 
 const mainAbout = `apptuit sends metrics to Apptuit.AI or an OpenTSDB-compatible backend,
-queries them back, and runs a local fake of the Apptuit API.
+queries them back, and runs a local backend with the Apptuit API and PromQL.
 
 Usage:
 

@@ -2,7 +2,7 @@
 // --web": hand-written HTML, CSS and JavaScript embedded in the binary, so
 // that the page works offline, needs no build step and loads nothing from
 // elsewhere. The page calls the server's APIs: /apptuittest/series and
-// /apptuittest/requests (package apptuittest) to list what the server
+// /apptuittest/requests (package server) to list what the server
 // holds, /api/query and /api/v1/query_range to chart queries.
 //
 // Handler serves the files with a Content-Security-Policy that lets the page

@@ -35,9 +35,10 @@
 //
 // The packages beside this one: metrics is a registry of counters, gauges,
 // meters, histograms and timers; reporter sends a registry on an interval
-// with a Client; apptuittest is an in-process fake of the API for tests;
-// the apptuit command (cmd/apptuit) sends, queries and serves the fake from
-// the shell.
+// with a Client; apptuittest is an in-process fake of the API for tests.
+// The apptuit command, which sends and queries from the shell and runs a
+// local backend (apptuit serve), is in the module
+// github.com/apptuit-go/apptuit/server.
 //
 // # Configuration
 //

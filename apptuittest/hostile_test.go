@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/apptuit-go/apptuit/internal/reqlog"
 )
 
 // retainedHeap returns the live heap after a GC.
@@ -154,10 +156,10 @@ func TestRequestLogBounds(t *testing.T) {
 			total += len(k) + len(v)
 		}
 	}
-	if total > maxLoggedHeaders || r.Header.Get("X-00") == "" || r.Header.Get("X-19") != "" {
-		t.Errorf("logged %d bytes of headers (X-00 %t, X-19 %t), want at most %d, the first keys kept", total, r.Header.Get("X-00") != "", r.Header.Get("X-19") != "", maxLoggedHeaders)
+	if total > 4<<10 || r.Header.Get("X-00") == "" || r.Header.Get("X-19") != "" {
+		t.Errorf("logged %d bytes of headers (X-00 %t, X-19 %t), want at most %d, the first keys kept", total, r.Header.Get("X-00") != "", r.Header.Get("X-19") != "", 4<<10)
 	}
-	if len(r.RawQuery) != maxLoggedURL || !strings.HasPrefix(r.RawQuery, "start=0&q=fetch('m')&pad=ppp") {
+	if len(r.RawQuery) != reqlog.MaxURL || !strings.HasPrefix(r.RawQuery, "start=0&q=fetch('m')&pad=ppp") {
 		t.Errorf("query logged as %d bytes", len(r.RawQuery))
 	}
 }
@@ -319,7 +321,7 @@ func slowPut(t *testing.T, srv *Server) (func(), chan int) {
 func TestMaxConcurrentBodies(t *testing.T) {
 	srv := newServer(t, WithMaxConcurrentBodies(1, 50*time.Millisecond))
 	finish, first := slowPut(t, srv)
-	for len(srv.bodies) == 0 { // the first holds the slot
+	for len(srv.put.Slots) == 0 { // the first holds the slot
 		time.Sleep(5 * time.Millisecond)
 	}
 	code, body, h := do(t, "POST", srv.URL()+"/api/put", []byte(good2), nil)
@@ -341,7 +343,7 @@ func TestMaxConcurrentBodies(t *testing.T) {
 	// With a longer wait, a put waits for its turn.
 	srv = newServer(t, WithMaxConcurrentBodies(1, 5*time.Second))
 	finish, first = slowPut(t, srv)
-	for len(srv.bodies) == 0 {
+	for len(srv.put.Slots) == 0 {
 		time.Sleep(5 * time.Millisecond)
 	}
 	second := make(chan int, 1)
@@ -371,9 +373,6 @@ func TestOpenOptionErrors(t *testing.T) {
 		{WithMaxConcurrentBodies(0, time.Second), "WithMaxConcurrentBodies(0, …): the count must be positive"},
 		{WithMaxConcurrentBodies(1, -time.Second), "WithMaxConcurrentBodies(…, -1s): the wait must not be negative"},
 		{WithRequestLogSize(-1), "WithRequestLogSize(-1): the size must not be negative"},
-		{WithRetention(-time.Hour), "WithRetention(-1h0m0s): the duration must not be negative"},
-		{WithMaxPoints(-5), "WithMaxPoints(-5): the count must not be negative"},
-		{WithSyncInterval(-time.Second), "WithSyncInterval(-1s): the interval must not be negative"},
 		{WithTimeouts(Timeouts{Idle: -1}), "WithTimeouts({ReadHeader:0s Body:0s Write:0s Idle:-1ns}): timeouts must not be negative"},
 		{WithClock(nil), "WithClock(nil): the clock must not be nil"},
 	}
@@ -388,10 +387,10 @@ func TestOpenOptionErrors(t *testing.T) {
 	}
 	func() {
 		defer func() {
-			if r := recover(); r != "apptuittest: WithMaxPoints(-5): the count must not be negative" {
+			if r := recover(); r != "apptuittest: WithRequestLogSize(-5): the size must not be negative" {
 				t.Errorf("NewServer panicked with %v", r)
 			}
 		}()
-		NewServer(WithMaxPoints(-5))
+		NewServer(WithRequestLogSize(-5))
 	}()
 }

@@ -4,23 +4,20 @@ import (
 	"bytes"
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/apptuit-go/apptuit"
-	"github.com/apptuit-go/apptuit/internal/ql"
-	"github.com/apptuit-go/apptuit/internal/wal"
+	"github.com/apptuit-go/apptuit/internal/opentsdb"
+	"github.com/apptuit-go/apptuit/internal/reqlog"
 )
 
 // Default limits on request bodies; see WithMaxBodySize and
@@ -38,28 +35,18 @@ const (
 	DefaultBodyWait            = time.Second
 	// DefaultRequestLogSize is how many requests Requests keeps.
 	DefaultRequestLogSize = 1000
-	// DefaultMaxPoints is how many points are stored before the oldest are
-	// evicted (about 24 bytes each: 240 MB).
-	DefaultMaxPoints = 10_000_000
-	// DefaultSyncInterval is how often, at most, the data directory's log is
-	// flushed to disk with fsync (WithDataDir).
-	DefaultSyncInterval = time.Second
 )
 
 // Server is an in-memory fake of the Apptuit API: POST /api/put stores
-// points, GET /api/query evaluates queries over them, and
-// /api/v1/query_range and /api/v1/query (also under /prometheus) evaluate
-// PromQL. All methods are safe for concurrent use.
+// points, GET /api/query evaluates queries over them. All methods are safe
+// for concurrent use.
 type Server struct {
 	cfg    config
-	store  *store
+	store  memStore
 	faults faultQueue
-	reqs   requestLog
-	bodies chan struct{} // a slot per put body being read and stored
-	// a slot per PromQL query being evaluated
-	promqlSlots chan struct{}
-	handler     http.Handler
-	loaded      loadReport // what the data directory held at the start
+	reqs   *reqlog.Ring[Request]
+	put    opentsdb.Put
+	mux    *http.ServeMux
 
 	hs        *httptest.Server // nil until Start
 	startOnce sync.Once
@@ -80,13 +67,6 @@ type config struct {
 	logf            func(Request)
 	now             func() time.Time
 	timeouts        Timeouts
-	retention       time.Duration
-	maxPoints       int
-	dataDir         string
-	syncInterval    time.Duration
-	logger          func(format string, args ...any)
-	extra           []extraHandler
-	promql          PromQLLimits
 }
 
 // Option configures a Server.
@@ -102,11 +82,10 @@ func WithToken(token string) Option { return func(c *config) { c.token = token }
 // DefaultMaxBodySize (32 MiB).
 func WithMaxBodySize(n int64) Option { return func(c *config) { c.maxBody = n } }
 
-// WithMaxDecompressedSize sets the largest decompressed body accepted; larger
-// ones get 413. The default is DefaultMaxDecompressedSize (256 MiB). Bodies
-// are decompressed and parsed as they arrive, so this bounds the time spent
-// on a body, not the memory: that is a few hundred kilobytes per body plus
-// about 3 to 19 bytes per accepted point until the body has been read.
+// WithMaxDecompressedSize sets the largest decompressed body accepted;
+// larger ones get 413. The default is DefaultMaxDecompressedSize
+// (256 MiB). Bodies are decompressed and parsed as they arrive, so this
+// bounds the time spent on a body, not the memory.
 func WithMaxDecompressedSize(n int64) Option { return func(c *config) { c.maxDecompressed = n } }
 
 // WithMaxConcurrentBodies bounds how many put bodies are read and stored at
@@ -131,12 +110,11 @@ func WithRequestLog(f func(Request)) Option { return func(c *config) { c.logf = 
 
 // WithRequestLogSize sets how many requests Requests keeps, the newest
 // (default DefaultRequestLogSize, 1000; 0 keeps none). Each record is at
-// most about 8 KiB (see Request.Header), so the log is bounded whatever the
-// clients send.
+// most about 8 KiB (see Request.Header).
 func WithRequestLogSize(n int) Option { return func(c *config) { c.logSize = n } }
 
-// WithClock sets the clock used for a query without end=, for relative
-// times like "1h-ago" and for WithRetention. The default is time.Now.
+// WithClock sets the clock used for a query without end= and for relative
+// times like "1h-ago". The default is time.Now.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
 // Timeouts bound how long the server waits on a client. A zero field takes
@@ -171,46 +149,6 @@ const (
 // server's business.
 func WithTimeouts(t Timeouts) Option { return func(c *config) { c.timeouts = t } }
 
-// WithRetention evicts points older than d (by their timestamp, against the
-// clock of WithClock), including points that are already that old when they
-// arrive: they are accepted, counted as evicted and not stored. The default,
-// 0, keeps points of any age. Evicted points are counted in Stats and in
-// each put's Request.Evicted.
-func WithRetention(d time.Duration) Option { return func(c *config) { c.retention = d } }
-
-// WithMaxPoints bounds the points stored to n (default DefaultMaxPoints,
-// 10 million, about 240 MB; 0: no bound): beyond it the points with the
-// oldest timestamps are evicted, counted in Stats and in each put's
-// Request.Evicted.
-func WithMaxPoints(n int) Option { return func(c *config) { c.maxPoints = n } }
-
-// WithDataDir keeps the accepted points in dir (created if missing) as
-// well as in memory, so that a Server opened on the same dir later starts
-// with them. See the package documentation ("Data directory") for the file
-// format and what survives a crash. Without it the server keeps nothing on
-// disk. One Server at a time holds a directory (a lock file in it, released
-// by Close or when the process dies): Open on a directory in use, by this
-// process or another, fails with an error matching ErrDataDirLocked.
-func WithDataDir(dir string) Option { return func(c *config) { c.dataDir = dir } }
-
-// ErrDataDirLocked is matched (errors.Is) by the error of Open when another
-// Server, in this process or another, holds its WithDataDir directory. The
-// error names the lock file and the holder's pid.
-var ErrDataDirLocked = wal.ErrLocked
-
-// WithSyncInterval sets how often, at most, the data directory's log is
-// flushed to stable storage with fsync (default DefaultSyncInterval, 1 s).
-// Every accepted put is written to the log before it is answered, so a
-// crash of the process loses nothing answered; an operating-system crash or
-// power loss may lose the puts of the last interval. 0 syncs every put
-// before answering it (safest, slowest).
-func WithSyncInterval(d time.Duration) Option { return func(c *config) { c.syncInterval = d } }
-
-// WithLogger sets where the server reports what it did on its own: points
-// loaded from the data directory at the start, torn or corrupt records
-// dropped, compactions. The default discards these messages.
-func WithLogger(f func(format string, args ...any)) Option { return func(c *config) { c.logger = f } }
-
 // Request records one request the server received.
 type Request struct {
 	Time     time.Time     // when it arrived
@@ -220,35 +158,25 @@ type Request struct {
 	Header   http.Header   // a copy, at most 4 KiB, each value cut at 1 KiB; Authorization and Proxy-Authorization values are replaced by "<scheme> [redacted]" (or "[redacted]"), Cookie values by "[redacted]"
 	BodySize int64         // decompressed body bytes read by /api/put (0 for other paths)
 	Status   int           // status answered; 0 when the connection was dropped or the client left
-	Accepted int           // points accepted: stored, or already past WithRetention (then counted in Evicted)
+	Accepted int           // points accepted (stored)
 	Failed   int           // points rejected
-	Evicted  int           // points evicted by WithRetention or WithMaxPoints when this put was stored (its own or older ones)
 	Fault    string        // injected fault applied: "", "fail", "stall" or "drop"
 	Errors   []string      // what went wrong, at most 5 messages of 512 bytes: the error answered, or the first rejected points' ("metric: message")
 	Duration time.Duration // from arrival to answer
 }
 
-// Stats counts what a Server holds and has done since it started (or since
-// Reset).
+// Stats counts what a Server holds and has received since it started (or
+// since Reset).
 type Stats struct {
-	Points         int    // points stored now
-	Series         int    // series stored now
-	Accepted       uint64 // points accepted by puts: Points + EvictedByAge + EvictedByCount
-	EvictedByAge   uint64 // points evicted by WithRetention, including those too old on arrival
-	EvictedByCount uint64 // points evicted by WithMaxPoints
-	Requests       uint64 // requests received (Requests keeps the newest)
-	// With WithDataDir, what the directory held at the start: points
-	// loaded, and torn or corrupt log records dropped (with their bytes).
-	Loaded         int
-	DroppedRecords int
-	DroppedBytes   int64
+	Points   int    // points stored
+	Series   int    // series stored
+	Requests uint64 // requests received (Requests keeps the newest)
 }
 
 // NewServer returns a started Server on a loopback listener (127.0.0.1 on a
 // random port, or the listener given by WithListener). Call Close when done.
 // Like httptest.NewServer, it panics if it cannot listen; it also panics on
-// an invalid option or a data directory it cannot open (Open returns those
-// as errors).
+// an invalid option (Open returns that as an error).
 func NewServer(opts ...Option) *Server {
 	s := NewUnstartedServer(opts...)
 	s.Start()
@@ -268,16 +196,14 @@ func NewUnstartedServer(opts ...Option) *Server {
 }
 
 // Open returns a Server that does not listen yet, like NewUnstartedServer,
-// or an error for an invalid option (a negative size, count or duration) or
-// a data directory (WithDataDir) that cannot be opened or read; then a
-// listener given with WithListener is left open, the caller's to close. Its
-// cost is that of loading the data directory, if any.
+// or an error for an invalid option (a negative size, count or duration,
+// a nil clock); then a listener given with WithListener is left open, the
+// caller's to close.
 func Open(opts ...Option) (*Server, error) {
 	cfg := config{
 		maxBody: DefaultMaxBodySize, maxDecompressed: DefaultMaxDecompressedSize,
 		maxBodies: DefaultMaxConcurrentBodies, bodyWait: DefaultBodyWait,
-		logSize: DefaultRequestLogSize, maxPoints: DefaultMaxPoints,
-		syncInterval: DefaultSyncInterval, now: time.Now,
+		logSize: DefaultRequestLogSize, now: time.Now,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -285,36 +211,23 @@ func Open(opts ...Option) (*Server, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, done: make(chan struct{}), bodies: make(chan struct{}, cfg.maxBodies)}
-	s.reqs.init(cfg.logSize)
-	if s.cfg.promql.MaxConcurrent == 0 {
-		s.cfg.promql.MaxConcurrent = DefaultPromQLConcurrency
+	s := &Server{cfg: cfg, done: make(chan struct{}), reqs: reqlog.NewRing[Request](cfg.logSize)}
+	s.store.init()
+	s.put = opentsdb.Put{
+		MaxBody: cfg.maxBody, MaxDecompressed: cfg.maxDecompressed, BodyTimeout: cfg.timeouts.Body,
+		Slots: make(chan struct{}, cfg.maxBodies), SlotWait: cfg.bodyWait, Done: s.done,
+		Commit: s.store.add,
 	}
-	s.promqlSlots = make(chan struct{}, s.cfg.promql.MaxConcurrent)
-	s.store = newStore(cfg.retention, cfg.maxPoints, cfg.now)
-	if cfg.dataDir != "" {
-		rep, err := openDataLog(s.store, cfg.dataDir, cfg.syncInterval, cfg.messages())
-		if err != nil {
-			return nil, err
-		}
-		s.loaded = rep
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/api/put", s.servePut)
-	mux.HandleFunc("/api/query", s.serveQuery)
-	for _, p := range promqlPaths {
-		mux.HandleFunc(p.path, s.servePromQL(p.instant))
-	}
-	s.handler = mux
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("/api/put", func(w http.ResponseWriter, r *http.Request) {
+		res := s.put.Serve(w, r)
+		rec := recordOf(r)
+		rec.BodySize, rec.Accepted, rec.Failed, rec.Errors = res.BodySize, res.Accepted, res.Failed, res.Errors
+	})
+	s.mux.HandleFunc("/api/query", func(w http.ResponseWriter, r *http.Request) {
+		opentsdb.ServeQuery(w, r, &s.store, s.cfg.now())
+	})
 	return s, nil
-}
-
-// messages returns the logger for the server's own messages.
-func (c *config) messages() func(string, ...any) {
-	if c.logger != nil {
-		return c.logger
-	}
-	return func(string, ...any) {}
 }
 
 func (c *config) check() error {
@@ -329,16 +242,8 @@ func (c *config) check() error {
 		return fmt.Errorf("WithMaxConcurrentBodies(…, %v): the wait must not be negative", c.bodyWait)
 	case c.logSize < 0:
 		return fmt.Errorf("WithRequestLogSize(%d): the size must not be negative", c.logSize)
-	case c.retention < 0:
-		return fmt.Errorf("WithRetention(%v): the duration must not be negative", c.retention)
-	case c.maxPoints < 0:
-		return fmt.Errorf("WithMaxPoints(%d): the count must not be negative", c.maxPoints)
-	case c.syncInterval < 0:
-		return fmt.Errorf("WithSyncInterval(%v): the interval must not be negative", c.syncInterval)
 	case c.timeouts.ReadHeader < 0 || c.timeouts.Body < 0 || c.timeouts.Write < 0 || c.timeouts.Idle < 0:
 		return fmt.Errorf("WithTimeouts(%+v): timeouts must not be negative", c.timeouts)
-	case c.promql.MaxSeries < 0 || c.promql.MaxSamples < 0 || c.promql.MaxPoints < 0 || c.promql.Timeout < 0 || c.promql.MaxConcurrent < 0:
-		return fmt.Errorf("WithPromQLLimits(%+v): bounds must not be negative", c.promql)
 	case c.now == nil:
 		return errors.New("WithClock(nil): the clock must not be nil")
 	}
@@ -395,9 +300,8 @@ func (s *Server) URL() string {
 	return s.hs.URL
 }
 
-// Close releases stalled requests, shuts the listener down, waits for
-// requests in flight to finish and, with WithDataDir, flushes and closes the
-// data directory's log. It is safe to call more than once.
+// Close releases stalled requests, shuts the listener down and waits for
+// requests in flight to finish. It is safe to call more than once.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.done)
@@ -408,132 +312,43 @@ func (s *Server) Close() {
 		if hs != nil {
 			hs.Close()
 		}
-		s.store.close()
 	})
 }
 
 // Points returns a copy of every point stored so far, in arrival order
 // (within a request, in body order), with UTC timestamps. It costs one
 // allocation per point plus the tag maps.
-func (s *Server) Points() []apptuit.DataPoint { return s.store.dataPoints() }
+func (s *Server) Points() []apptuit.DataPoint { return s.store.points() }
 
 // Requests returns a copy of the log of requests received, oldest first:
-// the newest WithRequestLogSize of them (1000 by default). Requests to the
-// introspection endpoints (/apptuittest/...) and to a WithHandler are not
-// in it.
-func (s *Server) Requests() []Request { return s.reqs.snapshot() }
+// the newest WithRequestLogSize of them (1000 by default).
+func (s *Server) Requests() []Request { return s.reqs.Snapshot() }
 
-// Stats returns the counts of what the server holds and has done. Its cost
-// is constant.
+// Stats returns the counts of what the server holds and has received. Its
+// cost is constant.
 func (s *Server) Stats() Stats {
-	st := Stats{Requests: s.reqs.count(), Loaded: s.loaded.points, DroppedRecords: s.loaded.droppedRecords, DroppedBytes: s.loaded.droppedBytes}
-	s.store.read(func(r storeReader) {
-		st.Points, st.Series = r.counts()
-		st.Accepted, st.EvictedByAge, st.EvictedByCount = r.st.accepted, r.st.evictAge, r.st.evictMax
-	})
-	return st
-}
-
-// SeriesInfo describes one stored series.
-type SeriesInfo struct {
-	Metric    string
-	Tags      map[string]string // a copy
-	Points    int               // points stored (two at the same timestamp count twice)
-	First     time.Time         // timestamp of the oldest point, UTC
-	Last      time.Time         // timestamp of the newest point, UTC
-	LastValue float64           // value at Last (of several points there, the last to arrive)
+	p, n := s.store.counts()
+	return Stats{Points: p, Series: n, Requests: s.reqs.Count()}
 }
 
 // Series returns every stored series, sorted by metric, then by tags. It
 // copies the tags, not the points: its cost is proportional to the number
-// of series, whatever their points.
-func (s *Server) Series() []SeriesInfo {
-	type entry struct {
-		info SeriesInfo
-		tk   string
-	}
-	var es []entry
-	s.store.read(func(r storeReader) {
-		r.eachSeries("", nil, func(v seriesView) bool {
-			ms, val := v.last()
-			es = append(es, entry{SeriesInfo{
-				Metric: v.metric(), Tags: maps.Clone(v.tags()), Points: v.len(),
-				First: time.UnixMilli(v.first()).UTC(), Last: time.UnixMilli(ms).UTC(), LastValue: val,
-			}, ql.TagKey(v.tags())})
-			return true
-		})
-	})
-	sort.Slice(es, func(i, j int) bool {
-		if es[i].info.Metric != es[j].info.Metric {
-			return es[i].info.Metric < es[j].info.Metric
-		}
-		return es[i].tk < es[j].tk
-	})
-	out := make([]SeriesInfo, len(es))
-	for i, e := range es {
-		out[i] = e.info
-	}
-	return out
-}
+// of series.
+func (s *Server) Series() []SeriesInfo { return s.store.series() }
 
-// Reset forgets all stored points (with WithDataDir, on disk too), the
-// request log, the counts of Stats and pending faults.
+// Reset forgets all stored points, the request log, the counts of Stats
+// and pending faults.
 func (s *Server) Reset() {
-	if err := s.store.reset(); err != nil {
-		s.cfg.messages()("apptuittest: resetting the data directory: %v", err)
-	}
+	s.store.init()
 	s.faults.reset()
-	s.reqs.reset()
-}
-
-// statusWriter remembers the status written and bounds the time writing
-// the response may take.
-type statusWriter struct {
-	http.ResponseWriter
-	status       int
-	writeTimeout time.Duration
-	errBody      []byte // the start of an error answer, for Request.Errors
-}
-
-func (w *statusWriter) started(code int) {
-	if w.status == 0 {
-		w.status = code
-		http.NewResponseController(w.ResponseWriter).SetWriteDeadline(time.Now().Add(w.writeTimeout))
-	}
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.started(code)
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	w.started(http.StatusOK)
-	w.keepError(b)
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-type recordKey struct{}
-
-func withRecord(ctx context.Context, rec *Request) context.Context {
-	return context.WithValue(ctx, recordKey{}, rec)
-}
-
-// recordOf returns the record of r, for handlers to fill in.
-func recordOf(r *http.Request) *Request {
-	if rec, _ := r.Context().Value(recordKey{}).(*Request); rec != nil {
-		return rec
-	}
-	return &Request{}
+	s.reqs.Reset()
 }
 
 func (s *Server) authorized(r *http.Request) bool {
 	if s.cfg.token == "" {
 		return true
 	}
-	scheme, tok, ok := cutSpace(r.Header.Get("Authorization"))
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return false
 	}
@@ -544,7 +359,8 @@ func (s *Server) authorized(r *http.Request) bool {
 // without answering. The record comes first so that a client that sees its
 // connection die finds the drop in Requests.
 func (s *Server) drop(w http.ResponseWriter, r *http.Request, rec *Request) {
-	io.Copy(io.Discard, io.LimitReader(s.waitBudget(w, r.Body), s.cfg.maxBody))
+	body := opentsdb.NewBodyReader(w, r.Body, s.cfg.timeouts.Body)
+	io.Copy(io.Discard, io.LimitReader(body, s.cfg.maxBody))
 	conn, _, err := http.NewResponseController(w).Hijack()
 	rec.Duration = time.Since(rec.Time)
 	s.record(*rec)
@@ -554,31 +370,51 @@ func (s *Server) drop(w http.ResponseWriter, r *http.Request, rec *Request) {
 	conn.Close()
 }
 
+// stall reads the body (the server notices a client that hangs up, and
+// cancels the request's context, only once the body is read), waits d,
+// and reports whether the request is still to be handled.
+func (s *Server) stall(w http.ResponseWriter, r *http.Request, d time.Duration) bool {
+	body := opentsdb.NewBodyReader(w, r.Body, s.cfg.timeouts.Body)
+	buf, err := io.ReadAll(io.LimitReader(body, s.cfg.maxBody+1))
+	body.Clear()
+	if err != nil {
+		return false
+	}
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(buf), r.Body), r.Body}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return r.Context().Err() == nil
+	case <-r.Context().Done():
+		return false // the client left: answer nothing, store nothing
+	case <-s.done:
+		opentsdb.WriteError(w, http.StatusServiceUnavailable, "server closed")
+		return false
+	}
+}
+
 func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
-	if s.serveExtra(rw, r) {
-		return
-	}
-	if strings.HasPrefix(r.URL.Path, introspectPrefix) {
-		s.serveIntrospect(rw, r)
-		return
-	}
 	rec := &Request{
 		Time:     time.Now(),
 		Method:   r.Method,
-		Path:     cut(r.URL.Path, maxLoggedURL),
-		RawQuery: cut(r.URL.RawQuery, maxLoggedURL),
-		Header:   loggedHeader(r.Header),
+		Path:     opentsdb.Cut(r.URL.Path, reqlog.MaxURL),
+		RawQuery: opentsdb.Cut(r.URL.RawQuery, reqlog.MaxURL),
+		Header:   reqlog.Header(r.Header),
 	}
-	w := &statusWriter{ResponseWriter: rw, writeTimeout: s.cfg.timeouts.Write}
+	w := &reqlog.Writer{ResponseWriter: rw, WriteTimeout: s.cfg.timeouts.Write}
 	recorded := false // a dropped request is recorded before its connection closes
 	defer func() {
 		if recorded {
 			return
 		}
-		rec.Status = w.status
+		rec.Status = w.Status()
 		rec.Duration = time.Since(rec.Time)
 		if len(rec.Errors) == 0 {
-			if msg := w.errorMessage(); msg != "" {
+			if msg := w.ErrorMessage(); msg != "" {
 				rec.Errors = []string{msg}
 			}
 		}
@@ -592,7 +428,7 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		if status < 100 || status > 599 {
 			status = http.StatusInternalServerError // WriteHeader panics on invalid codes
 		}
-		writeError(w, status, "injected fault: status "+strconv.Itoa(f.status))
+		opentsdb.WriteError(w, status, "injected fault: status "+strconv.Itoa(f.status))
 		return
 	case faultDrop:
 		rec.Fault = "drop"
@@ -601,100 +437,40 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	case faultStall:
 		rec.Fault = "stall"
-		// Read the body first: the server notices a client that hangs up
-		// (and cancels the request's context) only once the body is read.
-		body := s.waitBudget(w, r.Body)
-		buf, err := io.ReadAll(io.LimitReader(body, s.cfg.maxBody+1))
-		body.clear()
-		if err != nil {
-			return
-		}
-		r.Body = struct {
-			io.Reader
-			io.Closer
-		}{io.MultiReader(bytes.NewReader(buf), r.Body), r.Body}
-		t := time.NewTimer(f.delay)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return // the client left: answer nothing, store nothing
-		case <-s.done:
-			t.Stop()
-			writeError(w, http.StatusServiceUnavailable, "server closed")
-			return
-		}
-		if r.Context().Err() != nil {
+		if !s.stall(w, r, f.delay) {
 			return
 		}
 	}
 
-	if !s.ownPath(r) {
-		writeError(w, http.StatusNotFound, "Endpoint not found")
+	if _, pattern := s.mux.Handler(r); pattern == "" || pattern != r.URL.Path {
+		opentsdb.WriteError(w, http.StatusNotFound, "Endpoint not found")
 		return
 	}
 	if !s.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="apptuit"`)
-		writeError(w, http.StatusUnauthorized, "token is invalid: a valid \"Authorization: Bearer <token>\" header is required")
+		opentsdb.WriteError(w, http.StatusUnauthorized, "token is invalid: a valid \"Authorization: Bearer <token>\" header is required")
 		return
 	}
-	s.handler.ServeHTTP(w, r.WithContext(withRecord(r.Context(), rec)))
-}
-
-// ownPath reports whether the fake serves the URL path of r itself: the
-// path of one of the routes of its mux.
-func (s *Server) ownPath(r *http.Request) bool {
-	mux, ok := s.handler.(*http.ServeMux)
-	if !ok {
-		return true
-	}
-	_, pattern := mux.Handler(r)
-	return pattern != "" && pattern == r.URL.Path
+	s.mux.ServeHTTP(w, r.WithContext(withRecord(r.Context(), rec)))
 }
 
 func (s *Server) record(rec Request) {
-	s.reqs.add(rec)
+	s.reqs.Add(rec)
 	if s.cfg.logf != nil {
 		s.cfg.logf(rec)
 	}
 }
 
-func cutSpace(s string) (string, string, bool) {
-	for i := 0; i < len(s); i++ {
-		if s[i] == ' ' {
-			return s[:i], s[i+1:], true
-		}
+type recordKey struct{}
+
+func withRecord(ctx context.Context, rec *Request) context.Context {
+	return context.WithValue(ctx, recordKey{}, rec)
+}
+
+// recordOf returns the record of r, for handlers to fill in.
+func recordOf(r *http.Request) *Request {
+	if rec, _ := r.Context().Value(recordKey{}).(*Request); rec != nil {
+		return rec
 	}
-	return s, "", false
-}
-
-// errorBody is OpenTSDB's error shape: {"error":{"code":400,"message":"…"}}.
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Code    int    `json:"code"`
-	Message string `json:"message"`
-	Details string `json:"details,omitempty"`
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		b = []byte(`{"error":{"code":500,"message":"encoding the response failed"}}`)
-	}
-	writeRawJSON(w, status, b)
-}
-
-func writeRawJSON(w http.ResponseWriter, status int, b []byte) {
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(status)
-	w.Write(b)
-}
-
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, errorBody{Error: errorDetail{Code: status, Message: msg}})
+	return &Request{}
 }

@@ -1,403 +1,161 @@
 package apptuittest
 
 import (
-	"container/heap"
 	"maps"
-	"math"
-	"slices"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/apptuit-go/apptuit"
+	"github.com/apptuit-go/apptuit/internal/opentsdb"
 	"github.com/apptuit-go/apptuit/internal/ql"
 )
 
-// store keeps the accepted points in columns per series: for each series,
-// interned once by its key, three parallel slices of Unix milliseconds,
-// values and arrival numbers, sorted by (milliseconds, arrival). A point
-// costs 24 bytes (up to 48 while a column's spare capacity is unused); a
-// series costs its strings, a tag map and about 200 bytes.
-//
-// The arrival number (seq) orders points across series for Points and
-// decides which of two points of a second a query keeps. Old points are
-// evicted by age (retention) and count (maxPoints), oldest timestamp first,
-// through a min-heap of series keyed by their oldest point.
-//
-// It is safe for concurrent use: writers take mu, readers its read lock.
-type store struct {
-	mu        sync.RWMutex
-	byKey     map[string]*series
-	byMetric  map[string][]*series
-	heads     seriesHeap
-	points    int
-	nextSeq   uint64
-	accepted  uint64 // points committed since the last reset: points + evictAge + evictMax
-	evictAge  uint64 // points dropped by retention (also those too old on arrival)
-	evictMax  uint64 // points dropped by maxPoints
-	retention time.Duration
-	maxPoints int
-	now       func() time.Time
-	log       *dataLog // nil without a data directory
+// memStore keeps every accepted point, in arrival order, and indexes them
+// by series: simple rather than compact (about 40 bytes a point), as
+// befits a fake that lives for one test. It is safe for concurrent use.
+type memStore struct {
+	mu       sync.RWMutex
+	pts      []storedPoint
+	byKey    map[string]*memSeries
+	byMetric map[string][]*memSeries
 }
 
-// series is one stored series. ms, val and seq are parallel and sorted by
-// (ms, seq). tags is never modified after creation, so readers may share it.
-type series struct {
-	key       string
-	metric    string
-	tags      map[string]string
-	ms        []int64
-	val       []float64
-	seq       []uint64
-	heapIdx   int
-	metricIdx int
-	start     int // len(ms) before the batch being applied; -1 outside apply
+type storedPoint struct {
+	s  *memSeries
+	ms int64 // Unix milliseconds
+	v  float64
 }
 
-func newStore(retention time.Duration, maxPoints int, now func() time.Time) *store {
-	return &store{
-		byKey:     map[string]*series{},
-		byMetric:  map[string][]*series{},
-		retention: retention,
-		maxPoints: maxPoints,
-		now:       now,
-	}
+type memSeries struct {
+	metric string
+	tags   map[string]string // never modified after creation
+	idx    []int             // its points' positions in pts, in arrival order
 }
 
-// cutoff returns the oldest millisecond timestamp retention keeps, or
-// math.MinInt64 without retention.
-func (st *store) cutoff() int64 {
-	if st.retention <= 0 {
-		return math.MinInt64
-	}
-	return st.now().UnixMilli() - st.retention.Milliseconds()
-}
-
-// commitResult says what a commit did.
-type commitResult struct {
-	evictedAge, evictedMax int // points evicted by this commit (including points of the batch)
-}
-
-// commit stores the points of b, numbering them in order from the next
-// arrival number, then evicts what retention and maxPoints no longer allow.
-// With a data directory the batch is logged first; a logging error stores
-// nothing.
-func (st *store) commit(b *batch) (commitResult, error) {
+func (st *memStore) init() {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.log != nil {
-		if err := st.log.appendBatch(b, st.nextSeq); err != nil {
-			return commitResult{}, err
-		}
-	}
-	age0, max0 := st.evictAge, st.evictMax
-	st.applyBatch(b, st.nextSeq)
-	st.evict()
-	if st.log != nil {
-		st.log.maybeCompact(st)
-	}
-	return commitResult{evictedAge: int(st.evictAge - age0), evictedMax: int(st.evictMax - max0)}, nil
+	st.pts, st.byKey, st.byMetric = nil, map[string]*memSeries{}, map[string][]*memSeries{}
 }
 
-// applyBatch adds the points of b with arrival numbers base, base+1, …
-// Points older than the retention are counted as evicted and not stored.
-// The caller holds mu.
-func (st *store) applyBatch(b *batch, base uint64) {
-	refs := make([]*series, len(b.defs))
-	for i, d := range b.defs {
-		s := st.seriesFor(d.key)
-		if s != nil && d.n > 0 {
-			// Room for the batch at once: no garbage from growing.
-			s.ms, s.val, s.seq = slices.Grow(s.ms, d.n), slices.Grow(s.val, d.n), slices.Grow(s.seq, d.n)
+// add stores the points of b (opentsdb.Put's Commit); it evicts nothing.
+func (st *memStore) add(b *opentsdb.Batch) (int, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	refs := make([]*memSeries, b.NumSeries())
+	for i := range refs {
+		key, _ := b.Series(i)
+		s := st.byKey[key]
+		if s == nil {
+			metric, tags, err := opentsdb.ParseSeriesKey(key)
+			if err != nil {
+				continue // the batch made the key: cannot happen
+			}
+			s = &memSeries{metric: metric, tags: tags}
+			st.byKey[key] = s
+			st.byMetric[metric] = append(st.byMetric[metric], s)
 		}
 		refs[i] = s
 	}
-	cutoff := st.cutoff()
-	seq := base
-	b.each(func(i int, ms int64, v float64) {
-		s := refs[i]
-		if s != nil && ms >= cutoff {
-			s.ms = append(s.ms, ms)
-			s.val = append(s.val, v)
-			s.seq = append(s.seq, seq)
-			st.points++
-			st.accepted++
-		} else if s != nil {
-			st.accepted++
-			st.evictAge++
+	b.Each(func(i int, ms int64, v float64) {
+		if s := refs[i]; s != nil {
+			s.idx = append(s.idx, len(st.pts))
+			st.pts = append(st.pts, storedPoint{s, ms, v})
 		}
-		seq++
 	})
-	if seq > st.nextSeq {
-		st.nextSeq = seq
-	}
-	for _, s := range refs {
-		if s != nil {
-			st.settle(s)
-		}
-	}
+	return 0, nil
 }
 
-// seriesFor returns the series of key, creating it (and marking where the
-// batch's points start). It returns nil for a malformed key.
-func (st *store) seriesFor(key string) *series {
-	s := st.byKey[key]
-	if s == nil {
-		metric, tags, err := parseSeriesKey(key)
-		if err != nil {
-			return nil
-		}
-		s = &series{key: key, metric: metric, tags: tags, heapIdx: -1}
-		st.byKey[key] = s
-		s.metricIdx = len(st.byMetric[metric])
-		st.byMetric[metric] = append(st.byMetric[metric], s)
-	}
-	s.start = len(s.ms)
-	return s
-}
-
-// settle restores the order of s after a batch appended to it, then its
-// place in the heap. In-order points (the usual case) cost nothing more;
-// out-of-order ones a sort of the batch's points and a merge with the
-// stored points after the first of them.
-func (st *store) settle(s *series) {
-	k := s.start
-	s.start = -1
-	n := len(s.ms)
-	if n == 0 {
-		st.remove(s)
-		return
-	}
-	if k == n {
-		return // nothing new (the batch's points were past the retention)
-	}
-	sorted := k == 0 || s.before(k-1, k)
-	for i := k + 1; sorted && i < n; i++ {
-		sorted = s.before(i-1, i)
-	}
-	if !sorted {
-		sort.Sort(columns{s, k})
-		if k > 0 && !s.before(k-1, k) {
-			s.merge(k)
-		}
-	}
-	if s.heapIdx < 0 {
-		heap.Push(&st.heads, s)
-	} else {
-		heap.Fix(&st.heads, s.heapIdx)
-	}
-}
-
-// before reports whether point i sorts before point j.
-func (s *series) before(i, j int) bool {
-	return s.ms[i] < s.ms[j] || (s.ms[i] == s.ms[j] && s.seq[i] < s.seq[j])
-}
-
-// merge merges the sorted runs [0, k) and [k, len) of s.
-func (s *series) merge(k int) {
-	n := len(s.ms)
-	// First stored point that sorts after the first new one.
-	i := sort.Search(k, func(j int) bool {
-		return s.ms[j] > s.ms[k] || (s.ms[j] == s.ms[k] && s.seq[j] > s.seq[k])
-	})
-	ams := append([]int64(nil), s.ms[i:k]...)
-	aval := append([]float64(nil), s.val[i:k]...)
-	aseq := append([]uint64(nil), s.seq[i:k]...)
-	a, b, d := 0, k, i
-	for a < len(ams) && b < n {
-		if ams[a] < s.ms[b] || (ams[a] == s.ms[b] && aseq[a] < s.seq[b]) {
-			s.ms[d], s.val[d], s.seq[d] = ams[a], aval[a], aseq[a]
-			a++
-		} else {
-			s.ms[d], s.val[d], s.seq[d] = s.ms[b], s.val[b], s.seq[b]
-			b++
-		}
-		d++
-	}
-	for ; a < len(ams); a, d = a+1, d+1 {
-		s.ms[d], s.val[d], s.seq[d] = ams[a], aval[a], aseq[a]
-	}
-}
-
-// columns sorts the points of a series from index off on.
-type columns struct {
-	s   *series
-	off int
-}
-
-func (c columns) Len() int           { return len(c.s.ms) - c.off }
-func (c columns) Less(i, j int) bool { return c.s.before(c.off+i, c.off+j) }
-func (c columns) Swap(i, j int) {
-	s, i, j := c.s, c.off+i, c.off+j
-	s.ms[i], s.ms[j] = s.ms[j], s.ms[i]
-	s.val[i], s.val[j] = s.val[j], s.val[i]
-	s.seq[i], s.seq[j] = s.seq[j], s.seq[i]
-}
-
-// evict drops points older than the retention, then the oldest points while
-// there are more than maxPoints. The caller holds mu.
-func (st *store) evict() {
-	if cutoff := st.cutoff(); cutoff != math.MinInt64 {
-		for len(st.heads) > 0 && st.heads[0].ms[0] < cutoff {
-			s := st.heads[0]
-			k := sort.Search(len(s.ms), func(i int) bool { return s.ms[i] >= cutoff })
-			st.evictAge += uint64(k)
-			st.trim(s, k)
-		}
-	}
-	for st.maxPoints > 0 && st.points > st.maxPoints {
-		s := st.heads[0]
-		// Drop the points of the oldest series up to the next series'
-		// oldest point (at least one), no more than the excess.
-		next := int64(math.MaxInt64)
-		for _, c := range []int{1, 2} {
-			if c < len(st.heads) {
-				next = min(next, st.heads[c].ms[0])
-			}
-		}
-		k := max(1, countUpTo(s.ms, next))
-		k = min(k, st.points-st.maxPoints)
-		st.evictMax += uint64(k)
-		st.trim(s, k)
-	}
-}
-
-// countUpTo returns how many of the sorted ms are <= t: a short scan (the
-// usual case when series interleave), then a binary search.
-func countUpTo(ms []int64, t int64) int {
-	for i := 0; i < 8; i++ {
-		if i == len(ms) || ms[i] > t {
-			return i
-		}
-	}
-	return 8 + sort.Search(len(ms)-8, func(i int) bool { return ms[8+i] > t })
-}
-
-// trim drops the first k points of s. The caller holds mu.
-func (st *store) trim(s *series, k int) {
-	st.points -= k
-	if k == len(s.ms) {
-		st.remove(s)
-		return
-	}
-	s.ms, s.val, s.seq = s.ms[k:], s.val[k:], s.seq[k:]
-	if n := len(s.ms); cap(s.ms) > 64 && cap(s.ms) > 4*n {
-		// Give back the space of evicted points.
-		s.ms = append(make([]int64, 0, n+n/4), s.ms...)
-		s.val = append(make([]float64, 0, n+n/4), s.val...)
-		s.seq = append(make([]uint64, 0, n+n/4), s.seq...)
-	}
-	heap.Fix(&st.heads, s.heapIdx)
-}
-
-// remove forgets s (its points are already uncounted). The caller holds mu.
-func (st *store) remove(s *series) {
-	delete(st.byKey, s.key)
-	list := st.byMetric[s.metric]
-	last := list[len(list)-1]
-	list[s.metricIdx] = last
-	last.metricIdx = s.metricIdx
-	list[len(list)-1] = nil
-	if list = list[:len(list)-1]; len(list) == 0 {
-		delete(st.byMetric, s.metric)
-	} else {
-		st.byMetric[s.metric] = list
-	}
-	if s.heapIdx >= 0 {
-		heap.Remove(&st.heads, s.heapIdx)
-	}
-	s.ms, s.val, s.seq = nil, nil, nil
-}
-
-// reset forgets every point and series (and the counters).
-func (st *store) reset() error {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	st.byKey = map[string]*series{}
-	st.byMetric = map[string][]*series{}
-	st.heads = nil
-	st.points = 0
-	st.accepted, st.evictAge, st.evictMax = 0, 0, 0
-	if st.log != nil {
-		return st.log.compact(st)
-	}
-	return nil
-}
-
-// seriesHeap is a min-heap of series by their oldest point.
-type seriesHeap []*series
-
-func (h seriesHeap) Len() int           { return len(h) }
-func (h seriesHeap) Less(i, j int) bool { return h[i].ms[0] < h[j].ms[0] }
-func (h seriesHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].heapIdx, h[j].heapIdx = i, j
-}
-func (h *seriesHeap) Push(x any) {
-	s := x.(*series)
-	s.heapIdx = len(*h)
-	*h = append(*h, s)
-}
-func (h *seriesHeap) Pop() any {
-	old := *h
-	s := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	s.heapIdx = -1
-	return s
-}
-
-// dataPoints returns every stored point in arrival order. The caller must
-// not hold mu.
-func (st *store) dataPoints() []apptuit.DataPoint {
+func (st *memStore) counts() (points, series int) {
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	cutoff := st.cutoff()
-	type ref struct {
-		seq uint64
-		s   *series
-		i   int
+	return len(st.pts), len(st.byKey)
+}
+
+func (st *memStore) points() []apptuit.DataPoint {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	out := make([]apptuit.DataPoint, len(st.pts))
+	for i, p := range st.pts {
+		out[i] = apptuit.DataPoint{Metric: p.s.metric, Tags: maps.Clone(p.s.tags), Timestamp: time.UnixMilli(p.ms).UTC(), Value: p.v}
 	}
-	refs := make([]ref, 0, st.points)
+	return out
+}
+
+// SeriesInfo describes one stored series.
+type SeriesInfo struct {
+	Metric    string
+	Tags      map[string]string // a copy
+	Points    int               // points stored (two at the same timestamp count twice)
+	First     time.Time         // timestamp of the oldest point, UTC
+	Last      time.Time         // timestamp of the newest point, UTC
+	LastValue float64           // value at Last (of several points there, the last to arrive)
+}
+
+func (st *memStore) series() []SeriesInfo {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	out := make([]SeriesInfo, 0, len(st.byKey))
 	for _, s := range st.byKey {
-		for i, seq := range s.seq {
-			if s.ms[i] >= cutoff {
-				refs = append(refs, ref{seq, s, i})
+		info := SeriesInfo{Metric: s.metric, Tags: maps.Clone(s.tags), Points: len(s.idx)}
+		first, last := st.pts[s.idx[0]], st.pts[s.idx[0]]
+		for _, i := range s.idx[1:] {
+			p := st.pts[i]
+			if p.ms < first.ms {
+				first = p
+			}
+			if p.ms >= last.ms { // of several at Last, the last to arrive
+				last = p
 			}
 		}
+		info.First, info.Last, info.LastValue = time.UnixMilli(first.ms).UTC(), time.UnixMilli(last.ms).UTC(), last.v
+		out = append(out, info)
 	}
-	sort.Slice(refs, func(i, j int) bool { return refs[i].seq < refs[j].seq })
-	out := make([]apptuit.DataPoint, len(refs))
-	for i, r := range refs {
-		out[i] = apptuit.DataPoint{
-			Metric:    r.s.metric,
-			Tags:      maps.Clone(r.s.tags),
-			Timestamp: time.UnixMilli(r.s.ms[r.i]).UTC(),
-			Value:     r.s.val[r.i],
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Metric != out[j].Metric {
+			return out[i].Metric < out[j].Metric
 		}
-	}
+		return ql.TagKey(out[i].Tags) < ql.TagKey(out[j].Tags)
+	})
 	return out
 }
 
 // Fetch implements ql.Store. A point's time is its timestamp truncated to
 // the second; of several points of a series in the same second the one with
 // the latest timestamp wins (of several at that timestamp, the one that
-// arrived last).
-func (st *store) Fetch(metric string, start, end int64) []ql.Series {
+// arrived last), so that the answer does not depend on the order in which
+// concurrent puts arrived.
+func (st *memStore) Fetch(metric string, start, end int64) []ql.Series {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
 	var out []ql.Series
-	st.read(func(r storeReader) {
-		r.eachSeries(metric, nil, func(v seriesView) bool {
-			var pts []ql.Point
-			v.seconds(start, end, func(t int64, val float64) bool {
-				pts = append(pts, ql.Point{T: t, V: val})
-				return true
-			})
-			if len(pts) > 0 {
-				out = append(out, ql.Series{Metric: metric, Tags: maps.Clone(v.s.tags), Points: pts})
+	for _, s := range st.byMetric[metric] {
+		var in []storedPoint // in arrival order
+		for _, i := range s.idx {
+			if p := st.pts[i]; floorDiv(p.ms, 1000) >= start && floorDiv(p.ms, 1000) <= end {
+				in = append(in, p)
 			}
-			return true
-		})
-	})
+		}
+		sort.SliceStable(in, func(i, j int) bool { return in[i].ms < in[j].ms })
+		var pts []ql.Point
+		for i, p := range in {
+			if i+1 < len(in) && floorDiv(in[i+1].ms, 1000) == floorDiv(p.ms, 1000) {
+				continue // a later point of the same second follows
+			}
+			pts = append(pts, ql.Point{T: floorDiv(p.ms, 1000), V: p.v})
+		}
+		if len(pts) > 0 {
+			out = append(out, ql.Series{Metric: metric, Tags: maps.Clone(s.tags), Points: pts})
+		}
+	}
 	return out
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
 }

@@ -1,0 +1,228 @@
+package opentsdb
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/apptuit-go/apptuit/internal/timestamp"
+)
+
+// MaxTags is the most tags a point may have (Apptuit's limit; OpenTSDB's
+// default is 8).
+const MaxTags = 25
+
+// tagPair is one tag of a point as read: key, value text and whether the
+// value was null.
+type tagPair struct {
+	k, v []byte
+	null bool
+	bad  bool // an object or array (the body is then unparsable)
+}
+
+// checkPoint validates one point in OpenTSDB's order and returns its time
+// in Unix milliseconds and its value, or the message it fails with. tags
+// are sorted by key without duplicates.
+func checkPoint(metric, ts []byte, tsNull bool, value []byte, tags []tagPair) (ms int64, v float64, msg string) {
+	if len(metric) == 0 {
+		return 0, 0, "Metric name was empty"
+	}
+	t, tsOK := timestampOf(ts, tsNull)
+	if !tsOK || t <= 0 || t > timestamp.MaxMillis {
+		return 0, 0, "Invalid timestamp"
+	}
+	if len(value) == 0 {
+		return 0, 0, "Empty value"
+	}
+	if len(tags) == 0 {
+		return 0, 0, "Missing tags"
+	}
+	if !bytes.ContainsAny(value, ".eE") {
+		// OpenTSDB's looksLikeInteger: parsed as a long, so "NaN" fails.
+		n, ok := parseInt(value, true)
+		if !ok {
+			return 0, 0, "Unable to parse value to a number"
+		}
+		v = float64(n)
+	} else {
+		if !isDecimal(value) {
+			return 0, 0, "Unable to parse value to a number"
+		}
+		// Syntax is checked; a range error gives ±Inf, an underflow 0.
+		f, _ := strconv.ParseFloat(string(value), 64)
+		if math.IsInf(f, 0) || math.IsNaN(f) {
+			return 0, 0, "value is NaN or Infinite: " + string(value)
+		}
+		v = f
+	}
+	if len(tags) > MaxTags {
+		return 0, 0, fmt.Sprintf("Too many tags: %d maximum allowed: %d, tags: %s", len(tags), MaxTags, javaMap(tags))
+	}
+	if c, bad := illegalChar(metric); bad {
+		return 0, 0, fmt.Sprintf("Invalid metric name (\"%s\"): illegal character: %c", metric, c)
+	}
+	for _, t := range tags {
+		if len(t.k) == 0 {
+			return 0, 0, fmt.Sprintf("Invalid tag name with value [%s]: empty string", t.v)
+		}
+		if c, bad := illegalChar(t.k); bad {
+			return 0, 0, fmt.Sprintf("Invalid tag name with value [%s] (\"%s\"): illegal character: %c", t.v, t.k, c)
+		}
+		if t.null {
+			return 0, 0, fmt.Sprintf("Invalid tag value with key [%s]: null", t.k)
+		}
+		if len(t.v) == 0 {
+			return 0, 0, fmt.Sprintf("Invalid tag value with key [%s]: empty string", t.k)
+		}
+	}
+	ms = t
+	if ms < 1<<32 {
+		ms *= 1000
+	}
+	return ms, v, ""
+}
+
+// timestampOf parses a timestamp's text: an optional '-' and decimal digits
+// that fit an int64 (a JSON number or a string of digits).
+func timestampOf(ts []byte, null bool) (int64, bool) {
+	if null || !isInteger(ts) {
+		return 0, false
+	}
+	return parseInt(ts, false)
+}
+
+// parseInt parses an optionally signed ('-', or '+' when plus) decimal
+// integer that fits an int64, as strconv.ParseInt(s, 10, 64) does.
+func parseInt(b []byte, plus bool) (int64, bool) {
+	neg := false
+	if len(b) > 0 && (b[0] == '-' || (plus && b[0] == '+')) {
+		neg = b[0] == '-'
+		b = b[1:]
+	}
+	if len(b) == 0 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if n > (math.MaxUint64-9)/10 {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	switch {
+	case !neg && n > math.MaxInt64:
+		return 0, false
+	case neg && n > 1<<63:
+		return 0, false
+	case neg:
+		return -int64(n), true
+	}
+	return int64(n), true
+}
+
+// isInteger reports whether s is an optional '-' and decimal digits.
+func isInteger(s []byte) bool {
+	s = bytes.TrimPrefix(s, []byte("-"))
+	if len(s) == 0 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// isDecimal reports whether s is a decimal floating-point literal: sign,
+// digits with an optional fraction, optional exponent.
+func isDecimal(s []byte) bool {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	digits := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+		digits++
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			digits++
+		}
+	}
+	if digits == 0 {
+		return false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		n := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			n++
+		}
+		if n == 0 {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
+// javaMap formats tags like Java's Map.toString, keys sorted: {k=v, k2=v2}.
+func javaMap(tags []tagPair) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, t := range tags {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.Write(t.k)
+		b.WriteByte('=')
+		b.Write(t.v)
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// illegalChar returns the first character of s outside Apptuit's name rule:
+// Unicode letters and numbers, '-', '_', '.', '/'.
+func illegalChar(s []byte) (rune, bool) {
+	ascii := true
+	for _, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.', c == '/':
+		case c >= 0x80:
+			ascii = false
+		default:
+			if ascii {
+				return rune(c), true
+			}
+		}
+	}
+	if ascii {
+		return 0, false
+	}
+	for _, r := range string(s) {
+		switch {
+		case r == '-' || r == '_' || r == '.' || r == '/':
+		case r == utf8.RuneError:
+			return r, true
+		case unicode.IsLetter(r) || unicode.IsNumber(r):
+		default:
+			return r, true
+		}
+	}
+	return 0, false
+}

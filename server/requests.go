@@ -1,0 +1,42 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// Request records one API request the server received.
+type Request struct {
+	Time     time.Time     // when it arrived
+	Method   string        // e.g. "POST"
+	Path     string        // URL path, e.g. "/api/put" (cut at 2 KiB)
+	RawQuery string        // URL query, e.g. "details" (cut at 2 KiB)
+	Header   http.Header   // a copy, at most 4 KiB, each value cut at 1 KiB, credentials redacted
+	BodySize int64         // decompressed body bytes read by /api/put (0 for other paths)
+	Status   int           // status answered; 0 when the client left
+	Accepted int           // points accepted: stored, or already past WithRetention (then counted in Evicted)
+	Failed   int           // points rejected
+	Evicted  int           // points evicted by WithRetention or WithMaxPoints when this put was stored (its own or older ones)
+	Errors   []string      // what went wrong, at most 5 messages of 512 bytes: the error answered, or the first rejected points' ("metric: message")
+	Duration time.Duration // from arrival to answer
+}
+
+// Requests returns a copy of the request log, oldest first: the newest
+// WithRequestLogSize requests (1000 by default). Requests to the web
+// page's files and to the introspection endpoints are not in it.
+func (s *Server) Requests() []Request { return s.reqs.Snapshot() }
+
+type recordKey struct{}
+
+func withRecord(ctx context.Context, rec *Request) context.Context {
+	return context.WithValue(ctx, recordKey{}, rec)
+}
+
+// recordOf returns the record of r, for handlers to fill in.
+func recordOf(r *http.Request) *Request {
+	if rec, _ := r.Context().Value(recordKey{}).(*Request); rec != nil {
+		return rec
+	}
+	return &Request{}
+}

@@ -1,0 +1,203 @@
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/apptuit-go/apptuit/internal/opentsdb"
+	"github.com/apptuit-go/apptuit/internal/ql"
+	"github.com/apptuit-go/apptuit/internal/reqlog"
+	"github.com/apptuit-go/apptuit/server/internal/store"
+)
+
+// Server is the local backend. All methods are safe for concurrent use.
+type Server struct {
+	cfg     config
+	store   *store.Store
+	put     opentsdb.Put
+	promql  *promQL
+	reqs    *reqlog.Ring[Request]
+	handler http.Handler
+	loaded  store.LoadReport // what the data directory held at the start
+	done    chan struct{}    // closed by Close
+
+	mu        sync.Mutex
+	hs        []*http.Server // started by Serve
+	closeOnce sync.Once
+}
+
+// ErrDataDirLocked is matched (errors.Is) by the error of New when another
+// Server, in this process or another, holds its WithDataDir directory.
+// The error names the lock file and the holder's pid.
+var ErrDataDirLocked = store.ErrLocked
+
+// New returns a Server, or an error for an invalid option or a data
+// directory (WithDataDir) that cannot be opened or read. Its cost is that
+// of loading the data directory, if any. Serve it with Serve, or its
+// Handler on an http.Server of your own; Close it when done.
+func New(opts ...Option) (*Server, error) {
+	cfg := config{logSize: DefaultRequestLogSize, maxPoints: DefaultMaxPoints, syncInterval: DefaultSyncInterval, now: time.Now}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, done: make(chan struct{}), reqs: reqlog.NewRing[Request](cfg.logSize)}
+	s.store = store.New(cfg.retention, cfg.maxPoints, cfg.now)
+	s.put = opentsdb.Put{
+		MaxBody: maxBody, MaxDecompressed: maxDecompressed, BodyTimeout: bodyTimeout,
+		Slots: make(chan struct{}, maxBodies), SlotWait: bodyWait, Done: s.done,
+		Commit: s.store.Commit,
+	}
+	s.promql = newPromQL(cfg.promql, s.store, cfg.now)
+	if cfg.dataDir != "" {
+		rep, err := s.store.OpenLog(cfg.dataDir, cfg.syncInterval, cfg.messages())
+		if err != nil {
+			return nil, err
+		}
+		s.loaded = rep
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler returns the server's HTTP handler: routing, authentication and
+// the request log included. Serve applies timeouts against slow clients
+// that a handler alone cannot.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Serve serves HTTP on l until Close, with timeouts against slow clients:
+// 10 s for a request's headers (at most 64 KiB), 1 min of waiting for a
+// put body, 1 min to take a response, 2 min idle between requests. It
+// closes l when it returns, and returns http.ErrServerClosed after Close.
+func (s *Server) Serve(l net.Listener) error {
+	hs := &http.Server{
+		Handler: s.handler, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
+		MaxHeaderBytes: maxHeaderBytes,
+	}
+	s.mu.Lock()
+	select {
+	case <-s.done:
+		s.mu.Unlock()
+		l.Close()
+		return http.ErrServerClosed
+	default:
+	}
+	s.hs = append(s.hs, hs)
+	s.mu.Unlock()
+	return hs.Serve(l)
+}
+
+// Close stops the servers Serve runs, waits for the requests in flight to
+// finish (at most 5 s) and, with WithDataDir, flushes and closes the data
+// directory's log. It is safe to call more than once.
+func (s *Server) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		close(s.done)
+		hs := s.hs
+		s.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		for _, h := range hs {
+			if e := h.Shutdown(ctx); e != nil {
+				h.Close()
+				err = errors.Join(err, fmt.Errorf("stopping the HTTP server: %w", e))
+			}
+		}
+		s.store.Close()
+	})
+	return err
+}
+
+// Stats counts what a Server holds and has done since it started.
+type Stats struct {
+	Points         int    // points stored now
+	Series         int    // series stored now
+	Accepted       uint64 // points accepted by puts: Points + EvictedByAge + EvictedByCount
+	EvictedByAge   uint64 // points evicted by WithRetention, including those too old on arrival
+	EvictedByCount uint64 // points evicted by WithMaxPoints
+	Requests       uint64 // API requests received
+	// With WithDataDir, what the directory held at the start: points
+	// loaded, and torn or corrupt log records dropped (with their bytes).
+	Loaded         int
+	DroppedRecords int
+	DroppedBytes   int64
+}
+
+// Stats returns the counts of what the server holds and has done. Its
+// cost is constant.
+func (s *Server) Stats() Stats {
+	st := s.store.Stats()
+	return Stats{
+		Points: st.Points, Series: st.Series, Accepted: st.Accepted,
+		EvictedByAge: st.EvictedByAge, EvictedByCount: st.EvictedByCount,
+		Requests: s.reqs.Count(),
+		Loaded:   s.loaded.Points, DroppedRecords: s.loaded.DroppedRecords, DroppedBytes: s.loaded.DroppedBytes,
+	}
+}
+
+// SeriesInfo describes one stored series.
+type SeriesInfo struct {
+	Metric    string
+	Tags      map[string]string // a copy
+	Points    int               // points stored (two at the same timestamp count twice)
+	First     time.Time         // timestamp of the oldest point, UTC
+	Last      time.Time         // timestamp of the newest point, UTC
+	LastValue float64           // value at Last (of several points there, the last to arrive)
+}
+
+// Series returns every stored series, sorted by metric, then by tags. It
+// copies the tags, not the points: its cost is proportional to the number
+// of series, whatever their points.
+func (s *Server) Series() []SeriesInfo {
+	type entry struct {
+		info SeriesInfo
+		key  string
+	}
+	var es []entry
+	s.store.Read(func(r store.Reader) {
+		r.EachSeries("", nil, func(v store.View) bool {
+			ms, val := v.Last()
+			es = append(es, entry{SeriesInfo{
+				Metric: v.Metric(), Tags: maps.Clone(v.Tags()), Points: v.Len(),
+				First: time.UnixMilli(v.First()).UTC(), Last: time.UnixMilli(ms).UTC(), LastValue: val,
+			}, ql.TagKey(v.Tags())})
+			return true
+		})
+	})
+	sort.Slice(es, func(i, j int) bool {
+		if es[i].info.Metric != es[j].info.Metric {
+			return es[i].info.Metric < es[j].info.Metric
+		}
+		return es[i].key < es[j].key
+	})
+	out := make([]SeriesInfo, len(es))
+	for i, e := range es {
+		out[i] = e.info
+	}
+	return out
+}
+
+// authorized reports whether r carries the token, if one is needed.
+func (s *Server) authorized(r *http.Request) bool {
+	if s.cfg.token == "" {
+		return true
+	}
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.token)) == 1
+}

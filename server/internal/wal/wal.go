@@ -282,8 +282,8 @@ func (l *Log) Append(items int, parts ...[]byte) error {
 	if n > MaxRecord {
 		return ErrTooLarge
 	}
-	if items < 0 || items > maxCount {
-		return fmt.Errorf("wal: a record of %d items: want 0 to %d", items, maxCount)
+	if err := checkItems(items); err != nil {
+		return err
 	}
 	pcrc := payloadCRC(parts)
 	l.mu.Lock()
@@ -311,6 +311,13 @@ func (l *Log) Append(items int, parts ...[]byte) error {
 	l.index++
 	l.items += uint64(items)
 	l.dirty = l.opts.SyncInterval > 0
+	return nil
+}
+
+func checkItems(n int) error {
+	if n < 0 || uint64(n) > maxCount {
+		return fmt.Errorf("wal: a record of %d items: want 0 to %d", n, uint64(maxCount))
+	}
 	return nil
 }
 
@@ -358,8 +365,8 @@ func (l *Log) Rewrite(write func(add func(items int, parts ...[]byte) error) err
 			if rn > MaxRecord {
 				return ErrTooLarge
 			}
-			if count < 0 || count > maxCount {
-				return fmt.Errorf("wal: a record of %d items: want 0 to %d", count, maxCount)
+			if err := checkItems(count); err != nil {
+				return err
 			}
 			hb = appendRecHeader(hb[:0], salt, recHdr{length: uint32(rn), index: index, items: items, count: uint32(count), pcrc: payloadCRC(parts)})
 			index++

@@ -252,6 +252,18 @@ func TestDataDirErrors(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), "opening the data directory "+filepath.Join(file, "sub")+": ") {
 		t.Errorf("Open on a file: %v", err)
 	}
+	// A log written by a later release: refused, and left as it is.
+	dir := t.TempDir()
+	seg := filepath.Join(dir, "0000000000000001.wal")
+	os.WriteFile(seg, []byte("APTTWAL3 and what a later release writes"), 0o644)
+	_, err = New(WithDataDir(dir))
+	want := "opening the data directory " + dir + ": wal: " + seg + " is in format version 3; this program reads versions 1 and 2: use a newer one (nothing in " + dir + " was changed)"
+	if err == nil || err.Error() != want {
+		t.Errorf("New on a later format: %v\nwant %s", err, want)
+	}
+	if b, _ := os.ReadFile(seg); string(b) != "APTTWAL3 and what a later release writes" {
+		t.Errorf("the segment changed: %q", b)
+	}
 }
 
 func TestDataDirNoLeak(t *testing.T) {

@@ -45,14 +45,30 @@
 //
 // With WithDataDir the accepted points are also kept in a directory, and a
 // Server opened on it later (after a clean stop or a crash) starts with
-// them. The directory holds an append-only log in segment files: each
-// record is length-prefixed and CRC-32C-checksummed, one record per put. A
-// put's record is written before the put is answered, so a crash of the
-// process loses no answered put; the log is flushed to stable storage
-// every WithSyncInterval (1 s; 0: before answering each put). On opening,
-// a torn or corrupt record is dropped with what follows it in its segment,
-// counted (Stats.DroppedRecords, DroppedBytes) and reported to WithLogger.
-// A Server holds its directory by a lock file (New on a directory in use
-// fails with ErrDataDirLocked). Once the log holds more than twice the
-// live points plus a million, it is compacted into a snapshot of them.
+// them. The directory holds an append-only log in segment files, one record
+// per put; each record has a sync marker, its length, its place in the log
+// and its count of points under CRC-32C checksums. A put's record is
+// written before the put is answered, so a crash of the process loses no
+// answered put; the log is flushed to stable storage every
+// WithSyncInterval (1 s; 0: before answering each put).
+//
+// No single fault destroys the data. On opening, a torn or damaged record
+// costs only itself (a record torn by a crash is that of a put never
+// answered): the records after it that verify are loaded. Its
+// bytes are moved aside into a file named after the segment
+// (0000000000000001.wal.corrupt), left for you to inspect or delete, never
+// cut off in place; each damaged part is reported to WithLogger (segment,
+// offset, size, the records and points lost, the file it went to) and
+// counted (Stats.LostRecords, LostPoints, MovedAside). The counts are
+// exact, except for a damaged header of the log's very last record, which is
+// reported as an unknown number of records. Once the log holds more than
+// twice the live points plus a million, it is compacted into a snapshot of
+// them (records of at most 4,096 points of one series, each lost alone if
+// damaged).
+//
+// The log's format is versioned: a directory written by an earlier release
+// (format 1) loads and is converted by a compaction; one written by a later
+// release fails New with an error naming its version, and is left as it
+// is. A Server holds its directory by a lock file (New on a directory in
+// use fails with ErrDataDirLocked).
 package server

@@ -92,8 +92,8 @@ func WithDataDir(dir string) Option { return func(c *config) { c.dataDir = dir }
 func WithSyncInterval(d time.Duration) Option { return func(c *config) { c.syncInterval = d } }
 
 // WithLogger sets where the server reports what it does on its own: points
-// loaded from the data directory, records dropped, compactions. The
-// default discards these messages.
+// loaded from the data directory, damaged parts of it moved aside,
+// compactions. The default discards these messages.
 func WithLogger(f func(format string, args ...any)) Option {
 	return func(c *config) { c.logger = f }
 }

@@ -130,10 +130,14 @@ type Stats struct {
 	EvictedByCount uint64 // points evicted by WithMaxPoints
 	Requests       uint64 // API requests received
 	// With WithDataDir, what the directory held at the start: points
-	// loaded, and torn or corrupt log records dropped (with their bytes).
-	Loaded         int
-	DroppedRecords int
-	DroppedBytes   int64
+	// loaded; log records that damage made unreadable and the points they
+	// held (those of a damaged part whose cost is unknown are not counted:
+	// the start-up message says so); the bytes moved aside into .corrupt
+	// files in the directory.
+	Loaded      int
+	LostRecords int
+	LostPoints  int64
+	MovedAside  int64
 }
 
 // Stats returns the counts of what the server holds and has done. Its
@@ -144,7 +148,7 @@ func (s *Server) Stats() Stats {
 		Points: st.Points, Series: st.Series, Accepted: st.Accepted,
 		EvictedByAge: st.EvictedByAge, EvictedByCount: st.EvictedByCount,
 		Requests: s.reqs.Count(),
-		Loaded:   s.loaded.Points, DroppedRecords: s.loaded.DroppedRecords, DroppedBytes: s.loaded.DroppedBytes,
+		Loaded:   s.loaded.Points, LostRecords: s.loaded.LostRecords, LostPoints: s.loaded.LostPoints, MovedAside: s.loaded.Aside,
 	}
 }
 

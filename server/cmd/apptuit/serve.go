@@ -35,9 +35,13 @@ default, about 240 MB) and none older than --retention (by default, any
 age): beyond those the points with the oldest timestamps are evicted, and
 counted in the request lines and when it stops. With --data DIR they are
 also kept in DIR, in a checksummed append-only log that survives a restart
-or a crash (a torn last record is detected and dropped); a put is written
-to the log before it is answered and the log is flushed to disk every
---sync-interval. Without --data nothing is written to disk.
+or a crash; a put is written to the log before it is answered and the log
+is flushed to disk every --sync-interval. A torn or damaged record costs
+only itself: the records after it load, and its bytes are moved aside into
+a .corrupt file in DIR (never cut off); the lines printed at the start name
+that file, its size and the records and points lost. A DIR written by an
+earlier release loads and is converted; one written by a later release is
+refused and left as it is. Without --data nothing is written to disk.
 
 It bounds what clients can make it hold: bodies of 32 MiB (256 MiB
 decompressed), 8 bodies read at once, the newest --request-log requests

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"time"
 
 	"github.com/apptuit-go/apptuit/internal/opentsdb"
@@ -15,7 +16,8 @@ import (
 // append-only log (package wal) of every committed batch, compacted into a
 // snapshot of the live points when evictions have left it mostly dead.
 //
-// Records:
+// Records (the payloads of the log's records; each record also says how
+// many points it holds, so that a damaged one is counted):
 //
 //	'B' batch:    uvarint(first arrival number) uvarint(series) { uvarint(len) key uvarint(points) } points
 //	'S' snapshot: uvarint(len) key uvarint(points) { varint(ms delta) uvarint(arrival delta, zigzag) value }
@@ -24,7 +26,8 @@ import (
 // snapshot record holds (part of) one series, its points sorted by (ms,
 // arrival), values XOR-encoded as in a batch. Replaying applies them in
 // order; points past the retention or over the max-points bound are
-// evicted as they would have been.
+// evicted as they would have been. A damaged record costs only itself
+// (package wal moves it aside and says what it held).
 type dataLog struct {
 	w         *wal.Log
 	logPoints int // points in the log's records (live or not)
@@ -39,15 +42,23 @@ const (
 	// defaultSlack is how many dead points the log may hold beyond twice
 	// the live ones before it is compacted.
 	defaultSlack = 1 << 20
-	// snapshotChunk is the most points one snapshot record holds.
-	snapshotChunk = 64 << 10
+	// snapshotChunk is the most points one snapshot record holds: what a
+	// damaged byte in a snapshot costs at most (about 40 bytes of header
+	// and key per record: 0.01 byte per point).
+	snapshotChunk = 4096
 )
 
 // LoadReport says what the data directory held at the start.
 type LoadReport struct {
-	Points         int   // points loaded
-	DroppedRecords int   // torn or corrupt records dropped
-	DroppedBytes   int64 // their bytes
+	Points int // points loaded
+	// LostRecords and LostPoints count the log records that damage (a torn
+	// write, a flipped byte) made unreadable and the points they held;
+	// where a damaged part's cost is unknown (the last record of the log
+	// with an unreadable header) it counts none, and Unknown says so.
+	LostRecords int
+	LostPoints  int64
+	Unknown     bool
+	Aside       int64 // bytes moved aside into .corrupt files beside the log
 }
 
 // ErrLocked is matched (errors.Is) by the error of OpenLog on a directory
@@ -56,8 +67,10 @@ var ErrLocked = wal.ErrLocked
 
 // OpenLog replays the log of dir into st (an empty store) and attaches
 // it, so that commits are logged from now on, fsynced every sync (0: in
-// every commit). logf reports what it found and what it does later
-// (compactions).
+// every commit). logf reports what it found (the damaged parts of the log
+// moved aside, one line each, and what was loaded) and what it does later
+// (compactions). A log of the previous format is loaded, then converted by
+// a compaction.
 func (st *Store) OpenLog(dir string, sync time.Duration, logf func(string, ...any)) (LoadReport, error) {
 	start := time.Now()
 	d := &dataLog{slack: defaultSlack, logf: logf, dir: dir}
@@ -73,16 +86,63 @@ func (st *Store) OpenLog(dir string, sync time.Duration, logf func(string, ...an
 	}
 	d.w = w
 	st.log = d
-	lr := LoadReport{Points: st.points}
-	for _, dr := range rep.Drops {
-		lr.DroppedRecords++
-		lr.DroppedBytes += dr.Bytes
-		logf("data directory %s: dropped %d bytes of %s at offset %d: %s", dir, dr.Bytes, dr.Segment, dr.Offset, dr.Reason)
+	points, series := st.counts()
+	lr := LoadReport{Points: points}
+	for _, dm := range rep.Damage {
+		lr.LostRecords += dm.Records
+		lr.LostPoints += dm.Items
+		lr.Unknown = lr.Unknown || !dm.Exact
+		lr.Aside += dm.Bytes
+		logf("data directory %s: %s", dir, damageLine(dir, dm))
 	}
-	logf("data directory %s: loaded %d points of %d series from %d records (%d bytes) in %v",
-		dir, st.points, len(st.byKey), rep.Records, rep.Bytes, time.Since(start).Round(time.Millisecond))
+	msg := fmt.Sprintf("data directory %s: loaded %d points of %d series from %d records (%d bytes) in %v",
+		dir, points, series, rep.Records, rep.Bytes, time.Since(start).Round(time.Millisecond))
+	if len(rep.Damage) > 0 {
+		msg += fmt.Sprintf("; damaged: %s, %d bytes moved aside", lostText(lr.LostRecords, lr.LostPoints, !lr.Unknown), lr.Aside)
+	}
+	logf("%s", msg)
+	if rep.Format1 > 0 {
+		before := w.Size()
+		if err := d.compact(st); err != nil {
+			logf("data directory %s: converting the log from format 1 to format 2 failed (it stays readable; retried at the next start): %v", dir, err)
+		} else {
+			logf("data directory %s: converted the log from format 1 to format 2 (%d bytes to %d)", dir, before, w.Size())
+		}
+	}
 	d.maybeCompact(st)
 	return lr, nil
+}
+
+// damageLine describes a damaged part of the log.
+func damageLine(dir string, dm wal.Damage) string {
+	lost := lostText(dm.Records, dm.Items, dm.Exact)
+	if dm.Bytes == 0 {
+		return fmt.Sprintf("%s: records missing before offset %d: %s", dm.Segment, dm.Offset, lost)
+	}
+	return fmt.Sprintf("%s: %d unreadable bytes at offset %d (%s): %s; moved aside to %s",
+		dm.Segment, dm.Bytes, dm.Offset, dm.Reason, lost, filepath.Join(dir, dm.MovedTo))
+}
+
+// lostText says how many records and points were lost: exactly, or at
+// least.
+func lostText(records int, points int64, exact bool) string {
+	s := fmt.Sprintf("%d %s of %d %s", records, plural(records, "record"), points, plural(int(points), "point"))
+	switch {
+	case exact && records == 0:
+		return "no record lost"
+	case exact:
+		return "lost " + s
+	case records == 0:
+		return "lost an unknown number of records (no record header there is readable)"
+	}
+	return "lost at least " + s
+}
+
+func plural(n int, s string) string {
+	if n == 1 {
+		return s
+	}
+	return s + "s"
 }
 
 // appendBatch logs b, whose points are numbered from base. The caller holds
@@ -98,7 +158,7 @@ func (d *dataLog) appendBatch(b *opentsdb.Batch, base uint64) error {
 		h = binary.AppendUvarint(h, uint64(n))
 	}
 	parts := append([][]byte{h}, b.Encoded()...)
-	if err := d.w.Append(parts...); err != nil {
+	if err := d.w.Append(b.Len(), parts...); err != nil {
 		return fmt.Errorf("writing the data log: %w", err)
 	}
 	d.logPoints += b.Len()
@@ -110,7 +170,8 @@ func (d *dataLog) appendBatch(b *opentsdb.Batch, base uint64) error {
 // lock; puts wait for the compaction (about 12 bytes written per live
 // point).
 func (d *dataLog) maybeCompact(st *Store) {
-	if d.logPoints <= 2*st.points+d.slack {
+	points, _ := st.counts()
+	if d.logPoints <= 2*points+d.slack {
 		return
 	}
 	start := time.Now()
@@ -121,41 +182,41 @@ func (d *dataLog) maybeCompact(st *Store) {
 		return
 	}
 	d.logf("data directory %s: compacted %d bytes to %d (%d live points) in %v",
-		d.dir, before, d.w.Size(), st.points, time.Since(start).Round(time.Millisecond))
+		d.dir, before, d.w.Size(), points, time.Since(start).Round(time.Millisecond))
 }
 
 // compact rewrites the log as a snapshot of st. The caller holds the
 // store's lock.
 func (d *dataLog) compact(st *Store) error {
-	err := d.w.Rewrite(func(add func(...[]byte) error) error {
+	err := d.w.Rewrite(func(add func(int, ...[]byte) error) error {
 		var rec []byte
-		for _, s := range st.byKey {
-			for lo := 0; lo < len(s.ms); lo += snapshotChunk {
-				hi := min(lo+snapshotChunk, len(s.ms))
+		return st.eachSeries(func(key string, ms []int64, seq []uint64, val []float64) error {
+			for lo := 0; lo < len(ms); lo += snapshotChunk {
+				hi := min(lo+snapshotChunk, len(ms))
 				rec = append(rec[:0], recSnapshot)
-				rec = binary.AppendUvarint(rec, uint64(len(s.key)))
-				rec = append(rec, s.key...)
+				rec = binary.AppendUvarint(rec, uint64(len(key)))
+				rec = append(rec, key...)
 				rec = binary.AppendUvarint(rec, uint64(hi-lo))
 				var prevMs int64
 				var prevSeq, prevBits uint64
 				for i := lo; i < hi; i++ {
-					rec = binary.AppendVarint(rec, s.ms[i]-prevMs)
-					rec = binary.AppendVarint(rec, int64(s.seq[i]-prevSeq))
-					vb := math.Float64bits(s.val[i])
+					rec = binary.AppendVarint(rec, ms[i]-prevMs)
+					rec = binary.AppendVarint(rec, int64(seq[i]-prevSeq))
+					vb := math.Float64bits(val[i])
 					rec = opentsdb.AppendXOR(rec, vb^prevBits)
-					prevMs, prevSeq, prevBits = s.ms[i], s.seq[i], vb
+					prevMs, prevSeq, prevBits = ms[i], seq[i], vb
 				}
-				if err := add(rec); err != nil {
+				if err := add(hi-lo, rec); err != nil {
 					return err
 				}
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 	if err != nil {
 		return err
 	}
-	d.logPoints = st.points
+	d.logPoints, _ = st.counts()
 	return nil
 }
 
@@ -191,8 +252,7 @@ func (st *Store) replay(p []byte) (int, error) {
 		if err != nil {
 			return 0, errBadRecord
 		}
-		st.applyBatch(b, base)
-		st.evict()
+		st.replayBatch(b, base)
 		return b.Len(), nil
 	case recSnapshot:
 		key := r.bytes()
@@ -218,20 +278,7 @@ func (st *Store) replay(p []byte) (int, error) {
 		if len(r.b) != 0 {
 			return 0, errBadRecord
 		}
-		s := st.seriesFor(string(key))
-		cutoff := st.cutoff()
-		for i := range ms {
-			st.accepted++
-			if ms[i] < cutoff {
-				st.evictAge++
-				continue
-			}
-			s.ms, s.val, s.seq = append(s.ms, ms[i]), append(s.val, val[i]), append(s.seq, seq[i])
-			st.points++
-			st.nextSeq = max(st.nextSeq, seq[i]+1)
-		}
-		st.settle(s)
-		st.evict()
+		st.restoreSeries(string(key), ms, seq, val)
 		return int(n), nil
 	}
 	return 0, errBadRecord
@@ -306,3 +353,49 @@ func (st *Store) Close() {
 		st.log.close()
 	}
 }
+
+// What the log needs of the store. These are the only places persist.go
+// reaches into the store's representation (with st.mu, st.log and Commit's
+// calls of appendBatch and maybeCompact).
+
+// replayBatch applies a logged batch whose points are numbered from base,
+// evicting as Commit would. The caller holds mu.
+func (st *Store) replayBatch(b *opentsdb.Batch, base uint64) {
+	st.applyBatch(b, base)
+	st.evict()
+}
+
+// restoreSeries adds the points of one series from a snapshot record, with
+// their arrival numbers, sorted by (ms, seq), evicting as Commit would.
+// The caller holds mu.
+func (st *Store) restoreSeries(key string, ms []int64, seq []uint64, val []float64) {
+	s := st.seriesFor(key)
+	cutoff := st.cutoff()
+	for i := range ms {
+		st.accepted++
+		if ms[i] < cutoff {
+			st.evictAge++
+			continue
+		}
+		s.ms, s.val, s.seq = append(s.ms, ms[i]), append(s.val, val[i]), append(s.seq, seq[i])
+		st.points++
+		st.nextSeq = max(st.nextSeq, seq[i]+1)
+	}
+	st.settle(s)
+	st.evict()
+}
+
+// eachSeries calls fn with the key and the points of each stored series,
+// sorted by (ms, seq), until fn fails; fn must not keep the slices. The
+// caller holds mu.
+func (st *Store) eachSeries(fn func(key string, ms []int64, seq []uint64, val []float64) error) error {
+	for _, s := range st.byKey {
+		if err := fn(s.key, s.ms, s.seq, s.val); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// counts returns the points and series stored. The caller holds mu.
+func (st *Store) counts() (points, series int) { return st.points, len(st.byKey) }

@@ -1,12 +1,23 @@
 // Package wal is an append-only log of checksummed records, kept in
-// numbered segment files in one directory, that survives crashes: a record
-// torn by a crash in the middle of its write, or damaged later, is found on
-// the next Open, reported and cut off; the records before it are kept.
+// numbered segment files in one directory, that no single fault destroys:
+// a record torn by a crash in the middle of its write, or damaged later, is
+// found on the next Open, and costs only itself: the records after it that
+// verify are replayed.
 //
-// A segment file is a 16-byte header followed by records:
+// Nothing is cut off in place: Open moves the unreadable parts of a
+// segment aside, into a file named after it (0000000000000001.wal.corrupt)
+// that it leaves for the user, before it removes them from the segment —
+// by cutting a damaged end off, or by replacing the segment with a fresh
+// copy of the records that verified. Each damaged part is reported
+// (Report.Damage) with the records and items (what the writer counted in
+// each record: the store's points) it cost, exactly where a record after it
+// verifies.
 //
-//	header:  "APTTWAL1" | flags uint32 LE (1: base) | CRC-32C of the first 12 bytes, uint32 LE
-//	record:  length uint32 LE | CRC-32C of the length's 4 bytes and the payload, uint32 LE | payload
+// The format is versioned (format.go). Open reads segments of version 1
+// (the format before this one, which a damaged record ended) without
+// changing them, save for moving a damaged end aside, and appends to a new
+// segment; a Rewrite converts the log. A segment of a newer version fails
+// Open, which then leaves the directory as it was.
 //
 // A base segment starts the log afresh: Open replays the newest base
 // segment and the segments after it, and deletes older ones. Rewrite writes
@@ -14,23 +25,20 @@
 // renames it into place, so that a crash leaves either the old log or the
 // new one, never a mix.
 //
-// Durability: Append writes the record (two write calls) before it returns,
-// so a crash of the process loses nothing appended; what the operating
-// system has not yet written to the disk is flushed with fsync by Sync,
-// every Options.SyncInterval, or by every Append when the interval is 0.
-// An operating-system crash or power loss may lose the records appended
-// since the last sync. One Log per directory at a time: nothing stops a
-// second process.
+// Durability: Append writes the record before it returns, so a crash of the
+// process loses nothing appended; what the operating system has not yet
+// written to the disk is flushed with fsync by Sync, every
+// Options.SyncInterval, or by every Append when the interval is 0. An
+// operating-system crash or power loss may lose the records appended since
+// the last sync. One Log per directory at a time (a lock file).
 //
 // It uses the standard library only.
 package wal
 
 import (
 	"bufio"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -47,18 +55,17 @@ import (
 const MaxRecord = 256 << 20
 
 const (
-	magic      = "APTTWAL1"
-	headerSize = 16
-	recHeader  = 8
-	flagBase   = 1
-	suffix     = ".wal"
-	tmpSuffix  = ".wal.tmp"
+	suffix        = ".wal"
+	tmpSuffix     = ".wal.tmp"
+	corruptSuffix = ".corrupt"
 )
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // ErrTooLarge is returned by Append for a payload over MaxRecord.
 var ErrTooLarge = errors.New("wal: record larger than MaxRecord")
+
+// ErrLocked is matched (errors.Is) by Open's error when another Log holds
+// the directory.
+var ErrLocked = dirlock.ErrLocked
 
 // Options configure a Log.
 type Options struct {
@@ -67,21 +74,30 @@ type Options struct {
 	SyncInterval time.Duration
 }
 
-// Drop describes a torn or corrupt part of a segment that Open cut off.
-type Drop struct {
-	Segment string // file name
-	Offset  int64  // where the bad part starts
-	Bytes   int64  // bytes dropped
-	Reason  string // e.g. "torn record header", "checksum mismatch"
+// Damage describes an unreadable part of a segment that Open moved aside.
+type Damage struct {
+	Segment string // the segment's file name
+	Offset  int64  // where the part started in it
+	Bytes   int64  // its length
+	Reason  string // what was found at Offset, e.g. "checksum mismatch", "torn record"
+	// Records and Items are what the part cost: exact when Exact, else at
+	// least that many (the end of a segment whose last record has an
+	// unreadable header, or a segment without a readable header).
+	Records int
+	Items   int64
+	Exact   bool
+	MovedTo string // the file, beside the segments, that now holds its bytes
 }
 
 // Report says what Open found.
 type Report struct {
 	Segments int   // segments replayed
 	Records  int   // records replayed
+	Items    int64 // the items those records hold (format 2: as counted by Append)
 	Bytes    int64 // bytes of the log after repairs
-	Drops    []Drop
-	Removed  int // superseded segments and temporary files deleted
+	Damage   []Damage
+	Removed  int // superseded or empty segments and temporary files deleted
+	Format1  int // segments of format version 1 replayed (a Rewrite converts them)
 }
 
 // Log is an open log. Its methods are safe for concurrent use.
@@ -91,10 +107,14 @@ type Log struct {
 	mu    sync.Mutex
 	f     *os.File
 	seg   uint64 // number of the segment appended to
+	salt  uint32 // its salt's checksum state
+	index uint64 // the next record's index in it
+	items uint64 // the items of its records
 	size  int64  // its size
 	total int64  // bytes in all segments
 	dirty bool   // appended since the last sync
 	err   error  // a failed write that could not be undone: the log is read-only
+	hbuf  []byte
 	stop  chan struct{}
 	done  chan struct{}
 	once  sync.Once
@@ -102,13 +122,14 @@ type Log struct {
 }
 
 // Open opens the log in dir (creating dir and an empty log if needed),
-// calls replay with the payload of each record in order (replay must not
-// keep payload: its buffer is reused), cuts off torn or corrupt parts (a
-// record replay rejects with an error counts as corrupt) and returns the
-// log, ready to append to. A failure to read or repair the
-// files is an error; damaged content is not, it is reported. The log locks
-// dir until Close: a second Open of it, by this process or another, fails
-// with an error matching ErrLocked that names the holder's pid.
+// calls replay with the payload of each record that verifies, in order
+// (replay must not keep payload: its buffer is reused), moves the
+// unreadable parts aside (a record replay rejects with an error counts as
+// unreadable) and returns the log, ready to append to. A failure to read
+// the files or to move a part aside is an error, and so is a segment of a
+// newer format version; damaged content is not, it is reported. The log
+// locks dir until Close: a second Open of it, by this process or another,
+// fails with an error matching ErrLocked that names the holder's pid.
 func Open(dir string, opts Options, replay func(payload []byte) error) (*Log, Report, error) {
 	if opts.SyncInterval < 0 {
 		return nil, Report{}, fmt.Errorf("wal: negative sync interval %v", opts.SyncInterval)
@@ -129,16 +150,19 @@ func Open(dir string, opts Options, replay func(payload []byte) error) (*Log, Re
 	return l, rep, nil
 }
 
-// ErrLocked is matched (errors.Is) by Open's error when another Log holds
-// the directory.
-var ErrLocked = dirlock.ErrLocked
-
 // openLocked is Open once dir exists and is locked.
 func openLocked(dir string, opts Options, replay func(payload []byte) error) (*Log, Report, error) {
 	var rep Report
-	segs, tmps, err := list(dir)
+	nums, tmps, err := list(dir)
 	if err != nil {
 		return nil, rep, err
+	}
+	// Read every header first: a newer format leaves the directory as it is.
+	segs := make([]segFile, len(nums))
+	for i, n := range nums {
+		if segs[i], err = classify(dir, n); err != nil {
+			return nil, rep, err
+		}
 	}
 	for _, t := range tmps {
 		if err := os.Remove(filepath.Join(dir, t)); err != nil {
@@ -149,48 +173,58 @@ func openLocked(dir string, opts Options, replay func(payload []byte) error) (*L
 	// Replay from the newest base segment.
 	start := 0
 	for i := len(segs) - 1; i >= 0; i-- {
-		if base, ok := readHeader(filepath.Join(dir, name(segs[i]))); ok && base {
+		if segs[i].base {
 			start = i
 			break
 		}
 	}
-	for _, n := range segs[:start] {
-		if err := os.Remove(filepath.Join(dir, name(n))); err != nil {
+	for _, s := range segs[:start] {
+		if err := os.Remove(filepath.Join(dir, s.name)); err != nil {
 			return nil, rep, err
 		}
 		rep.Removed++
 	}
-	segs = segs[start:]
 	l := &Log{dir: dir, opts: opts}
-	for _, n := range segs {
-		size, drop, err := replaySegment(filepath.Join(dir, name(n)), replay, &rep)
-		if err != nil {
-			return nil, rep, err
-		}
-		if drop != nil {
-			rep.Drops = append(rep.Drops, *drop)
-		}
-		if size < headerSize { // nothing usable, not even a header
-			if err := os.Remove(filepath.Join(dir, name(n))); err != nil {
+	last := uint64(0)
+	if len(nums) > 0 {
+		last = nums[len(nums)-1]
+	}
+	for _, s := range segs[start:] {
+		if s.size == 0 { // created and never written: nothing to keep
+			if err := os.Remove(filepath.Join(dir, s.name)); err != nil {
 				return nil, rep, err
 			}
 			rep.Removed++
 			continue
 		}
-		rep.Segments++
-		l.total += size
-		l.seg, l.size = n, size // appends go to the last segment kept
-	}
-	if l.seg == 0 {
-		// An empty log: a first, base, segment.
-		n := uint64(1)
-		if len(segs) > 0 {
-			n = segs[len(segs)-1] + 1
-		}
-		if err := writeSegment(dir, n); err != nil {
+		sc, err := replaySegment(dir, s, replay)
+		if err != nil {
 			return nil, rep, err
 		}
-		l.seg, l.size, l.total = n, headerSize, headerSize
+		rep.Damage = append(rep.Damage, sc.damage...)
+		if sc.removed {
+			continue
+		}
+		rep.Segments++
+		rep.Records += sc.records
+		rep.Items += int64(sc.items)
+		l.total += sc.size
+		if s.format == '1' {
+			rep.Format1++
+			l.seg = 0 // appends never go to a segment of format 1
+			continue
+		}
+		l.seg, l.size, l.salt, l.index, l.items = s.n, sc.size, saltCRC(s.hdr.salt), uint64(sc.records), sc.items
+	}
+	if l.seg == 0 {
+		// No segment of this format to append to: a new one, a base one
+		// if the log is empty.
+		h := segHeader{base: rep.Segments == 0, salt: newSalt()}
+		if err := writeSegment(dir, last+1, h); err != nil {
+			return nil, rep, err
+		}
+		l.seg, l.size, l.salt = last+1, headerSize, saltCRC(h.salt)
+		l.total += headerSize
 	}
 	l.f, err = os.OpenFile(filepath.Join(dir, name(l.seg)), os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
@@ -211,7 +245,7 @@ func openLocked(dir string, opts Options, replay func(payload []byte) error) (*L
 func name(n uint64) string { return fmt.Sprintf("%016d%s", n, suffix) }
 
 // list returns the segment numbers in dir, ascending, and the temporary
-// files left by an interrupted Rewrite.
+// files left by an interrupted Rewrite or repair.
 func list(dir string) ([]uint64, []string, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -236,138 +270,22 @@ func list(dir string) ([]uint64, []string, error) {
 	return segs, tmps, nil
 }
 
-func header(base bool) []byte {
-	h := make([]byte, headerSize)
-	copy(h, magic)
-	if base {
-		binary.LittleEndian.PutUint32(h[8:], flagBase)
-	}
-	binary.LittleEndian.PutUint32(h[12:], crc32.Checksum(h[:12], castagnoli))
-	return h
-}
-
-// parseHeader reports whether h is a valid header, and a base one.
-func parseHeader(h []byte) (base, ok bool) {
-	if len(h) < headerSize || string(h[:8]) != magic || binary.LittleEndian.Uint32(h[12:]) != crc32.Checksum(h[:12], castagnoli) {
-		return false, false
-	}
-	return binary.LittleEndian.Uint32(h[8:])&flagBase != 0, true
-}
-
-func readHeader(path string) (base, ok bool) {
-	f, err := os.Open(path)
-	if err != nil {
-		return false, false
-	}
-	defer f.Close()
-	h := make([]byte, headerSize)
-	if _, err := io.ReadFull(f, h); err != nil {
-		return false, false
-	}
-	return parseHeader(h)
-}
-
-// replaySegment replays the records of one segment and cuts off a bad
-// tail. It returns the segment's size after the cut.
-func replaySegment(path string, replay func([]byte) error, rep *Report) (int64, *Drop, error) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return 0, nil, err
-	}
-	size := fi.Size()
-	r := bufio.NewReaderSize(f, 1<<16)
-	good := int64(0)
-	reason := ""
-	h := make([]byte, headerSize)
-	if _, err := io.ReadFull(r, h); err != nil {
-		reason = "torn segment header"
-	} else if _, ok := parseHeader(h); !ok {
-		reason = "bad segment header"
-	} else {
-		good = headerSize
-		var rh [recHeader]byte
-		var payload []byte
-		for {
-			if _, err := io.ReadFull(r, rh[:]); err == io.EOF {
-				break
-			} else if err != nil {
-				reason = "torn record header"
-				break
-			}
-			n := int64(binary.LittleEndian.Uint32(rh[:4]))
-			if n > MaxRecord {
-				reason = fmt.Sprintf("record length %d over the limit", n)
-				break
-			}
-			if n > size-good-recHeader {
-				reason = fmt.Sprintf("torn record: %d bytes announced, %d left", n, size-good-recHeader)
-				break
-			}
-			if int64(cap(payload)) < n {
-				payload = make([]byte, n)
-			}
-			payload = payload[:n]
-			if _, err := io.ReadFull(r, payload); err != nil {
-				reason = "torn record"
-				break
-			}
-			crc := crc32.Update(crc32.Checksum(rh[:4], castagnoli), castagnoli, payload)
-			if crc != binary.LittleEndian.Uint32(rh[4:]) {
-				reason = "checksum mismatch"
-				break
-			}
-			if err := replay(payload); err != nil {
-				reason = "record rejected: " + err.Error()
-				break
-			}
-			rep.Records++
-			good += recHeader + n
-		}
-	}
-	if reason == "" {
-		return size, nil, nil
-	}
-	drop := &Drop{Segment: filepath.Base(path), Offset: good, Bytes: size - good, Reason: reason}
-	if err := f.Truncate(good); err != nil {
-		return 0, nil, err
-	}
-	if err := f.Sync(); err != nil {
-		return 0, nil, err
-	}
-	return good, drop, nil
-}
-
-func recordHeader(parts [][]byte) ([]byte, int64, error) {
+// Append writes one record whose payload is the concatenation of parts
+// and which holds items items (what a reader is told a damaged record
+// cost). On a write error it cuts the partial record off again; if that
+// fails too, the log refuses further appends.
+func (l *Log) Append(items int, parts ...[]byte) error {
 	n := 0
 	for _, p := range parts {
 		n += len(p)
 	}
 	if n > MaxRecord {
-		return nil, 0, ErrTooLarge
+		return ErrTooLarge
 	}
-	h := make([]byte, recHeader)
-	binary.LittleEndian.PutUint32(h, uint32(n))
-	crc := crc32.Checksum(h[:4], castagnoli)
-	for _, p := range parts {
-		crc = crc32.Update(crc, castagnoli, p)
-	}
-	binary.LittleEndian.PutUint32(h[4:], crc)
-	return h, recHeader + int64(n), nil
-}
-
-// Append writes one record whose payload is the concatenation of parts.
-// On a write error it cuts the partial record off again; if that fails
-// too, the log refuses further appends.
-func (l *Log) Append(parts ...[]byte) error {
-	h, n, err := recordHeader(parts)
-	if err != nil {
+	if err := checkItems(items); err != nil {
 		return err
 	}
+	pcrc := payloadCRC(parts)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.err != nil {
@@ -376,7 +294,8 @@ func (l *Log) Append(parts ...[]byte) error {
 	if l.f == nil {
 		return errors.New("wal: log closed")
 	}
-	werr := writeAll(l.f, h, parts)
+	l.hbuf = appendRecHeader(l.hbuf[:0], l.salt, recHdr{length: uint32(n), index: l.index, items: l.items, count: uint32(items), pcrc: pcrc})
+	werr := writeAll(l.f, l.hbuf, parts)
 	if werr == nil && l.opts.SyncInterval == 0 {
 		werr = l.f.Sync()
 	}
@@ -386,9 +305,19 @@ func (l *Log) Append(parts ...[]byte) error {
 		}
 		return fmt.Errorf("wal: %w", werr)
 	}
-	l.size += n
-	l.total += n
+	size := int64(recHeader + n)
+	l.size += size
+	l.total += size
+	l.index++
+	l.items += uint64(items)
 	l.dirty = l.opts.SyncInterval > 0
+	return nil
+}
+
+func checkItems(n int) error {
+	if n < 0 || uint64(n) > maxCount {
+		return fmt.Errorf("wal: a record of %d items: want 0 to %d", n, uint64(maxCount))
+	}
 	return nil
 }
 
@@ -404,40 +333,48 @@ func writeAll(w io.Writer, h []byte, parts [][]byte) error {
 	return nil
 }
 
-// Rewrite replaces the whole log by the records write adds: they go to a
-// new base segment, written to a temporary file, synced, renamed into
-// place; then the older segments are deleted. If it fails before the
-// rename, the log is as before.
-func (l *Log) Rewrite(write func(add func(parts ...[]byte) error) error) error {
+// Rewrite replaces the whole log by the records write adds (each with
+// the items it holds): they go to a new base segment, written to a
+// temporary file, synced, renamed into place; then the older segments are
+// deleted. If it fails before the rename, the log is as before.
+func (l *Log) Rewrite(write func(add func(items int, parts ...[]byte) error) error) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.f == nil {
 		return errors.New("wal: log closed")
 	}
 	n := l.seg + 1
-	tmp := filepath.Join(l.dir, fmt.Sprintf("%016d%s", n, tmpSuffix))
+	tmp := filepath.Join(l.dir, name(n)+".tmp")
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err
 	}
 	w := bufio.NewWriterSize(f, 1<<16)
+	hdr := segHeader{base: true, salt: newSalt()}
+	salt := saltCRC(hdr.salt)
 	size := int64(headerSize)
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
-		return err
+	var index, items uint64
+	var hb []byte
+	_, err = w.Write(hdr.bytes())
+	if err == nil {
+		err = write(func(count int, parts ...[]byte) error {
+			rn := 0
+			for _, p := range parts {
+				rn += len(p)
+			}
+			if rn > MaxRecord {
+				return ErrTooLarge
+			}
+			if err := checkItems(count); err != nil {
+				return err
+			}
+			hb = appendRecHeader(hb[:0], salt, recHdr{length: uint32(rn), index: index, items: items, count: uint32(count), pcrc: payloadCRC(parts)})
+			index++
+			items += uint64(count)
+			size += int64(recHeader + rn)
+			return writeAll(w, hb, parts)
+		})
 	}
-	if _, err := w.Write(header(true)); err != nil {
-		return fail(err)
-	}
-	err = write(func(parts ...[]byte) error {
-		h, rn, err := recordHeader(parts)
-		if err != nil {
-			return err
-		}
-		size += rn
-		return writeAll(w, h, parts)
-	})
 	if err == nil {
 		err = w.Flush()
 	}
@@ -467,7 +404,7 @@ func (l *Log) Rewrite(write func(add func(parts ...[]byte) error) error) error {
 		return l.err
 	}
 	old := l.f
-	l.f, l.seg, l.size, l.total, l.dirty, l.err = nf, n, size, size, false, nil
+	l.f, l.seg, l.salt, l.index, l.items, l.size, l.total, l.dirty, l.err = nf, n, salt, index, items, size, size, false, nil
 	old.Close()
 	segs, _, err := list(l.dir)
 	if err != nil {
@@ -483,11 +420,12 @@ func (l *Log) Rewrite(write func(add func(parts ...[]byte) error) error) error {
 	return syncDir(l.dir)
 }
 
-// writeSegment creates segment n, an empty base one, through a temporary
-// file.
-func writeSegment(dir string, n uint64) error {
-	tmp := filepath.Join(dir, fmt.Sprintf("%016d%s", n, tmpSuffix))
-	if err := writeFileSync(tmp, header(true)); err != nil {
+// writeSegment creates segment n, holding only its header, through a
+// temporary file.
+func writeSegment(dir string, n uint64, h segHeader) error {
+	tmp := filepath.Join(dir, name(n)+".tmp")
+	if err := writeFileSync(tmp, h.bytes()); err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	if err := os.Rename(tmp, filepath.Join(dir, name(n))); err != nil {

@@ -22,7 +22,7 @@ func (s *Server) routes() http.Handler {
 		rec.BodySize, rec.Accepted, rec.Failed, rec.Evicted, rec.Errors = res.BodySize, res.Accepted, res.Failed, res.Evicted, res.Errors
 	})
 	api.HandleFunc("/api/query", func(w http.ResponseWriter, r *http.Request) {
-		opentsdb.ServeQuery(w, r, s.store, s.cfg.now())
+		s.query.Serve(w, r, s.store, s.cfg.now())
 	})
 	s.promRoutes(api)
 

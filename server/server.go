@@ -24,6 +24,7 @@ type Server struct {
 	cfg     config
 	store   *store.Store
 	put     opentsdb.Put
+	query   opentsdb.Query
 	promql  *promQL
 	reqs    *reqlog.Ring[Request]
 	handler http.Handler
@@ -59,6 +60,7 @@ func New(opts ...Option) (*Server, error) {
 		Slots: make(chan struct{}, maxBodies), SlotWait: bodyWait, Done: s.done,
 		Commit: s.store.Commit,
 	}
+	s.query = cfg.query.handler()
 	s.promql = newPromQL(cfg.promql, s.store, cfg.now)
 	if cfg.dataDir != "" {
 		rep, err := s.store.OpenLog(cfg.dataDir, cfg.syncInterval, cfg.messages())

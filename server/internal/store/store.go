@@ -387,21 +387,27 @@ func (st *Store) Points() []apptuit.DataPoint {
 // Fetch implements ql.Store. A point's time is its timestamp truncated to
 // the second; of several points of a series in the same second the one with
 // the latest timestamp wins (of several at that timestamp, the one that
-// arrived last).
-func (st *Store) Fetch(metric string, start, end int64) []ql.Series {
+// arrived last). It stops, returning false, once the series hold more
+// than max points.
+func (st *Store) Fetch(metric string, start, end int64, max int) ([]ql.Series, bool) {
 	var out []ql.Series
+	n, ok := 0, true
 	st.Read(func(r Reader) {
 		r.EachSeries(metric, nil, func(v View) bool {
 			var pts []ql.Point
 			v.Seconds(start, end, func(t int64, val float64) bool {
+				if n++; n > max {
+					ok = false
+					return false
+				}
 				pts = append(pts, ql.Point{T: t, V: val})
 				return true
 			})
 			if len(pts) > 0 {
 				out = append(out, ql.Series{Metric: metric, Tags: maps.Clone(v.s.tags), Points: pts})
 			}
-			return true
+			return ok
 		})
 	})
-	return out
+	return out, ok
 }

@@ -45,6 +45,7 @@ type config struct {
 	promql       PromQLLimits
 	query        QueryLimits
 	webPage      bool
+	allowedHosts []string
 }
 
 // Option configures a Server.

@@ -25,6 +25,7 @@ type Server struct {
 	store   *store.Store
 	put     opentsdb.Put
 	query   opentsdb.Query
+	hosts   hostSet // answered besides loopback (guard.go)
 	promql  *promQL
 	reqs    *reqlog.Ring[Request]
 	handler http.Handler
@@ -53,7 +54,11 @@ func New(opts ...Option) (*Server, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, done: make(chan struct{}), reqs: reqlog.NewRing[Request](cfg.logSize)}
+	hosts, err := newHostSet(cfg.allowedHosts)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, hosts: hosts, done: make(chan struct{}), reqs: reqlog.NewRing[Request](cfg.logSize)}
 	s.store = store.New(cfg.retention, cfg.maxPoints, cfg.now)
 	s.put = opentsdb.Put{
 		MaxBody: maxBody, MaxDecompressed: maxDecompressed, BodyTimeout: bodyTimeout,

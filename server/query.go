@@ -35,8 +35,10 @@ type QueryLimits struct {
 	MaxConcurrent int
 }
 
-// Defaults of QueryLimits: together about 32 MB of points and 32 MB of
-// answer per query in flight, and 4 in flight.
+// Defaults of QueryLimits. A query in flight holds at most 16 bytes per
+// point of MaxPoints and an answer buffer of MaxBytes: with the defaults
+// about 64 MB, and 256 MB for the 4 evaluated at once (the process's RSS
+// may reach twice what is live, the garbage collector's headroom).
 const (
 	DefaultQueryMaxPoints   = opentsdb.DefaultQueryMaxPoints
 	DefaultQueryMaxBytes    = opentsdb.DefaultQueryMaxBytes

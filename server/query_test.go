@@ -142,3 +142,81 @@ func startChildServer(t *testing.T) (string, int) {
 	}
 	return strings.TrimSpace(strings.TrimPrefix(line, "URL ")), cmd.Process.Pid
 }
+
+// TestLoadQueryBounds measures the query language's bounds as a cap on
+// memory: over 1,900,000 stored points (under the 2,000,000-point bound),
+// 8 clients at once ask for all of them (a 39 MB answer: past the 32 MiB
+// bound, abandoned there) and for their series_sum (past the point bound
+// after the fetch); 4 are evaluated at once. The server's peak RSS, in a
+// child process, must stay under twice (the garbage collector's headroom,
+// GOGC=100) its RSS with the points plus 4 queries' worth of bounds:
+// 4 x (32 MB of points + 32 MiB of answer).
+func TestLoadQueryBounds(t *testing.T) {
+	loadTests(t)
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	base, pid := startChildServer(t)
+	const n = 1_900_000
+	body, _ := bigPutBody(n)
+	req, _ := http.NewRequest("POST", base+"/api/put", strings.NewReader(string(body)))
+	req.Header.Set("Content-Encoding", "gzip")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 204 {
+		t.Fatalf("put: %d", resp.StatusCode)
+	}
+	runtime.GC()
+	rss := procStatus(t, pid, "VmRSS")
+	hwmPut := procStatus(t, pid, "VmHWM")
+
+	get := func(q string) (int, string, time.Duration) {
+		start := time.Now()
+		resp, err := http.Get(base + "/api/query?start=1699999999&end=1800000000&q=" + url.QueryEscape(q))
+		if err != nil {
+			t.Error(err)
+			return 0, "", 0
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		return resp.StatusCode, string(b), time.Since(start)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var slowest time.Duration
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			q, want := "fetch('rq.p99')", "answer too large: more than 33554432 bytes (the limit; raise it with --query-max-bytes)"
+			if i%2 == 1 {
+				q, want = "fetch('rq.p99').series_sum()", "query too expensive: it needs more than 2000000 points fetched, computed and answered (the limit; raise it with --query-max-points)"
+			}
+			for j := 0; j < 3; j++ {
+				code, body, took := get(q)
+				if code != 422 || !strings.Contains(body, want) {
+					t.Errorf("%s: %d %.300s", q, code, body)
+					return
+				}
+				mu.Lock()
+				slowest = max(slowest, took)
+				mu.Unlock()
+			}
+		}(i)
+	}
+	wg.Wait()
+	hwm := procStatus(t, pid, "VmHWM")
+	// Live: the points stored and, per query in flight, 16 bytes per
+	// point held and the answer's buffer; the garbage collector lets the
+	// heap grow to twice what was live at its last cycle.
+	bound := 2 * (rss + 4*(16*DefaultQueryMaxPoints+DefaultQueryMaxBytes))
+	t.Logf("%d points stored: child RSS %.0f MiB (peak %.0f MiB during the put); 24 queries past the bounds from 8 clients, each answered 422 in at most %v; peak RSS (VmHWM) %.0f MiB, %.0f MiB over the RSS with the points; bound %.0f MiB",
+		n, mib(rss), mib(hwmPut), slowest.Round(time.Millisecond), mib(hwm), mib(hwm)-mib(rss), mib(bound))
+	if hwm > bound {
+		t.Errorf("peak RSS %.0f MiB, want at most %.0f MiB", mib(hwm), mib(bound))
+	}
+}

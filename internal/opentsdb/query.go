@@ -205,7 +205,9 @@ func (h *Query) answer(ctx context.Context, prog *ql.Program, st ql.Store, text 
 	if err != nil {
 		return nil, err
 	}
-	// About 24 bytes a point and 100 a series, within MaxBytes.
+	// About 24 bytes a point and 100 a series; at most MaxBytes and room
+	// for the point or series header that passes it, so that the buffer
+	// does not grow (a copy) just to be abandoned.
 	size := 128 + len(text)
 	for _, o := range outs {
 		for _, s := range o.Series {
@@ -213,7 +215,7 @@ func (h *Query) answer(ctx context.Context, prog *ql.Program, st ql.Store, text 
 		}
 	}
 	if h.MaxBytes > 0 {
-		size = min(size, h.MaxBytes+1)
+		size = min(size, h.MaxBytes+4096)
 	}
 	b := make([]byte, 0, size)
 	b = append(b, `{"outputs":[`...)
@@ -230,6 +232,9 @@ func (h *Query) answer(ctx context.Context, prog *ql.Program, st ql.Store, text 
 			}
 			b = append(b, `{"metric":`...)
 			b = appendString(b, s.Metric)
+			if h.MaxBytes > 0 && len(b) > h.MaxBytes {
+				return nil, errTooLarge
+			}
 			b = append(b, `,"tags":{`...)
 			for k, key := range slices.Sorted(maps.Keys(s.Tags)) {
 				if k > 0 {

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"mime"
 	"net/http/httptest"
+	"net/netip"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -277,4 +280,65 @@ func TestGuardRealClients(t *testing.T) {
 			t.Errorf("%s %s: %d %v", r.Method, r.Path, r.Status, r.Errors)
 		}
 	}
+}
+
+// FuzzGuard sends a put with any Host, Origin, Sec-Fetch-Site and
+// Content-Type: no panic, and a point is stored only when all four pass
+// the rules (checked here with the standard library's own parsers).
+func FuzzGuard(f *testing.F) {
+	for _, s := range [][4]string{
+		{"127.0.0.1:4242", "", "", "application/json"},
+		{"localhost", "http://localhost", "same-origin", "application/json; charset=utf-8"},
+		{"[::1]:1", "null", "", "application/json"},
+		{"evil.example:4242", "", "", "application/json"},
+		{"127.0.0.1:4242", "http://evil.example", "cross-site", "text/plain"},
+		{"127.0.0.1:4242", "", "same-site", "multipart/form-data; boundary=x"},
+		{"[::ffff:127.0.0.1]", "https://[::ffff:127.0.0.1]", "none", "APPLICATION/JSON"},
+		{"127.0.0.1:", "http://127.0.0.1:", "", "application/json;"},
+		{"[127.0.0.1]", "", "", "application/json"},
+	} {
+		f.Add(s[0], s[1], s[2], s[3])
+	}
+	srv, err := New()
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer srv.Close()
+	f.Fuzz(func(t *testing.T, host, origin, site, ctype string) {
+		before := srv.Stats().Accepted
+		hdr := map[string]string{"Content-Type": ctype}
+		if origin != "" {
+			hdr["Origin"] = origin
+		}
+		if site != "" {
+			hdr["Sec-Fetch-Site"] = site
+		}
+		w := serveLocal(srv, "POST", "/api/put", host, hdr, good1)
+		stored := srv.Stats().Accepted > before
+		switch w.Code {
+		case 204, 403, 415:
+		default:
+			t.Fatalf("%q %q %q %q: %d %s", host, origin, site, ctype, w.Code, w.Body)
+		}
+		if stored != (w.Code == 204) {
+			t.Fatalf("%q %q %q %q: %d, stored %v", host, origin, site, ctype, w.Code, stored)
+		}
+		if !stored {
+			return
+		}
+		name := (&url.URL{Host: host}).Hostname()
+		ip, ipErr := netip.ParseAddr(name)
+		mt, _, ctErr := mime.ParseMediaType(ctype)
+		o, oErr := url.Parse(origin)
+		switch {
+		case !strings.EqualFold(name, "localhost") && (ipErr != nil || !ip.Unmap().IsLoopback()):
+			t.Fatalf("stored with Host %q", host)
+		case site != "" && site != "same-origin" && site != "none":
+			t.Fatalf("stored with Sec-Fetch-Site %q", site)
+		case origin != "" && (oErr != nil || !strings.EqualFold(o.Host, host) || o.Scheme != "http" && o.Scheme != "https"):
+			t.Fatalf("stored with Origin %q for Host %q", origin, host)
+		case ctErr != nil || mt != "application/json":
+			t.Fatalf("stored with Content-Type %q", ctype)
+		}
+	})
 }

@@ -26,7 +26,7 @@ type QueryLimits struct {
 	// DefaultQueryMaxBytes); the answer is built before it is sent, and
 	// abandoned as soon as it passes this.
 	MaxBytes int
-	// Timeout bounds a query from its arrival to its answer built,
+	// Timeout bounds a query from its parse to its answer built,
 	// including any wait for a slot (default DefaultQueryTimeout).
 	Timeout time.Duration
 	// MaxConcurrent is how many queries are evaluated at once (default

@@ -89,7 +89,7 @@ const (
 type Query struct {
 	MaxPoints int           // points one query may hold: fetched, computed and answered again (ql.Eval); 0: no bound
 	MaxBytes  int           // bytes of one answer, built before it is sent; 0: no bound
-	Timeout   time.Duration // from arrival to the answer built, including the wait for a slot; 0: no bound
+	Timeout   time.Duration // from the query parsed to its answer built, including the wait for a slot; 0: no bound
 	// Slots bounds the queries evaluated at once (a slot per query); a
 	// query waits for one within its Timeout, then gets 429 with
 	// Retry-After. nil: no bound.

@@ -94,7 +94,15 @@
 // Every bound has an option: body sizes, bodies read at once, the request
 // log's length (WithRequestLogSize; records of at most 8 KiB, credentials
 // redacted) and timeouts on slow clients (WithTimeouts); queries are
-// limited in length (64 KiB) and size.
+// limited in length (64 KiB) and size, and in cost with fixed bounds that
+// a unit test does not reach: 2,000,000 points fetched, computed and
+// answered, 32 MiB of answer and 30 s (422 beyond), 4 evaluated at once
+// (429 when all stay busy for 30 s).
+//
+// Unlike the local server, the fake answers any Host, Origin and
+// Content-Type: it listens on 127.0.0.1 on a port of its own for the life
+// of a test, holds only that test's data, and a test may well check how
+// the code under test sends an odd request.
 //
 // # Migrating from the larger fake
 //

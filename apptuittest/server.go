@@ -46,6 +46,7 @@ type Server struct {
 	faults faultQueue
 	reqs   *reqlog.Ring[Request]
 	put    opentsdb.Put
+	query  opentsdb.Query
 	mux    *http.ServeMux
 
 	hs        *httptest.Server // nil until Start
@@ -224,8 +225,12 @@ func Open(opts ...Option) (*Server, error) {
 		rec := recordOf(r)
 		rec.BodySize, rec.Accepted, rec.Failed, rec.Errors = res.BodySize, res.Accepted, res.Failed, res.Errors
 	})
+	s.query = opentsdb.Query{
+		MaxPoints: opentsdb.DefaultQueryMaxPoints, MaxBytes: opentsdb.DefaultQueryMaxBytes,
+		Timeout: opentsdb.DefaultQueryTimeout, Slots: make(chan struct{}, opentsdb.DefaultQueryConcurrency),
+	}
 	s.mux.HandleFunc("/api/query", func(w http.ResponseWriter, r *http.Request) {
-		opentsdb.ServeQuery(w, r, &s.store, s.cfg.now())
+		s.query.Serve(w, r, &s.store, s.cfg.now())
 	})
 	return s, nil
 }

@@ -125,15 +125,20 @@ func (st *memStore) series() []SeriesInfo {
 // the second; of several points of a series in the same second the one with
 // the latest timestamp wins (of several at that timestamp, the one that
 // arrived last), so that the answer does not depend on the order in which
-// concurrent puts arrived.
-func (st *memStore) Fetch(metric string, start, end int64) []ql.Series {
+// concurrent puts arrived. It stops, returning false, once it has seen
+// more than max points in the range.
+func (st *memStore) Fetch(metric string, start, end int64, max int) ([]ql.Series, bool) {
 	st.mu.RLock()
 	defer st.mu.RUnlock()
 	var out []ql.Series
+	n := 0
 	for _, s := range st.byMetric[metric] {
 		var in []storedPoint // in arrival order
 		for _, i := range s.idx {
 			if p := st.pts[i]; floorDiv(p.ms, 1000) >= start && floorDiv(p.ms, 1000) <= end {
+				if n++; n > max {
+					return out, false
+				}
 				in = append(in, p)
 			}
 		}
@@ -149,7 +154,7 @@ func (st *memStore) Fetch(metric string, start, end int64) []ql.Series {
 			out = append(out, ql.Series{Metric: metric, Tags: maps.Clone(s.tags), Points: pts})
 		}
 	}
-	return out
+	return out, true
 }
 
 func floorDiv(a, b int64) int64 {

@@ -137,6 +137,7 @@ func TestLoadBigPut(t *testing.T) {
 	start := time.Now()
 	req, _ := http.NewRequest("POST", url+"/api/put?summary", bytes.NewReader(body))
 	req.Header.Set("Content-Encoding", "gzip")
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

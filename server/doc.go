@@ -23,14 +23,24 @@
 // WithToken makes every API request need "Authorization: Bearer <token>";
 // the page's files need none.
 //
+// It refuses what a web page of another site can make a browser send
+// (guard.go): every path answers only a Host header that is localhost, a
+// loopback address or allowed with WithAllowedHosts (DNS rebinding); API
+// requests with a foreign Origin or Sec-Fetch-Site cross-site or same-site
+// get 403, and a put whose Content-Type is not application/json 415
+// (cross-site request forgery). Clients that are not browsers send none
+// of these and pass.
+//
 // # Files (one idea each)
 //
 // server.go (New, Serve, Close, Stats, Series), options.go, http.go (routes,
-// the token, the request log), requests.go, introspect.go (the page's
-// endpoints), promql.go (the engine and its limits), queryable.go (the
-// store as Prometheus's storage.Queryable), promapi.go, promjson.go and
-// promerror.go (Prometheus's HTTP API, JSON and errors); internal/store
-// (the series store and its data log), internal/wal, internal/webui.
+// the token, the request log), guard.go (Host, Origin, Content-Type),
+// requests.go, introspect.go (the page's endpoints), query.go (the Apptuit
+// query language's limits), promql.go (the engine and its limits),
+// queryable.go (the store as Prometheus's storage.Queryable), promapi.go,
+// promjson.go and promerror.go (Prometheus's HTTP API, JSON and errors);
+// internal/store (the series store and its data log), internal/wal,
+// internal/webui.
 //
 // # Bounds
 //
@@ -39,7 +49,10 @@
 // WithMaxPoints (default 10 million) and none older than WithRetention:
 // beyond those the points with the oldest timestamps are evicted, and
 // counted (Stats, Request.Evicted). Serve cuts slow clients (10 s for
-// headers, 1 min waiting for a body or writing an answer, 2 min idle).
+// headers, 1 min waiting for a body or writing an answer, 2 min idle). A
+// query holds at most a bounded number of points and answers at most a
+// bounded number of bytes, within a timeout and a number evaluated at
+// once, in either language (WithQueryLimits, WithPromQLLimits).
 //
 // # Data directory
 //

@@ -11,9 +11,10 @@ import (
 	"github.com/apptuit-go/apptuit/server/internal/webui"
 )
 
-// routes returns the server's handler: the API, behind the token and the
-// request log; the introspection endpoints for the web page, behind the
-// token only; the page's files, open.
+// routes returns the server's handler: the API, behind the guard against
+// other sites (guard.go), the token and the request log; the
+// introspection endpoints for the web page, behind the guard and the token
+// only; the page's files, behind the guard's Host check only.
 func (s *Server) routes() http.Handler {
 	api := http.NewServeMux()
 	api.HandleFunc("/api/put", func(w http.ResponseWriter, r *http.Request) {
@@ -22,7 +23,7 @@ func (s *Server) routes() http.Handler {
 		rec.BodySize, rec.Accepted, rec.Failed, rec.Evicted, rec.Errors = res.BodySize, res.Accepted, res.Failed, res.Evicted, res.Errors
 	})
 	api.HandleFunc("/api/query", func(w http.ResponseWriter, r *http.Request) {
-		opentsdb.ServeQuery(w, r, s.store, s.cfg.now())
+		s.query.Serve(w, r, s.store, s.cfg.now())
 	})
 	s.promRoutes(api)
 
@@ -35,11 +36,19 @@ func (s *Server) routes() http.Handler {
 		case ownPath(api, r):
 			s.serveAPI(api, w, r)
 		case strings.HasPrefix(r.URL.Path, introspectPrefix):
+			if code, msg := s.refuse(r, true); code != 0 {
+				opentsdb.WriteError(w, code, msg)
+				return
+			}
 			s.serveIntrospect(w, r)
 		case page != nil && webui.Handles(r.URL.Path):
+			if code, msg := s.refuse(r, false); code != 0 {
+				http.Error(w, msg, code)
+				return
+			}
 			page.ServeHTTP(w, r)
 		default:
-			s.serveAPI(api, w, r) // recorded, and answered 401 or 404
+			s.serveAPI(api, w, r) // recorded, and answered 403, 401 or 404
 		}
 	})
 }
@@ -68,6 +77,10 @@ func (s *Server) serveAPI(api *http.ServeMux, rw http.ResponseWriter, r *http.Re
 			s.cfg.logf(*rec)
 		}
 	}()
+	if code, msg := s.refuse(r, true); code != 0 {
+		opentsdb.WriteError(w, code, msg)
+		return
+	}
 	if !ownPath(api, r) {
 		opentsdb.WriteError(w, http.StatusNotFound, "Endpoint not found")
 		return

@@ -43,7 +43,9 @@ type config struct {
 	syncInterval time.Duration
 	logger       func(format string, args ...any)
 	promql       PromQLLimits
+	query        QueryLimits
 	webPage      bool
+	allowedHosts []string
 }
 
 // Option configures a Server.
@@ -114,6 +116,9 @@ func (c *config) check() error {
 		return fmt.Errorf("WithSyncInterval(%v): the interval must not be negative", c.syncInterval)
 	case c.now == nil:
 		return errors.New("WithClock(nil): the clock must not be nil")
+	}
+	if err := c.query.check(); err != nil {
+		return err
 	}
 	return c.promql.check()
 }

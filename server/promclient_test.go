@@ -27,7 +27,7 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 // paths and under /prometheus: every call it makes, answered and decoded.
 func TestPrometheusClient(t *testing.T) {
 	srv := newServer(t, WithToken("sesame"))
-	if code, body, _ := do(t, http.MethodPost, srv.URL()+"/api/put", []byte(promSeedBody()), map[string]string{"Authorization": "Bearer sesame"}); code != 204 {
+	if code, body, _ := do(t, http.MethodPost, srv.URL()+"/api/put", []byte(promSeedBody()), map[string]string{"Authorization": "Bearer sesame", "Content-Type": "application/json"}); code != 204 {
 		t.Fatalf("seed: %d %s", code, body)
 	}
 	ctx := context.Background()

@@ -51,7 +51,9 @@ func FuzzPromQLHandler(f *testing.F) {
 	defer srv.Close()
 	h := srv.Handler()
 	seed := httptest.NewRecorder()
-	h.ServeHTTP(seed, httptest.NewRequest(http.MethodPost, "/api/put", strings.NewReader(promSeedBody())))
+	put := httptest.NewRequest(http.MethodPost, "http://127.0.0.1/api/put", strings.NewReader(promSeedBody()))
+	put.Header.Set("Content-Type", "application/json")
+	h.ServeHTTP(seed, put)
 	if seed.Code != http.StatusNoContent {
 		f.Fatalf("seed: %d %s", seed.Code, seed.Body)
 	}
@@ -59,7 +61,7 @@ func FuzzPromQLHandler(f *testing.F) {
 	f.Fuzz(func(t *testing.T, path uint8, query, start, end, step string) {
 		p := promFuzzPaths[int(path)%len(promFuzzPaths)]
 		form := url.Values{"query": {query}, "match[]": {query}, "time": {start}, "start": {start}, "end": {end}, "step": {step}}
-		req := httptest.NewRequest(http.MethodGet, p+"?"+form.Encode(), nil)
+		req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1"+p+"?"+form.Encode(), nil)
 		w := httptest.NewRecorder()
 		began := time.Now()
 		h.ServeHTTP(w, req)

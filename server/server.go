@@ -24,6 +24,8 @@ type Server struct {
 	cfg     config
 	store   *store.Store
 	put     opentsdb.Put
+	query   opentsdb.Query
+	hosts   hostSet // answered besides loopback (guard.go)
 	promql  *promQL
 	reqs    *reqlog.Ring[Request]
 	handler http.Handler
@@ -52,13 +54,18 @@ func New(opts ...Option) (*Server, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, done: make(chan struct{}), reqs: reqlog.NewRing[Request](cfg.logSize)}
+	hosts, err := newHostSet(cfg.allowedHosts)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, hosts: hosts, done: make(chan struct{}), reqs: reqlog.NewRing[Request](cfg.logSize)}
 	s.store = store.New(cfg.retention, cfg.maxPoints, cfg.now)
 	s.put = opentsdb.Put{
 		MaxBody: maxBody, MaxDecompressed: maxDecompressed, BodyTimeout: bodyTimeout,
 		Slots: make(chan struct{}, maxBodies), SlotWait: bodyWait, Done: s.done,
 		Commit: s.store.Commit,
 	}
+	s.query = cfg.query.handler()
 	s.promql = newPromQL(cfg.promql, s.store, cfg.now)
 	if cfg.dataDir != "" {
 		rep, err := s.store.OpenLog(cfg.dataDir, cfg.syncInterval, cfg.messages())

@@ -2,7 +2,7 @@
 // local server (apptuit serve) share: POST /api/put with OpenTSDB's
 // semantics and messages, and GET /api/query answering the Apptuit query
 // language (package ql) in Apptuit's shape. Both serve these through Put
-// and ServeQuery, so their answers are the same byte for byte; the
+// and Query, so their answers are the same byte for byte; the
 // contract is documented in package apptuittest.
 //
 // A put body is decompressed (gzip, or zlib for Content-Encoding: deflate)

@@ -1,8 +1,14 @@
 package opentsdb
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -10,38 +16,13 @@ import (
 	"github.com/apptuit-go/apptuit/internal/ql"
 )
 
-type queryResponse struct {
-	Outputs []outputJSON `json:"outputs"`
-	Hints   []string     `json:"hints"`
-	Query   queryInfo    `json:"query"`
-}
-
-type queryInfo struct {
-	QueryText string `json:"querytext"`
-	StartTime int64  `json:"startTime"`
-	EndTime   int64  `json:"endTime"`
-}
-
-type outputJSON struct {
-	ID     string       `json:"id"`
-	Result []resultJSON `json:"result"`
-}
-
-type resultJSON struct {
-	Metric         string            `json:"metric"`
-	Tags           map[string]string `json:"tags"`
-	AggregatedTags []string          `json:"aggregatedTags"`
-	Dps            dps               `json:"dps"`
-}
-
-// dps marshals as [[ts, v], …] with ts in Unix seconds and v always written
-// as a float ("23050.0", as Apptuit does); NaN and ±Inf are written as null.
-type dps []ql.Point
-
-func (d dps) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, 2+len(d)*24)
+// appendDps appends points as [[ts, v], …], ts in Unix seconds and v
+// always written as a float ("23050.0", as Apptuit does), NaN and ±Inf as
+// null; it stops with errTooLarge once b is longer than max (0: no bound),
+// and checks ctx every few thousand points.
+func appendDps(ctx context.Context, b []byte, ps []ql.Point, max int) ([]byte, error) {
 	b = append(b, '[')
-	for i, p := range d {
+	for i, p := range ps {
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -50,6 +31,14 @@ func (d dps) MarshalJSON() ([]byte, error) {
 		b = append(b, ',')
 		b = appendFloat(b, p.V)
 		b = append(b, ']')
+		if max > 0 && len(b) > max {
+			return b, errTooLarge
+		}
+		if i%4096 == 4095 {
+			if err := ctx.Err(); err != nil {
+				return b, err
+			}
+		}
 	}
 	return append(b, ']'), nil
 }
@@ -84,9 +73,54 @@ func appendFloat(b []byte, v float64) []byte {
 	return append(b, '.', '0')
 }
 
-// ServeQuery answers GET /api/query: the Apptuit query language over st,
-// with times relative to now (see the package documentation).
-func ServeQuery(w http.ResponseWriter, r *http.Request, st ql.Store, now time.Time) {
+// Defaults of Query's bounds, as the test fake and the local server use
+// them: together about 32 MB of points and 32 MB of answer per query, and
+// 4 queries at once.
+const (
+	DefaultQueryMaxPoints   = 2_000_000
+	DefaultQueryMaxBytes    = 32 << 20
+	DefaultQueryTimeout     = 30 * time.Second
+	DefaultQueryConcurrency = 4
+)
+
+// Query serves GET /api/query: the Apptuit query language (package ql)
+// over a ql.Store, in Apptuit's answer shape, within bounds on what one
+// query may cost. Its zero value has no bounds.
+type Query struct {
+	MaxPoints int           // points one query may hold: fetched, computed and answered again (ql.Eval); 0: no bound
+	MaxBytes  int           // bytes of one answer, built before it is sent; 0: no bound
+	Timeout   time.Duration // from the query parsed to its answer built, including the wait for a slot; 0: no bound
+	// Slots bounds the queries evaluated at once (a slot per query); a
+	// query waits for one within its Timeout, then gets 429 with
+	// Retry-After. nil: no bound.
+	Slots chan struct{}
+	// Raise names, for the message of a query past a bound, how to
+	// raise it, e.g. "--query-max-points"; "" says only that it is the
+	// limit.
+	Raise QueryRaise
+}
+
+// QueryRaise names how to raise each of Query's bounds.
+type QueryRaise struct{ MaxPoints, MaxBytes, Timeout, Slots string }
+
+// errTooLarge stops an answer at Query.MaxBytes.
+var errTooLarge = errors.New("answer too large")
+
+// limitNote is the end of the message of a query past a bound.
+func limitNote(raise string) string {
+	if raise == "" {
+		return " (the limit)"
+	}
+	return " (the limit; raise it with " + raise + ")"
+}
+
+// Serve answers one query with times relative to now (see the package
+// documentation). Past a bound it answers, in OpenTSDB's error shape, 422
+// for MaxPoints, MaxBytes and Timeout and 429 for Slots, naming the bound;
+// the answer's memory is never spent beyond MaxBytes (and the evaluation's
+// beyond MaxPoints, see ql.Eval). A client that leaves stops the
+// evaluation.
+func (h *Query) Serve(w http.ResponseWriter, r *http.Request, st ql.Store, now time.Time) {
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", http.MethodGet)
 		WriteError(w, http.StatusMethodNotAllowed, "Method not allowed: "+r.Method+" (use GET)")
@@ -123,30 +157,128 @@ func ServeQuery(w http.ResponseWriter, r *http.Request, st ql.Store, now time.Ti
 		WriteError(w, http.StatusBadRequest, perr.Error())
 		return
 	}
-	outs := ql.Eval(prog, st, start, end)
-	resp := queryResponse{
-		Outputs: make([]outputJSON, 0, len(outs)),
-		Hints:   []string{},
-		Query:   queryInfo{QueryText: text, StartTime: start, EndTime: end},
+
+	ctx := r.Context()
+	if h.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.Timeout)
+		defer cancel()
 	}
-	for _, o := range outs {
-		oj := outputJSON{ID: o.ID, Result: make([]resultJSON, 0, len(o.Series))}
-		for _, se := range o.Series {
-			rj := resultJSON{Metric: se.Metric, Tags: se.Tags, AggregatedTags: se.AggregatedTags, Dps: dps(se.Points)}
-			if rj.Tags == nil {
-				rj.Tags = map[string]string{}
+	if h.Slots != nil {
+		select {
+		case h.Slots <- struct{}{}:
+		case <-ctx.Done():
+			if r.Context().Err() != nil {
+				return // the client left
 			}
-			if rj.AggregatedTags == nil {
-				rj.AggregatedTags = []string{}
-			}
-			if rj.Dps == nil {
-				rj.Dps = dps{}
-			}
-			oj.Result = append(oj.Result, rj)
+			w.Header().Set("Retry-After", "1")
+			WriteError(w, http.StatusTooManyRequests, fmt.Sprintf("too many queries at once: all %d query slots stayed busy for %v%s", cap(h.Slots), h.Timeout, limitNote(h.Raise.Slots)))
+			return
 		}
-		resp.Outputs = append(resp.Outputs, oj)
+		defer func() { <-h.Slots }()
 	}
-	WriteJSON(w, http.StatusOK, resp)
+	b, eerr := h.answer(ctx, prog, st, text, start, end)
+	var le *ql.LimitError
+	switch {
+	case eerr == nil:
+		WriteRawJSON(w, http.StatusOK, b)
+	case r.Context().Err() != nil:
+		// The client left: nobody reads an answer.
+	case errors.As(eerr, &le):
+		WriteError(w, http.StatusUnprocessableEntity, le.Error()+limitNote(h.Raise.MaxPoints))
+	case errors.Is(eerr, errTooLarge):
+		WriteError(w, http.StatusUnprocessableEntity, fmt.Sprintf("answer too large: more than %d bytes%s", h.MaxBytes, limitNote(h.Raise.MaxBytes)))
+	case errors.Is(eerr, context.DeadlineExceeded):
+		WriteError(w, http.StatusUnprocessableEntity, fmt.Sprintf("query timed out: it took longer than %v%s", h.Timeout, limitNote(h.Raise.Timeout)))
+	default:
+		WriteError(w, http.StatusInternalServerError, "evaluating the query failed: "+eerr.Error())
+	}
+}
+
+// answer evaluates prog and encodes its answer as encoding/json would
+// encode Apptuit's shape:
+//
+//	{"outputs":[{"id":…,"result":[{"metric":…,"tags":{…},"aggregatedTags":[…],"dps":[[ts,v],…]}]}],
+//	 "hints":[],"query":{"querytext":…,"startTime":…,"endTime":…}}
+func (h *Query) answer(ctx context.Context, prog *ql.Program, st ql.Store, text string, start, end int64) ([]byte, error) {
+	outs, err := ql.Eval(ctx, prog, st, start, end, h.MaxPoints)
+	if err != nil {
+		return nil, err
+	}
+	// About 24 bytes a point and 100 a series; at most MaxBytes and room
+	// for the point or series header that passes it, so that the buffer
+	// does not grow (a copy) just to be abandoned.
+	size := 128 + len(text)
+	for _, o := range outs {
+		for _, s := range o.Series {
+			size += 100 + 24*len(s.Points)
+		}
+	}
+	if h.MaxBytes > 0 {
+		size = min(size, h.MaxBytes+4096)
+	}
+	b := make([]byte, 0, size)
+	b = append(b, `{"outputs":[`...)
+	for i, o := range outs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"id":`...)
+		b = appendString(b, o.ID)
+		b = append(b, `,"result":[`...)
+		for j, s := range o.Series {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"metric":`...)
+			b = appendString(b, s.Metric)
+			if h.MaxBytes > 0 && len(b) > h.MaxBytes {
+				return nil, errTooLarge
+			}
+			b = append(b, `,"tags":{`...)
+			for k, key := range slices.Sorted(maps.Keys(s.Tags)) {
+				if k > 0 {
+					b = append(b, ',')
+				}
+				b = appendString(b, key)
+				b = append(b, ':')
+				b = appendString(b, s.Tags[key])
+			}
+			b = append(b, `},"aggregatedTags":[`...)
+			for k, key := range s.AggregatedTags {
+				if k > 0 {
+					b = append(b, ',')
+				}
+				b = appendString(b, key)
+			}
+			b = append(b, `],"dps":`...)
+			if b, err = appendDps(ctx, b, s.Points, h.MaxBytes); err != nil {
+				return nil, err
+			}
+			b = append(b, '}')
+		}
+		b = append(b, "]}"...)
+		if h.MaxBytes > 0 && len(b) > h.MaxBytes {
+			return nil, errTooLarge
+		}
+	}
+	b = append(b, `],"hints":[],"query":{"querytext":`...)
+	b = appendString(b, text)
+	b = append(b, `,"startTime":`...)
+	b = strconv.AppendInt(b, start, 10)
+	b = append(b, `,"endTime":`...)
+	b = strconv.AppendInt(b, end, 10)
+	b = append(b, "}}"...)
+	if h.MaxBytes > 0 && len(b) > h.MaxBytes {
+		return nil, errTooLarge
+	}
+	return b, nil
+}
+
+// appendString appends s as a JSON string, escaped as encoding/json does.
+func appendString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always encodes
+	return append(b, q...)
 }
 
 // parseTime parses a query time: Unix seconds, Unix milliseconds (more than

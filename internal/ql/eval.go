@@ -1,7 +1,11 @@
 package ql
 
 import (
+	"cmp"
+	"context"
+	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -27,7 +31,10 @@ type Store interface {
 	// Fetch returns every series of metric that has at least one point in
 	// [start, end] (Unix seconds, inclusive), with only those points, sorted
 	// by time, one point per second. Eval does not modify what it returns.
-	Fetch(metric string, start, end int64) []Series
+	// When those series hold more than max points in all, Fetch stops as
+	// soon as it has seen more than max and returns ok false (and what it
+	// has, which Eval drops).
+	Fetch(metric string, start, end int64, max int) (ss []Series, ok bool)
 }
 
 // Output is the result of one output id.
@@ -36,16 +43,42 @@ type Output struct {
 	Series []Series
 }
 
+// LimitError is Eval's error for a query that needs more points than its
+// bound.
+type LimitError struct {
+	Max int // the bound: points fetched, computed and answered, in all
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("query too expensive: it needs more than %d points fetched, computed and answered", e.Max)
+}
+
 // Eval runs p over st for the Unix-second range [start, end]. Without an
 // output() statement it returns one Output per statement, in order;
 // otherwise one per output() argument, in that order. Its cost is linear in
 // the number of points fetched (series_* functions add a sort of the merged
-// timestamps).
-func Eval(p *Program, st Store, start, end int64) []Output {
+// points).
+//
+// It holds at most maxPoints points (no bound when maxPoints is 0): each
+// point fetched counts, each point a function computes, and each point of
+// an output that repeats one already answered ("b = a", or output(a, a),
+// which writes a's points twice). A function is charged the most points it can make before
+// it runs (series_* twice that, for the merge), and refunded what it did
+// not use. Past the bound Eval stops with a *LimitError before fetching or
+// computing more; when ctx ends it stops with ctx.Err() (checked before
+// each fetch and function). Neither leaves a partial answer.
+func Eval(ctx context.Context, p *Program, st Store, start, end int64, maxPoints int) ([]Output, error) {
+	b := budget{max: maxPoints, left: maxPoints}
+	if maxPoints == 0 {
+		b.left = math.MaxInt
+	}
 	vars := map[string][]Series{}
 	var outs []Output
 	for _, s := range p.Stmts {
-		res := evalExpr(s.Expr, st, vars, start, end)
+		res, err := evalExpr(ctx, s.Expr, st, vars, start, end, &b)
+		if err != nil {
+			return nil, err
+		}
 		if s.Name != "" {
 			vars[s.Name] = res
 		}
@@ -53,34 +86,97 @@ func Eval(p *Program, st Store, start, end int64) []Output {
 			outs = append(outs, Output{ID: s.ID(), Series: res})
 		}
 	}
+	answered := map[string]bool{}
 	for _, name := range p.Outputs {
+		if answered[name] {
+			if err := b.spend(countPoints(vars[name])); err != nil {
+				return nil, err
+			}
+		}
+		answered[name] = true
 		outs = append(outs, Output{ID: name, Series: vars[name]})
 	}
-	return outs
+	return outs, nil
 }
 
-func evalExpr(e *Expr, st Store, vars map[string][]Series, start, end int64) []Series {
+// budget counts the points an evaluation holds against its bound.
+type budget struct {
+	max  int // 0: no bound
+	left int
+}
+
+// spend takes n points, or fails with a *LimitError when fewer are left.
+func (b *budget) spend(n int) error {
+	if n > b.left {
+		return &LimitError{Max: b.max}
+	}
+	b.left -= n
+	return nil
+}
+
+func countPoints(ss []Series) int {
+	n := 0
+	for _, s := range ss {
+		n += len(s.Points)
+	}
+	return n
+}
+
+func evalExpr(ctx context.Context, e *Expr, st Store, vars map[string][]Series, start, end int64, b *budget) ([]Series, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	var ss []Series
 	if e.Fetch != nil {
-		ss = fetch(e.Fetch, st, start, end)
+		var err error
+		if ss, err = fetch(e.Fetch, st, start, end, b); err != nil {
+			return nil, err
+		}
 	} else {
 		ss = vars[e.Var] // ops never modify their input
+		if len(e.Ops) == 0 {
+			// "b = a" answers a's points once more.
+			if err := b.spend(countPoints(ss)); err != nil {
+				return nil, err
+			}
+		}
 	}
 	for _, op := range e.Ops {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		// Every function makes at most as many points as it is given;
+		// series_* also merges them all first.
+		in := countPoints(ss)
+		charge := in
+		if strings.HasPrefix(op.Name, "series_") {
+			charge = 2 * in
+		}
+		if err := b.spend(charge); err != nil {
+			return nil, err
+		}
 		ss = apply(op, ss)
+		b.left += charge - countPoints(ss)
 	}
-	return ss
+	return ss, nil
 }
 
-func fetch(f *Fetch, st Store, start, end int64) []Series {
+func fetch(f *Fetch, st Store, start, end int64, b *budget) ([]Series, error) {
+	got, ok := st.Fetch(f.Metric, start, end, b.left)
+	if !ok {
+		return nil, &LimitError{Max: b.max}
+	}
+	if err := b.spend(countPoints(got)); err != nil {
+		return nil, err // a Store that returned more than asked
+	}
 	var out []Series
-	for _, s := range st.Fetch(f.Metric, start, end) {
+	for _, s := range got {
 		if s.Metric == f.Metric && matches(f.Filters, s.Tags) && len(s.Points) > 0 {
 			out = append(out, s)
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return TagKey(out[i].Tags) < TagKey(out[j].Tags) })
-	return out
+	return out, nil
 }
 
 func matches(fs []TagFilter, tags map[string]string) bool {
@@ -223,43 +319,39 @@ func seriesAgg(name string, in []Series) []Series {
 	if len(in) == 0 {
 		return nil
 	}
-	type acc struct {
-		sum, mn, mx float64
-		n           int
-	}
-	byT := map[int64]*acc{}
-	var ts []int64
+	// All points merged by time, stably: at each time the values are
+	// folded in the order of the series.
+	all := make([]Point, 0, countPoints(in))
 	for _, s := range in {
-		for _, p := range s.Points {
-			a := byT[p.T]
-			if a == nil {
-				a = &acc{mn: p.V, mx: p.V}
-				byT[p.T] = a
-				ts = append(ts, p.T)
-			}
-			a.sum += p.V
-			a.mn = math.Min(a.mn, p.V)
-			a.mx = math.Max(a.mx, p.V)
-			a.n++
-		}
+		all = append(all, s.Points...)
 	}
-	sort.Slice(ts, func(i, j int) bool { return ts[i] < ts[j] })
-	pts := make([]Point, len(ts))
-	for i, t := range ts {
-		a := byT[t]
+	slices.SortStableFunc(all, func(a, b Point) int { return cmp.Compare(a.T, b.T) })
+	k := 0 // the aggregates are written over all[:k], k <= i
+	for i := 0; i < len(all); {
+		t := all[i].T
+		sum, mn, mx, n := 0.0, all[i].V, all[i].V, 0
+		for ; i < len(all) && all[i].T == t; i++ {
+			v := all[i].V
+			sum += v
+			mn = math.Min(mn, v)
+			mx = math.Max(mx, v)
+			n++
+		}
 		var v float64
 		switch name {
 		case "series_sum":
-			v = a.sum
+			v = sum
 		case "series_avg":
-			v = a.sum / float64(a.n)
+			v = sum / float64(n)
 		case "series_min":
-			v = a.mn
+			v = mn
 		case "series_max":
-			v = a.mx
+			v = mx
 		}
-		pts[i] = Point{T: t, V: v}
+		all[k] = Point{T: t, V: v}
+		k++
 	}
+	pts := slices.Clone(all[:k])
 	common := map[string]string{}
 	for k, v := range in[0].Tags {
 		common[k] = v

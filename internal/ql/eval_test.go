@@ -1,6 +1,7 @@
 package ql
 
 import (
+	"context"
 	"reflect"
 	"testing"
 )
@@ -8,8 +9,9 @@ import (
 // fakeStore serves fixed series; Fetch applies the range as the contract says.
 type fakeStore []Series
 
-func (f fakeStore) Fetch(metric string, start, end int64) []Series {
+func (f fakeStore) Fetch(metric string, start, end int64, max int) ([]Series, bool) {
 	var out []Series
+	n := 0
 	for _, s := range f {
 		if s.Metric != metric {
 			continue
@@ -24,12 +26,15 @@ func (f fakeStore) Fetch(metric string, start, end int64) []Series {
 			s.Points = pts
 			out = append(out, s)
 		}
+		if n += len(pts); n > max {
+			return out, false
+		}
 	}
 	// Reverse, so Eval's ordering is what the tests see.
 	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
 		out[i], out[j] = out[j], out[i]
 	}
-	return out
+	return out, true
 }
 
 func pts(tv ...float64) []Point {
@@ -110,7 +115,10 @@ func TestEval(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := Eval(p, store, tt.start, tt.end)
+			got, err := Eval(context.Background(), p, store, tt.start, tt.end, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Eval(%q)\n got %+v\nwant %+v", tt.q, got, tt.want)
 			}
@@ -123,7 +131,10 @@ func TestEvalDoesNotModifyVariables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := Eval(p, store, 0, 1000)
+	got, err := Eval(context.Background(), p, store, 0, 1000, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !reflect.DeepEqual(got, []Output{{"a", []Series{store[0]}}}) {
 		t.Errorf("got %+v", got)
 	}

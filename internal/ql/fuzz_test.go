@@ -1,6 +1,7 @@
 package ql
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -44,7 +45,14 @@ func FuzzParse(f *testing.F) {
 		if len(p.Stmts) == 0 {
 			t.Fatal("accepted a query without statements")
 		}
-		outs := Eval(p, store, 0, 1000)
+		outs, err := Eval(context.Background(), p, store, 0, 1000, 10_000)
+		var le *LimitError
+		if errors.As(err, &le) {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
 		if p.Outputs != nil && len(outs) != len(p.Outputs) {
 			t.Fatalf("%d outputs, want %d", len(outs), len(p.Outputs))
 		}

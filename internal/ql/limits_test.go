@@ -1,7 +1,9 @@
 package ql
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -28,10 +30,19 @@ func TestParseLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			start := time.Now()
 			_, err := Parse(tt.src)
-			if d := time.Since(start); tt.want != "" && d > 50*time.Millisecond {
-				t.Errorf("a query over a limit took %v to fail, want < 50ms", d)
+			if tt.want != "" {
+				// The best of a few runs counts, so that a busy machine
+				// (or the race detector) does not fail it.
+				best := time.Hour
+				for i := 0; i < 5 && best > 50*time.Millisecond; i++ {
+					start := time.Now()
+					Parse(tt.src)
+					best = min(best, time.Since(start))
+				}
+				if best > 50*time.Millisecond {
+					t.Errorf("a query over a limit took %v to fail (best of 5), want < 50ms", best)
+				}
 			}
 			if tt.want == "" {
 				if err != nil {
@@ -69,5 +80,84 @@ func TestParseLimitFailsFast(t *testing.T) {
 			t.Errorf("%d bytes: fails in %v, want < 50ms", len(src), best)
 		}
 		t.Logf("%d bytes: fails in %v", len(src), best)
+	}
+}
+
+// TestEvalLimits checks Eval's bound on the points it holds: fetched,
+// computed, and answered again; at the bound a query is answered, one
+// point past it fails with a *LimitError.
+func TestEvalLimits(t *testing.T) {
+	// m: 2 series of 5 points.
+	st := fakeStore{
+		{Metric: "m", Tags: map[string]string{"h": "a"}, Points: pts(1, 1, 2, 2, 3, 3, 4, 4, 5, 5)},
+		{Metric: "m", Tags: map[string]string{"h": "b"}, Points: pts(1, 1, 2, 2, 3, 3, 4, 4, 5, 5)},
+	}
+	tests := []struct {
+		q    string
+		need int // the smallest bound that answers it
+	}{
+		{"fetch('m')", 10},
+		{"fetch('m', {'h': 'a'})", 10}, // the fetch holds both series before the filter
+		{"fetch('m'); fetch('m')", 20},
+		{"a = fetch('m')\noutput(a)", 10},
+		{"a = fetch('m')\noutput(a, a, a)", 30},
+		{"a = fetch('m')\nb = a\nc = a", 30},
+		{"fetch('m').mul(2)", 20},                  // charged 10, kept 10
+		{"fetch('m').mul(2).add(1)", 30},           // each function's result counts
+		{"fetch('m').downsample('1h', 'sum')", 20}, // charged 10 before, keeps 2
+		{"fetch('m').downsample('1h', 'sum').mul(2)", 20},
+		{"fetch('m').series_sum()", 30}, // charged 2 x 10 for the merge, keeps 5
+		{"fetch('m').series_sum().mul(2)", 30},
+	}
+	for _, tt := range tests {
+		p, err := Parse(tt.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Eval(context.Background(), p, st, 0, 100, tt.need); err != nil {
+			t.Errorf("%q with %d points: %v", tt.q, tt.need, err)
+		}
+		_, err = Eval(context.Background(), p, st, 0, 100, tt.need-1)
+		var le *LimitError
+		if !errors.As(err, &le) || le.Max != tt.need-1 {
+			t.Errorf("%q with %d points: %v, want a *LimitError", tt.q, tt.need-1, err)
+		} else if want := fmt.Sprintf("query too expensive: it needs more than %d points fetched, computed and answered", tt.need-1); err.Error() != want {
+			t.Errorf("%q: %v, want %s", tt.q, err, want)
+		}
+	}
+}
+
+// TestEvalAmplification is the query of the issue: one fetch answered
+// 2,000 times over 10,000 points. It fails at once, without the answer.
+func TestEvalAmplification(t *testing.T) {
+	ps := make([]Point, 10_000)
+	for i := range ps {
+		ps[i] = Point{T: int64(i), V: float64(i)}
+	}
+	st := fakeStore{{Metric: "m", Tags: map[string]string{"h": "a"}, Points: ps}}
+	p, err := Parse("a = fetch('m')\noutput(" + strings.Repeat("a, ", MaxNodes-4) + "a)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = Eval(context.Background(), p, st, 0, 1e9, 1_000_000)
+	var le *LimitError
+	if !errors.As(err, &le) {
+		t.Fatalf("Eval: %v, want a *LimitError", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("failed after %v", d)
+	}
+}
+
+func TestEvalCanceled(t *testing.T) {
+	p, err := Parse("fetch('cpu').mul(2)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Eval(ctx, p, store, 0, 1000, 0); !errors.Is(err, context.Canceled) {
+		t.Errorf("Eval: %v, want context.Canceled", err)
 	}
 }

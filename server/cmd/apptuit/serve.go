@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -16,7 +18,7 @@ import (
 var serveCmd = &command{
 	name:     "serve",
 	summary:  "run the local backend in the foreground",
-	synopsis: "apptuit serve [--listen 127.0.0.1:4242] [--token T] [--data DIR] [--retention D] [--max-points N] [--allow-remote]",
+	synopsis: "apptuit serve [--listen 127.0.0.1:4242] [--token T] [--data DIR] [--retention D] [--max-points N] [--allow-host NAME]... [--allow-remote] [--query-* ...]",
 	about: `Serve runs the local backend (package server): POST /api/put stores
 points with OpenTSDB's checks and messages, GET /api/query answers the
 Apptuit query language over them, Prometheus's HTTP API (/api/v1/query,
@@ -45,14 +47,41 @@ refused and left as it is. Without --data nothing is written to disk.
 
 It bounds what clients can make it hold: bodies of 32 MiB (256 MiB
 decompressed), 8 bodies read at once, the newest --request-log requests
-logged, and timeouts on slow clients.
+logged, and timeouts on slow clients. A query of the Apptuit query language
+holds at most --query-max-points points (fetched, computed, and answered
+again by an output that repeats another) and answers at most
+--query-max-bytes, else 422 naming the flag; --query-timeout and
+--query-concurrency bound the queries of both languages (Prometheus's
+engine keeps its own bounds on samples).
+
+It is safe to leave running while browsing: web pages of other sites
+cannot use it.
+  - It answers only requests addressed (Host header) to localhost, a
+    loopback address (127.0.0.0/8, [::1]) or a name given with --allow-host,
+    so that a page on a domain that resolves to this machine (DNS
+    rebinding) cannot read or write it: others get 403 and no data. Other
+    names, *.localhost included, need --allow-host.
+  - API requests that a browser marks as coming from a page of another
+    origin (an Origin header other than the server's own, "null" included,
+    or Sec-Fetch-Site cross-site or same-site) get 403: only the server's
+    own page and clients that are not browsers use the API.
+  - /api/put takes only "Content-Type: application/json" (compressed or
+    not), which a form or a no-cors fetch cannot send (415 otherwise).
+Clients that are not browsers are not affected: apptuit send, the Go and
+Python clients, promtool, Grafana's backend, and curl (whose -d sends a
+form type: add -H 'Content-Type: application/json' for a put). Prometheus's
+API still takes form-encoded POST queries, from clients that send no
+foreign Origin.
 
 It listens on loopback only, unless --allow-remote is given: the server has no
 authentication unless --token is set and is not meant to be exposed to a
-network.`,
+network. With --allow-remote the host of --listen is allowed as if given to
+--allow-host; for 0.0.0.0, :: or an empty host that is every IP address,
+but names (such as the machine's) still need --allow-host.`,
 	examples: `  apptuit serve
   apptuit serve --listen 127.0.0.1:0 --token secret    # a free port, clients must send the token
   apptuit serve --data ~/.apptuit-data --retention 7d  # kept across restarts, for a week
+  apptuit serve --listen 0.0.0.0:4242 --allow-remote --token secret --allow-host devbox.lan  # reachable from the LAN as http://devbox.lan:4242
   APPTUIT_API_ENDPOINT=http://127.0.0.1:4242 APPTUIT_API_TOKEN=x apptuit send points.txt`,
 	flags: func() *flag.FlagSet { fs, _ := serveFlags(); return fs },
 	run:   runServe,
@@ -67,6 +96,8 @@ type serveOpts struct {
 	maxPoints    int
 	syncInterval time.Duration
 	requestLog   int
+	allowHosts   hostsFlag
+	query        server.QueryLimits
 }
 
 func serveFlags() (*flag.FlagSet, *serveOpts) {
@@ -80,6 +111,15 @@ func serveFlags() (*flag.FlagSet, *serveOpts) {
 	fs.IntVar(&o.maxPoints, "max-points", server.DefaultMaxPoints, "evict the oldest points beyond `N` (0: no bound)")
 	durationVar(fs, &o.syncInterval, "sync-interval", server.DefaultSyncInterval, "with --data, fsync the log at most this often, a `duration` (0: every put)")
 	fs.IntVar(&o.requestLog, "request-log", server.DefaultRequestLogSize, "keep the newest `N` requests in the request log")
+	o.allowHosts.name = "allow-host"
+	fs.Var(&o.allowHosts, "allow-host", "also answer requests addressed to `NAME` (a host name or an IP address, no port), repeatable")
+	intVar(fs, &o.query.MaxPoints, "query-max-points", server.DefaultQueryMaxPoints, 1, 0, "a number of points, 1 or more",
+		"an Apptuit query may hold at most `N` points (fetched, computed, answered again)")
+	intVar(fs, &o.query.MaxBytes, "query-max-bytes", server.DefaultQueryMaxBytes, 1, 0, "a number of bytes, 1 or more",
+		"an Apptuit query's answer may be at most `N` bytes")
+	durationVar(fs, &o.query.Timeout, "query-timeout", server.DefaultQueryTimeout, "a query (either language) may take at most `D`, including a wait for a slot")
+	intVar(fs, &o.query.MaxConcurrent, "query-concurrency", server.DefaultQueryConcurrency, 1, 0, "a number of queries, 1 or more",
+		"evaluate at most `N` queries of each language at once")
 	return fs, o
 }
 
@@ -94,6 +134,41 @@ func isLoopback(addr string) (bool, error) {
 	}
 	ip := net.ParseIP(strings.Trim(host, "[]"))
 	return ip != nil && ip.IsLoopback(), nil
+}
+
+// hostsFlag collects repeated --allow-host flags.
+type hostsFlag struct {
+	flagValue
+	hosts []string
+}
+
+func (h *hostsFlag) String() string {
+	if h == nil {
+		return ""
+	}
+	return strings.Join(h.hosts, ",")
+}
+
+func (h *hostsFlag) Set(s string) error {
+	if _, err := netip.ParseAddr(strings.Trim(s, "[]")); err != nil && !hostnameRE.MatchString(s) {
+		return h.fail(s, "want a host name or an IP address, without a port, e.g. devbox.lan or 192.168.1.5")
+	}
+	h.hosts = append(h.hosts, s)
+	return nil
+}
+
+// hostnameRE matches a DNS name: dot-separated labels of letters, digits,
+// '-' and '_'.
+var hostnameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,63}(\.[A-Za-z0-9_-]{1,63})*$`)
+
+// listenHost is the host that --allow-remote allows: that of the --listen
+// address, "::" (every IP address) when it is empty.
+func listenHost(addr string) string {
+	host, _, _ := net.SplitHostPort(addr)
+	if host == "" {
+		return "::"
+	}
+	return host
 }
 
 // syncWriter serializes writes from request goroutines.
@@ -157,6 +232,12 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		server.WithMaxPoints(o.maxPoints),
 		server.WithLogger(func(format string, a ...any) { out.printf("%s\n", fmt.Sprintf(format, a...)) }),
 		server.WithWebPage(),
+		server.WithAllowedHosts(o.allowHosts.hosts...),
+		server.WithQueryLimits(o.query),
+		server.WithPromQLLimits(server.PromQLLimits{Timeout: o.query.Timeout, MaxConcurrent: o.query.MaxConcurrent}),
+	}
+	if o.allowRemote {
+		opts = append(opts, server.WithAllowedHosts(listenHost(o.listen)))
 	}
 	if o.token != "" {
 		opts = append(opts, server.WithToken(o.token))

@@ -418,6 +418,7 @@ func TestWebPageInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	put.Header.Set("Authorization", "Bearer "+demoToken)
+	put.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(put)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -130,7 +131,8 @@ func reopen(t *testing.T, dir string, maxPoints int) (*Store, LoadReport, string
 // series: a cheap digest of what a store holds (Points allocates per point).
 func seconds(st *Store, metric string) map[string][]int64 {
 	out := map[string][]int64{}
-	for _, s := range st.Fetch(metric, 0, 1<<40) {
+	series, _ := st.Fetch(metric, 0, 1<<40, math.MaxInt)
+	for _, s := range series {
 		for _, p := range s.Points {
 			out[s.Tags["h"]] = append(out[s.Tags["h"]], p.T)
 		}

@@ -387,21 +387,32 @@ func (st *Store) Points() []apptuit.DataPoint {
 // Fetch implements ql.Store. A point's time is its timestamp truncated to
 // the second; of several points of a series in the same second the one with
 // the latest timestamp wins (of several at that timestamp, the one that
-// arrived last).
-func (st *Store) Fetch(metric string, start, end int64) []ql.Series {
+// arrived last). It stops, returning false, once the series hold more
+// than max points.
+func (st *Store) Fetch(metric string, start, end int64, max int) ([]ql.Series, bool) {
 	var out []ql.Series
+	n, ok := 0, true
 	st.Read(func(r Reader) {
 		r.EachSeries(metric, nil, func(v View) bool {
-			var pts []ql.Point
+			// Counted first, so that nothing is allocated past max and
+			// the points are allocated once.
+			k := 0
+			v.Seconds(start, end, func(int64, float64) bool { k++; return n+k <= max })
+			if n += k; n > max {
+				ok = false
+				return false
+			}
+			if k == 0 {
+				return true
+			}
+			pts := make([]ql.Point, 0, k)
 			v.Seconds(start, end, func(t int64, val float64) bool {
 				pts = append(pts, ql.Point{T: t, V: val})
 				return true
 			})
-			if len(pts) > 0 {
-				out = append(out, ql.Series{Metric: metric, Tags: maps.Clone(v.s.tags), Points: pts})
-			}
+			out = append(out, ql.Series{Metric: metric, Tags: maps.Clone(v.s.tags), Points: pts})
 			return true
 		})
 	})
-	return out
+	return out, ok
 }

@@ -44,6 +44,7 @@ type config struct {
 	logger       func(format string, args ...any)
 	promql       PromQLLimits
 	webPage      bool
+	lineIdle     time.Duration // lineIdleTimeout; shorter in tests
 }
 
 // Option configures a Server.

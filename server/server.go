@@ -85,7 +85,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // clients: 10 s for a request's headers (at most 64 KiB), 1 min of
 // waiting for a put body, 1 min to take a response, 2 min idle between
 // requests. Lines ("put <metric> <timestamp> <value> <k>=<v> ...") are
-// judged and stored as the points of an HTTP put are, within bounds: 64
+// judged and stored as the points of an HTTP put are, within bounds: 4
 // KiB a line, 64 line connections, 10 min without a line. It closes l when
 // it returns, and returns http.ErrServerClosed after Close.
 func (s *Server) Serve(l net.Listener) error {

@@ -29,7 +29,7 @@ import (
 // messages (opentsdb.LineBatch); a refused line is answered "put:
 // <reason>", counted and logged, and the connection goes on. Nothing is
 // answered to a good line. The points of the lines received together (up
-// to what has arrived when the server would wait for more, or 256 KiB of
+// to what has arrived when the server would wait for more, or 64 KiB of
 // lines) are committed together, as the points of an HTTP put body are:
 // through the same Commit, into the request log as one record (Method
 // "TELNET", Path "put", Status 204, or 400 when a line was refused, as
@@ -50,11 +50,14 @@ import (
 // and logged with status 401. Without WithToken, as over HTTP, anything
 // is accepted.
 const (
-	maxLineBytes    = 64 << 10  // a line, its end included
-	maxLineConns    = 64        // line connections at once
-	lineCommitBytes = 256 << 10 // lines committed together, at most
+	// maxLineBytes bounds a line, its end included: 4 KiB, four times
+	// OpenTSDB's 1 KiB (tcollector, collectd's write_tsdb and TelnetTCP
+	// send at most 1 KiB).
+	maxLineBytes    = 4 << 10
+	maxLineConns    = 64       // line connections at once
+	lineCommitBytes = 64 << 10 // lines committed together, at most
 	lineIdleTimeout = 10 * time.Minute
-	maxAnswerBytes  = 64 << 10 // answers waiting for a client that does not read them
+	maxAnswerBytes  = 16 << 10 // answers waiting for a client that does not read them
 	answerWait      = 5 * time.Second
 )
 

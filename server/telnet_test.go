@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -400,4 +402,163 @@ func TestTelnetBounds(t *testing.T) {
 	if refused != 1 {
 		t.Errorf("%d refused connections logged: %+v", refused, recs)
 	}
+}
+
+// TestTelnetClientDoesNotRead: a client that never reads the answers
+// (collectd's write_tsdb does not) never holds up the reading of its
+// lines; the answers it leaves are dropped and counted.
+func TestTelnetClientDoesNotRead(t *testing.T) {
+	var logged logLines
+	srv := newServer(t, WithLogger(logged.logf))
+	const bad = 200_000 // 13 MB of answers, more than the kernel's buffers hold
+	c := dialLines(t, srv)
+	go func() {
+		io.WriteString(c, strings.Repeat("put x\n", bad)+"put ok 1700000000 1 k=v\n")
+		c.(*net.TCPConn).CloseWrite()
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		failed := 0
+		for _, r := range telnetRecords(srv) {
+			failed += r.Failed
+		}
+		if failed == bad && len(srv.Points()) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d lines refused, %d points stored", failed, bad, len(srv.Points()))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	c.Close()
+	waitFor := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logged.String(), "answers dropped: the client did not read them") {
+		if time.Now().After(waitFor) {
+			t.Fatalf("no answers dropped logged: %q", logged.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Log(logged.String())
+}
+
+// TestTelnetMemoryBound: maxLineConns clients sending the lines that cost
+// the server most (long lines of many tags, lines too long, good lines)
+// and reading no answer: the heap grows by at most what the bounds allow,
+// 64 connections of a read buffer, two answer buffers, a batch of
+// lineCommitBytes and one line's scratch space (about 140 bytes a tag).
+func TestTelnetMemoryBound(t *testing.T) {
+	var judged atomic.Int64
+	srv := newServer(t, WithRequestLog(func(r Request) { judged.Add(int64(r.Accepted + r.Failed)) }))
+	var script strings.Builder
+	for i := 0; script.Len() < 1<<20; i++ {
+		switch i % 3 {
+		case 0: // refused (too many tags), with a 1 KiB answer
+			script.WriteString("put m 1700000000 1")
+			for j := 0; script.Len()%maxLineBytes < maxLineBytes-8; j++ {
+				fmt.Fprintf(&script, " %c=v", 'a'+j%26)
+			}
+			script.WriteString("\n")
+		case 1: // too long
+			script.WriteString(strings.Repeat("put m ", maxLineBytes/3) + "\n")
+		case 2: // good, of a long series key
+			fmt.Fprintf(&script, "put m 1700000000 %d k=%s\n", i, strings.Repeat("v", maxLineBytes-64))
+		}
+	}
+	data := []byte(script.String()) // shared by the clients' writes
+
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
+	var peak uint64
+	stop, sampled := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(sampled)
+		var m runtime.MemStats
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+			runtime.ReadMemStats(&m)
+			peak = max(peak, m.HeapInuse)
+		}
+	}()
+	done := make(chan struct{}, maxLineConns)
+	for range maxLineConns {
+		c := dialLines(t, srv)
+		go func() {
+			c.Write(data)
+			c.(*net.TCPConn).CloseWrite()
+			done <- struct{}{}
+		}()
+	}
+	for range maxLineConns {
+		<-done
+	}
+	// Every line judged, every connection ended.
+	want := int64(maxLineConns * bytes.Count(data, []byte("\n")))
+	deadline := time.Now().Add(60 * time.Second)
+	for judged.Load() < want || func() bool {
+		srv.mu.Lock()
+		defer srv.mu.Unlock()
+		return len(srv.lineConns) > 0
+	}() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d lines judged, want %d", judged.Load(), want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(stop)
+	<-sampled
+	if judged.Load() != want {
+		t.Errorf("%d lines judged, want %d", judged.Load(), want)
+	}
+	grown := int64(peak) - int64(base.HeapInuse)
+	const perConn = maxLineBytes + 2*maxAnswerBytes + lineCommitBytes + maxLineBytes + 140*maxLineBytes/4
+	bound := int64(maxLineConns*perConn) + 4<<20 // and the store's points, the test's script
+	t.Logf("%d connections sending %d KiB each, unread: heap in use grew by %.1f MiB at its peak (bound %.1f MiB)",
+		maxLineConns, len(data)>>10, float64(grown)/(1<<20), float64(bound)/(1<<20))
+	if grown > bound {
+		t.Errorf("heap grew by %d bytes, over the bound %d", grown, bound)
+	}
+}
+
+// TestTelnetClose: Close ends the line connections promptly, a client
+// streaming lines and a client yet to send its first byte alike; the
+// lines read are stored and logged, and nothing is left running.
+func TestTelnetClose(t *testing.T) {
+	checkNoLeak(t, func() {
+		var logged atomic.Int64
+		srv := mustLaunch(t, WithRequestLog(func(r Request) { logged.Add(int64(r.Accepted)) }))
+		silent := dialLines(t, srv)
+		streaming := dialLines(t, srv)
+		stopped := make(chan struct{})
+		go func() {
+			defer close(stopped)
+			for i := 0; ; i++ {
+				if _, err := fmt.Fprintf(streaming, "put m %d %d k=v\n", 1700000000+i, i); err != nil {
+					return
+				}
+			}
+		}()
+		for srv.Stats().Accepted < 1000 {
+			time.Sleep(time.Millisecond)
+		}
+		start := time.Now()
+		srv.Close()
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("Close took %v", d)
+		}
+		<-stopped
+		silent.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := silent.Read(make([]byte, 1)); err != io.EOF {
+			t.Errorf("the silent connection: %v", err)
+		}
+		if st := srv.Stats(); int64(st.Accepted) != logged.Load() || st.Points != int(st.Accepted) {
+			t.Errorf("stats %+v, %d accepted in the request log", st, logged.Load())
+		}
+		streaming.Close()
+		silent.Close()
+	})
 }

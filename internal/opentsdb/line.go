@@ -55,6 +55,7 @@ type lineTag struct {
 // allocates only for the batch, a refused line's reason and words that are
 // not valid UTF-8.
 func (l *LineBatch) Put(args []byte) string {
+	defer l.trimScratch()
 	words := splitWords(l.words[:0], args)
 	l.words = words
 	for i, w := range words {
@@ -101,6 +102,17 @@ func (l *LineBatch) Put(args []byte) string {
 	l.batch.Add(l.key, ms, v)
 	l.res.Accepted++
 	return ""
+}
+
+// maxScratch is the most tags whose scratch space a LineBatch keeps from
+// line to line: a line of many tags takes about 140 bytes a tag while it
+// is judged, not after.
+const maxScratch = 64
+
+func (l *LineBatch) trimScratch() {
+	if cap(l.words) > maxScratch+3 {
+		l.words, l.tags, l.pairs = nil, nil, nil
+	}
 }
 
 // Refuse counts a line refused by the caller (an unknown command, a line

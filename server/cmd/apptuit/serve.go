@@ -24,11 +24,17 @@ query_range, labels, label/<name>/values, series, metadata,
 status/buildinfo; also under /prometheus) answers PromQL with Prometheus's
 own engine, and a web page at / shows the metrics received, charts queries
 and lists the requests (with --token, the page asks for the token and keeps
-it in the browser tab's sessionStorage; its own files need none). It prints
-the URL it listens on,
+it in the browser tab's sessionStorage; its own files need none). The
+same port takes OpenTSDB's telnet-style lines, as OpenTSDB's 4242 does
+(told from HTTP by the first byte): "put <metric> <timestamp> <value>
+<k>=<v> ...", one per line, as collectd's write_tsdb, tcollector and
+TelnetTCP send them, judged as the points of /api/put; a refused line is
+answered "put: <reason>" and the next lines still go. With --token a line
+connection must first send "auth <token>". It prints the URL it listens on,
 then one line per request (time, method, path, points accepted, failed and
-evicted, status, latency, the first error). Ctrl-C (SIGINT) or SIGTERM
-stops it cleanly.
+evicted, status, latency, the first error; "TELNET put" for the lines a
+connection sent together). Ctrl-C (SIGINT) or SIGTERM stops it
+cleanly.
 
 Points are kept in memory, at most --max-points of them (10,000,000 by
 default, about 240 MB) and none older than --retention (by default, any
@@ -40,8 +46,8 @@ to the log before it is answered and the log is flushed to disk every
 --sync-interval. Without --data nothing is written to disk.
 
 It bounds what clients can make it hold: bodies of 32 MiB (256 MiB
-decompressed), 8 bodies read at once, the newest --request-log requests
-logged, and timeouts on slow clients.
+decompressed), 8 bodies read at once, lines of 4 KiB, 64 line connections,
+the newest --request-log requests logged, and timeouts on slow clients.
 
 It listens on loopback only, unless --allow-remote is given: the server has no
 authentication unless --token is set and is not meant to be exposed to a
@@ -49,7 +55,8 @@ network.`,
 	examples: `  apptuit serve
   apptuit serve --listen 127.0.0.1:0 --token secret    # a free port, clients must send the token
   apptuit serve --data ~/.apptuit-data --retention 7d  # kept across restarts, for a week
-  APPTUIT_API_ENDPOINT=http://127.0.0.1:4242 APPTUIT_API_TOKEN=x apptuit send points.txt`,
+  APPTUIT_API_ENDPOINT=http://127.0.0.1:4242 APPTUIT_API_TOKEN=x apptuit send points.txt
+  echo 'put sys.cpu.idle 1700000000 57.5 host=web1' >/dev/tcp/127.0.0.1/4242   # a telnet line, from bash`,
 	flags: func() *flag.FlagSet { fs, _ := serveFlags(); return fs },
 	run:   runServe,
 }

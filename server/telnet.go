@@ -28,9 +28,10 @@ import (
 // A put line is judged by the rule of a JSON put's point, with its
 // messages (opentsdb.LineBatch); a refused line is answered "put:
 // <reason>", counted and logged, and the connection goes on. Nothing is
-// answered to a good line. The points of the lines received together (up
-// to what has arrived when the server would wait for more, or 64 KiB of
-// lines) are committed together, as the points of an HTTP put body are:
+// answered to a good line. The points of the lines received together
+// (until the client pauses, at most commitDelay after the first of them,
+// or 64 KiB of lines) are committed together, as the points of an HTTP
+// put body are:
 // through the same Commit, into the request log as one record (Method
 // "TELNET", Path "put", Status 204, or 400 when a line was refused, as
 // /api/put would answer).
@@ -59,6 +60,11 @@ const (
 	lineIdleTimeout = 10 * time.Minute
 	maxAnswerBytes  = 16 << 10 // answers waiting for a client that does not read them
 	answerWait      = 5 * time.Second
+	// commitDelay is how long lines wait, from the first, for more before
+	// they are committed when the client pauses: a stream over TCP comes in
+	// segments of a few KiB, and a commit per segment would fill the
+	// request log and cost a store commit per few dozen lines.
+	commitDelay = 20 * time.Millisecond
 )
 
 // lineConn is one connection speaking lines.
@@ -75,8 +81,10 @@ type lineConn struct {
 	bytes  int64
 	start  time.Time
 	unauth bool
-	// deadline is when the next line must be complete.
-	deadline time.Time
+	// deadline is when the next line must be complete; waitUntil, when
+	// set, an earlier end to a wait for more lines before a commit.
+	deadline  time.Time
+	waitUntil time.Time
 }
 
 // errClosing ends the reading of a line connection when the server closes.
@@ -181,7 +189,11 @@ func (s *Server) closing() bool {
 // server is closing, it fails. (Close sets a past deadline after closing
 // s.done; setting ours first, then checking, cannot undo it.)
 func (c *lineConn) Read(p []byte) (int, error) {
-	c.conn.SetReadDeadline(c.deadline)
+	d := c.deadline
+	if !c.waitUntil.IsZero() && c.waitUntil.Before(d) {
+		d = c.waitUntil
+	}
+	c.conn.SetReadDeadline(d)
 	if c.s.closing() {
 		return 0, errClosing
 	}
@@ -194,8 +206,8 @@ func (c *lineConn) run(first byte) {
 	c.deadline = time.Now().Add(c.s.cfg.lineIdle)
 	c.br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader([]byte{first}), c), maxLineBytes)
 	for {
-		if !c.lineBuffered() {
-			c.commit() // before waiting for more
+		if !c.lineBuffered() && c.lines.Lines() > 0 {
+			c.awaitMore()
 		}
 		line, size, err := c.readLine()
 		if size > 0 {
@@ -232,6 +244,22 @@ func (c *lineConn) run(first byte) {
 	if n := c.out.close(wait); n > 0 {
 		c.s.cfg.messages()("telnet %s: %d answers dropped: the client did not read them", c.conn.RemoteAddr(), n)
 	}
+}
+
+// awaitMore waits for more bytes, until the pending lines are commitDelay
+// old at most, and commits the pending lines if none come (or the
+// connection ends or fails: the reading then meets that again).
+func (c *lineConn) awaitMore() {
+	until := c.start.Add(commitDelay)
+	if n := c.br.Buffered(); n < maxLineBytes && time.Now().Before(until) {
+		c.waitUntil = until
+		_, err := c.br.Peek(n + 1)
+		c.waitUntil = time.Time{}
+		if err == nil {
+			return
+		}
+	}
+	c.commit()
 }
 
 // lineBuffered reports whether a whole line is buffered, so that reading

@@ -562,3 +562,33 @@ func TestTelnetClose(t *testing.T) {
 		silent.Close()
 	})
 }
+
+// TestTelnetSameAsPut: the points of telnet lines are stored as those of
+// the same points put over HTTP, in a data directory too: the two servers
+// hold the same points, before and after a restart.
+func TestTelnetSameAsPut(t *testing.T) {
+	lines := "put a 1500000000 1.5 h=h0\nput a 1500000001123 -2 h=h1 z=é\nput b 1500000002.250 3e2 h=h0\nput a 1500000000 7 h=h0\n"
+	body := `[{"metric":"a","timestamp":1500000000,"value":1.5,"tags":{"h":"h0"}},` +
+		`{"metric":"a","timestamp":1500000001123,"value":"-2","tags":{"h":"h1","z":"é"}},` +
+		`{"metric":"b","timestamp":1500000002250,"value":3e2,"tags":{"h":"h0"}},` +
+		`{"metric":"a","timestamp":1500000000,"value":7,"tags":{"h":"h0"}}]`
+	telnetDir, putDir := t.TempDir(), t.TempDir()
+	viaTelnet, _ := dataServer(t, telnetDir)
+	if got := converse(t, viaTelnet, lines); got != "" {
+		t.Fatalf("answers %q", got)
+	}
+	viaPut, _ := dataServer(t, putDir)
+	if code, resp := post(t, viaPut, "", body); code != 204 {
+		t.Fatalf("put: %d %s", code, resp)
+	}
+	if a, b := viaTelnet.Points(), viaPut.Points(); !reflect.DeepEqual(a, b) || len(a) != 4 {
+		t.Fatalf("telnet stored %+v\nput stored %+v", a, b)
+	}
+	viaTelnet.Close()
+	viaPut.Close()
+	viaTelnet, _ = dataServer(t, telnetDir)
+	viaPut, _ = dataServer(t, putDir)
+	if a, b := viaTelnet.Points(), viaPut.Points(); !reflect.DeepEqual(a, b) || len(a) != 4 {
+		t.Errorf("after a restart, telnet's %+v\nput's %+v", a, b)
+	}
+}

@@ -218,7 +218,7 @@ func (c *lineConn) run(first byte) {
 		}
 		if err != nil {
 			if size > 0 && !errors.Is(err, errLineTooLong) {
-				c.lines.Refuse(fmt.Sprintf("incomplete line: the connection ended %d bytes into a line without its end; the line is dropped", size))
+				c.lines.Refuse(fmt.Sprintf("incomplete line: the connection ended (or idled out) %d bytes into a line; the line is dropped", size))
 			}
 			if !errors.Is(err, errLineTooLong) {
 				break

@@ -76,12 +76,13 @@ func New(opts ...Option) (*Server, error) {
 
 // Handler returns the server's HTTP handler: routing, authentication and
 // the request log included. Serve applies timeouts against slow clients
-// that a handler alone cannot.
+// that a handler alone cannot, and serves the telnet-style lines, which
+// are not HTTP.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Serve serves HTTP and OpenTSDB's telnet-style lines on l until Close,
 // as OpenTSDB's port does: the first byte of a connection tells them apart
-// (see port.go and telnet.go). HTTP is served with timeouts against slow
+// (a lowercase letter: lines; see the package documentation). HTTP is served with timeouts against slow
 // clients: 10 s for a request's headers (at most 64 KiB), 1 min of
 // waiting for a put body, 1 min to take a response, 2 min idle between
 // requests. Lines ("put <metric> <timestamp> <value> <k>=<v> ...") are

@@ -18,7 +18,15 @@
 //     answered and failing as Prometheus does (WithPromQLLimits);
 //   - with WithWebPage, a page at "/" that lists what the server holds,
 //     charts queries and shows the request log, through the endpoints
-//     under /apptuittest/ (series, requests, auth).
+//     under /apptuittest/ (series, requests, auth);
+//   - on Serve's port, OpenTSDB's telnet-style lines as well ("put <metric>
+//     <timestamp> <value> <k>=<v> ...", version, help, stats, exit; auth
+//     with WithToken), told from HTTP by the first byte as OpenTSDB's port
+//     4242 does: what collectd's write_tsdb, tcollector and the library's
+//     TelnetTCP send. A line is judged by the rule and messages of a put's
+//     point, a refused one answered "put: <reason>" without ending the
+//     connection, and the lines received together are committed and logged
+//     as one put (Method "TELNET").
 //
 // WithToken makes every API request need "Authorization: Bearer <token>";
 // the page's files need none.
@@ -35,7 +43,8 @@
 //
 // server.go (New, Serve, Close, Stats, Series), options.go, http.go (routes,
 // the token, the request log), guard.go (Host, Origin, Content-Type),
-// requests.go, introspect.go (the page's endpoints), query.go (the Apptuit
+// requests.go, port.go (HTTP or lines, by the first byte), telnet.go (line
+// connections), introspect.go (the page's endpoints), query.go (the Apptuit
 // query language's limits), promql.go (the engine and its limits),
 // queryable.go (the store as Prometheus's storage.Queryable), promapi.go,
 // promjson.go and promerror.go (Prometheus's HTTP API, JSON and errors);
@@ -53,6 +62,9 @@
 // query holds at most a bounded number of points and answers at most a
 // bounded number of bytes, within a timeout and a number evaluated at
 // once, in either language (WithQueryLimits, WithPromQLLimits).
+// Line connections: 64 at once, lines of at most 4 KiB, closed after 10
+// min without a line; answers a client leaves unread are dropped beyond
+// 16 KiB, never holding up its lines.
 //
 // # Data directory
 //

@@ -46,6 +46,7 @@ type config struct {
 	query        QueryLimits
 	webPage      bool
 	allowedHosts []string
+	lineIdle     time.Duration // lineIdleTimeout; shorter in tests
 }
 
 // Option configures a Server.

@@ -6,7 +6,11 @@ import (
 	"time"
 )
 
-// Request records one API request the server received.
+// Request records one API request the server received: an HTTP request,
+// or the lines a line connection sent together (Method "TELNET", Path
+// "put"; see Server.Serve), which are recorded as the put of their points
+// (Status 204, or 400 when a line was refused, 401 when a line came
+// before the token, 503 for a connection over the limit).
 type Request struct {
 	Time     time.Time     // when it arrived
 	Method   string        // e.g. "POST"
@@ -26,6 +30,15 @@ type Request struct {
 // WithRequestLogSize requests (1000 by default). Requests to the web
 // page's files and to the introspection endpoints are not in it.
 func (s *Server) Requests() []Request { return s.reqs.Snapshot() }
+
+// record adds rec to the request log and hands it to WithRequestLog's
+// function.
+func (s *Server) record(rec Request) {
+	s.reqs.Add(rec)
+	if s.cfg.logf != nil {
+		s.cfg.logf(rec)
+	}
+}
 
 type recordKey struct{}
 

@@ -34,6 +34,9 @@ type Server struct {
 
 	mu        sync.Mutex
 	hs        []*http.Server // started by Serve
+	lineConns map[*lineConn]struct{}
+	sniffing  map[net.Conn]struct{} // accepted by Serve, first byte not read yet
+	lineWG    sync.WaitGroup        // line connections being served
 	closeOnce sync.Once
 }
 
@@ -47,7 +50,7 @@ var ErrDataDirLocked = store.ErrLocked
 // of loading the data directory, if any. Serve it with Serve, or its
 // Handler on an http.Server of your own; Close it when done.
 func New(opts ...Option) (*Server, error) {
-	cfg := config{logSize: DefaultRequestLogSize, maxPoints: DefaultMaxPoints, syncInterval: DefaultSyncInterval, now: time.Now}
+	cfg := config{logSize: DefaultRequestLogSize, maxPoints: DefaultMaxPoints, syncInterval: DefaultSyncInterval, now: time.Now, lineIdle: lineIdleTimeout}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -80,13 +83,19 @@ func New(opts ...Option) (*Server, error) {
 
 // Handler returns the server's HTTP handler: routing, authentication and
 // the request log included. Serve applies timeouts against slow clients
-// that a handler alone cannot.
+// that a handler alone cannot, and serves the telnet-style lines, which
+// are not HTTP.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Serve serves HTTP on l until Close, with timeouts against slow clients:
-// 10 s for a request's headers (at most 64 KiB), 1 min of waiting for a
-// put body, 1 min to take a response, 2 min idle between requests. It
-// closes l when it returns, and returns http.ErrServerClosed after Close.
+// Serve serves HTTP and OpenTSDB's telnet-style lines on l until Close,
+// as OpenTSDB's port does: the first byte of a connection tells them apart
+// (a lowercase letter: lines; see the package documentation). HTTP is served with timeouts against slow
+// clients: 10 s for a request's headers (at most 64 KiB), 1 min of
+// waiting for a put body, 1 min to take a response, 2 min idle between
+// requests. Lines ("put <metric> <timestamp> <value> <k>=<v> ...") are
+// judged and stored as the points of an HTTP put are, within bounds: 4
+// KiB a line, 64 line connections, 10 min without a line. It closes l when
+// it returns, and returns http.ErrServerClosed after Close.
 func (s *Server) Serve(l net.Listener) error {
 	hs := &http.Server{
 		Handler: s.handler, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
@@ -102,11 +111,12 @@ func (s *Server) Serve(l net.Listener) error {
 	}
 	s.hs = append(s.hs, hs)
 	s.mu.Unlock()
-	return hs.Serve(l)
+	return hs.Serve(s.newPortListener(l))
 }
 
 // Close stops the servers Serve runs, waits for the requests in flight to
-// finish (at most 5 s) and, with WithDataDir, flushes and closes the data
+// finish (at most 5 s), stores the lines that line connections have read
+// and closes them and, with WithDataDir, flushes and closes the data
 // directory's log. It is safe to call more than once.
 func (s *Server) Close() error {
 	var err error
@@ -115,6 +125,7 @@ func (s *Server) Close() error {
 		close(s.done)
 		hs := s.hs
 		s.mu.Unlock()
+		s.stopLines()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		for _, h := range hs {
@@ -123,6 +134,7 @@ func (s *Server) Close() error {
 				err = errors.Join(err, fmt.Errorf("stopping the HTTP server: %w", e))
 			}
 		}
+		s.lineWG.Wait() // each commits what it has read, then ends
 		s.store.Close()
 	})
 	return err

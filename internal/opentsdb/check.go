@@ -16,6 +16,13 @@ import (
 // default is 8).
 const MaxTags = 25
 
+// Messages of checkPoint that the telnet answer frames by kind (line.go).
+const (
+	msgInvalidTimestamp = "Invalid timestamp"
+	msgUnparsableValue  = "Unable to parse value to a number"
+	msgNaNOrInfinite    = "value is NaN or Infinite: "
+)
+
 // tagPair is one tag of a point as read: key, value text and whether the
 // value was null.
 type tagPair struct {
@@ -33,7 +40,7 @@ func checkPoint(metric, ts []byte, tsNull bool, value []byte, tags []tagPair) (m
 	}
 	t, tsOK := timestampOf(ts, tsNull)
 	if !tsOK || t <= 0 || t > timestamp.MaxMillis {
-		return 0, 0, "Invalid timestamp"
+		return 0, 0, msgInvalidTimestamp
 	}
 	if len(value) == 0 {
 		return 0, 0, "Empty value"
@@ -45,17 +52,17 @@ func checkPoint(metric, ts []byte, tsNull bool, value []byte, tags []tagPair) (m
 		// OpenTSDB's looksLikeInteger: parsed as a long, so "NaN" fails.
 		n, ok := parseInt(value, true)
 		if !ok {
-			return 0, 0, "Unable to parse value to a number"
+			return 0, 0, msgUnparsableValue
 		}
 		v = float64(n)
 	} else {
 		if !isDecimal(value) {
-			return 0, 0, "Unable to parse value to a number"
+			return 0, 0, msgUnparsableValue
 		}
 		// Syntax is checked; a range error gives ±Inf, an underflow 0.
 		f, _ := strconv.ParseFloat(string(value), 64)
 		if math.IsInf(f, 0) || math.IsNaN(f) {
-			return 0, 0, "value is NaN or Infinite: " + string(value)
+			return 0, 0, msgNaNOrInfinite + string(value)
 		}
 		v = f
 	}

@@ -51,3 +51,39 @@ func BenchmarkPutParseReference(b *testing.B) {
 		}
 	}
 }
+
+// benchLines is the telnet form of benchBody's points, one "put" line's
+// arguments each.
+func benchLines(series, points int) [][]byte {
+	var lines [][]byte
+	for p := 0; p < points; p++ {
+		for s := 0; s < series; s++ {
+			lines = append(lines, fmt.Appendf(nil, "http.server.duration %d %g host=web%d service=orders dc=eu-west-1", 1700000000+p*10, float64(p*s%977)/7, s))
+		}
+	}
+	return lines
+}
+
+// BenchmarkPutLine measures LineBatch.Put (splitting, tag checks, point
+// checks, the batch) on the 50,000 points of BenchmarkPutParse as telnet
+// lines; ns/op is per 50,000 lines.
+func BenchmarkPutLine(b *testing.B) {
+	lines := benchLines(100, 500)
+	var n int64
+	for _, l := range lines {
+		n += int64(len("put ") + len(l) + 1)
+	}
+	b.SetBytes(n)
+	b.ReportAllocs()
+	for b.Loop() {
+		var l LineBatch
+		for _, line := range lines {
+			if reason := l.Put(line); reason != "" {
+				b.Fatal(reason)
+			}
+		}
+		if batch, res := l.Take(); batch.Len() != 50000 || res.Accepted != 50000 {
+			b.Fatalf("%d points, %+v", batch.Len(), res)
+		}
+	}
+}

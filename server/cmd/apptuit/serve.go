@@ -26,11 +26,17 @@ query_range, labels, label/<name>/values, series, metadata,
 status/buildinfo; also under /prometheus) answers PromQL with Prometheus's
 own engine, and a web page at / shows the metrics received, charts queries
 and lists the requests (with --token, the page asks for the token and keeps
-it in the browser tab's sessionStorage; its own files need none). It prints
-the URL it listens on,
+it in the browser tab's sessionStorage; its own files need none). The
+same port takes OpenTSDB's telnet-style lines, as OpenTSDB's 4242 does
+(told from HTTP by the first byte): "put <metric> <timestamp> <value>
+<k>=<v> ...", one per line, as collectd's write_tsdb, tcollector and
+TelnetTCP send them, judged as the points of /api/put; a refused line is
+answered "put: <reason>" and the next lines still go. With --token a line
+connection must first send "auth <token>". It prints the URL it listens on,
 then one line per request (time, method, path, points accepted, failed and
-evicted, status, latency, the first error). Ctrl-C (SIGINT) or SIGTERM
-stops it cleanly.
+evicted, status, latency, the first error; "TELNET put" for the lines a
+connection sent together). Ctrl-C (SIGINT) or SIGTERM stops it
+cleanly.
 
 Points are kept in memory, at most --max-points of them (10,000,000 by
 default, about 240 MB) and none older than --retention (by default, any
@@ -46,8 +52,8 @@ earlier release loads and is converted; one written by a later release is
 refused and left as it is. Without --data nothing is written to disk.
 
 It bounds what clients can make it hold: bodies of 32 MiB (256 MiB
-decompressed), 8 bodies read at once, the newest --request-log requests
-logged, and timeouts on slow clients. A query of the Apptuit query language
+decompressed), 8 bodies read at once, lines of 4 KiB, 64 line connections,
+the newest --request-log requests logged, and timeouts on slow clients. A query of the Apptuit query language
 holds at most --query-max-points points (fetched, computed, and answered
 again by an output that repeats another) and answers at most
 --query-max-bytes, else 422 naming the flag; --query-timeout and
@@ -82,7 +88,8 @@ but names (such as the machine's) still need --allow-host.`,
   apptuit serve --listen 127.0.0.1:0 --token secret    # a free port, clients must send the token
   apptuit serve --data ~/.apptuit-data --retention 7d  # kept across restarts, for a week
   apptuit serve --listen 0.0.0.0:4242 --allow-remote --token secret --allow-host devbox.lan  # reachable from the LAN as http://devbox.lan:4242
-  APPTUIT_API_ENDPOINT=http://127.0.0.1:4242 APPTUIT_API_TOKEN=x apptuit send points.txt`,
+  APPTUIT_API_ENDPOINT=http://127.0.0.1:4242 APPTUIT_API_TOKEN=x apptuit send points.txt
+  echo 'put sys.cpu.idle 1700000000 57.5 host=web1' >/dev/tcp/127.0.0.1/4242   # a telnet line, from bash`,
 	flags: func() *flag.FlagSet { fs, _ := serveFlags(); return fs },
 	run:   runServe,
 }

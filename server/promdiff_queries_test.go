@@ -22,8 +22,12 @@ package server
 //     counter's zero point before deciding how far to extrapolate, 3
 //     after; they differ when the zero point lies between 0.5 and 1.1
 //     average sample intervals before the first sample. The counters
-//     start at 0 or at 1,000 or more, and do not reset next to a gap
-//     (pdData).
+//     were running before the data starts (2,000 or more) or start at 0
+//     or at 3,000, and do not reset next to a gap (pdData).
+//   - Ties: topk, bottomk, sort and sort_desc pick and order equal values
+//     by their heap's or sort's order, which changed since 2.42. No two
+//     gauges ever hold the same value (a different thousandth each), and
+//     NaN goes through topk only where all elements are kept.
 //   - atan2 keeps the metric name in 2.42 and drops it in 3 (as every
 //     other arithmetic operator does): its queries are flagged
 //     pdIgnoreName and compared without __name__.
@@ -32,6 +36,17 @@ package server
 //     limit_ratio, mad_over_time, info, double_exponential_smoothing, ts_of_*)
 //     or that 3 removed (holt_winters) are not asked; nor are 3's
 //     UTF-8 label names or duration arithmetic ([5m+1m]).
+//   - histogram_fraction reads classic le buckets in Prometheus 3 (this
+//     server answers histogram_fraction(0, 0.5, pd_latency_seconds_bucket)
+//     with a fraction per job); in 2.42 it reads only native histograms
+//     and answers nothing. It is not asked; histogram_count and
+//     histogram_sum, native-only in both, are (every answer empty).
+//   - Subqueries: an inner evaluation time on the start of a subquery's
+//     range is in 2.42's range and not in 3's. Instant and range times
+//     are at .500 s, so subquery ranges end off the whole-second grid of
+//     inner evaluations; @ times are not multiples of a subquery step
+//     ({T+3601}), and a nested subquery's inner range is not a multiple
+//     of the outer step ([5m30s:1m] inside [15m:5m]).
 //   - Prometheus 3 normalises classic histograms' le (and summaries'
 //     quantile) label values when it scrapes ("1" becomes "1.0"); 2.42
 //     does not. Neither does anything to stored labels at query time, and

@@ -351,6 +351,15 @@ var pdQueries = []pdQuery{
 	{family: "binary", q: `pd_gauge and on (job) pd_build_info{version="1.2.3"}`},
 	{family: "binary", q: `pd_requests_total unless ignoring (code) pd_requests_total{code="500"} > 3000`},
 	{family: "binary", q: `pd_sparse or on () vector(0)`},
+	// What the hand-written engine before Prometheus's got wrong (#15).
+	{family: "binary", q: `pd_nothing * on (job) pd_requests_total`, flags: pdEmpty},
+	{family: "binary", q: `pd_requests_total * on (job) pd_nothing`, flags: pdEmpty},
+	{family: "binary", q: `pd_gauge > on (job, instance) pd_gauge offset 1m`},
+	{family: "binary", q: `pd_gauge * on () 2`},
+	{family: "binary", q: `1 + ignoring () 2`},
+	{family: "rate", q: `rate((pd_requests_total[5m]))`},
+	{family: "nan_inf", q: `avg(pd_temp / 0)`},
+	{family: "nan_inf", q: `avg by (room) (pd_temp / 0)`},
 	{family: "binary", q: `pd_requests_total + on (job) pd_gauge`, flags: pdError},            // many-to-many
 	{family: "binary", q: `pd_gauge + on (job) group_left pd_requests_total`, flags: pdError}, // many on both sides
 	{family: "binary", q: `rate(pd_gauge)`, flags: pdError},                                   // a parse error

@@ -53,6 +53,7 @@ func TestPromQLAgainstPrometheus(t *testing.T) {
 		}
 	}
 	checkCoverage(t)
+	checkNonFiniteRefused(t, srv)
 
 	// Both hold every sample, alike.
 	all := pdForm(`{__name__=~"pd.+"}[4h]`, 3*3600_000+500)
@@ -150,6 +151,25 @@ func checkCoverage(t *testing.T) {
 	for _, f := range []string{"selector", "dotted", "rate", "over_time", "math", "nan_inf", "time", "label", "sort", "scalar", "absent", "histogram", "aggregation", "binary", "subquery", "offset_at"} {
 		if have[f] == 0 {
 			t.Errorf("no query of family %s", f)
+		}
+	}
+}
+
+// checkNonFiniteRefused shows why the data holds no NaN or ±Inf sample:
+// /api/put refuses them, as OpenTSDB does, whichever way they are written.
+func checkNonFiniteRefused(t *testing.T, srv *testServer) {
+	t.Helper()
+	for value, msg := range map[string]string{
+		`"NaN"`:      "Unable to parse value to a number",
+		`NaN`:        "Unable to parse value to a number", // Python's bare token
+		`"Infinity"`: "Unable to parse value to a number",
+		`-Infinity`:  "Unable to parse value to a number",
+		`1e999`:      "value is NaN or Infinite: 1e999",
+		`"-1.8e308"`: "value is NaN or Infinite: -1.8e308",
+	} {
+		body := `{"metric":"pd_nonfinite","timestamp":1700000000,"value":` + value + `,"tags":{"a":"b"}}`
+		if code, resp := post(t, srv, "details", body); code != 400 || !strings.Contains(resp, msg) {
+			t.Errorf("put of the value %s: %d %s, want 400 %q", value, code, resp, msg)
 		}
 	}
 }

@@ -70,7 +70,8 @@ type Histogram struct {
 	count   int64   // values recorded before the last reset
 	sumBase float64 // their sum
 
-	_ [56]byte
+	l link
+	_ [40]byte
 }
 
 // NewHistogram returns a new, empty Histogram. It allocates 128 bytes.
@@ -123,6 +124,9 @@ func (h *Histogram) Update(v float64) {
 	}
 	if v > math.Float64frombits(h.max.Load()) {
 		storeMax(&h.max, v)
+	}
+	if atomic.LoadUint32(&h.l.state) != stateLive {
+		h.l.touch()
 	}
 }
 
@@ -210,4 +214,7 @@ func (h *Histogram) Merge(src *Histogram) {
 	}
 	storeMin(&h.min, lo)
 	storeMax(&h.max, hi)
+	if atomic.LoadUint32(&h.l.state) != stateLive {
+		h.l.touch()
+	}
 }

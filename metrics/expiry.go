@@ -125,7 +125,7 @@ func (r *Registry) revive(e *entry) {
 		return
 	}
 	e.idle = 0
-	r.idx.put(e)
+	r.idx.put(e.key, e)
 }
 
 // States of a registered metric's link.

@@ -75,7 +75,7 @@ type family struct {
 	kind     kind
 	limit    int // 0: none
 	n        int // series with tags, the overflow series not counted
-	vecs     int // vectors over it: it lives as long as they may
+	vecs     []*vecIndex // of its vectors: it lives as long as they may
 	overflow *entry
 
 	overflowed, reported int64 // lookups sent to overflow: in all, and at the last EndInterval
@@ -117,7 +117,7 @@ func (r *Registry) familyLocked(name string, k kind) (*family, error) {
 
 // dropIfUnused forgets f once it has no series and no vector.
 func (r *Registry) dropIfUnused(f *family) {
-	if f.n == 0 && f.vecs == 0 && f.overflow == nil && f.bad == nil && f.overflowed == f.reported {
+	if f.n == 0 && len(f.vecs) == 0 && f.overflow == nil && f.bad == nil && f.overflowed == f.reported {
 		delete(r.fams, f.name)
 	}
 }
@@ -131,7 +131,7 @@ func (r *Registry) overflowLocked(f *family) *entry {
 		key := metricname.AppendEncoded(buf[:0], f.name, map[string]string{OverflowTag: "true"})
 		if f.overflow = r.idx.get(key); f.overflow == nil {
 			f.overflow = r.newEntry(string(key), len(f.name), 1, f.kind, nil)
-			r.idx.put(f.overflow)
+			r.idx.put(f.overflow.key, f.overflow)
 		}
 	}
 	return f.overflow

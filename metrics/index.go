@@ -93,10 +93,10 @@ func (x *index) writable() {
 	x.peak = len(x.dirty)
 }
 
-// put adds e. The registry's lock must be held.
-func (x *index) put(e *entry) {
+// put adds e under key. The registry's lock must be held.
+func (x *index) put(key string, e *entry) {
 	x.writable()
-	x.dirty[e.key] = e
+	x.dirty[key] = e
 	x.peak = max(x.peak, len(x.dirty))
 }
 
@@ -104,6 +104,10 @@ func (x *index) put(e *entry) {
 func (x *index) remove(key string) {
 	x.writable()
 	delete(x.dirty, key)
+	if len(x.dirty) < x.peak/4 {
+		x.dirty = rebuilt(x.dirty)
+		x.peak = len(x.dirty)
+	}
 	x.read.Store(nil)
 	x.misses = 0
 }
@@ -115,7 +119,9 @@ func (x *index) replace(m map[string]*entry) {
 	x.dirty, x.misses, x.peak = nil, 0, 0
 }
 
-// rebuilt returns a copy of m in a map sized for its entries.
+// rebuilt returns a copy of m in a map sized for its entries. (Rebuilding
+// once a map has lost three quarters of the entries it held costs O(1)
+// amortised per removal.)
 func rebuilt(m map[string]*entry) map[string]*entry {
 	n := make(map[string]*entry, len(m))
 	for k, e := range m {

@@ -273,6 +273,9 @@ func (r *Registry) forgetLocked(e *entry) {
 	} else {
 		f.n--
 	}
+	for _, vi := range f.vecs {
+		vi.forget(e)
+	}
 	r.dropIfUnused(f)
 }
 
@@ -308,6 +311,11 @@ func getOrCreate[T any](r *Registry, name string, tags map[string]string, fn fun
 func (r *Registry) create(key []byte, n string, ntags int, k kind, fn func() float64) (*entry, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.createLocked(key, n, ntags, k, fn)
+}
+
+// createLocked is create with r.mu held.
+func (r *Registry) createLocked(key []byte, n string, ntags int, k kind, fn func() float64) (*entry, error) {
 	if e := r.idx.get(key); e != nil {
 		return e, nil
 	}
@@ -316,7 +324,7 @@ func (r *Registry) create(key []byte, n string, ntags int, k kind, fn func() flo
 			return nil, wrongKind(n, f.kind, k)
 		}
 		e := r.newEntry(string(key), len(n), 0, k, fn)
-		r.idx.put(e)
+		r.idx.put(e.key, e)
 		return e, nil
 	}
 	f, err := r.familyLocked(n, k)
@@ -330,7 +338,7 @@ func (r *Registry) create(key []byte, n string, ntags int, k kind, fn func() flo
 		return r.overflowLocked(f), nil
 	}
 	e := r.newEntry(string(key), len(n), ntags, k, fn)
-	r.idx.put(e)
+	r.idx.put(e.key, e)
 	f.n++
 	return e, nil
 }

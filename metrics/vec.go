@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,17 +17,57 @@ import (
 //
 // With("GET", "200") is the Counter that
 // registry.CounterWith("http.requests", map[string]string{"method": "GET",
-// "code": "200"}) returns, found without a map: the values are encoded,
-// in key order, into a buffer on the stack and looked up without a lock.
-// Vectors are made with Registry.CounterVec, GaugeVec, MeterVec,
-// HistogramVec and TimerVec, and are safe for concurrent use.
+// "code": "200"}) returns, found without a map or a lock: the vector keeps
+// its series in an index of its own, keyed by the values alone. Vectors are
+// made with Registry.CounterVec, GaugeVec, MeterVec, HistogramVec and
+// TimerVec, and are safe for concurrent use.
 type Vec[M Counter | Gauge | Meter | Histogram | Timer] struct {
-	r     *Registry
-	f     *family
-	keys  []string // as given
+	r *Registry
+	f *family
+	vecIndex
 	order []int    // order[i]: the position in keys (and in With's values) of the i-th key in ascending order
-	frags []string // frags[i]: what the key holds before the i-th value in key order: `name{"k0": ` then `, "k1": `
+	frags []string // frags[i]: what the canonical key holds before the i-th value in key order: `name{"k0": ` then `, "k1": `
 	waste *M       // what With returns when given the wrong number of values; guarded by r.mu
+}
+
+// vecIndex is a vector's index of the series it has looked up, keyed by
+// their values (see appendValues). Its changes are made under the
+// registry's lock; the registry removes from it the series it removes.
+type vecIndex struct {
+	keys []string // as given
+	idx  index
+}
+
+// appendValues appends the key of values in a vector's index: each value's
+// length as a uvarint, then the value.
+func appendValues(b []byte, values []string) []byte {
+	for _, v := range values {
+		b = binary.AppendUvarint(b, uint64(len(v)))
+		b = append(b, v...)
+	}
+	return b
+}
+
+// forget removes e from the index, if it is there. The registry's lock
+// must be held.
+func (vi *vecIndex) forget(e *entry) {
+	if int(e.ntags) != len(vi.keys) {
+		return
+	}
+	var arr [16]string
+	values := arr[:0]
+	for _, k := range vi.keys {
+		v, ok := Tags{e}.Get(k)
+		if !ok {
+			return
+		}
+		values = append(values, v)
+	}
+	var buf [256]byte
+	key := appendValues(buf[:0], values)
+	if vi.idx.get(key) == e {
+		vi.idx.remove(string(key))
+	}
 }
 
 // Vector types, one per kind of metric.
@@ -80,7 +121,7 @@ func newVec[M Counter | Gauge | Meter | Histogram | Timer](r *Registry, name str
 	case len(keys) > math16:
 		return nil, fmt.Errorf("metrics: vector %s with %d tag keys, more than %d", n, len(keys), math16)
 	}
-	v := &Vec[M]{r: r, keys: slices.Clone(keys), order: make([]int, len(keys))}
+	v := &Vec[M]{r: r, vecIndex: vecIndex{keys: slices.Clone(keys)}, order: make([]int, len(keys))}
 	for i := range v.order {
 		v.order[i] = i
 	}
@@ -105,7 +146,7 @@ func newVec[M Counter | Gauge | Meter | Histogram | Timer](r *Registry, name str
 	if err != nil {
 		return nil, err
 	}
-	f.vecs++
+	f.vecs = append(f.vecs, &v.vecIndex)
 	v.f = f
 	return v, nil
 }
@@ -120,11 +161,12 @@ func (v *Vec[M]) Keys() []string { return slices.Clone(v.keys) }
 
 // With returns the metric of the series whose tags have the values values,
 // given in the order of the vector's keys, creating it if needed. A series
-// that exists costs encoding the values into a buffer on the stack (one
-// pass over each, copying it when it has nothing to escape) and one lookup
-// in a map, without a lock; it does not allocate unless the encoded key is
-// longer than 256 bytes. A new series takes the registry's lock and
-// allocates the metric, its entry and its key.
+// the vector has looked up before costs copying the values into a buffer
+// on the stack and one lookup in a map, without a lock; it does not
+// allocate unless the values add up to more than about 240 bytes. A new
+// series (or one the vector has not looked up yet) takes the registry's
+// lock; a new series allocates the metric, its entry and two keys (the
+// registry's and the vector's).
 //
 // With never panics. Past the metric's series limit, a new set of values
 // gets the metric's overflow series (see WithSeriesLimit). Given the wrong
@@ -136,13 +178,12 @@ func (v *Vec[M]) With(values ...string) *M {
 		return v.misused(len(values))
 	}
 	var buf [256]byte
-	key := v.appendKey(buf[:0], values)
-	if e := v.r.idx.load(key); e != nil {
+	if e := v.idx.load(appendValues(buf[:0], values)); e != nil {
 		if m, ok := e.metric.(*M); ok {
 			return m
 		}
 	}
-	return v.create(key)
+	return v.lookup(values)
 }
 
 // Get is With, returning an error instead of a metric that is not
@@ -182,17 +223,29 @@ func (v *Vec[M]) appendKey(b []byte, values []string) []byte {
 	return append(b, '}')
 }
 
-// create registers the series of key, which With did not find.
-func (v *Vec[M]) create(key []byte) *M {
-	if e, err := v.r.create(key, v.f.name, len(v.keys), v.f.kind, nil); err == nil {
-		if m, ok := e.metric.(*M); ok {
-			return m
-		}
-	}
-	// Unreachable: every series of a name is of its family's kind.
+// lookup finds or registers the series of values, which the vector's index
+// did not hold, and adds it to the index (unless it is the overflow
+// series, whose lookups are counted one by one).
+func (v *Vec[M]) lookup(values []string) *M {
+	var kbuf, vbuf [256]byte
+	key := v.appendKey(kbuf[:0], values)
+	vkey := appendValues(vbuf[:0], values)
 	v.r.mu.Lock()
 	defer v.r.mu.Unlock()
-	return v.wasteLocked()
+	e := v.idx.get(vkey)
+	if e == nil {
+		var err error
+		if e, err = v.r.createLocked(key, v.f.name, len(v.keys), v.f.kind, nil); err != nil {
+			return v.wasteLocked() // unreachable: every series of a name is of its family's kind
+		}
+		if e != v.f.overflow {
+			v.idx.put(string(vkey), e)
+		}
+	}
+	if m, ok := e.metric.(*M); ok {
+		return m
+	}
+	return v.wasteLocked() // unreachable, as above
 }
 
 // misused records a call of With with got values and returns a metric that

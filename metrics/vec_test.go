@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -165,6 +166,93 @@ func TestVecAllocs(t *testing.T) {
 	}); n > 6 {
 		t.Errorf("misses: %v allocations per new series, want at most 6", n)
 	} else {
-		t.Logf("a miss: %v allocations (the value's string, the counter, its entry and its key; the maps' growth)", n)
+		t.Logf("a miss: %v allocations (the value's string, the counter, its entry, the registry's key and the vector's; the maps' growth)", n)
+	}
+}
+
+// TestVecForgetsRemoved checks that a series removed through any path (a
+// getter's Unregister, another vector's Delete, escaped values) is no
+// longer returned by a vector that had looked it up.
+func TestVecForgetsRemoved(t *testing.T) {
+	r := NewRegistry()
+	a, _ := r.CounterVec("reqs", "method", "code")
+	b, _ := r.CounterVec("reqs", "code", "method")
+	for _, vals := range [][2]string{{"GET", "200"}, {`q"uote`, "\n"}} {
+		for range 3 { // into both vectors' published indexes
+			a.With(vals[0], vals[1])
+			b.With(vals[1], vals[0])
+		}
+		old := a.With(vals[0], vals[1])
+		if !r.Unregister("reqs", map[string]string{"method": vals[0], "code": vals[1]}) {
+			t.Fatal("Unregister")
+		}
+		if a.With(vals[0], vals[1]) == old || b.With(vals[1], vals[0]) == old {
+			t.Errorf("%q: a vector returned the unregistered counter", vals)
+		}
+		fresh := a.With(vals[0], vals[1])
+		if !b.Delete(vals[1], vals[0]) {
+			t.Fatal("Delete")
+		}
+		if a.With(vals[0], vals[1]) == fresh {
+			t.Errorf("%q: a vector returned the counter the other deleted", vals)
+		}
+	}
+	// A series with other keys is not one of the vectors'.
+	r.CounterWith("reqs", map[string]string{"method": "GET"})
+	if !r.Unregister("reqs", map[string]string{"method": "GET"}) {
+		t.Error("Unregister of a series with other keys")
+	}
+}
+
+// TestVecConcurrentOverflowKeepsSums has goroutines update a vector of 100
+// series under a limit of 50 while another walks the registry: the counts
+// of all the series, the overflow series included, add up to the updates.
+func TestVecConcurrentOverflowKeepsSums(t *testing.T) {
+	const goroutines, perG, series, limit = 8, 4000, 100, 50
+	r := NewRegistry()
+	v, _ := r.CounterVec("reqs", "path")
+	v.SetSeriesLimit(limit)
+	stop := make(chan struct{})
+	walked := make(chan struct{})
+	go func() {
+		defer close(walked)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			r.Walk(func(string, Tags, any) {})
+		}
+	}()
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range perG {
+				v.With(fmt.Sprint((g*7 + i) % series)).Inc()
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	<-walked
+	var total int64
+	n, overflow := 0, false
+	r.Walk(func(_ string, tags Tags, m any) {
+		n++
+		total += m.(*Counter).Count()
+		if v, _ := tags.Get(OverflowTag); v == "true" {
+			overflow = true
+		}
+	})
+	if total != goroutines*perG || n != limit+1 || !overflow {
+		t.Errorf("%d series (overflow %v) counting %d, want %d series and the overflow counting %d", n, overflow, total, limit, goroutines*perG)
+	}
+	st := r.EndInterval()
+	var le *LimitError
+	if len(st.Errors) != 1 || !errors.As(st.Errors[0], &le) || le.Metric != "reqs" || le.Limit != limit || st.Overflowed != le.Overflowed || le.Overflowed == 0 {
+		t.Errorf("EndInterval: %+v", st)
 	}
 }

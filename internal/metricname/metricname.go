@@ -6,6 +6,7 @@
 package metricname
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -68,6 +69,11 @@ const hexDigits = "0123456789abcdef"
 // escape is copied as is.
 func AppendPyString(b []byte, s string) []byte {
 	i := 0
+	for ; i+8 <= len(s); i += 8 { // 8 bytes at a time while none needs escaping
+		if needsEscape8(binary.LittleEndian.Uint64([]byte(s[i : i+8]))) {
+			break
+		}
+	}
 	for i < len(s) && s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\' {
 		i++
 	}
@@ -77,6 +83,18 @@ func AppendPyString(b []byte, s string) []byte {
 		return append(b, '"')
 	}
 	return appendEscaped(b, s[i:])
+}
+
+// needsEscape8 reports whether one of the 8 bytes of x is a control
+// character, DEL or above, a quote or a backslash: the bytes that
+// AppendPyString does not copy as they are. (Each test is exact: it has
+// no false positives.)
+func needsEscape8(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
+	below := (x - ones*0x20) &^ x & highs      // a byte < 0x20
+	above := (x + ones*(127-0x7e) | x) & highs // a byte > 0x7e
+	return below|above|zero(x^(ones*'"'))|zero(x^(ones*'\\')) != 0
 }
 
 // appendEscaped appends s escaped, then the closing quote.

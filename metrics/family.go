@@ -73,8 +73,8 @@ func (e *ValuesError) Error() string {
 type family struct {
 	name     string
 	kind     kind
-	limit    int // 0: none
-	n        int // series with tags, the overflow series not counted
+	limit    int         // 0: none
+	n        int         // series with tags, the overflow series not counted
 	vecs     []*vecIndex // of its vectors: it lives as long as they may
 	overflow *entry
 

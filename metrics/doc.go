@@ -32,8 +32,10 @@
 // durations in seconds. Histogram and Timer snapshots come in two forms:
 // Snapshot leaves the metric alone, SnapshotAndReset starts a new interval.
 // Count and Sum are cumulative either way; Min, Max, Mean, StdDev and the
-// percentiles cover the values recorded since the last reset, and are zero
-// (never NaN) when there were none. Since a reset is seen by every reader,
+// percentiles cover the IntervalCount values recorded since the last reset.
+// When there were none they describe nothing (they are zero, never NaN),
+// and package reporter sends count and sum alone: a dashboard shows a gap,
+// not a latency of zero. Since a reset is seen by every reader,
 // only one reporter per registry should call SnapshotAndReset; others
 // should use Snapshot.
 //

@@ -87,12 +87,12 @@ func ExampleHistogram_SnapshotAndReset() {
 	s := h.SnapshotAndReset()
 	fmt.Println(s.Count, s.Sum, s.Min, s.Max, s.Mean)
 	fmt.Printf("p50 %.3g, p99 %.3g\n", s.P50, s.P99) // within 0.979 % of 50 and 99
-	s = h.SnapshotAndReset()                         // an empty interval
-	fmt.Println(s.Count, s.Sum, s.Min, s.Max, s.Mean, s.P50)
+	s = h.SnapshotAndReset()                         // an empty interval: Min... describe nothing
+	fmt.Println(s.Count, s.Sum, s.IntervalCount)
 	// Output:
 	// 100 5050 1 100 50.5
 	// p50 50.3, p99 98.6
-	// 100 5050 0 0 0 0
+	// 100 5050 0
 }
 
 func ExampleRegistry_Unregister() {

@@ -12,9 +12,10 @@ const histogramMinExp = -24
 // HistogramSnapshot is a point-in-time view of a Histogram.
 //
 // Count and Sum are cumulative since the histogram was created. Min, Max,
-// Mean, StdDev and the percentiles describe only the values recorded since
-// the last reset (see Histogram.SnapshotAndReset), and are all zero when
-// there were none.
+// Mean, StdDev and the percentiles describe only the IntervalCount values
+// recorded since the last reset (see Histogram.SnapshotAndReset); when
+// there were none they describe nothing, and are zero: check IntervalCount
+// before using them (a reporter sends none of them then).
 //
 // Count, Sum, Min, Max and Mean are exact for any finite values. StdDev and
 // the percentiles come from the sketch and hold for values in its range
@@ -23,6 +24,7 @@ const histogramMinExp = -24
 type HistogramSnapshot struct {
 	Count                    int64   // values recorded since creation
 	Sum                      float64 // their sum
+	IntervalCount            int64   // values recorded since the last reset, which the fields below describe
 	Min, Max                 float64 // exact extremes since the last reset
 	Mean                     float64 // exact mean since the last reset
 	StdDev                   float64 // sample standard deviation since the last reset, estimated from the sketch; wrong for negative values
@@ -178,7 +180,7 @@ func (h *Histogram) snapshot(reset bool) HistogramSnapshot {
 		hi = math.Float64frombits(h.max.Load())
 	}
 	r := h.sk.summarizeLocked(reset, n, first, last, used, sum, lo, hi, histogramMinExp)
-	s := HistogramSnapshot{Count: h.count + int64(r.n), Sum: h.sumBase + sum}
+	s := HistogramSnapshot{Count: h.count + int64(r.n), Sum: h.sumBase + sum, IntervalCount: int64(r.n)}
 	if reset {
 		h.count, h.sumBase = s.Count, s.Sum
 	}

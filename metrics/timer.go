@@ -206,7 +206,7 @@ func (t *Timer) snapshot(reset bool) TimerSnapshot {
 	if reset {
 		t.countBase, t.sumBase, t.carry = count, total, 0
 	}
-	s := HistogramSnapshot{Count: count, Sum: total}
+	s := HistogramSnapshot{Count: count, Sum: total, IntervalCount: int64(r.n)}
 	if r.n != 0 {
 		mean := min(max(sum/float64(r.n), r.lo), r.hi)
 		s.Min, s.Max, s.Mean = r.lo/nsPerSecond, r.hi/nsPerSecond, mean/nsPerSecond

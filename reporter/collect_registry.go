@@ -127,7 +127,13 @@ func appendPoints(dst []apptuit.PreparedPoint, series []*apptuit.PreparedSeries,
 	return dst
 }
 
+// appendHistogram appends the points of a histogram's (or timer's)
+// snapshot: count and sum always, the statistics of the interval only when
+// values were recorded in it (never a zero standing for no value).
 func appendHistogram(dst []apptuit.PreparedPoint, series []*apptuit.PreparedSeries, ms int64, h *metrics.HistogramSnapshot) []apptuit.PreparedPoint {
+	if h.IntervalCount == 0 {
+		return appendPoints(dst, series, ms, float64(h.Count), h.Sum)
+	}
 	return appendPoints(dst, series, ms, float64(h.Count), h.Sum, h.Min, h.Max, h.Mean, h.StdDev,
 		h.P50, h.P75, h.P95, h.P99, h.P999)
 }

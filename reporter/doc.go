@@ -27,7 +27,10 @@
 //
 // Histograms and timers are read with SnapshotAndReset: min, max, avg,
 // std_dev and the percentiles describe the values recorded since the
-// previous report, count and sum are cumulative. When the client has a
+// previous report, count and sum are cumulative. A report after an
+// interval without values sends count and sum (and a timer's rates) but
+// none of the others: never a zero that stands for no value. Meters keep
+// decaying their moving rates through idle intervals, as Coda Hale's do. When the client has a
 // sanitizer (apptuit.WithSanitizer) it rewrites the names and tag keys as
 // they are sent, e.g. "abc.日本語.count" becomes "abc_count" with
 // apptuit.SanitizePrometheus.

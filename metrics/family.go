@@ -36,9 +36,10 @@ func WithSeriesLimit(n int) Option {
 const limitOption = "metrics.WithSeriesLimit, or a vector's SetSeriesLimit"
 
 // LimitError reports that a metric reached its series limit during an
-// interval: Overflowed updates (lookups of new sets of tags, through a
-// getter or a vector's With) went to its overflow series instead of series
-// of their own. Option names the setting that raises the limit.
+// interval: Overflowed lookups of new sets of tags (through a getter or a
+// vector's With; for a reporter's source, points of new series) went to
+// its overflow series instead of series of their own. Option names the
+// setting that raises the limit.
 type LimitError struct {
 	Metric     string
 	Limit      int
@@ -47,7 +48,7 @@ type LimitError struct {
 }
 
 func (e *LimitError) Error() string {
-	return fmt.Sprintf("metrics: %s reached its limit of %d series: %d updates went to the series tagged %s=true (raise the limit with %s)",
+	return fmt.Sprintf("metrics: %s reached its limit of %d series: %d more went to its series tagged %s=true (raise the limit with %s)",
 		e.Metric, e.Limit, e.Overflowed, OverflowTag, e.Option)
 }
 

@@ -112,6 +112,7 @@ func (c *registryCollector) collect(r *Reporter, b *batcher, errs *reportErrors,
 	b.pts = dst
 	clear(c.order[i:])
 	c.order = c.order[:i]
+	r.endInterval(c.reg, errs) // guard.go
 	sweep(c.cache, c.seen, gen)
 }
 

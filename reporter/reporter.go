@@ -60,6 +60,7 @@ type Reporter struct {
 	metaReg                            *metrics.Registry
 	total, successful, failed, dropped *metrics.Counter
 	sendTime                           *metrics.Timer
+	overflowed                         *metrics.Counter // registered at the first overflow (guard.go)
 
 	state        sync.Mutex
 	started      bool

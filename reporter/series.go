@@ -70,15 +70,13 @@ func (r *Reporter) prepareFields(name string, tags map[string]string, fields []s
 // not see (a metric unregistered, a series a source no longer emits). seen
 // is the number of entries that report saw: when it is all of them, there
 // is nothing to look for.
-func sweep[K comparable, V interface{ lastSeen() uint64 }](cache map[K]V, seen int, gen uint64) {
+func sweep(cache map[any]*series, seen int, gen uint64) {
 	if seen == len(cache) {
 		return
 	}
 	for k, v := range cache {
-		if v.lastSeen() != gen {
+		if v.seen != gen {
 			delete(cache, k)
 		}
 	}
 }
-
-func (s *series) lastSeen() uint64 { return s.seen }

@@ -28,6 +28,7 @@ type registryCollector struct {
 	cache map[any]*series
 	order []*series // the series of the last walk, in its order
 	seen  int       // distinct metrics collected by the current report
+	peak  int       // the most series cache has held since it was made (see sweep)
 }
 
 func newRegistryCollector(reg *metrics.Registry) *registryCollector {
@@ -113,7 +114,7 @@ func (c *registryCollector) collect(r *Reporter, b *batcher, errs *reportErrors,
 	clear(c.order[i:])
 	c.order = c.order[:i]
 	r.endInterval(c.reg, errs) // guard.go
-	sweep(c.cache, c.seen, gen)
+	c.sweep(gen)
 }
 
 // appendPoints appends one point per finite value, of series[i] for

@@ -31,6 +31,7 @@ type sourceCollector struct {
 	ms   int64
 	gen  uint64
 	seen int           // distinct series emitted so far
+	peak int           // the most series cache has held (see sweep)
 	over []*sourceName // names with points beyond the series limit
 }
 

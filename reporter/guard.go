@@ -109,8 +109,10 @@ func (c *sourceCollector) flushOverflows() {
 }
 
 // sweep forgets the series the report did not emit, and the names left
-// without series.
+// without series; like the registry collector's, it rebuilds a cache left
+// with under a quarter of the most it held.
 func (c *sourceCollector) sweep() {
+	c.peak = max(c.peak, len(c.cache))
 	if c.seen == len(c.cache) {
 		return
 	}
@@ -121,5 +123,9 @@ func (c *sourceCollector) sweep() {
 				delete(c.names, s.name.name)
 			}
 		}
+	}
+	if len(c.cache) < c.peak/4 {
+		c.cache, c.names = rebuilt(c.cache), rebuilt(c.names)
+		c.peak = len(c.cache)
 	}
 }

@@ -2,6 +2,7 @@ package reporter
 
 import (
 	"maps"
+	"slices"
 
 	"github.com/apptuit-go/apptuit"
 )
@@ -66,17 +67,34 @@ func (r *Reporter) prepareFields(name string, tags map[string]string, fields []s
 	return s
 }
 
-// sweep forgets the entries of cache that the report of generation gen did
-// not see (a metric unregistered, a series a source no longer emits). seen
-// is the number of entries that report saw: when it is all of them, there
-// is nothing to look for.
-func sweep(cache map[any]*series, seen int, gen uint64) {
-	if seen == len(cache) {
+// sweep forgets the series of the collector's cache that the report of
+// generation gen did not see (a metric unregistered or expired). When it
+// is all of them, there is nothing to look for. A cache left with less
+// than a quarter of the most it held is rebuilt, since Go maps do not
+// shrink, and so is the order of the last walk.
+func (c *registryCollector) sweep(gen uint64) {
+	c.peak = max(c.peak, len(c.cache))
+	if c.seen == len(c.cache) {
 		return
 	}
-	for k, v := range cache {
+	for k, v := range c.cache {
 		if v.seen != gen {
-			delete(cache, k)
+			delete(c.cache, k)
 		}
 	}
+	if len(c.cache) < c.peak/4 {
+		c.cache = rebuilt(c.cache)
+		c.order = slices.Clone(c.order)
+		c.peak = len(c.cache)
+	}
+}
+
+// rebuilt returns a copy of m in a map sized for its entries (maps.Clone
+// may keep m's capacity).
+func rebuilt[K comparable, V any](m map[K]V) map[K]V {
+	n := make(map[K]V, len(m))
+	for k, v := range m {
+		n[k] = v
+	}
+	return n
 }

@@ -480,45 +480,60 @@ func TestDefaultHandlerLine(t *testing.T) {
 // test_zero_tags_with_host_disabled: the client would refuse the points;
 // the metric is left out and reported, the rest is sent.
 func TestInvalidMetrics(t *testing.T) {
+	clearEnv(t)
+	srv := newServer(t)
+	reg := metrics.NewRegistry()
+	h, _ := reg.Histogram("cpu time")
+	h.Update(1)
+	g, _ := reg.GaugeWith("good", map[string]string{"k": "v"})
+	g.Set(1)
+	r := newReporter(t, newClient(t, srv.URL()), reg)
+	err := r.ReportNow(context.Background())
+	var ve *apptuit.ValidationError
+	var me *MetricError
+	if want := `reporter: metric "cpu time.count" not sent: metric name "cpu time.count"`; !errors.As(err, &ve) || !errors.As(err, &me) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want a MetricError wrapping a ValidationError with %q", err, want)
+	}
+	if got := names(withoutMeta(srv.Points(), "")); !slices.Equal(got, []string{"good.value"}) {
+		t.Fatalf("sent %q, want the valid metric", got)
+	}
+}
+
+// apptuit-py's test_zero_tags_with_host_disabled, and a prefix or reporter
+// tag the client refuses: no report could ever be sent whole (the meta
+// metrics carry the prefix and the reporter's tags alone), so New fails,
+// naming the cause. So does a Client that apptuit.New did not make.
+func TestNewRefusesUnsendable(t *testing.T) {
 	tests := []struct {
-		name     string
-		opts     []Option
-		metric   string
-		wantErr  string
-		wantGood bool // the valid metric is sent
+		name    string
+		client  func(url string) *apptuit.Client
+		opts    []Option
+		wantErr string
 	}{
-		{"bad prefix", []Option{WithPrefix(`apr\`)}, "cpu", `reporter: metric "apr\\cpu.count" not sent: metric name "apr\\cpu.count" has a character outside`, false},
-		{"bad reporter tag", []Option{WithTags(map[string]string{`h\ost`: "localhost"})}, "cpu", `reporter: metric "cpu.count" not sent: tag key "h\\ost" has a character outside`, false},
-		{"no tags", []Option{WithoutHostTag()}, "cpu", `reporter: metric "cpu.count" not sent: no tags`, true},
-		{"bad metric", nil, "cpu time", `reporter: metric "cpu time.count" not sent: metric name "cpu time.count"`, true},
+		{"bad prefix", nil, []Option{WithPrefix(`apr\`)}, `reporter: no report could be sent: the client refuses the reporter's own meta metrics (prefix "apr\\", tags map[host:testhost]): apptuit: metric "apr\\apptuit.reporter.send.total.count": metric name "apr\\apptuit.reporter.send.total.count" has a character outside`},
+		{"bad reporter tag", nil, []Option{WithTags(map[string]string{`h\ost`: "localhost"})}, `tag key "h\\ost" has a character outside`},
+		{"no tags", nil, []Option{WithoutHostTag()}, `reporter: no report could be sent: apptuit: metric "apptuit.reporter.send.total.count": no tags: a point needs at least one tag (give it tags or set global tags): every point needs a tag, and there would be none: the host tag is off (WithHostTag(false) or APPTUIT_DISABLE_HOST_TAG) and no tags come from WithTags, APPTUIT_TAGS, APPTUIT_PY_TAGS or the client's global tags`},
+		{"zero client", func(string) *apptuit.Client { return new(apptuit.Client) }, nil, "reporter: apptuit: the Client was not made by apptuit.New"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clearEnv(t)
 			srv := newServer(t)
-			reg := metrics.NewRegistry()
-			h, _ := reg.Histogram(tt.metric)
-			h.Update(1)
-			g, _ := reg.GaugeWith("good", map[string]string{"k": "v"})
-			g.Set(1)
-			r := newReporter(t, newClient(t, srv.URL()), reg, tt.opts...)
-			err := r.ReportNow(context.Background())
-			var ve *apptuit.ValidationError
-			if !errors.As(err, &ve) || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("err = %v, want a ValidationError with %q", err, tt.wantErr)
+			c := newClient(t, srv.URL())
+			if tt.client != nil {
+				c = tt.client(srv.URL())
 			}
-			var me *MetricError
-			if !errors.As(err, &me) {
-				t.Fatalf("err = %v, want a MetricError", err)
-			}
-			found := false
-			for _, p := range srv.Points() {
-				found = found || strings.HasSuffix(p.Metric, "good.value")
-			}
-			if found != tt.wantGood {
-				t.Fatalf("valid metric sent: %v, want %v: %q", found, tt.wantGood, names(srv.Points()))
+			_, err := New(c, metrics.NewRegistry(), append([]Option{WithHostname("testhost")}, tt.opts...)...)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("New: %v, want an error with %q", err, tt.wantErr)
 			}
 		})
+	}
+	// Tags from the client alone are enough.
+	clearEnv(t)
+	srv := newServer(t)
+	if _, err := New(newClient(t, srv.URL(), apptuit.WithGlobalTags(map[string]string{"env": "ci"})), metrics.NewRegistry(), WithoutHostTag()); err != nil {
+		t.Errorf("New with the client's global tags only: %v", err)
 	}
 }
 

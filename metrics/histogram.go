@@ -45,21 +45,16 @@ type HistogramSnapshot struct {
 // but percentiles and StdDev do not: a percentile that falls among them is
 // reported as 0 clamped to [Min, Max] (so Max when all values are
 // negative), and StdDev is computed as if each of them were that value
-// (for -1, -2, ..., -100 every percentile is -1 and StdDev about 49.7
-// instead of 29.0). Zeros mixed with positive values are fine: they are
-// reported as 0 exactly. To record signed data, shift it by a known bound
-// or keep negative values in a histogram of their own, negated.
+// (TestHistogramNegativeValuesDocumented shows by how much). Zeros mixed
+// with positive values are fine: they are reported as 0 exactly. To record
+// signed data, shift it by a known bound or keep negative values in a
+// histogram of their own, negated.
 //
-// Memory grows with the range of the values, not their number: an empty
-// Histogram takes 128 bytes; each power of two that has seen a value adds
-// a 144-byte page of 36 counters and 8 bytes of directory (plus 32 bytes
-// for the directory itself), so values spanning three decades (ten or
-// eleven powers of two, 1 ms to 1 s say) take 1,840 bytes, and the bound,
-// reached by values over the whole float64 range, is 9,600 bytes (see
-// TestMemoryPerMetric). A bucket that counts more than 2^31 values between
-// resets adds a few bytes. Create one with NewHistogram or
-// Registry.Histogram; the zero value is not usable. It is safe for
-// concurrent use.
+// Memory grows with the range of the values, not their number: a page of
+// 36 counters for each power of two that has seen a value, at most the 62
+// of the range (the figures per range are in bench/RESULTS.md, checked by
+// TestMemoryPerMetric). Create one with NewHistogram or Registry.Histogram;
+// the zero value is not usable. It is safe for concurrent use.
 type Histogram struct {
 	// The hot fields and the sketch's directory share the first cache
 	// line; the size (128 bytes, padded) keeps that line to this histogram.
@@ -76,7 +71,8 @@ type Histogram struct {
 	_ [40]byte
 }
 
-// NewHistogram returns a new, empty Histogram. It allocates 128 bytes.
+// NewHistogram returns a new, empty Histogram (one allocation; its pages
+// come as values do).
 func NewHistogram() *Histogram {
 	h := new(Histogram)
 	h.init()
@@ -90,11 +86,11 @@ func (h *Histogram) init() {
 
 // Update records v. NaN and ±Inf are ignored. It costs three dependent
 // loads to find the counter of v's bucket (a table lookup gives the bucket),
-// one atomic add, a compare-and-swap loop for the sum and two atomic loads
-// (plus a compare-and-swap when v is a new minimum or maximum). It does not
-// allocate, except the first time a value falls in a power of two that
-// has not seen one: that allocates its 144-byte page (and, when the power
-// of two lies outside those seen so far, a larger directory), under the
+// one atomic add, a compare-and-swap loop for the sum and three atomic
+// loads (plus a compare-and-swap when v is a new minimum or maximum). It
+// does not allocate, except the first time a value falls in a power of two
+// that has not seen one: that allocates its page (and, when the power of
+// two lies outside those seen so far, a larger directory), under the
 // histogram's lock.
 func (h *Histogram) Update(v float64) {
 	if v-v != 0 { // NaN or ±Inf

@@ -32,9 +32,10 @@ var ErrWrongKind = errors.New("metrics: name registered as another kind of metri
 // the registry. A Registry starts no goroutines. Its zero value is an
 // empty registry with the default settings, as NewRegistry() returns.
 //
-// Memory: a registered metric costs its own size, a 48-byte entry, its
+// Memory: a registered metric costs its own size, a small entry, its
 // canonical key as a string (which also holds the name and, unless the
-// encoding escapes one, the tags) and a slot of a standard map; figures
+// encoding escapes one, the tags) and a slot of a standard map, plus a key
+// and a slot in the index of each vector that has looked it up; figures
 // per kind are in bench/RESULTS.md (TestMemoryPerMetric checks them).
 type Registry struct {
 	now    func() time.Time
@@ -50,8 +51,8 @@ type Registry struct {
 }
 
 // entry is a registered metric. It is never modified after it is
-// published, but for idle, which the registry's lock guards. It is 48
-// bytes.
+// published, but for idle, which the registry's lock guards. It is kept to
+// 48 bytes, a size class (ext holds what few entries need).
 type entry struct {
 	key    string // canonical: name{"k": "v", ...}; also holds the name and, usually, the tags
 	metric any

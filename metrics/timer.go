@@ -25,13 +25,10 @@ type TimerSnapshot struct {
 // cumulative sum kept in float64 seconds, so Sum never wraps: it is exact up
 // to float64 rounding (a nanosecond in 104 days of durations).
 //
-// An empty Timer takes 192 bytes; like a Histogram, each power of two of
-// nanoseconds that has seen a duration adds a 144-byte page and 8 bytes of
-// directory (plus 32 for the directory), so durations spanning three
-// decades (1 ms to 1 s) take 1,904 bytes and any durations at all at most
-// 9,664 bytes (see TestMemoryPerMetric). Create one with NewTimer or
-// Registry.Timer; the zero value is not usable. It is safe for concurrent
-// use.
+// Like a Histogram's, its memory grows with the powers of two of
+// nanoseconds its durations span, and is bounded (see Histogram). Create
+// one with NewTimer or Registry.Timer; the zero value is not usable. It is
+// safe for concurrent use.
 type Timer struct {
 	// Written by every Update, so kept on one cache line with the sketch's
 	// directory (a Timer is 192 bytes, so it starts on a cache line).
@@ -54,8 +51,8 @@ type Timer struct {
 // timerMinExp places a Timer's sketch range at [1ns, 2^62ns).
 const timerMinExp = 0
 
-// NewTimer returns a new Timer that reads time.Now. It allocates 192
-// bytes.
+// NewTimer returns a new Timer that reads time.Now (one allocation; its
+// pages come as durations do).
 func NewTimer() *Timer {
 	t := new(Timer)
 	t.init(time.Now())
@@ -69,13 +66,13 @@ func (t *Timer) init(start time.Time) {
 }
 
 // Update records d. It does not read the clock, and costs three dependent
-// loads to find the counter of d's bucket, three atomic adds and two atomic
-// loads (plus a compare-and-swap when d is a new
-// minimum or maximum, and a lock once per 2^64ns added to the sum between
-// resets). It does not allocate, except the first time a duration falls in
-// a power of two of nanoseconds that has not seen one: that allocates its
-// 144-byte page (and, when the power of two lies outside those seen so far,
-// a larger directory), under the timer's lock.
+// loads to find the counter of d's bucket, three atomic adds and three
+// atomic loads (plus a compare-and-swap when d is a new minimum or maximum,
+// and a lock once per 2^64ns added to the sum between resets). It does not
+// allocate, except the first time a duration falls in a power of two of
+// nanoseconds that has not seen one: that allocates its page (and, when
+// the power of two lies outside those seen so far, a larger directory),
+// under the timer's lock.
 func (t *Timer) Update(d time.Duration) {
 	ns := max(int64(d), 0)
 	// The sketch's fast path, inlined: find the counter (loads only) before

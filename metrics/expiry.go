@@ -100,6 +100,7 @@ func (r *Registry) expireLocked() int {
 		}
 	}
 	r.idx.replace(m)
+	r.walk, r.changes = nil, r.changes+1
 	for _, e := range gone {
 		r.forgetLocked(e)
 	}
@@ -125,7 +126,7 @@ func (r *Registry) revive(e *entry) {
 		return
 	}
 	e.idle = 0
-	r.idx.put(e.key, e)
+	r.put(e)
 }
 
 // States of a registered metric's link.

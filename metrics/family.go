@@ -132,7 +132,7 @@ func (r *Registry) overflowLocked(f *family) *entry {
 		key := metricname.AppendEncoded(buf[:0], f.name, map[string]string{OverflowTag: "true"})
 		if f.overflow = r.idx.get(key); f.overflow == nil {
 			f.overflow = r.newEntry(string(key), len(f.name), 1, f.kind, nil)
-			r.idx.put(f.overflow.key, f.overflow)
+			r.put(f.overflow)
 		}
 	}
 	return f.overflow

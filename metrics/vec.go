@@ -165,8 +165,8 @@ func (v *Vec[M]) Keys() []string { return slices.Clone(v.keys) }
 // on the stack and one lookup in a map, without a lock; it does not
 // allocate unless the values add up to more than about 240 bytes. A new
 // series (or one the vector has not looked up yet) takes the registry's
-// lock; a new series allocates the metric, its entry and two keys (the
-// registry's and the vector's).
+// lock; a new series allocates the metric with its entry (one
+// allocation) and two keys (the registry's and the vector's).
 //
 // With never panics. Past the metric's series limit, a new set of values
 // gets the metric's overflow series (see WithSeriesLimit). Given the wrong
@@ -265,7 +265,10 @@ func (v *Vec[M]) misused(got int) *M {
 // if needed. r.mu must be held.
 func (v *Vec[M]) wasteLocked() *M {
 	if v.waste == nil {
-		v.waste = newMetric(&entry{ext: &entryExt{r: v.r}}, v.f.kind, nil).(*M)
+		e := newSeries(v.f.kind, nil)
+		e.ext = &entryExt{r: v.r}
+		initMetric(e)
+		v.waste = e.metric.(*M)
 	}
 	return v.waste
 }

@@ -166,7 +166,7 @@ func TestVecAllocs(t *testing.T) {
 	}); n > 6 {
 		t.Errorf("misses: %v allocations per new series, want at most 6", n)
 	} else {
-		t.Logf("a miss: %v allocations (the value's string, the counter, its entry, the registry's key and the vector's; the maps' growth)", n)
+		t.Logf("a miss: %v allocations (the value's string, the counter with its entry, the registry's key and the vector's; the maps' growth)", n)
 	}
 }
 

@@ -177,6 +177,28 @@ func (v *Vec[M]) With(values ...string) *M {
 	if len(values) != len(v.order) {
 		return v.misused(len(values))
 	}
+	n := len(values)
+	for _, s := range values {
+		n += len(s)
+	}
+	if n > shortValues {
+		return v.withLong(values)
+	}
+	var buf [shortValues]byte // zeroing a buffer costs: a small one for the usual values
+	if e := v.idx.load(appendValues(buf[:0], values)); e != nil {
+		if m, ok := e.metric.(*M); ok {
+			return m
+		}
+	}
+	return v.lookup(values)
+}
+
+// shortValues is the most bytes of values (and one byte of length each)
+// that With encodes in its small buffer.
+const shortValues = 64
+
+// withLong is With for values too long for its small buffer.
+func (v *Vec[M]) withLong(values []string) *M {
 	var buf [256]byte
 	if e := v.idx.load(appendValues(buf[:0], values)); e != nil {
 		if m, ok := e.metric.(*M); ok {

@@ -23,6 +23,8 @@ func TestVecSameSeries(t *testing.T) {
 		{`say "hi"`, `a\b`},
 		{"Zürich", "🙂"},
 		{"tab\there", "\xff"},
+		{strings.Repeat("long/", 30), "200"},   // past With's small buffer
+		{strings.Repeat("longer/", 50), "200"}, // past its large one too
 	} {
 		c := reqs.With(vals[0], vals[1])
 		c.Inc()
@@ -153,8 +155,12 @@ func TestVecAllocs(t *testing.T) {
 		v2.With("GET", "200")
 		v5.With("/api/v1/users", "GET", "200", "eu-west-1", "web-0001")
 	}
+	long := strings.Repeat("/api/v1/users", 10) // 130 bytes: past With's small buffer
+	v2.With(long, "200")
+	v2.With(long, "200")
 	if n := testing.AllocsPerRun(1000, func() {
 		v2.With("GET", "200").Inc()
+		v2.With(long, "200").Inc()
 		v5.With("/api/v1/users", "GET", "200", "eu-west-1", "web-0001").Update(1)
 	}); n != 0 {
 		t.Errorf("hits: %v allocations, want 0", n)

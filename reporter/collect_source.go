@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/apptuit-go/apptuit"
 )
@@ -82,7 +83,7 @@ func (c *sourceCollector) add(name string, tags map[string]string, v float64) {
 	if s == nil {
 		nm := c.names[name]
 		if nm == nil {
-			nm = &sourceName{name: name}
+			nm = &sourceName{name: strings.Clone(name)} // the source may reuse name's memory
 			c.names[nm.name] = nm
 		}
 		if limit := c.r.sourceLimit(); limit > 0 && nm.n >= limit {

@@ -276,7 +276,7 @@ func (v *Vec[M]) misused(got int) *M {
 	v.r.mu.Lock()
 	defer v.r.mu.Unlock()
 	if v.f.bad == nil {
-		v.f.bad = &ValuesError{Metric: v.f.name, Keys: v.keys}
+		v.f.bad = &ValuesError{Metric: v.f.name, Keys: slices.Clone(v.keys)}
 	}
 	v.f.bad.Got = got
 	v.f.bad.Calls++

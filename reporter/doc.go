@@ -131,7 +131,7 @@
 //	apptuit.reporter.send.failed      counter: points of attempted sends not accepted
 //	apptuit.reporter.send.dropped     counter: points given up (retry buffer full, or unsent at Stop)
 //	apptuit.reporter.send.time        timer: duration of each send
-//	apptuit.reporter.series.overflowed counter: updates and points sent to overflow series (from the first)
+//	apptuit.reporter.series.overflowed counter: lookups and points sent to overflow series (from the first)
 //
 // # Series limits and expiry
 //

@@ -5,10 +5,10 @@ import (
 	"github.com/apptuit-go/apptuit/metrics"
 )
 
-// MetaOverflowed is the meta counter of the updates and source points that
-// went to overflow series because a metric reached its series limit: the
-// registry's (metrics.WithSeriesLimit) or the reporter's for sources
-// (WithSeriesLimit). It is sent from the report after the first overflow
+// MetaOverflowed is the meta counter of the lookups (a getter's or a
+// vector's With) and source points that went to overflow series because a
+// metric reached its series limit: the registry's (metrics.WithSeriesLimit)
+// or the reporter's for sources (WithSeriesLimit). It is sent from the report after the first overflow
 // on, and, like the other meta metrics, counts what happened up to the
 // report before.
 const MetaOverflowed = "apptuit.reporter.series.overflowed"

@@ -184,6 +184,9 @@ func (c *Client) lineUnsupported(op string) error {
 // with WithHTTPClient is left alone). The client may still be used
 // afterwards: a line transport connects again at the next Send.
 func (c *Client) Close() error {
+	if err := c.made(); err != nil {
+		return err
+	}
 	if c.cfg.line != nil {
 		return c.cfg.line.close()
 	}

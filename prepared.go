@@ -56,6 +56,9 @@ type preparedTags struct {
 // of each tag) and a copy of tags (32 bytes a tag; none without tags).
 // Series that share tags are cheaper made with WithMetric.
 func (c *Client) PrepareSeries(metric string, tags map[string]string) (*PreparedSeries, error) {
+	if err := c.made(); err != nil {
+		return nil, err
+	}
 	name := c.sanitizeName(metric)
 	if err := validateName("metric name", name); err != nil {
 		return nil, &ValidationError{Index: -1, Point: -1, Metric: metric, Rule: err.Error()}
@@ -168,6 +171,9 @@ type PreparedPoint struct {
 // the HTTP exchange's allocations (see Send). points is only read, during
 // the call.
 func (c *Client) SendPrepared(ctx context.Context, points []PreparedPoint) error {
+	if err := c.made(); err != nil {
+		return err
+	}
 	if c.cfg.line != nil {
 		return c.sendLinePrepared(ctx, points) // line_encode.go
 	}

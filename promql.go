@@ -89,6 +89,9 @@ func PromQLStep(start, end time.Time) time.Duration {
 // Cost: the response is decoded with encoding/json, a few allocations per
 // point; use Query for bulk reads.
 func (c *Client) QueryRange(ctx context.Context, query string, start, end time.Time, step time.Duration) (*QueryResult, error) {
+	if err := c.made(); err != nil {
+		return nil, err
+	}
 	if err := c.lineUnsupported("promql"); err != nil {
 		return nil, err
 	}

@@ -115,6 +115,9 @@ func (r *QueryResult) Outputs() []*Output {
 // and tags) and never per point: a million points decode in roughly
 // 0.1 s on one core, several times faster than encoding/json.
 func (c *Client) Query(ctx context.Context, q string, start, end time.Time) (*QueryResult, error) {
+	if err := c.made(); err != nil {
+		return nil, err
+	}
 	if err := c.lineUnsupported("query"); err != nil {
 		return nil, err
 	}

@@ -36,6 +36,9 @@ import (
 // per-point tag merge reuses one scratch slice. With WithLineTransport,
 // points are written as text lines instead (see LineTransport).
 func (c *Client) Send(ctx context.Context, points []DataPoint) error {
+	if err := c.made(); err != nil {
+		return err
+	}
 	if c.cfg.line != nil {
 		return c.sendLinePoints(ctx, points) // line_encode.go
 	}
@@ -80,6 +83,9 @@ func checkValue(v float64) error {
 // points then cost no allocation: encoding a point appends its timestamp
 // and value to a reused buffer.
 func (c *Client) SendTimeSeries(ctx context.Context, series []*TimeSeries) error {
+	if err := c.made(); err != nil {
+		return err
+	}
 	if c.cfg.line != nil {
 		return c.sendLineSeries(ctx, series) // line_encode.go
 	}

@@ -60,7 +60,7 @@ var libraries = []struct {
 	name   string
 	newReg func() any
 }{
-	{"apptuit", func() any { return metrics.NewRegistry() }},
+	{"apptuit", func() any { return metrics.NewRegistry(metrics.WithSeriesLimit(0)) }}, // 10,000 tagged series of one name
 	{"prometheus", func() any { return prometheus.NewRegistry() }},
 	{"victoriametrics", func() any { return vm.NewSet() }},
 	{"gometrics", func() any { return gometrics.NewRegistry() }},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 var (
 	paired       = flag.Bool("paired", false, "run TestPairedRatios, which fails when a ratio target is broken")
 	pairedRounds = flag.Int("paired.rounds", 2000, "pairs of blocks per ratio in TestPairedRatios")
+	pairedMatch  = flag.String("paired.match", "", "run only the pairs whose name contains this")
 )
 
 type pair struct {
@@ -30,6 +32,8 @@ var pairs = []pair{
 	{"Meter.Mark / Prometheus Counter.Inc", apptuitMeterMark, promCounterInc, 1.5},
 	{"Timer.Update / Prometheus Histogram.Observe", apptuitTimerUpdate, promHistogramObserve, 1.0},
 	{"Timer.Update / go-metrics Timer.Update", apptuitTimerUpdate, gmTimerUpdate, 0.2},
+	{"CounterVec.With(2 tags).Inc / Prometheus WithLabelValues(2).Inc", apptuitVec2, promVec2, 1.0},
+	{"CounterVec.With(5 tags).Inc / Prometheus WithLabelValues(5).Inc", apptuitVec5, promVec5, 1.0},
 }
 
 // timeBlock runs f(n) in g goroutines at once and returns ns per call.
@@ -84,6 +88,9 @@ func TestPairedRatios(t *testing.T) {
 	procs := runtime.GOMAXPROCS(0)
 	for _, g := range []int{1, procs} {
 		for _, p := range pairs {
+			if !strings.Contains(p.name, *pairedMatch) {
+				continue
+			}
 			ours, stopOurs := p.ours()
 			theirs, stopTheirs := p.theirs()
 			// Size blocks to about 100µs of the slower operation.

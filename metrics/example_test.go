@@ -87,12 +87,12 @@ func ExampleHistogram_SnapshotAndReset() {
 	s := h.SnapshotAndReset()
 	fmt.Println(s.Count, s.Sum, s.Min, s.Max, s.Mean)
 	fmt.Printf("p50 %.3g, p99 %.3g\n", s.P50, s.P99) // within 0.979 % of 50 and 99
-	s = h.SnapshotAndReset()                         // an empty interval
-	fmt.Println(s.Count, s.Sum, s.Min, s.Max, s.Mean, s.P50)
+	s = h.SnapshotAndReset()                         // an empty interval: Min... describe nothing
+	fmt.Println(s.Count, s.Sum, s.IntervalCount)
 	// Output:
 	// 100 5050 1 100 50.5
 	// p50 50.3, p99 98.6
-	// 100 5050 0 0 0 0
+	// 100 5050 0
 }
 
 func ExampleRegistry_Unregister() {
@@ -109,4 +109,51 @@ func ExampleRegistry_Unregister() {
 	// true 0
 	// false
 	// 2 0
+}
+
+func ExampleRegistry_CounterVec() {
+	r := metrics.NewRegistry()
+	reqs, err := r.CounterVec("http.requests", "method", "code")
+	if err != nil {
+		panic(err)
+	}
+	reqs.With("GET", "200").Inc() // no allocation once the series exists
+	reqs.With("GET", "200").Inc()
+	reqs.With("POST", "500").Inc()
+	// The same series as a getter's.
+	c, _ := r.CounterWith("http.requests", map[string]string{"method": "GET", "code": "200"})
+	fmt.Println(c.Count(), r.Len())
+	// Output: 2 2
+}
+
+func ExampleWithSeriesLimit() {
+	r := metrics.NewRegistry(metrics.WithSeriesLimit(2))
+	byUser, _ := r.CounterVec("logins", "user")
+	for _, u := range []string{"ada", "bob", "cyd", "dan", "ada"} {
+		byUser.With(u).Inc()
+	}
+	r.Walk(func(name string, tags metrics.Tags, m any) {
+		fmt.Println(name, tags.Map(), m.(*metrics.Counter).Count())
+	})
+	for _, err := range r.EndInterval().Errors {
+		fmt.Println(err)
+	}
+	// Output:
+	// logins map[overflow:true] 2
+	// logins map[user:ada] 2
+	// logins map[user:bob] 1
+	// metrics: logins reached its limit of 2 series: 2 more went to its series tagged overflow=true (raise the limit with metrics.WithSeriesLimit, or a vector's SetSeriesLimit)
+}
+
+func ExampleWithExpiry() {
+	r := metrics.NewRegistry(metrics.WithExpiry(2))
+	sessions, _ := r.GaugeVec("sessions", "user")
+	sessions.With("ada").Set(1)
+	sessions.With("bob").Set(1)
+	for range 3 { // reports; only ada's gauge is updated
+		sessions.With("ada").Set(2)
+		r.EndInterval()
+	}
+	r.Walk(func(name string, tags metrics.Tags, _ any) { fmt.Println(name, tags.Map()) })
+	// Output: sessions map[user:ada]
 }

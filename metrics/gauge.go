@@ -9,18 +9,25 @@ import (
 // at 0; it must not be copied after first use. Like Counter it occupies a
 // cache line of its own. It is safe for concurrent use.
 type Gauge struct {
-	bits atomic.Uint64
-	_    [56]byte
+	bits uint64 // accessed atomically (a plain uint64 keeps Set inlinable); first, so 64-bit aligned
+	l    link
+	_    [40]byte
 }
 
 // NewGauge returns a new Gauge at 0.
 func NewGauge() *Gauge { return new(Gauge) }
 
-// Set sets the gauge to v. It is one atomic store and does not allocate.
-func (g *Gauge) Set(v float64) { g.bits.Store(math.Float64bits(v)) }
+// Set sets the gauge to v. It is one atomic store and a load, and does not
+// allocate.
+func (g *Gauge) Set(v float64) {
+	atomic.StoreUint64(&g.bits, math.Float64bits(v))
+	if atomic.LoadUint32(&g.l.state) != stateLive {
+		g.l.touch()
+	}
+}
 
 // Value returns the last value set. It is one atomic load.
-func (g *Gauge) Value() float64 { return math.Float64frombits(g.bits.Load()) }
+func (g *Gauge) Value() float64 { return math.Float64frombits(atomic.LoadUint64(&g.bits)) }
 
 // GaugeFunc is a gauge whose value is computed by a function each time it
 // is read, typically once per report. It is safe for concurrent use if its

@@ -12,9 +12,10 @@ const histogramMinExp = -24
 // HistogramSnapshot is a point-in-time view of a Histogram.
 //
 // Count and Sum are cumulative since the histogram was created. Min, Max,
-// Mean, StdDev and the percentiles describe only the values recorded since
-// the last reset (see Histogram.SnapshotAndReset), and are all zero when
-// there were none.
+// Mean, StdDev and the percentiles describe only the IntervalCount values
+// recorded since the last reset (see Histogram.SnapshotAndReset); when
+// there were none they describe nothing, and are zero: check IntervalCount
+// before using them (a reporter sends none of them then).
 //
 // Count, Sum, Min, Max and Mean are exact for any finite values. StdDev and
 // the percentiles come from the sketch and hold for values in its range
@@ -23,6 +24,7 @@ const histogramMinExp = -24
 type HistogramSnapshot struct {
 	Count                    int64   // values recorded since creation
 	Sum                      float64 // their sum
+	IntervalCount            int64   // values recorded since the last reset, which the fields below describe
 	Min, Max                 float64 // exact extremes since the last reset
 	Mean                     float64 // exact mean since the last reset
 	StdDev                   float64 // sample standard deviation since the last reset, estimated from the sketch; wrong for negative values
@@ -43,21 +45,16 @@ type HistogramSnapshot struct {
 // but percentiles and StdDev do not: a percentile that falls among them is
 // reported as 0 clamped to [Min, Max] (so Max when all values are
 // negative), and StdDev is computed as if each of them were that value
-// (for -1, -2, ..., -100 every percentile is -1 and StdDev about 49.7
-// instead of 29.0). Zeros mixed with positive values are fine: they are
-// reported as 0 exactly. To record signed data, shift it by a known bound
-// or keep negative values in a histogram of their own, negated.
+// (TestHistogramNegativeValuesDocumented shows by how much). Zeros mixed
+// with positive values are fine: they are reported as 0 exactly. To record
+// signed data, shift it by a known bound or keep negative values in a
+// histogram of their own, negated.
 //
-// Memory grows with the range of the values, not their number: an empty
-// Histogram takes 128 bytes; each power of two that has seen a value adds
-// a 144-byte page of 36 counters and 8 bytes of directory (plus 32 bytes
-// for the directory itself), so values spanning three decades (ten or
-// eleven powers of two, 1 ms to 1 s say) take 1,840 bytes, and the bound,
-// reached by values over the whole float64 range, is 9,600 bytes (see
-// TestMemoryPerMetric). A bucket that counts more than 2^31 values between
-// resets adds a few bytes. Create one with NewHistogram or
-// Registry.Histogram; the zero value is not usable. It is safe for
-// concurrent use.
+// Memory grows with the range of the values, not their number: a page of
+// 36 counters for each power of two that has seen a value, at most the 62
+// of the range (the figures per range are in bench/RESULTS.md, checked by
+// TestMemoryPerMetric). Create one with NewHistogram or Registry.Histogram;
+// the zero value is not usable. It is safe for concurrent use.
 type Histogram struct {
 	// The hot fields and the sketch's directory share the first cache
 	// line; the size (128 bytes, padded) keeps that line to this histogram.
@@ -70,10 +67,12 @@ type Histogram struct {
 	count   int64   // values recorded before the last reset
 	sumBase float64 // their sum
 
-	_ [56]byte
+	l link
+	_ [40]byte
 }
 
-// NewHistogram returns a new, empty Histogram. It allocates 128 bytes.
+// NewHistogram returns a new, empty Histogram (one allocation; its pages
+// come as values do).
 func NewHistogram() *Histogram {
 	h := new(Histogram)
 	h.init()
@@ -87,11 +86,11 @@ func (h *Histogram) init() {
 
 // Update records v. NaN and ±Inf are ignored. It costs three dependent
 // loads to find the counter of v's bucket (a table lookup gives the bucket),
-// one atomic add, a compare-and-swap loop for the sum and two atomic loads
-// (plus a compare-and-swap when v is a new minimum or maximum). It does not
-// allocate, except the first time a value falls in a power of two that
-// has not seen one: that allocates its 144-byte page (and, when the power
-// of two lies outside those seen so far, a larger directory), under the
+// one atomic add, a compare-and-swap loop for the sum and three atomic
+// loads (plus a compare-and-swap when v is a new minimum or maximum). It
+// does not allocate, except the first time a value falls in a power of two
+// that has not seen one: that allocates its page (and, when the power of
+// two lies outside those seen so far, a larger directory), under the
 // histogram's lock.
 func (h *Histogram) Update(v float64) {
 	if v-v != 0 { // NaN or ±Inf
@@ -123,6 +122,9 @@ func (h *Histogram) Update(v float64) {
 	}
 	if v > math.Float64frombits(h.max.Load()) {
 		storeMax(&h.max, v)
+	}
+	if atomic.LoadUint32(&h.l.state) != stateLive {
+		h.l.touch()
 	}
 }
 
@@ -174,7 +176,7 @@ func (h *Histogram) snapshot(reset bool) HistogramSnapshot {
 		hi = math.Float64frombits(h.max.Load())
 	}
 	r := h.sk.summarizeLocked(reset, n, first, last, used, sum, lo, hi, histogramMinExp)
-	s := HistogramSnapshot{Count: h.count + int64(r.n), Sum: h.sumBase + sum}
+	s := HistogramSnapshot{Count: h.count + int64(r.n), Sum: h.sumBase + sum, IntervalCount: int64(r.n)}
 	if reset {
 		h.count, h.sumBase = s.Count, s.Sum
 	}
@@ -210,4 +212,7 @@ func (h *Histogram) Merge(src *Histogram) {
 	}
 	storeMin(&h.min, lo)
 	storeMax(&h.max, hi)
+	if atomic.LoadUint32(&h.l.state) != stateLive {
+		h.l.touch()
+	}
 }

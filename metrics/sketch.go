@@ -64,12 +64,9 @@ type pageDir struct {
 // so counts never wrap; that costs a lock once per 2^31 additions to one
 // bucket between resets (and the map, a few bytes per such bucket).
 //
-// Memory: the sketch itself is 32 bytes; each octave used costs a 144-byte
-// page and 8 bytes of directory, and the directory 32 bytes more (its
-// slice rounded up to an allocation size class). A sketch whose values all
-// fall in one octave holds 184 bytes beyond its struct; one spanning the
-// whole range holds 62 pages and a 62-entry directory, 9,472 bytes (see
-// TestMemoryPerMetric).
+// Memory: each octave used costs a page and a directory slot, so a sketch
+// holds at most octaves pages and an octaves-entry directory beyond its
+// struct (TestMemoryPerMetric checks the bounds).
 //
 // The range is [2^minExp, 2^(minExp+octaves)) for a minExp fixed by the
 // kind of metric (histogramMinExp, timerMinExp), passed to every method as

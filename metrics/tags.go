@@ -46,8 +46,8 @@ func (t Tags) All() iter.Seq2[string, string] {
 		if t.Len() == 0 {
 			return
 		}
-		if t.e.raw != nil {
-			for _, tg := range *t.e.raw {
+		if t.e.ext.raw != nil {
+			for _, tg := range t.e.ext.raw {
 				if !yield(tg.k, tg.v) {
 					return
 				}

@@ -25,13 +25,10 @@ type TimerSnapshot struct {
 // cumulative sum kept in float64 seconds, so Sum never wraps: it is exact up
 // to float64 rounding (a nanosecond in 104 days of durations).
 //
-// An empty Timer takes 192 bytes; like a Histogram, each power of two of
-// nanoseconds that has seen a duration adds a 144-byte page and 8 bytes of
-// directory (plus 32 for the directory), so durations spanning three
-// decades (1 ms to 1 s) take 1,904 bytes and any durations at all at most
-// 9,664 bytes (see TestMemoryPerMetric). Create one with NewTimer or
-// Registry.Timer; the zero value is not usable. It is safe for concurrent
-// use.
+// Like a Histogram's, its memory grows with the powers of two of
+// nanoseconds its durations span, and is bounded (see Histogram). Create
+// one with NewTimer or Registry.Timer; the zero value is not usable. It is
+// safe for concurrent use.
 type Timer struct {
 	// Written by every Update, so kept on one cache line with the sketch's
 	// directory (a Timer is 192 bytes, so it starts on a cache line).
@@ -47,35 +44,35 @@ type Timer struct {
 	carry     float64 // ns the sum lost to wrapping past 2^64 since the last reset
 	countBase int64   // durations recorded before the last reset
 	sumBase   float64 // their sum in seconds
+
+	l link
 }
 
 // timerMinExp places a Timer's sketch range at [1ns, 2^62ns).
 const timerMinExp = 0
 
-// NewTimer returns a new Timer that reads time.Now. It allocates 192
-// bytes.
-func NewTimer() *Timer { return newTimer(time.Now) }
-
-func newTimer(now func() time.Time) *Timer {
+// NewTimer returns a new Timer that reads time.Now (one allocation; its
+// pages come as durations do).
+func NewTimer() *Timer {
 	t := new(Timer)
-	t.init(now)
+	t.init(time.Now())
 	return t
 }
 
-func (t *Timer) init(now func() time.Time) {
-	t.rates.init(now)
+func (t *Timer) init(start time.Time) {
+	t.rates.init(start)
 	t.min.Store(math.MaxInt64)
 	t.max.Store(-1)
 }
 
 // Update records d. It does not read the clock, and costs three dependent
-// loads to find the counter of d's bucket, three atomic adds and two atomic
-// loads (plus a compare-and-swap when d is a new
-// minimum or maximum, and a lock once per 2^64ns added to the sum between
-// resets). It does not allocate, except the first time a duration falls in
-// a power of two of nanoseconds that has not seen one: that allocates its
-// 144-byte page (and, when the power of two lies outside those seen so far,
-// a larger directory), under the timer's lock.
+// loads to find the counter of d's bucket, three atomic adds and three
+// atomic loads (plus a compare-and-swap when d is a new minimum or maximum,
+// and a lock once per 2^64ns added to the sum between resets). It does not
+// allocate, except the first time a duration falls in a power of two of
+// nanoseconds that has not seen one: that allocates its page (and, when
+// the power of two lies outside those seen so far, a larger directory),
+// under the timer's lock.
 func (t *Timer) Update(d time.Duration) {
 	ns := max(int64(d), 0)
 	// The sketch's fast path, inlined: find the counter (loads only) before
@@ -104,6 +101,9 @@ func (t *Timer) Update(d time.Duration) {
 	}
 	if ns > t.max.Load() {
 		storeMaxInt(&t.max, ns)
+	}
+	if atomic.LoadUint32(&t.l.state) != stateLive {
+		t.l.touch()
 	}
 }
 
@@ -138,14 +138,14 @@ func storeMaxInt(p *atomic.Int64, v int64) {
 // clock (time.Now unless the registry was given WithClock). It reads the
 // clock twice.
 func (t *Timer) Time(fn func()) {
-	start := t.rates.now()
+	start := t.l.now()
 	fn()
-	t.Update(t.rates.now().Sub(start))
+	t.Update(t.l.now().Sub(start))
 }
 
 // UpdateSince records the time elapsed since start, measured with the
 // timer's clock.
-func (t *Timer) UpdateSince(start time.Time) { t.Update(t.rates.now().Sub(start)) }
+func (t *Timer) UpdateSince(start time.Time) { t.Update(t.l.now().Sub(start)) }
 
 // TimerContext is a started measurement; see Timer.Start.
 type TimerContext struct {
@@ -155,12 +155,12 @@ type TimerContext struct {
 
 // Start reads the timer's clock and returns a context whose Stop records the
 // time elapsed. It does not allocate.
-func (t *Timer) Start() TimerContext { return TimerContext{t, t.rates.now()} }
+func (t *Timer) Start() TimerContext { return TimerContext{t, t.l.now()} }
 
 // Stop records and returns the time elapsed since Start. Each call records
 // another duration.
 func (c TimerContext) Stop() time.Duration {
-	d := c.t.rates.now().Sub(c.start)
+	d := c.t.l.now().Sub(c.start)
 	c.t.Update(d)
 	return d
 }
@@ -203,7 +203,7 @@ func (t *Timer) snapshot(reset bool) TimerSnapshot {
 	if reset {
 		t.countBase, t.sumBase, t.carry = count, total, 0
 	}
-	s := HistogramSnapshot{Count: count, Sum: total}
+	s := HistogramSnapshot{Count: count, Sum: total, IntervalCount: int64(r.n)}
 	if r.n != 0 {
 		mean := min(max(sum/float64(r.n), r.lo), r.hi)
 		s.Min, s.Max, s.Mean = r.lo/nsPerSecond, r.hi/nsPerSecond, mean/nsPerSecond
@@ -212,7 +212,7 @@ func (t *Timer) snapshot(reset bool) TimerSnapshot {
 			r.p[2]/nsPerSecond, r.p[3]/nsPerSecond, r.p[4]/nsPerSecond
 	}
 	t.sk.mu.Unlock()
-	return TimerSnapshot{Histogram: s, Meter: t.rates.snapshot(&t.count)}
+	return TimerSnapshot{Histogram: s, Meter: t.rates.snapshot(&t.count, t.l.now())}
 }
 
 // Merge adds the durations recorded in src since its last reset to t, as if
@@ -235,4 +235,7 @@ func (t *Timer) Merge(src *Timer) {
 	t.carry += carry
 	storeMinInt(&t.min, lo)
 	storeMaxInt(&t.max, hi)
+	if atomic.LoadUint32(&t.l.state) != stateLive {
+		t.l.touch()
+	}
 }

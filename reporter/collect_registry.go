@@ -28,6 +28,7 @@ type registryCollector struct {
 	cache map[any]*series
 	order []*series // the series of the last walk, in its order
 	seen  int       // distinct metrics collected by the current report
+	peak  int       // the most series cache has held since it was made (see sweep)
 }
 
 func newRegistryCollector(reg *metrics.Registry) *registryCollector {
@@ -112,7 +113,8 @@ func (c *registryCollector) collect(r *Reporter, b *batcher, errs *reportErrors,
 	b.pts = dst
 	clear(c.order[i:])
 	c.order = c.order[:i]
-	sweep(c.cache, c.seen, gen)
+	r.endInterval(c.reg, errs) // guard.go
+	c.sweep(gen)
 }
 
 // appendPoints appends one point per finite value, of series[i] for
@@ -127,7 +129,13 @@ func appendPoints(dst []apptuit.PreparedPoint, series []*apptuit.PreparedSeries,
 	return dst
 }
 
+// appendHistogram appends the points of a histogram's (or timer's)
+// snapshot: count and sum always, the statistics of the interval only when
+// values were recorded in it (never a zero standing for no value).
 func appendHistogram(dst []apptuit.PreparedPoint, series []*apptuit.PreparedSeries, ms int64, h *metrics.HistogramSnapshot) []apptuit.PreparedPoint {
+	if h.IntervalCount == 0 {
+		return appendPoints(dst, series, ms, float64(h.Count), h.Sum)
+	}
 	return appendPoints(dst, series, ms, float64(h.Count), h.Sum, h.Min, h.Max, h.Mean, h.StdDev,
 		h.P50, h.P75, h.P95, h.P99, h.P999)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/apptuit-go/apptuit"
 )
@@ -21,6 +22,7 @@ type sourceCollector struct {
 	index int // position among the WithSource options; -1 for the reporter's own
 	emit  Emit
 	cache map[string]*sourceSeries
+	names map[string]*sourceName // of the series in cache (guard.go)
 
 	// State of the report in progress.
 	key  []byte
@@ -29,7 +31,9 @@ type sourceCollector struct {
 	errs *reportErrors
 	ms   int64
 	gen  uint64
-	seen int // distinct series emitted so far
+	seen int           // distinct series emitted so far
+	peak int           // the most series cache has held (see sweep)
+	over []*sourceName // names with points beyond the series limit
 }
 
 // sourceSeries is the prepared series of one name and set of tags a
@@ -37,34 +41,36 @@ type sourceCollector struct {
 type sourceSeries struct {
 	ps   *apptuit.PreparedSeries
 	err  *MetricError
-	seen uint64 // the last report that collected it
+	seen uint64      // the last report that collected it
+	name *sourceName // of its metric name
 }
-
-func (s *sourceSeries) lastSeen() uint64 { return s.seen }
 
 type tagKV struct{ k, v string }
 
 func newSourceCollector(r *Reporter, src Source, index int) *sourceCollector {
-	c := &sourceCollector{r: r, src: src, index: index, cache: make(map[string]*sourceSeries)}
+	c := &sourceCollector{r: r, src: src, index: index, cache: make(map[string]*sourceSeries), names: make(map[string]*sourceName)}
 	c.emit = c.add
 	return c
 }
 
 // collect runs the source's Collect and adds to b the points it emits at
-// ms. Its error is added to errs as a *SourceError. Then the series it did
-// not emit this time are forgotten.
+// ms, then one point per metric name that went past the series limit (see
+// WithSeriesLimit). Its error is added to errs as a *SourceError. Then the
+// series it did not emit this time are forgotten.
 func (c *sourceCollector) collect(ctx context.Context, b *batcher, errs *reportErrors, ms int64, gen uint64) {
 	c.b, c.errs, c.ms, c.gen, c.seen = b, errs, ms, gen, 0
 	err := c.src.Collect(ctx, c.emit)
+	c.flushOverflows() // guard.go
 	c.b, c.errs = nil, nil
 	if err != nil {
 		errs.errs = append(errs.errs, &SourceError{Index: c.index, Source: c.src, Err: err})
 	}
-	sweep(c.cache, c.seen, gen)
+	c.sweep()
 }
 
 // add is the Emit of the source: it finds (or prepares) the series of name
-// and tags and appends the point.
+// and tags and appends the point; a new series of a name at its limit
+// adds its point to the name's overflow point instead.
 func (c *sourceCollector) add(name string, tags map[string]string, v float64) {
 	if c.errs == nil {
 		return // called outside Collect
@@ -75,9 +81,19 @@ func (c *sourceCollector) add(name string, tags map[string]string, v float64) {
 	c.key = c.appendKey(c.key[:0], name, tags)
 	s := c.cache[string(c.key)]
 	if s == nil {
-		s = &sourceSeries{}
+		nm := c.names[name]
+		if nm == nil {
+			nm = &sourceName{name: strings.Clone(name)} // the source may reuse name's memory
+			c.names[nm.name] = nm
+		}
+		if limit := c.r.sourceLimit(); limit > 0 && nm.n >= limit {
+			c.overflow(nm, v)
+			return
+		}
+		s = &sourceSeries{name: nm}
 		s.ps, s.err = c.r.prepare(c.r.cfg.prefix+name, tags)
 		c.cache[string(c.key)] = s
+		nm.n++
 	}
 	if s.seen != c.gen {
 		s.seen = c.gen

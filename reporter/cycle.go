@@ -132,6 +132,9 @@ func (r *Reporter) doReport(ctx context.Context) (stats, error) {
 		clear(r.points[len(b.pts):])
 	}
 	r.points = b.pts
+	if cap(r.points) > 4*len(r.points)+4096 { // reports shrank (series removed): let the memory go
+		r.points = nil
+	}
 	st.buffered = r.buf.len()
 	errs := append(append(re.list(), verrs...), sendErrs...)
 	return st, mergeErrors(errs, st)

@@ -27,7 +27,10 @@
 //
 // Histograms and timers are read with SnapshotAndReset: min, max, avg,
 // std_dev and the percentiles describe the values recorded since the
-// previous report, count and sum are cumulative. When the client has a
+// previous report, count and sum are cumulative. A report after an
+// interval without values sends count and sum (and a timer's rates) but
+// none of the others: never a zero that stands for no value. Meters keep
+// decaying their moving rates through idle intervals, as Coda Hale's do. When the client has a
 // sanitizer (apptuit.WithSanitizer) it rewrites the names and tag keys as
 // they are sent, e.g. "abc.日本語.count" becomes "abc_count" with
 // apptuit.SanitizePrometheus.
@@ -128,6 +131,18 @@
 //	apptuit.reporter.send.failed      counter: points of attempted sends not accepted
 //	apptuit.reporter.send.dropped     counter: points given up (retry buffer full, or unsent at Stop)
 //	apptuit.reporter.send.time        timer: duration of each send
+//	apptuit.reporter.series.overflowed counter: lookups and points sent to overflow series (from the first)
+//
+// # Series limits and expiry
+//
+// After reading the registry, a report ends its interval
+// (metrics.Registry.EndInterval): the error handler gets a
+// *metrics.LimitError for each metric that reached its series limit and a
+// *metrics.ValuesError for each vector given the wrong number of values,
+// and a registry made with metrics.WithExpiry drops the series not updated
+// for that many reports (the report that drops one still sends it). Sources
+// get the same limit per metric name and report (WithSeriesLimit). What
+// PromQL's rate reads when a counter comes back is in package metrics.
 //
 // # Sending
 //

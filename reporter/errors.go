@@ -64,8 +64,10 @@ type reportErrors struct {
 	nMetric int // MetricErrors seen, kept or not
 }
 
-// metric adds a MetricError, or counts it once maxMetricErrors are kept.
-func (e *reportErrors) metric(err *MetricError) {
+// metric adds the error of a metric or series (a *MetricError, a
+// *metrics.LimitError or *metrics.ValuesError), or counts it once
+// maxMetricErrors are kept.
+func (e *reportErrors) metric(err error) {
 	if e.nMetric < maxMetricErrors {
 		e.errs = append(e.errs, err)
 	}

@@ -60,7 +60,7 @@ func Example() {
 	fmt.Println(meta, "meta points")
 	// Output:
 	// order_count.count 2 [city-code=BLR env=dev host=web-1 service=order-service]
-	// 19 meta points
+	// 10 meta points
 }
 
 // Variables a service publishes with the expvar package.

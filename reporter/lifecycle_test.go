@@ -21,7 +21,9 @@ func TestBufferOverflowDropsOldest(t *testing.T) {
 	srv := newServer(t)
 	reg := metrics.NewRegistry()
 	seq, _ := reg.Gauge("seq")
-	// 20 points per report (seq + 19 meta); room for 2.5 reports.
+	// 11 points in the first report (seq + 10 meta: no send before it, so
+	// the send timer has count, sum and rates only), 20 in the next ones
+	// (seq + 19 meta); room for 2.5 reports.
 	r := newReporter(t, newClient(t, srv.URL()), reg, WithClock(steppingClock(t0)), WithBufferSize(50))
 	srv.FailNext(4, 503)
 	for i := range 4 {
@@ -38,13 +40,13 @@ func TestBufferOverflowDropsOldest(t *testing.T) {
 			stamps = append(stamps, p.Timestamp.Unix()-t0.Unix())
 		}
 	}
-	// 4 reports of 20 points kept in 50: report 0 was dropped whole and
+	// 11 + 3 x 20 points kept in 50: report 0 was dropped whole and
 	// report 1 in part (its oldest 10 points, seq first among them).
 	if !slices.Equal(got, []float64{2, 3, 4}) {
 		t.Errorf("seq values arrived %v (at +%v s), want [2 3 4]", got, stamps)
 	}
-	if v := value(t, srv.Points(), "apptuit.reporter.send.dropped.count", t0.Unix()+4); v != 30 {
-		t.Errorf("dropped %v, want 30", v)
+	if v := value(t, srv.Points(), "apptuit.reporter.send.dropped.count", t0.Unix()+4); v != 21 {
+		t.Errorf("dropped %v, want 21", v)
 	}
 	if n := len(srv.Points()); n != 50+20 {
 		t.Errorf("%d points arrived, want 70", n)
@@ -120,8 +122,8 @@ func TestStopBoundedByDeadline(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Stop: %v, want the deadline", err)
 	}
-	if v := r.dropped.Count(); v != 40 {
-		t.Errorf("dropped %d, want 40 (the stuck report's points and the final one's)", v)
+	if v := r.dropped.Count(); v != 11+20 {
+		t.Errorf("dropped %d, want 31 (the stuck first report's 11 points and the final one's 20)", v)
 	}
 	srv.Close()
 	checkNoLeak(t, before)
@@ -281,8 +283,8 @@ func TestClientValidationGivesUp(t *testing.T) {
 	if n := len(srv.Requests()); n != 0 {
 		t.Fatalf("%d requests, want none", n)
 	}
-	if r.failed.Count() != 20 || r.buf.len() != 0 {
-		t.Fatalf("failed %d, buffered %d; want 20 and 0", r.failed.Count(), r.buf.len())
+	if r.failed.Count() != 11 || r.buf.len() != 0 { // c and the first report's 10 meta points
+		t.Fatalf("failed %d, buffered %d; want 11 and 0", r.failed.Count(), r.buf.len())
 	}
 }
 
@@ -490,7 +492,7 @@ func TestRetryKeepsCleanedBatch(t *testing.T) {
 		a.Inc()
 		r.ReportNow(context.Background())
 	}
-	report() // 20 points: a and 19 meta
+	report() // 11 points: a and 10 meta (no send before it: the send timer has count, sum and rates only)
 	// A kept batch holding a point the client refuses: its series was
 	// prepared by another client.
 	other := newClient(t, srv.URL())
@@ -510,14 +512,14 @@ func TestRetryKeepsCleanedBatch(t *testing.T) {
 	if got, want := r.failed.Count(), int64(1+2); got != want {
 		t.Errorf("send.failed %d, want %d (foreign once, the 503 batch once)", got, want)
 	}
-	if got, want := r.successful.Count(), int64(20+22+20); got != want {
+	if got, want := r.successful.Count(), int64(11+22+20); got != want {
 		t.Errorf("send.successful %d, want %d", got, want)
 	}
 	if tot, ok, failed := r.total.Count(), r.successful.Count(), r.failed.Count(); tot != ok+failed {
 		t.Errorf("send.total %d, want successful + failed = %d", tot, ok+failed)
 	}
-	if n := len(srv.Points()); n != 62 {
-		t.Errorf("%d points arrived, want 62", n)
+	if n := len(srv.Points()); n != 53 {
+		t.Errorf("%d points arrived, want 53", n)
 	}
 	if got := byName(srv.Points())["a.count"]; len(got) != 5 || got[1].Value != -1 || got[2].Value != -3 {
 		t.Errorf("a.count arrived %v, want 5 points, the kept ones after the first", got)
@@ -566,24 +568,27 @@ func TestOutageBufferCoalesced(t *testing.T) {
 	srv := newServer(t)
 	reg := metrics.NewRegistry()
 	seq, _ := reg.Gauge("seq")
-	const batchSize, perReport, outage = 7, 20, 6 // 20 points a report: seq and 19 meta
+	// 20 points a report, seq and 19 meta, but 11 in the first (10 meta: no
+	// send before it, so the send timer has count, sum and rates only).
+	const batchSize, perReport, first, outage = 7, 20, 11, 6
 	r := newReporter(t, newClient(t, srv.URL()), reg, WithClock(steppingClock(t0)), WithBatchSize(batchSize))
 	srv.FailNext(outage, 503) // each failed report makes one request and keeps the rest
 	for i := range outage {
 		seq.Set(float64(i))
 		r.ReportNow(context.Background())
 	}
-	if n := r.buf.len(); n != outage*perReport {
-		t.Fatalf("%d points buffered, want %d", n, outage*perReport)
+	kept := first + (outage-1)*perReport
+	if n := r.buf.len(); n != kept {
+		t.Fatalf("%d points buffered, want %d", n, kept)
 	}
 	before := len(srv.Requests())
 	seq.Set(outage)
 	mustReport(t, r)
-	buffered := (outage*perReport + batchSize - 1) / batchSize // 18, not 6 reports × 3 batches
+	buffered := (kept + batchSize - 1) / batchSize // 16, not 6 reports × 2 or 3 batches
 	own := (perReport + batchSize - 1) / batchSize
 	if n := len(srv.Requests()) - before; n != buffered+own {
 		t.Errorf("%d requests after the outage, want %d for the %d buffered points and %d for the report's own",
-			n, buffered, outage*perReport, own)
+			n, buffered, kept, own)
 	}
 	var order []float64
 	for _, p := range srv.Points() {
@@ -594,8 +599,8 @@ func TestOutageBufferCoalesced(t *testing.T) {
 	if !slices.Equal(order, []float64{0, 1, 2, 3, 4, 5, 6}) {
 		t.Errorf("seq arrived %v, want [0 1 2 3 4 5 6]", order)
 	}
-	if n := len(srv.Points()); n != (outage+1)*perReport {
-		t.Errorf("%d points arrived, want %d", n, (outage+1)*perReport)
+	if n := len(srv.Points()); n != kept+perReport {
+		t.Errorf("%d points arrived, want %d", n, kept+perReport)
 	}
 }
 
@@ -623,7 +628,7 @@ func TestSendsInFlight(t *testing.T) {
 		return 204, ""
 	})
 	reg := metrics.NewRegistry()
-	for i := range 81 { // 100 points with the meta metrics: 20 batches of 5
+	for i := range 81 { // 100 points with the meta metrics (91 in a first report): 20 batches of 5
 		c, _ := reg.Counter("c" + strconv.Itoa(i))
 		c.Inc()
 	}
@@ -632,8 +637,8 @@ func TestSendsInFlight(t *testing.T) {
 		requests.Store(0)
 		r := newReporter(t, newClient(t, url, apptuit.WithConcurrency(conc)), reg, WithClock(steppingClock(t0)), WithBatchSize(5))
 		mustReport(t, r)
-		if m, n := most.Load(), requests.Load(); m != int32(conc) || n != 20 {
-			t.Errorf("client concurrency %d: %d sends in flight at most, %d requests; want %d and 20", conc, m, n, conc)
+		if m, n := most.Load(), requests.Load(); m != int32(conc) || n != 19 {
+			t.Errorf("client concurrency %d: %d sends in flight at most, %d requests; want %d and 19 (91 points)", conc, m, n, conc)
 		}
 		failing.Store(true)
 		requests.Store(0)

@@ -38,6 +38,7 @@ type config struct {
 	sendTimeout   time.Duration
 	sources       []Source
 	spool         spoolConfig // WithSpool (spool.go)
+	seriesLimit   int         // WithSeriesLimit (guard.go): 0 for the default, -1 for none
 }
 
 func defaultConfig() config {

@@ -60,6 +60,7 @@ type Reporter struct {
 	metaReg                            *metrics.Registry
 	total, successful, failed, dropped *metrics.Counter
 	sendTime                           *metrics.Timer
+	overflowed                         *metrics.Counter // registered at the first overflow (guard.go)
 
 	state        sync.Mutex
 	started      bool
@@ -143,6 +144,9 @@ func New(client *apptuit.Client, registry *metrics.Registry, opts ...Option) (*R
 		}
 		base["host"] = name
 	}
+	if err := checkSendable(client, cfg.prefix, base); err != nil {
+		return nil, err
+	}
 	r := &Reporter{
 		client:  client,
 		cfg:     cfg,
@@ -176,6 +180,27 @@ func New(client *apptuit.Client, registry *metrics.Registry, opts ...Option) (*R
 		return nil, err
 	}
 	return r, nil
+}
+
+// checkSendable returns why no report could ever be sent, or nil. Every
+// report carries the meta metrics, named with the prefix and tagged with
+// the base tags alone: a client that would refuse them (a zero Client, a
+// prefix or a reporter tag outside Apptuit's rule, no tag at all) would
+// refuse them at every report, and every metric without tags of its own
+// with them.
+func checkSendable(client *apptuit.Client, prefix string, base map[string]string) error {
+	_, err := client.PrepareSeries(prefix+MetaTotal+".count", base)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, apptuit.ErrZeroClient):
+		return fmt.Errorf("reporter: %w", err)
+	case len(base) == 0 && len(client.GlobalTags()) == 0:
+		return fmt.Errorf("reporter: no report could be sent: %w: every point needs a tag, and there would be none: "+
+			"the host tag is off (WithHostTag(false) or %s) and no tags come from WithTags, %s, %s or the client's global tags",
+			err, apptuit.EnvDisableHostPy, apptuit.EnvTags, apptuit.EnvTagsPy)
+	}
+	return fmt.Errorf("reporter: no report could be sent: the client refuses the reporter's own meta metrics (prefix %q, tags %v): %w", prefix, base, err)
 }
 
 // envTags reads APPTUIT_TAGS, else APPTUIT_PY_TAGS, with the client's

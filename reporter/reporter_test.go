@@ -18,6 +18,11 @@ import (
 	"github.com/apptuit-go/apptuit/metrics"
 )
 
+// firstMeta is how many meta points a reporter's first report has: no
+// send was made before it, so the send timer has count, sum and the rates,
+// and none of the statistics of values (see appendHistogram).
+const firstMeta = 10
+
 var metaNames = []string{
 	"apptuit.reporter.send.dropped.count",
 	"apptuit.reporter.send.failed.count",
@@ -125,7 +130,7 @@ func TestEveryKind(t *testing.T) {
 	// reports never share a timestamp.
 	h.Update(10)
 	mustReport(t, r)
-	if v := value(t, srv.Points()[len(pts)+len(metaNames):], "size.min", ts+1); v != 10 {
+	if v := value(t, srv.Points()[len(pts)+firstMeta:], "size.min", ts+1); v != 10 {
 		t.Errorf("size.min after reset = %v, want 10", v)
 	}
 }
@@ -282,8 +287,8 @@ func TestNamesPrefixSanitizer(t *testing.T) {
 			if p := pts[tt.wantName]; len(p) != 2 || !maps.Equal(p[0].Tags, tt.wantTags) || p[0].Value != 1 {
 				t.Fatalf("%s: %v; want tags %v; all names %q", tt.wantName, p, tt.wantTags, names(srv.Points()))
 			}
-			if p := pts[tt.wantMeta]; len(p) != 2 || p[0].Value != 0 || p[1].Value != 20 {
-				t.Fatalf("%s: %v, want 0 then 20 (1 metric + 19 meta points)", tt.wantMeta, p)
+			if p := pts[tt.wantMeta]; len(p) != 2 || p[0].Value != 0 || p[1].Value != 11 {
+				t.Fatalf("%s: %v, want 0 then 11 (1 metric + the first report's 10 meta points)", tt.wantMeta, p)
 			}
 		})
 	}
@@ -315,7 +320,9 @@ func TestMetaMetrics(t *testing.T) {
 		t.Fatalf("meta names\n got %q\nwant %q", meta, metaNames)
 	}
 	base := t0.Unix()
-	for i, w := range []struct{ total, ok, timeCount float64 }{{0, 0, 0}, {20, 20, 1}, {40, 40, 2}} {
+	// The first report has 11 points (10 meta: no send before it, so the
+	// send timer has count, sum and rates only), the next ones 20.
+	for i, w := range []struct{ total, ok, timeCount float64 }{{0, 0, 0}, {11, 11, 1}, {31, 31, 2}} {
 		ts := base + int64(i)
 		if v := value(t, pts, "apptuit.reporter.send.total.count", ts); v != w.total {
 			t.Errorf("report %d: total %v, want %v", i, v, w.total)
@@ -348,11 +355,11 @@ func TestBatchSend(t *testing.T) {
 	r := newReporter(t, newClient(t, srv.URL()), reg, WithBatchSize(100), WithClock(steppingClock(t0)))
 	mustReport(t, r)
 	if got := len(srv.Requests()); got != 3 {
-		t.Errorf("%d requests, want 3 (229 points in batches of 100)", got)
+		t.Errorf("%d requests, want 3 (220 points in batches of 100)", got)
 	}
 	mustReport(t, r)
-	if v := value(t, srv.Points(), "apptuit.reporter.send.total.count", t0.Unix()+1); v != n+19 {
-		t.Errorf("total %v, want %d", v, n+19)
+	if v := value(t, srv.Points(), "apptuit.reporter.send.total.count", t0.Unix()+1); v != n+firstMeta {
+		t.Errorf("total %v, want %d", v, n+firstMeta)
 	}
 }
 
@@ -362,13 +369,13 @@ func TestBatchSizeCappedAtClients(t *testing.T) {
 	clearEnv(t)
 	srv := newServer(t)
 	reg := metrics.NewRegistry()
-	for i := range 30 {
+	for i := range 39 {
 		c, _ := reg.Counter("counter" + string(rune('a'+i/26)) + string(rune('a'+i%26)))
 		c.Inc()
 	}
 	r := newReporter(t, newClient(t, srv.URL(), apptuit.WithBatchSize(20)), reg, WithBatchSize(1000), WithClock(steppingClock(t0)))
 	mustReport(t, r)
-	// 30 counters + 19 meta points = 49 points: 20 + 20 + 9.
+	// 39 counters + the first report's 10 meta points = 49 points: 20 + 20 + 9.
 	if got := len(srv.Requests()); got != 3 {
 		t.Errorf("%d requests, want 3", got)
 	}
@@ -395,7 +402,7 @@ func TestPartialFailure(t *testing.T) {
 		return 204, ""
 	})
 	reg := metrics.NewRegistry()
-	for i := range 81 {
+	for i := range 90 { // 100 points with the first report's 10 meta points
 		c, _ := reg.Counter("counter" + string(rune('A'+i/26)) + string(rune('a'+i%26)))
 		c.Inc()
 	}
@@ -415,7 +422,7 @@ func TestPartialFailure(t *testing.T) {
 	mustReport(t, r)
 	mu.Lock()
 	defer mu.Unlock()
-	if len(bodies) != 2 || len(bodies[1]) != 100 {
+	if len(bodies) != 2 || len(bodies[1]) != 90+len(metaNames) {
 		t.Fatalf("requests %d, second with %d points: refused points must not be resent", len(bodies), len(bodies[len(bodies)-1]))
 	}
 	for name, want := range map[string]float64{"apptuit.reporter.send.successful.count": 98, "apptuit.reporter.send.failed.count": 2, "apptuit.reporter.send.total.count": 100} {
@@ -429,7 +436,7 @@ func TestPartialFailure(t *testing.T) {
 func TestDefaultHandlerLine(t *testing.T) {
 	clearEnv(t)
 	srv := newFakePut(t, func(pts []apptuit.DataPoint) (int, string) {
-		return 400, `{"success":15,"failed":4,"errors":[` +
+		return 400, `{"success":6,"failed":4,"errors":[` + // of the first report's 10 meta points
 			`{"datapoint":{"metric":"a.count","timestamp":1700000000,"value":1,"tags":{"host":"h"}},"error":"e1"},` +
 			`{"datapoint":{"metric":"b.count","timestamp":1700000000,"value":1,"tags":{"host":"h"}},"error":"e2"},` +
 			`{"datapoint":{"metric":"c.count","timestamp":1700000000,"value":1,"tags":{"host":"h"}},"error":"e3"},` +
@@ -442,7 +449,7 @@ func TestDefaultHandlerLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.ReportNow(context.Background())
-	want := "apptuit reporter: 4 points out of 19 had errors: HTTP status 400, 15 successful, 4 failed, 0 kept for retry, 0 dropped: " +
+	want := "apptuit reporter: 4 points out of 10 had errors: HTTP status 400, 6 successful, 4 failed, 0 kept for retry, 0 dropped: " +
 		"{metric: a.count, timestamp: 1700000000, value: 1, tags: map[host:h]}: e1; {metric: b.count, timestamp: 1700000000, value: 1, tags: map[host:h]}: e2; " +
 		"{metric: c.count, timestamp: 1700000000, value: 1, tags: map[host:h]}: e3 (and 1 more)\n"
 	if got := buf.String(); got != want {
@@ -457,7 +464,7 @@ func TestDefaultHandlerLine(t *testing.T) {
 	r2, _ := New(newClient(t, url), reg, WithClock(func() time.Time { return t0 }), WithHostname("h"), WithErrorWriter(&buf))
 	r2.ReportNow(context.Background())
 	line := buf.String()
-	if !strings.HasPrefix(line, "apptuit reporter: 19 points out of 19 had errors: HTTP status none, 0 successful, 19 failed, 19 kept for retry, 0 dropped: apptuit: send: ") ||
+	if !strings.HasPrefix(line, "apptuit reporter: 10 points out of 10 had errors: HTTP status none, 0 successful, 10 failed, 10 kept for retry, 0 dropped: apptuit: send: ") ||
 		strings.Count(line, "\n") != 1 || strings.Contains(line, "secret-token") {
 		t.Fatalf("line %q", line)
 	}
@@ -473,45 +480,60 @@ func TestDefaultHandlerLine(t *testing.T) {
 // test_zero_tags_with_host_disabled: the client would refuse the points;
 // the metric is left out and reported, the rest is sent.
 func TestInvalidMetrics(t *testing.T) {
+	clearEnv(t)
+	srv := newServer(t)
+	reg := metrics.NewRegistry()
+	h, _ := reg.Histogram("cpu time")
+	h.Update(1)
+	g, _ := reg.GaugeWith("good", map[string]string{"k": "v"})
+	g.Set(1)
+	r := newReporter(t, newClient(t, srv.URL()), reg)
+	err := r.ReportNow(context.Background())
+	var ve *apptuit.ValidationError
+	var me *MetricError
+	if want := `reporter: metric "cpu time.count" not sent: metric name "cpu time.count"`; !errors.As(err, &ve) || !errors.As(err, &me) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want a MetricError wrapping a ValidationError with %q", err, want)
+	}
+	if got := names(withoutMeta(srv.Points(), "")); !slices.Equal(got, []string{"good.value"}) {
+		t.Fatalf("sent %q, want the valid metric", got)
+	}
+}
+
+// apptuit-py's test_zero_tags_with_host_disabled, and a prefix or reporter
+// tag the client refuses: no report could ever be sent whole (the meta
+// metrics carry the prefix and the reporter's tags alone), so New fails,
+// naming the cause. So does a Client that apptuit.New did not make.
+func TestNewRefusesUnsendable(t *testing.T) {
 	tests := []struct {
-		name     string
-		opts     []Option
-		metric   string
-		wantErr  string
-		wantGood bool // the valid metric is sent
+		name    string
+		client  func(url string) *apptuit.Client
+		opts    []Option
+		wantErr string
 	}{
-		{"bad prefix", []Option{WithPrefix(`apr\`)}, "cpu", `reporter: metric "apr\\cpu.count" not sent: metric name "apr\\cpu.count" has a character outside`, false},
-		{"bad reporter tag", []Option{WithTags(map[string]string{`h\ost`: "localhost"})}, "cpu", `reporter: metric "cpu.count" not sent: tag key "h\\ost" has a character outside`, false},
-		{"no tags", []Option{WithoutHostTag()}, "cpu", `reporter: metric "cpu.count" not sent: no tags`, true},
-		{"bad metric", nil, "cpu time", `reporter: metric "cpu time.count" not sent: metric name "cpu time.count"`, true},
+		{"bad prefix", nil, []Option{WithPrefix(`apr\`)}, `reporter: no report could be sent: the client refuses the reporter's own meta metrics (prefix "apr\\", tags map[host:testhost]): apptuit: metric "apr\\apptuit.reporter.send.total.count": metric name "apr\\apptuit.reporter.send.total.count" has a character outside`},
+		{"bad reporter tag", nil, []Option{WithTags(map[string]string{`h\ost`: "localhost"})}, `tag key "h\\ost" has a character outside`},
+		{"no tags", nil, []Option{WithoutHostTag()}, `reporter: no report could be sent: apptuit: metric "apptuit.reporter.send.total.count": no tags: a point needs at least one tag (give it tags or set global tags): every point needs a tag, and there would be none: the host tag is off (WithHostTag(false) or APPTUIT_DISABLE_HOST_TAG) and no tags come from WithTags, APPTUIT_TAGS, APPTUIT_PY_TAGS or the client's global tags`},
+		{"zero client", func(string) *apptuit.Client { return new(apptuit.Client) }, nil, "reporter: apptuit: the Client was not made by apptuit.New"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clearEnv(t)
 			srv := newServer(t)
-			reg := metrics.NewRegistry()
-			h, _ := reg.Histogram(tt.metric)
-			h.Update(1)
-			g, _ := reg.GaugeWith("good", map[string]string{"k": "v"})
-			g.Set(1)
-			r := newReporter(t, newClient(t, srv.URL()), reg, tt.opts...)
-			err := r.ReportNow(context.Background())
-			var ve *apptuit.ValidationError
-			if !errors.As(err, &ve) || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("err = %v, want a ValidationError with %q", err, tt.wantErr)
+			c := newClient(t, srv.URL())
+			if tt.client != nil {
+				c = tt.client(srv.URL())
 			}
-			var me *MetricError
-			if !errors.As(err, &me) {
-				t.Fatalf("err = %v, want a MetricError", err)
-			}
-			found := false
-			for _, p := range srv.Points() {
-				found = found || strings.HasSuffix(p.Metric, "good.value")
-			}
-			if found != tt.wantGood {
-				t.Fatalf("valid metric sent: %v, want %v: %q", found, tt.wantGood, names(srv.Points()))
+			_, err := New(c, metrics.NewRegistry(), append([]Option{WithHostname("testhost")}, tt.opts...)...)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("New: %v, want an error with %q", err, tt.wantErr)
 			}
 		})
+	}
+	// Tags from the client alone are enough.
+	clearEnv(t)
+	srv := newServer(t)
+	if _, err := New(newClient(t, srv.URL(), apptuit.WithGlobalTags(map[string]string{"env": "ci"})), metrics.NewRegistry(), WithoutHostTag()); err != nil {
+		t.Errorf("New with the client's global tags only: %v", err)
 	}
 }
 
@@ -570,9 +592,9 @@ func TestOutageExactlyOnce(t *testing.T) {
 			t.Errorf("%s: %v, want %v", name, got, want)
 		}
 	}
-	// Every point once: 10 reports of 2 + 19 points.
-	if len(pts) != 10*21 {
-		t.Errorf("%d points arrived, want %d", len(pts), 10*21)
+	// Every point once: 10 reports of 2 + 19 points (10 in the first).
+	if len(pts) != 10*21-9 {
+		t.Errorf("%d points arrived, want %d", len(pts), 10*21-9)
 	}
 	seen := map[string]bool{}
 	for _, p := range pts {

@@ -2,6 +2,7 @@ package reporter
 
 import (
 	"maps"
+	"slices"
 
 	"github.com/apptuit-go/apptuit"
 )
@@ -66,19 +67,34 @@ func (r *Reporter) prepareFields(name string, tags map[string]string, fields []s
 	return s
 }
 
-// sweep forgets the entries of cache that the report of generation gen did
-// not see (a metric unregistered, a series a source no longer emits). seen
-// is the number of entries that report saw: when it is all of them, there
-// is nothing to look for.
-func sweep[K comparable, V interface{ lastSeen() uint64 }](cache map[K]V, seen int, gen uint64) {
-	if seen == len(cache) {
+// sweep forgets the series of the collector's cache that the report of
+// generation gen did not see (a metric unregistered or expired). When it
+// is all of them, there is nothing to look for. A cache left with less
+// than a quarter of the most it held is rebuilt, since Go maps do not
+// shrink, and so is the order of the last walk.
+func (c *registryCollector) sweep(gen uint64) {
+	c.peak = max(c.peak, len(c.cache))
+	if c.seen == len(c.cache) {
 		return
 	}
-	for k, v := range cache {
-		if v.lastSeen() != gen {
-			delete(cache, k)
+	for k, v := range c.cache {
+		if v.seen != gen {
+			delete(c.cache, k)
 		}
+	}
+	if len(c.cache) < c.peak/4 {
+		c.cache = rebuilt(c.cache)
+		c.order = slices.Clone(c.order)
+		c.peak = len(c.cache)
 	}
 }
 
-func (s *series) lastSeen() uint64 { return s.seen }
+// rebuilt returns a copy of m in a map sized for its entries (maps.Clone
+// may keep m's capacity).
+func rebuilt[K comparable, V any](m map[K]V) map[K]V {
+	n := make(map[K]V, len(m))
+	for k, v := range m {
+		n[k] = v
+	}
+	return n
+}

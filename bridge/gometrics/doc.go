@@ -25,6 +25,10 @@
 //	Timer                   the histogram's fields, in seconds, then
 //	                        mean_rate, 1m_rate, 5m_rate, 15m_rate
 //
+// A histogram or timer that has recorded nothing sends its count (and a
+// timer its rates) but no min, max, avg, std_dev or percentile: go-metrics
+// reports 0 for those, which would read as a measurement of zero.
+//
 // Healthchecks and bare EWMAs are skipped (the apptuit reporter has no such
 // kinds; run healthchecks with Registry.RunHealthchecks as before), as is
 // any value of another type.

@@ -86,6 +86,7 @@ func TestSameFieldsAsReporter(t *testing.T) {
 	gometrics.GetOrRegisterHistogram("histogram", gm, gometrics.NewUniformSample(10)).Update(1)
 	timer := gometrics.NewTimer()
 	defer timer.Stop()
+	timer.Update(time.Second)
 	gm.Register("timer", timer)
 	src, err := gometricsbridge.New(gm)
 	if err != nil {
@@ -104,6 +105,36 @@ func TestSameFieldsAsReporter(t *testing.T) {
 	}
 	if len(theirs) != 6 {
 		t.Errorf("bridge sent %v", slices.Sorted(maps.Keys(theirs)))
+	}
+}
+
+// TestEmptySendsNoStatistics: a histogram or timer that recorded nothing
+// sends count (and a timer its rates) but no min, max, avg, std_dev or
+// percentile, as the reporter's own do (less sum).
+func TestEmptySendsNoStatistics(t *testing.T) {
+	clearEnv(t)
+	own := metrics.NewRegistry()
+	own.Histogram("histogram")
+	own.Timer("timer")
+	ours := fieldsByMetric(t, own)
+	gm := gometrics.NewRegistry()
+	gometrics.GetOrRegisterHistogram("histogram", gm, gometrics.NewUniformSample(10))
+	timer := gometrics.NewTimer()
+	defer timer.Stop()
+	gm.Register("timer", timer)
+	src, err := gometricsbridge.New(gm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs := fieldsByMetric(t, nil, reporter.WithSource(src))
+	noSum := func(fs []string) []string {
+		return slices.DeleteFunc(slices.Clone(fs), func(f string) bool { return f == "sum" })
+	}
+	want := map[string][]string{"histogram": {"count"}, "timer": {"15m_rate", "1m_rate", "5m_rate", "count", "mean_rate"}}
+	for kind, w := range want {
+		if !slices.Equal(theirs[kind], w) || !slices.Equal(noSum(ours[kind]), w) {
+			t.Errorf("%s: bridge sends %v, the reporter %v; want %v (and sum from the reporter)", kind, theirs[kind], ours[kind], w)
+		}
 	}
 }
 

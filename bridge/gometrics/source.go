@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"sync"
 	"time"
 
@@ -133,7 +134,12 @@ func (s *Source) Collect(ctx context.Context, emit reporter.Emit) error {
 		case metrics.Histogram:
 			fields = histogramFields
 			h := m.Snapshot()
-			v = append(v, float64(h.Count()), float64(h.Min()), float64(h.Max()), h.Mean(), h.StdDev())
+			v = append(v, float64(h.Count()))
+			if h.Count() == 0 { // go-metrics' zeros stand for no value: NaN leaves them out
+				v = appendNaN(v, len(histogramFields)-1)
+				break
+			}
+			v = append(v, float64(h.Min()), float64(h.Max()), h.Mean(), h.StdDev())
 			v = append(v, h.Percentiles(percentiles)...)
 		case metrics.Meter:
 			fields = meterFields
@@ -142,10 +148,14 @@ func (s *Source) Collect(ctx context.Context, emit reporter.Emit) error {
 		case metrics.Timer:
 			fields = timerFields
 			t := m.Snapshot()
-			v = append(v, float64(t.Count()), seconds(float64(t.Min())), seconds(float64(t.Max())),
-				seconds(t.Mean()), seconds(t.StdDev()))
-			for _, p := range t.Percentiles(percentiles) {
-				v = append(v, seconds(p))
+			v = append(v, float64(t.Count()))
+			if t.Count() == 0 {
+				v = appendNaN(v, len(histogramFields)-1)
+			} else {
+				v = append(v, seconds(float64(t.Min())), seconds(float64(t.Max())), seconds(t.Mean()), seconds(t.StdDev()))
+				for _, p := range t.Percentiles(percentiles) {
+					v = append(v, seconds(p))
+				}
 			}
 			v = append(v, t.RateMean(), t.Rate1(), t.Rate5(), t.Rate15())
 		default: // metrics.Healthcheck, metrics.EWMA, anything else
@@ -160,6 +170,14 @@ func (s *Source) Collect(ctx context.Context, emit reporter.Emit) error {
 	})
 	s.prune(seen)
 	return ctxErr
+}
+
+// appendNaN appends n NaNs: values the reporter leaves out.
+func appendNaN(v []float64, n int) []float64 {
+	for range n {
+		v = append(v, math.NaN())
+	}
+	return v
 }
 
 // seconds converts go-metrics' timer values, in nanoseconds, to seconds,

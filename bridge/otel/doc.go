@@ -57,7 +57,11 @@
 // native histogram: exponential interpolation within the bucket that holds
 // the rank, linear within the zero bucket, clamped to the recorded min and
 // max. With cumulative temporality they describe everything recorded since
-// the start; with delta, the interval.
+// the start; with delta, the interval. A histogram with nothing recorded
+// (with delta, an idle interval) sends _sum and _count but no quantile: a
+// quantile of nothing is not sent as 0. Beyond the reporter's series limit
+// per name (reporter.WithSeriesLimit), a report adds up the points of new
+// series into one tagged overflow=true.
 //
 // # Tags
 //

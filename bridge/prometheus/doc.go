@@ -28,6 +28,12 @@
 //	summary                  <name>{quantile="…"}   every quantile whose value is not NaN
 //	                         <name>_sum, <name>_count
 //
+// A summary that observed nothing in its window has NaN quantiles, which
+// are left out rather than sent as 0. Beyond the reporter's series limit
+// per name (reporter.WithSeriesLimit), a report adds up the points of new
+// series into one tagged overflow=true; a series client_golang keeps
+// (it never forgets one unless deleted) keeps its place.
+//
 // The family name is kept as it is: no ".count" and no "_total" is added.
 // Characters Apptuit does not accept in a name or tag key (Prometheus'
 // ':', and in UTF-8 names anything but Unicode letters and digits, '.',

@@ -6,9 +6,11 @@
 package metricname
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -27,11 +29,16 @@ func Encode(name string, tags map[string]string) (string, error) {
 }
 
 // AppendEncoded appends the encoded form of name and tags to b. It does not
-// check name.
+// check name. It allocates nothing beyond b's growth for up to 8 tags.
 func AppendEncoded(b []byte, name string, tags map[string]string) []byte {
 	b = append(b, name...)
 	b = append(b, '{')
-	keys := SortedKeys(tags)
+	var arr [8]string
+	keys := arr[:0]
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
 	for i, k := range keys {
 		if i > 0 {
 			b = append(b, ", "...)
@@ -58,9 +65,40 @@ const hexDigits = "0123456789abcdef"
 // AppendPyString appends s as a JSON string the way Python's json.dumps does
 // with ensure_ascii=True: quotes, backslash and control characters escaped,
 // every non-ASCII rune as \uXXXX (UTF-16 surrogate pairs above U+FFFF).
-// Invalid UTF-8 bytes are written as U+FFFD.
+// Invalid UTF-8 bytes are written as U+FFFD. A string with nothing to
+// escape is copied as is.
 func AppendPyString(b []byte, s string) []byte {
+	i := 0
+	for ; i+8 <= len(s); i += 8 { // 8 bytes at a time while none needs escaping
+		if needsEscape8(binary.LittleEndian.Uint64([]byte(s[i : i+8]))) {
+			break
+		}
+	}
+	for i < len(s) && s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\' {
+		i++
+	}
 	b = append(b, '"')
+	b = append(b, s[:i]...)
+	if i == len(s) {
+		return append(b, '"')
+	}
+	return appendEscaped(b, s[i:])
+}
+
+// needsEscape8 reports whether one of the 8 bytes of x is a control
+// character, DEL or above, a quote or a backslash: the bytes that
+// AppendPyString does not copy as they are. (Each test is exact: it has
+// no false positives.)
+func needsEscape8(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
+	below := (x - ones*0x20) &^ x & highs      // a byte < 0x20
+	above := (x + ones*(127-0x7e) | x) & highs // a byte > 0x7e
+	return below|above|zero(x^(ones*'"'))|zero(x^(ones*'\\')) != 0
+}
+
+// appendEscaped appends s escaped, then the closing quote.
+func appendEscaped(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {

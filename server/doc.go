@@ -35,11 +35,12 @@
 // # Bounds
 //
 // A put body may be 32 MiB as sent and 256 MiB decompressed; 8 are read at
-// once (then 503 with Retry-After). Points stay in memory, at most
-// WithMaxPoints (default 10 million) and none older than WithRetention:
-// beyond those the points with the oldest timestamps are evicted, and
-// counted (Stats, Request.Evicted). Serve cuts slow clients (10 s for
-// headers, 1 min waiting for a body or writing an answer, 2 min idle).
+// once (then 503 with Retry-After). Points stay in memory, compressed, in a
+// byte budget that counts them, their series and tags (WithMaxMemory,
+// default 256 MiB), and none older than WithRetention: beyond those the
+// oldest are evicted, and counted (Stats, Request.Evicted). Serve cuts
+// slow clients (10 s for headers, 1 min waiting for a body or writing an
+// answer, 2 min idle).
 //
 // # Data directory
 //

@@ -8,9 +8,9 @@ import (
 
 // Defaults of the options of the same names.
 const (
-	// DefaultMaxPoints is how many points are stored before the oldest are
-	// evicted.
-	DefaultMaxPoints = 10_000_000
+	// DefaultMaxMemory is the byte budget of the stored points, series and
+	// tags (WithMaxMemory): 256 MiB.
+	DefaultMaxMemory = 256 << 20
 	// DefaultSyncInterval is how often, at most, the data directory's log
 	// is flushed to disk with fsync (WithDataDir).
 	DefaultSyncInterval = time.Second
@@ -38,7 +38,7 @@ type config struct {
 	logSize      int
 	now          func() time.Time
 	retention    time.Duration
-	maxPoints    int
+	maxMemory    int64
 	dataDir      string
 	syncInterval time.Duration
 	logger       func(format string, args ...any)
@@ -74,10 +74,18 @@ func WithClock(now func() time.Time) Option { return func(c *config) { c.now = n
 // default, 0, keeps points of any age.
 func WithRetention(d time.Duration) Option { return func(c *config) { c.retention = d } }
 
-// WithMaxPoints bounds the points stored to n (default DefaultMaxPoints; 0:
-// no bound): beyond it the points with the oldest timestamps are evicted,
-// and counted (Stats, Request.Evicted).
-func WithMaxPoints(n int) Option { return func(c *config) { c.maxPoints = n } }
+// WithMaxMemory bounds what the store holds to n bytes (default
+// DefaultMaxMemory; 0: no bound), as it counts them: the points,
+// compressed (a few bytes each, most often 1 to 3), the series and their
+// metric and tags. Beyond n the oldest points are evicted, a chunk of up to
+// 1,024 points of one series at a time, the chunk with the oldest first
+// point first, and counted (Stats.EvictedByMemory, Request.Evicted).
+//
+// The process also holds what puts and queries are working on and what the
+// garbage collector has not collected yet. "apptuit serve" bounds those
+// too, by setting the Go runtime's memory limit (runtime/debug.SetMemoryLimit)
+// a little above n; a program that embeds a Server can do the same.
+func WithMaxMemory(n int64) Option { return func(c *config) { c.maxMemory = n } }
 
 // WithDataDir keeps the accepted points in dir (created if missing) as
 // well as in memory, so that a Server opened on the same dir later starts
@@ -108,8 +116,8 @@ func (c *config) check() error {
 		return fmt.Errorf("WithRequestLogSize(%d): the size must not be negative", c.logSize)
 	case c.retention < 0:
 		return fmt.Errorf("WithRetention(%v): the duration must not be negative", c.retention)
-	case c.maxPoints < 0:
-		return fmt.Errorf("WithMaxPoints(%d): the count must not be negative", c.maxPoints)
+	case c.maxMemory < 0:
+		return fmt.Errorf("WithMaxMemory(%d): the budget must not be negative", c.maxMemory)
 	case c.syncInterval < 0:
 		return fmt.Errorf("WithSyncInterval(%v): the interval must not be negative", c.syncInterval)
 	case c.now == nil:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -16,7 +17,7 @@ import (
 var serveCmd = &command{
 	name:     "serve",
 	summary:  "run the local backend in the foreground",
-	synopsis: "apptuit serve [--listen 127.0.0.1:4242] [--token T] [--data DIR] [--retention D] [--max-points N] [--allow-remote]",
+	synopsis: "apptuit serve [--listen 127.0.0.1:4242] [--token T] [--data DIR] [--retention D] [--max-memory SIZE] [--allow-remote]",
 	about: `Serve runs the local backend (package server): POST /api/put stores
 points with OpenTSDB's checks and messages, GET /api/query answers the
 Apptuit query language over them, Prometheus's HTTP API (/api/v1/query,
@@ -30,10 +31,13 @@ then one line per request (time, method, path, points accepted, failed and
 evicted, status, latency, the first error). Ctrl-C (SIGINT) or SIGTERM
 stops it cleanly.
 
-Points are kept in memory, at most --max-points of them (10,000,000 by
-default, about 240 MB) and none older than --retention (by default, any
-age): beyond those the points with the oldest timestamps are evicted, and
-counted in the request lines and when it stops. With --data DIR they are
+Points are kept in memory, compressed (a few bytes each), within
+--max-memory, a byte budget that counts them, their series and tags
+(256MiB by default), and none older than --retention (by default, any
+age): beyond those the oldest points are evicted, and counted in the
+request lines and when it stops. The budget bounds the process too: the
+Go runtime's memory limit is set an eighth above it, and the memory freed
+after a burst of puts is given back to the system. With --data DIR they are
 also kept in DIR, in a checksummed append-only log that survives a restart
 or a crash (a torn last record is detected and dropped); a put is written
 to the log before it is answered and the log is flushed to disk every
@@ -60,7 +64,7 @@ type serveOpts struct {
 	allowRemote  bool
 	data         string
 	retention    time.Duration
-	maxPoints    int
+	maxMemory    int64
 	syncInterval time.Duration
 	requestLog   int
 }
@@ -73,7 +77,7 @@ func serveFlags() (*flag.FlagSet, *serveOpts) {
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow listening on a non-loopback address")
 	fs.StringVar(&o.data, "data", "", "keep the points in `DIR` too, across restarts (default: memory only)")
 	durationVar(fs, &o.retention, "retention", 0, "evict points older than `D`, e.g. 36h, 7d, 2w (0: any age)")
-	fs.IntVar(&o.maxPoints, "max-points", server.DefaultMaxPoints, "evict the oldest points beyond `N` (0: no bound)")
+	sizeVar(fs, &o.maxMemory, "max-memory", server.DefaultMaxMemory, "evict the oldest points beyond this byte budget, a `size` such as 1GiB (0: no bound)")
 	durationVar(fs, &o.syncInterval, "sync-interval", server.DefaultSyncInterval, "with --data, fsync the log at most this often, a `duration` (0: every put)")
 	fs.IntVar(&o.requestLog, "request-log", server.DefaultRequestLogSize, "keep the newest `N` requests in the request log")
 	return fs, o
@@ -124,6 +128,14 @@ func formatRequest(r server.Request) string {
 
 func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs, o := serveFlags()
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); name == "max-points" && strings.HasPrefix(a, "-") {
+			return usageError(stderr, "serve", fs, "--max-points is gone: the bound is --max-memory, a byte budget (e.g. --max-memory 256MiB, the default) that counts the points, compressed, with their series and tags")
+		}
+	}
 	pos, code, done := parseFlags(fs, "serve", args, stdout, stderr)
 	if done {
 		return code
@@ -139,10 +151,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		fmt.Fprintf(stderr, "apptuit serve: refusing to listen on %q, which is not a loopback address: the server accepts any client without --token and is not meant for a network; pass --allow-remote to do it anyway\n", o.listen)
 		return exitUsage
 	}
-	switch {
-	case o.maxPoints < 0:
-		return usageError(stderr, "serve", fs, "bad --max-points %d: must not be negative (0: no bound)", o.maxPoints)
-	case o.requestLog < 0:
+	if o.requestLog < 0 {
 		return usageError(stderr, "serve", fs, "bad --request-log %d: must not be negative", o.requestLog)
 	}
 	out := &syncWriter{w: stdout}
@@ -150,7 +159,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		server.WithRequestLog(func(r server.Request) { out.printf("%s\n", formatRequest(r)) }),
 		server.WithRequestLogSize(o.requestLog),
 		server.WithRetention(o.retention),
-		server.WithMaxPoints(o.maxPoints),
+		server.WithMaxMemory(o.maxMemory),
 		server.WithLogger(func(format string, a ...any) { out.printf("%s\n", fmt.Sprintf(format, a...)) }),
 		server.WithWebPage(),
 	}
@@ -173,6 +182,12 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		fmt.Fprintf(stderr, "apptuit serve: %v\n", err)
 		return exitFail
 	}
+	// The process is the server's: its memory follows the budget (memory.go).
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(memoryLimit(o.maxMemory)))
+	memCtx, stopGiveBack := context.WithCancel(ctx)
+	gaveBack := make(chan struct{})
+	go func() { giveBack(memCtx, srv, time.Second); close(gaveBack) }()
+	defer func() { stopGiveBack(); <-gaveBack }()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 	url := "http://" + l.Addr().String()
@@ -193,8 +208,12 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		fmt.Fprintf(stderr, "apptuit serve: %v\n", err)
 	}
 	st := srv.Stats()
-	out.printf("%d points in %d series; %d evicted by --retention, %d by --max-points\n",
-		st.Points, st.Series, st.EvictedByAge, st.EvictedByCount)
+	budget := "no budget"
+	if o.maxMemory > 0 {
+		budget = "of the " + formatSize(o.maxMemory) + " budget"
+	}
+	out.printf("%d points in %d series (%s %s); %d evicted by --retention, %d by --max-memory\n",
+		st.Points, st.Series, approxSize(st.Bytes), budget, st.EvictedByAge, st.EvictedByMemory)
 	out.printf("stopped\n")
 	return exitOK
 }

@@ -23,7 +23,7 @@ import (
 // where a batch's points are its encoding in memory (opentsdb.Batch), and a
 // snapshot record holds (part of) one series, its points sorted by (ms,
 // arrival), values XOR-encoded as in a batch. Replaying applies them in
-// order; points past the retention or over the max-points bound are
+// order; points past the retention or over the byte budget are
 // evicted as they would have been.
 type dataLog struct {
 	w         *wal.Log
@@ -129,28 +129,22 @@ func (d *dataLog) maybeCompact(st *Store) {
 func (d *dataLog) compact(st *Store) error {
 	err := d.w.Rewrite(func(add func(...[]byte) error) error {
 		var rec []byte
-		for _, s := range st.byKey {
-			for lo := 0; lo < len(s.ms); lo += snapshotChunk {
-				hi := min(lo+snapshotChunk, len(s.ms))
-				rec = append(rec[:0], recSnapshot)
-				rec = binary.AppendUvarint(rec, uint64(len(s.key)))
-				rec = append(rec, s.key...)
-				rec = binary.AppendUvarint(rec, uint64(hi-lo))
-				var prevMs int64
-				var prevSeq, prevBits uint64
-				for i := lo; i < hi; i++ {
-					rec = binary.AppendVarint(rec, s.ms[i]-prevMs)
-					rec = binary.AppendVarint(rec, int64(s.seq[i]-prevSeq))
-					vb := math.Float64bits(s.val[i])
-					rec = opentsdb.AppendXOR(rec, vb^prevBits)
-					prevMs, prevSeq, prevBits = s.ms[i], s.seq[i], vb
-				}
-				if err := add(rec); err != nil {
-					return err
-				}
+		return st.dump(snapshotChunk, func(key string, ms []int64, val []float64) error {
+			rec = append(rec[:0], recSnapshot)
+			rec = binary.AppendUvarint(rec, uint64(len(key)))
+			rec = append(rec, key...)
+			rec = binary.AppendUvarint(rec, uint64(len(ms)))
+			var prevMs int64
+			var prevBits uint64
+			for i := range ms {
+				rec = binary.AppendVarint(rec, ms[i]-prevMs)
+				rec = binary.AppendVarint(rec, 0) // arrival numbers: the store keeps none
+				vb := math.Float64bits(val[i])
+				rec = opentsdb.AppendXOR(rec, vb^prevBits)
+				prevMs, prevBits = ms[i], vb
 			}
-		}
-		return nil
+			return add(rec)
+		})
 	})
 	if err != nil {
 		return err
@@ -203,34 +197,23 @@ func (st *Store) replay(p []byte) (int, error) {
 		if _, _, err := opentsdb.ParseSeriesKey(string(key)); err != nil {
 			return 0, errBadRecord
 		}
-		ms, val, seq := make([]int64, n), make([]float64, n), make([]uint64, n)
+		// The points, in time and arrival order, as a batch of one series.
+		var b opentsdb.Batch
 		var prevMs int64
 		var prevSeq, prevBits uint64
-		for i := range ms {
+		for range n {
 			prevMs += r.varint()
 			prevSeq += uint64(r.varint())
 			prevBits ^= r.xor()
 			if r.bad {
 				return 0, errBadRecord
 			}
-			ms[i], seq[i], val[i] = prevMs, prevSeq, math.Float64frombits(prevBits)
+			b.Add(key, prevMs, math.Float64frombits(prevBits))
 		}
 		if len(r.b) != 0 {
 			return 0, errBadRecord
 		}
-		s := st.seriesFor(string(key))
-		cutoff := st.cutoff()
-		for i := range ms {
-			st.accepted++
-			if ms[i] < cutoff {
-				st.evictAge++
-				continue
-			}
-			s.ms, s.val, s.seq = append(s.ms, ms[i]), append(s.val, val[i]), append(s.seq, seq[i])
-			st.points++
-			st.nextSeq = max(st.nextSeq, seq[i]+1)
-		}
-		st.settle(s)
+		st.applyBatch(&b, max(st.nextSeq, prevSeq+1))
 		st.evict()
 		return int(n), nil
 	}

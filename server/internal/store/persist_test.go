@@ -10,11 +10,11 @@ import (
 	"github.com/apptuit-go/apptuit/internal/opentsdb"
 )
 
-// logStore opens a store of at most maxPoints on the log in dir.
-func logStore(t *testing.T, dir string, maxPoints int) (*Store, *[]string) {
+// logStore opens a store of at most maxBytes on the log in dir.
+func logStore(t *testing.T, dir string, maxBytes int64) (*Store, *[]string) {
 	t.Helper()
 	var lines []string
-	st := New(0, maxPoints, time.Now)
+	st := New(0, maxBytes, time.Now)
 	if _, err := st.OpenLog(dir, time.Second, func(f string, a ...any) { lines = append(lines, fmt.Sprintf(f, a...)) }); err != nil {
 		t.Fatal(err)
 	}
@@ -31,27 +31,28 @@ func batchOf(m string, from, n int) *opentsdb.Batch {
 	return &b
 }
 
-// TestLogBounded commits 200 batches into a store keeping 1,000 points:
-// compactions keep the log at a few times the live points, and a reopened
-// store finds exactly what was kept.
+// TestLogBounded commits 400 batches into a store keeping 4 KiB, about
+// two thousand points: compactions keep the log at a few times the live
+// points, and a reopened store finds exactly what was kept.
 func TestLogBounded(t *testing.T) {
 	dir := t.TempDir()
-	st, lines := logStore(t, dir, 1000)
+	st, lines := logStore(t, dir, 4<<10)
 	st.log.slack = 2000
-	for i := 0; i < 200; i++ {
+	for i := 0; i < 400; i++ {
 		if _, err := st.Commit(batchOf("m", i*50, 50)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	size := st.log.w.Size()
 	before := st.Points()
-	if s := st.Stats(); s.Points != 1000 || s.EvictedByCount != 9000 {
+	s := st.Stats()
+	if s.Points < 1000 || s.Points > 5000 || uint64(s.Points)+s.EvictedByMemory != 20000 || s.Bytes > 4<<10 {
 		t.Errorf("Stats %+v", s)
 	}
 	st.Close()
-	// 10,000 points went in; the log holds at most 2×1,000 + 2,000 (plus one batch).
-	if size > 4050*12+4096 {
-		t.Errorf("log of %d bytes for 1,000 live points", size)
+	// 20,000 points went in; the log holds at most 2×live + 2,000 (plus one batch).
+	if size > int64(2*s.Points+2050)*12+4096 {
+		t.Errorf("log of %d bytes for %d live points", size, s.Points)
 	}
 	compacted := 0
 	for _, l := range *lines {
@@ -62,11 +63,11 @@ func TestLogBounded(t *testing.T) {
 	if compacted < 1 {
 		t.Errorf("no compaction: %q", *lines)
 	}
-	st, _ = logStore(t, dir, 1000)
+	st, _ = logStore(t, dir, 4<<10)
 	if got := st.Points(); !reflect.DeepEqual(got, before) {
 		t.Errorf("reopened: %d points, want the %d kept", len(got), len(before))
 	}
-	t.Logf("log %d bytes for 1,000 live points after 10,000 stored", size)
+	t.Logf("log %d bytes for %d live points after 20,000 stored", size, s.Points)
 }
 
 // TestLogWriteError: a commit the log cannot take fails and stores nothing.

@@ -35,12 +35,12 @@
 // # Bounds
 //
 // A put body may be 32 MiB as sent and 256 MiB decompressed; 8 are read at
-// once (then 503 with Retry-After). Points stay in memory, compressed, in a
-// byte budget that counts them, their series and tags (WithMaxMemory,
-// default 256 MiB), and none older than WithRetention: beyond those the
-// oldest are evicted, and counted (Stats, Request.Evicted). Serve cuts
-// slow clients (10 s for headers, 1 min waiting for a body or writing an
-// answer, 2 min idle).
+// once (then 503 with Retry-After). Points stay in memory, compressed,
+// within a memory budget (WithMaxMemory, default 256 MiB, of which the
+// points, series and tags take at most three quarters) and none older than
+// WithRetention: beyond those the oldest are evicted, and counted (Stats,
+// Request.Evicted). Serve cuts slow clients (10 s for headers, 1 min
+// waiting for a body or writing an answer, 2 min idle).
 //
 // # Data directory
 //

@@ -8,8 +8,8 @@ import (
 
 // Defaults of the options of the same names.
 const (
-	// DefaultMaxMemory is the byte budget of the stored points, series and
-	// tags (WithMaxMemory): 256 MiB.
+	// DefaultMaxMemory is the server's memory budget (WithMaxMemory):
+	// 256 MiB.
 	DefaultMaxMemory = 256 << 20
 	// DefaultSyncInterval is how often, at most, the data directory's log
 	// is flushed to disk with fsync (WithDataDir).
@@ -74,17 +74,17 @@ func WithClock(now func() time.Time) Option { return func(c *config) { c.now = n
 // default, 0, keeps points of any age.
 func WithRetention(d time.Duration) Option { return func(c *config) { c.retention = d } }
 
-// WithMaxMemory bounds what the store holds to n bytes (default
-// DefaultMaxMemory; 0: no bound), as it counts them: the points,
-// compressed (a few bytes each, most often 1 to 3), the series and their
-// metric and tags. Beyond n the oldest points are evicted, a chunk of up to
-// 1,024 points of one series at a time, the chunk with the oldest first
-// point first, and counted (Stats.EvictedByMemory, Request.Evicted).
-//
-// The process also holds what puts and queries are working on and what the
-// garbage collector has not collected yet. "apptuit serve" bounds those
-// too, by setting the Go runtime's memory limit (runtime/debug.SetMemoryLimit)
-// a little above n; a program that embeds a Server can do the same.
+// WithMaxMemory sets the server's memory budget to n bytes (default
+// DefaultMaxMemory; 0: no bound). The store keeps its points (compressed, a
+// few bytes each, most often 1 to 3), series and their metric and tags
+// within three quarters of n, as it counts them: beyond that the oldest
+// points are evicted, a chunk of up to 1,024 points of one series at a
+// time, the chunk with the oldest first point first, and counted
+// (Stats.EvictedByMemory, Request.Evicted). The last quarter is for what
+// puts and queries are working on and for the garbage collector, which
+// needs room to collect millions of series: the Go runtime keeps the
+// process near n when its memory limit is n (runtime/debug.SetMemoryLimit),
+// which "apptuit serve" sets and a program embedding a Server can set too.
 func WithMaxMemory(n int64) Option { return func(c *config) { c.maxMemory = n } }
 
 // WithDataDir keeps the accepted points in dir (created if missing) as

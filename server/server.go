@@ -52,7 +52,7 @@ func New(opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, done: make(chan struct{}), reqs: reqlog.NewRing[Request](cfg.logSize)}
-	s.store = store.New(cfg.retention, cfg.maxMemory, cfg.now)
+	s.store = store.New(cfg.retention, storeBudget(cfg.maxMemory), cfg.now)
 	s.put = opentsdb.Put{
 		MaxBody: maxBody, MaxDecompressed: maxDecompressed, BodyTimeout: bodyTimeout,
 		Slots: make(chan struct{}, maxBodies), SlotWait: bodyWait, Done: s.done,
@@ -120,11 +120,15 @@ func (s *Server) Close() error {
 	return err
 }
 
+// storeBudget is the store's share of a memory budget (WithMaxMemory):
+// three quarters.
+func storeBudget(maxMemory int64) int64 { return maxMemory - maxMemory/4 }
+
 // Stats counts what a Server holds and has done since it started.
 type Stats struct {
 	Points          int    // points stored now
 	Series          int    // series stored now
-	Bytes           int64  // bytes the points, series and tags stored take, as counted against WithMaxMemory
+	Bytes           int64  // bytes the points, series and tags stored take, as counted against three quarters of WithMaxMemory
 	Accepted        uint64 // points accepted by puts: Points + EvictedByAge + EvictedByMemory
 	EvictedByAge    uint64 // points evicted by WithRetention, including those too old on arrival
 	EvictedByMemory uint64 // points evicted by WithMaxMemory

@@ -14,48 +14,53 @@ import (
 	"github.com/apptuit-go/apptuit/server"
 )
 
-// The memory of "apptuit serve". The store keeps its points, series and
-// tags within the byte budget of --max-memory (server.WithMaxMemory); the
-// process holds more: what puts and queries are working on, and what the
-// garbage collector has not collected yet. serve bounds those with the
-// budget too, as the process is the server's alone:
+// The memory of "apptuit serve". --max-memory is the server's memory
+// budget (server.WithMaxMemory): the store keeps its points, series and
+// tags within three quarters of it; the process holds more: what puts and
+// queries are working on, and what the garbage collector has not collected
+// yet. serve bounds those with the budget too, as the process is the
+// server's alone:
 //
-//   - the Go runtime's soft memory limit is the budget and an eighth of it
-//     (memoryLimit), so that the collector works harder rather than let
-//     the heap grow past it;
-//   - once puts pause after a burst, the memory the collector freed is
-//     given back to the system (giveBack), so that between bursts the
-//     process holds what it stores, not the garbage of decoding puts.
+//   - the Go runtime's soft memory limit is the budget (memoryLimit), so
+//     that the collector works harder rather than let the heap grow past
+//     it;
+//   - once puts pause, the memory the collector freed is given back to
+//     the system (giveBack), so that between bursts the process holds what
+//     it stores, not the garbage of decoding puts nor the collector's
+//     headroom.
 
 // memoryLimit is the runtime's memory limit for a budget (0: none).
 func memoryLimit(budget int64) int64 {
 	if budget == 0 {
 		return math.MaxInt64
 	}
-	return budget + budget/8
+	return budget
 }
 
-// giveBackAfter is how much puts must have allocated since the last give
-// back for a pause to call for another: a reporter's small puts every few
-// seconds do not force a collection each.
-const giveBackAfter = 64 << 20
-
-// giveBack returns the memory the garbage collector freed to the system
-// (runtime/debug.FreeOSMemory: a collection, then the release) when puts
-// have paused for a tick after allocating giveBackAfter bytes or more,
-// until ctx ends.
+// giveBack returns the memory the garbage collector freed, or could free,
+// to the system (runtime/debug.FreeOSMemory: a collection, then the
+// release) when puts have paused for a tick and the runtime holds more
+// than the live heap and a quarter (and 8 MiB), until ctx ends. A steady
+// trickle of small puts (a reporter's) seldom calls for one.
 func giveBack(ctx context.Context, srv *server.Server, tick time.Duration) {
-	allocs := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
-	allocated := func() uint64 {
-		metrics.Read(allocs)
-		if allocs[0].Value.Kind() != metrics.KindUint64 {
-			return 0
+	m := []metrics.Sample{
+		{Name: "/memory/classes/total:bytes"},
+		{Name: "/memory/classes/heap/released:bytes"},
+		{Name: "/gc/heap/live:bytes"},
+	}
+	spare := func() bool {
+		metrics.Read(m)
+		for _, s := range m {
+			if s.Value.Kind() != metrics.KindUint64 {
+				return false
+			}
 		}
-		return allocs[0].Value.Uint64()
+		held, live := m[0].Value.Uint64()-m[1].Value.Uint64(), m[2].Value.Uint64()
+		return held > live+live/4+8<<20
 	}
 	t := time.NewTicker(tick)
 	defer t.Stop()
-	last, since := srv.Stats().Accepted, allocated()
+	last := srv.Stats().Accepted
 	for {
 		select {
 		case <-ctx.Done():
@@ -63,9 +68,8 @@ func giveBack(ctx context.Context, srv *server.Server, tick time.Duration) {
 		case <-t.C:
 		}
 		now := srv.Stats().Accepted
-		if now == last && allocated()-since >= giveBackAfter {
+		if now == last && spare() {
 			debug.FreeOSMemory()
-			since = allocated()
 		}
 		last = now
 	}

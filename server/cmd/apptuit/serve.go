@@ -32,11 +32,11 @@ evicted, status, latency, the first error). Ctrl-C (SIGINT) or SIGTERM
 stops it cleanly.
 
 Points are kept in memory, compressed (a few bytes each), within
---max-memory, a byte budget that counts them, their series and tags
-(256MiB by default), and none older than --retention (by default, any
-age): beyond those the oldest points are evicted, and counted in the
-request lines and when it stops. The budget bounds the process too: the
-Go runtime's memory limit is set an eighth above it, and the memory freed
+--max-memory, the server's memory budget (256MiB by default), of which
+the points, their series and tags take at most three quarters, and none
+older than --retention (by default, any age): beyond those the oldest
+points are evicted, and counted in the request lines and when it stops.
+The Go runtime's memory limit is set to the budget, and the memory freed
 after a burst of puts is given back to the system. With --data DIR they are
 also kept in DIR, in a checksummed append-only log that survives a restart
 or a crash (a torn last record is detected and dropped); a put is written
@@ -77,7 +77,7 @@ func serveFlags() (*flag.FlagSet, *serveOpts) {
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow listening on a non-loopback address")
 	fs.StringVar(&o.data, "data", "", "keep the points in `DIR` too, across restarts (default: memory only)")
 	durationVar(fs, &o.retention, "retention", 0, "evict points older than `D`, e.g. 36h, 7d, 2w (0: any age)")
-	sizeVar(fs, &o.maxMemory, "max-memory", server.DefaultMaxMemory, "evict the oldest points beyond this byte budget, a `size` such as 1GiB (0: no bound)")
+	sizeVar(fs, &o.maxMemory, "max-memory", server.DefaultMaxMemory, "the server's memory budget, a `size` such as 1GiB: the oldest points are evicted beyond three quarters of it (0: no bound)")
 	durationVar(fs, &o.syncInterval, "sync-interval", server.DefaultSyncInterval, "with --data, fsync the log at most this often, a `duration` (0: every put)")
 	fs.IntVar(&o.requestLog, "request-log", server.DefaultRequestLogSize, "keep the newest `N` requests in the request log")
 	return fs, o
@@ -133,7 +133,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			break
 		}
 		if name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); name == "max-points" && strings.HasPrefix(a, "-") {
-			return usageError(stderr, "serve", fs, "--max-points is gone: the bound is --max-memory, a byte budget (e.g. --max-memory 256MiB, the default) that counts the points, compressed, with their series and tags")
+			return usageError(stderr, "serve", fs, "--max-points is gone: the bound is --max-memory, the server's memory budget (e.g. --max-memory 256MiB, the default), of which the points, compressed, and their series and tags take at most three quarters")
 		}
 	}
 	pos, code, done := parseFlags(fs, "serve", args, stdout, stderr)
@@ -210,7 +210,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	st := srv.Stats()
 	budget := "no budget"
 	if o.maxMemory > 0 {
-		budget = "of the " + formatSize(o.maxMemory) + " budget"
+		budget = "of the " + approxSize(o.maxMemory-o.maxMemory/4) + " they may take, 3/4 of --max-memory " + formatSize(o.maxMemory)
 	}
 	out.printf("%d points in %d series (%s %s); %d evicted by --retention, %d by --max-memory\n",
 		st.Points, st.Series, approxSize(st.Bytes), budget, st.EvictedByAge, st.EvictedByMemory)

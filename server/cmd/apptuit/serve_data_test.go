@@ -235,7 +235,7 @@ func TestServeBoundsFlags(t *testing.T) {
 	}{
 		{[]string{"--retention", "7x"}, 2, "apptuit serve: --retention 7x: want " + durationSyntax + "\n"},
 		{[]string{"--retention", "-1h"}, 2, "apptuit serve: --retention -1h: want " + durationSyntax + "\n"},
-		{[]string{"--max-points", "1000"}, 2, "apptuit serve: --max-points is gone: the bound is --max-memory, a byte budget (e.g. --max-memory 256MiB, the default) that counts the points, compressed, with their series and tags\n"},
+		{[]string{"--max-points", "1000"}, 2, "apptuit serve: --max-points is gone: the bound is --max-memory, the server's memory budget (e.g. --max-memory 256MiB, the default), of which the points, compressed, and their series and tags take at most three quarters\n"},
 		{[]string{"-max-points=5"}, 2, "apptuit serve: --max-points is gone"},
 		{[]string{"--max-memory", "-1"}, 2, "apptuit serve: --max-memory -1: want " + sizeSyntax + "\n"},
 		{[]string{"--max-memory", "12x"}, 2, "apptuit serve: --max-memory 12x: want " + sizeSyntax + "\n"},
@@ -269,8 +269,8 @@ func TestServeBoundsFlags(t *testing.T) {
 }
 
 // TestServeEvictionLog checks that evictions show in the request lines
-// and in the summary printed when serve stops: a budget of 300 bytes holds
-// one series of one metric, not two.
+// and in the summary printed when serve stops: a budget of 400 bytes (300
+// for the points) holds one series of one metric, not two.
 func TestServeEvictionLog(t *testing.T) {
 	cleanEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -278,7 +278,7 @@ func TestServeEvictionLog(t *testing.T) {
 	var stdout, stderr safeBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--max-memory", "300B"}, strings.NewReader(""), &stdout, &stderr)
+		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--max-memory", "400B"}, strings.NewReader(""), &stdout, &stderr)
 	}()
 	re := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+) `)
 	waitFor(t, "the listening line", func() bool { return re.MatchString(stdout.String()) })
@@ -295,7 +295,7 @@ func TestServeEvictionLog(t *testing.T) {
 	if code := <-done; code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	if want := regexp.MustCompile(`\n2 points in 1 series \(\d+B of the 300B budget\); 0 evicted by --retention, 1 by --max-memory\nstopped\n$`); !want.MatchString(stdout.String()) {
+	if want := regexp.MustCompile(`\n2 points in 1 series \(\d+B of the 300B they may take, 3/4 of --max-memory 400B\); 0 evicted by --retention, 1 by --max-memory\nstopped\n$`); !want.MatchString(stdout.String()) {
 		t.Errorf("output ends %q, want %q", stdout.String(), want)
 	}
 }

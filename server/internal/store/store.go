@@ -52,11 +52,50 @@ type Store struct {
 // series is one stored series: its key and its chunks, in time order
 // (chunk i's last point is at or before chunk i+1's first). Only the last
 // chunk is ever appended to in place; others are replaced, never written.
+//
+// A new series keeps its chunks' array (first) and its first chunk's bytes
+// (small) inside itself, until they outgrow them: a series of a point or
+// two is then two heap objects (itself and its key), less for the garbage
+// collector to mark when there are millions.
 type series struct {
 	key       string
 	chunks    []chunk
 	heapIdx   int32
 	metricIdx int32
+	first     [1]chunk
+	small     [16]byte
+}
+
+// inline reports whether the chunks' array is the series' own.
+func (s *series) inline() bool { return cap(s.chunks) > 0 && &s.chunks[:1][0] == &s.first[0] }
+
+// descBytes returns the heap bytes of the chunks' descriptors: none while
+// they are in the series.
+func (s *series) descBytes() int64 {
+	if s.inline() {
+		return 0
+	}
+	return int64(cap(s.chunks)) * chunkDescSize
+}
+
+// bytesOf returns the heap bytes of chunk bytes b: none while they are the
+// series' small buffer.
+func (s *series) bytesOf(b []byte) int64 {
+	if cap(b) == 0 || &b[:1][0] == &s.small[0] {
+		return 0
+	}
+	return int64(cap(b))
+}
+
+// setChunks replaces the chunks' slice and returns the change in heap
+// bytes of the descriptors.
+func (s *series) setChunks(chunks []chunk) int64 {
+	before, wasInline := s.descBytes(), s.inline()
+	s.chunks = chunks
+	if wasInline && !s.inline() {
+		s.first[0] = chunk{} // not to keep what it pointed to
+	}
+	return s.descBytes() - before
 }
 
 // chunk describes one chunk of a series (chunk.go).
@@ -75,7 +114,7 @@ func (c *chunk) visible() int { return int(c.n) - int(c.skip) }
 // at its usual load), its entries in the metric's list and the heap; a
 // metric's map slot and list header. Measured by TestAccountingMatchesHeap.
 const (
-	seriesOverhead = 48 + 48 + 32
+	seriesOverhead = 112 + 48 + 32
 	chunkDescSize  = 48
 	metricOverhead = 96
 )
@@ -151,10 +190,18 @@ type sample struct {
 
 // pending is what one commit does to one series.
 type pending struct {
-	s      *series
-	app    appender // of the last chunk, once loaded
-	loaded bool
-	late   []sample // points earlier than the series' last, in arrival order
+	s    *series
+	app  int32 // its appender among the commit's; -1: none, -2: to make
+	late int32 // its late points among the commit's; -1: none
+}
+
+// commit is the state of one applyBatch: appenders for the series of more
+// than one point in the batch (the others share one), and the late points
+// (earlier than their series' last).
+type commit struct {
+	apps    []appender
+	scratch appender
+	late    [][]sample
 }
 
 // applyBatch adds the points of b, numbered from base for the data log.
@@ -162,9 +209,13 @@ type pending struct {
 // The caller holds mu.
 func (st *Store) applyBatch(b *opentsdb.Batch, base uint64) {
 	ps := make([]pending, b.NumSeries())
+	var cm commit
 	for i := range ps {
-		key, _ := b.Series(i)
-		ps[i].s = st.seriesFor(key)
+		key, n := b.Series(i)
+		ps[i] = pending{s: st.seriesFor(key), app: -1, late: -1}
+		if n > 1 {
+			ps[i].app = -2
+		}
 	}
 	cutoff := st.cutoff()
 	b.Each(func(i int, ms int64, v float64) {
@@ -179,16 +230,20 @@ func (st *Store) applyBatch(b *opentsdb.Batch, base uint64) {
 		}
 		st.points++
 		if n := len(p.s.chunks); n > 0 && ms < p.s.chunks[n-1].maxT {
-			p.late = append(p.late, sample{ms, v})
+			if p.late < 0 {
+				p.late = int32(len(cm.late))
+				cm.late = append(cm.late, nil)
+			}
+			cm.late[p.late] = append(cm.late[p.late], sample{ms, v})
 			return
 		}
-		st.appendTo(p, ms, v)
+		st.appendTo(&cm, p, ms, v)
 	})
 	st.nextSeq = max(st.nextSeq, base+uint64(b.Len()))
 	for i := range ps {
 		if s := ps[i].s; s != nil {
-			if len(ps[i].late) > 0 {
-				st.mergeLate(s, ps[i].late)
+			if ps[i].late >= 0 {
+				st.mergeLate(s, cm.late[ps[i].late])
 			}
 			st.settle(s)
 		}
@@ -206,6 +261,7 @@ func (st *Store) seriesFor(key string) *series {
 		return nil
 	}
 	s := &series{key: key, heapIdx: -1}
+	s.chunks = s.first[:0]
 	st.byKey[key] = s
 	list, ok := st.byMetric[metric]
 	if !ok {
@@ -221,40 +277,47 @@ func (st *Store) seriesFor(key string) *series {
 // appendTo appends (t, v), at or after the series' last point, to its last
 // chunk, or to a new chunk when that one is full or cannot take the value.
 // The caller holds mu.
-func (st *Store) appendTo(p *pending, t int64, v float64) {
+func (st *Store) appendTo(cm *commit, p *pending, t int64, v float64) {
 	s := p.s
+	a := &cm.scratch
+	if p.app >= 0 {
+		a = &cm.apps[p.app]
+	} else {
+		if p.app == -2 { // the first of several points: keep an appender
+			p.app = int32(len(cm.apps))
+			cm.apps = append(cm.apps, appender{})
+			a = &cm.apps[p.app]
+		}
+		if n := len(s.chunks); n > 0 {
+			*a = loadAppender(s.chunks[n-1].b, int(s.chunks[n-1].n))
+		}
+	}
 	if n := len(s.chunks); n > 0 {
 		c := &s.chunks[n-1]
-		if !p.loaded {
-			p.app, p.loaded = loadAppender(c.b, int(c.n)), true
-		}
-		if !p.app.full() && p.app.add(t, v) {
-			st.bytes += int64(cap(p.app.w.b) - cap(c.b))
-			c.b, c.n, c.maxT = p.app.w.b, uint16(p.app.n), t
+		if !a.full() && a.add(t, v) {
+			st.bytes += s.bytesOf(a.w.b) - s.bytesOf(c.b)
+			c.b, c.n, c.maxT = a.w.b, uint16(a.n), t
 			return
 		}
-		st.seal(c)
+		st.seal(s, c)
 	}
-	p.app.start(make([]byte, 0, 16), t, v)
-	p.loaded = true
-	st.addChunk(s, chunk{b: p.app.w.b, minT: t, maxT: t, n: 1})
+	buf := s.small[:0]
+	if len(s.chunks) > 0 {
+		buf = make([]byte, 0, 32)
+	}
+	a.start(buf, t, v)
+	st.bytes += s.setChunks(append(s.chunks, chunk{b: a.w.b, minT: t, maxT: t, n: 1}))
+	st.bytes += s.bytesOf(a.w.b)
 }
 
 // seal gives back the spare capacity of a chunk that takes no more points.
-func (st *Store) seal(c *chunk) {
-	if cap(c.b)-len(c.b) > len(c.b)/8 {
+func (st *Store) seal(s *series, c *chunk) {
+	if heap := s.bytesOf(c.b); heap > 0 && cap(c.b)-len(c.b) > len(c.b)/8 {
 		b := make([]byte, len(c.b))
 		copy(b, c.b)
-		st.bytes += int64(cap(b) - cap(c.b))
+		st.bytes += int64(cap(b)) - heap
 		c.b = b
 	}
-}
-
-// addChunk appends c to the chunks of s.
-func (st *Store) addChunk(s *series, c chunk) {
-	before := cap(s.chunks)
-	s.chunks = append(s.chunks, c)
-	st.bytes += int64(cap(s.chunks)-before)*chunkDescSize + int64(cap(c.b))
 }
 
 // mergeScratch holds buffers reused by mergeLate.
@@ -276,12 +339,10 @@ func (st *Store) mergeLate(s *series, late []sample) {
 			end = p + sort.Search(len(late)-p, func(i int) bool { return late[p+i].t >= next })
 		}
 		repl := st.remerge(&s.chunks[j], late[p:end])
-		before := cap(s.chunks)
-		st.bytes -= int64(cap(s.chunks[j].b))
-		s.chunks = slices.Replace(s.chunks, j, j+1, repl...)
-		st.bytes += int64(cap(s.chunks)-before) * chunkDescSize
+		st.bytes -= s.bytesOf(s.chunks[j].b)
+		st.bytes += s.setChunks(slices.Replace(s.chunks, j, j+1, repl...))
 		for _, c := range repl {
-			st.bytes += int64(cap(c.b))
+			st.bytes += s.bytesOf(c.b)
 		}
 		p = end
 	}
@@ -399,9 +460,9 @@ func (st *Store) evict() {
 func (st *Store) dropFirst(s *series) {
 	c := &s.chunks[0]
 	st.points -= c.visible()
-	st.bytes -= int64(cap(c.b)) + chunkDescSize // the slice loses a slot of its capacity
+	st.bytes -= s.bytesOf(c.b)
 	*c = chunk{}
-	s.chunks = s.chunks[1:]
+	st.bytes += s.setChunks(s.chunks[1:]) // the slice loses a slot of its capacity
 	if len(s.chunks) == 0 {
 		st.remove(s)
 		return
@@ -430,9 +491,9 @@ func (st *Store) remove(s *series) {
 	if s.heapIdx >= 0 {
 		heap.Remove(&st.heads, int(s.heapIdx))
 	}
-	st.bytes -= seriesOverhead + int64(len(s.key)) + int64(cap(s.chunks))*chunkDescSize
+	st.bytes -= seriesOverhead + int64(len(s.key)) + s.descBytes()
 	for _, c := range s.chunks {
-		st.bytes -= int64(cap(c.b))
+		st.bytes -= s.bytesOf(c.b)
 	}
 	s.chunks = nil
 }

@@ -44,10 +44,10 @@ func checkInvariants(t *testing.T, st *Store) {
 		if s.key != k || len(s.chunks) == 0 {
 			t.Fatalf("series %q: %d chunks", k, len(s.chunks))
 		}
-		bytes += seriesOverhead + int64(len(k)) + int64(cap(s.chunks))*chunkDescSize
+		bytes += seriesOverhead + int64(len(k)) + s.descBytes()
 		for i := range s.chunks {
 			c := &s.chunks[i]
-			bytes += int64(cap(c.b))
+			bytes += s.bytesOf(c.b)
 			if i > 0 && (c.skip != 0 || s.chunks[i-1].maxT > c.minT) {
 				t.Fatalf("series %q chunk %d: skip %d, starts at %d before the previous ends at %d", k, i, c.skip, c.minT, s.chunks[i-1].maxT)
 			}

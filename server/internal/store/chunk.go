@@ -141,12 +141,20 @@ func (r *bitReader) bits64(k uint) uint64 {
 	return hi<<32 | r.bits(32)
 }
 
-// ones reads up to max 1 bits, stopping after a 0, and returns how many 1s.
+// ones reads up to max (< 8) 1 bits, stopping after a 0, and returns how
+// many 1s.
 func (r *bitReader) ones(max int) int {
-	n := 0
-	for n < max && r.bits(1) == 1 {
-		n++
+	if r.n < 8 {
+		r.fill()
 	}
+	n := min(bits.LeadingZeros64(^r.buf), max)
+	k := uint(n)
+	if n < max {
+		k++ // the 0
+	}
+	k = min(k, r.n) // past the end: zeros (only a bug could get here)
+	r.buf <<= k
+	r.n -= k
 	return n
 }
 
@@ -174,6 +182,21 @@ func (w *bitWriter) writeBucketed(zz uint64, widths *[5]uint) {
 }
 
 func (r *bitReader) readBucketed(widths *[5]uint) uint64 {
+	if r.n < 40 {
+		r.fill()
+	}
+	// The usual case: the prefix and a width of up to 32 bits are in buf.
+	n := min(bits.LeadingZeros64(^r.buf), 4)
+	k, w := uint(n)+1, widths[n]
+	if n == 4 {
+		k = 4
+	}
+	if w <= 32 && k+w <= r.n {
+		v := r.buf << k >> (64 - w) // 0 for w == 0
+		r.buf <<= k + w
+		r.n -= k + w
+		return v
+	}
 	return r.bits64(widths[r.ones(4)])
 }
 
@@ -312,6 +335,7 @@ type decoder struct {
 	v     float64
 	xor   bool
 	e     uint8
+	scale float64 // 10^e
 	m     int64
 	fb    uint64
 	lead  uint8
@@ -350,7 +374,8 @@ func (d *decoder) reset(b []byte, n int) {
 			return
 		}
 		d.m = m
-		d.v = float64(m) / pow10[min(d.e, maxScale)]
+		d.scale = pow10[min(d.e, maxScale)]
+		d.v = float64(m) / d.scale
 		p += w
 	}
 	d.r = bitReader{b: b, i: p}
@@ -371,7 +396,7 @@ func (d *decoder) next() bool {
 	if !d.xor {
 		if dm := unzigzag(d.r.readBucketed(&deltaBits)); dm != 0 {
 			d.m += dm
-			d.v = float64(d.m) / pow10[min(d.e, maxScale)]
+			d.v = float64(d.m) / d.scale
 		}
 		return true
 	}

@@ -114,7 +114,7 @@ func (c *chunk) visible() int { return int(c.n) - int(c.skip) }
 // at its usual load), its entries in the metric's list and the heap; a
 // metric's map slot and list header. Measured by TestAccountingMatchesHeap.
 const (
-	seriesOverhead = 112 + 48 + 32
+	seriesOverhead = 112 + 48 + 40
 	chunkDescSize  = 48
 	metricOverhead = 96
 )
@@ -407,11 +407,7 @@ func (st *Store) settle(s *series) {
 		st.remove(s)
 		return
 	}
-	if s.heapIdx < 0 {
-		heap.Push(&st.heads, s)
-	} else {
-		heap.Fix(&st.heads, int(s.heapIdx))
-	}
+	st.heads.place(s)
 }
 
 // evict drops points older than the retention, then the chunks with the
@@ -419,8 +415,8 @@ func (st *Store) settle(s *series) {
 // mu.
 func (st *Store) evict() {
 	if cutoff := st.cutoff(); cutoff != math.MinInt64 {
-		for len(st.heads) > 0 && st.heads[0].chunks[0].minT < cutoff {
-			s := st.heads[0]
+		for len(st.heads) > 0 && st.heads[0].t < cutoff {
+			s := st.heads[0].s
 			c := &s.chunks[0]
 			if c.maxT < cutoff {
 				st.evictAge += uint64(c.visible())
@@ -444,11 +440,11 @@ func (st *Store) evict() {
 			c.skip += uint16(k)
 			st.evictAge += uint64(k)
 			st.points -= k
-			heap.Fix(&st.heads, 0)
+			st.heads.place(s)
 		}
 	}
 	for st.maxBytes > 0 && st.bytes > st.maxBytes && len(st.heads) > 0 {
-		s := st.heads[0]
+		s := st.heads[0].s
 		st.evictMem += uint64(s.chunks[0].visible())
 		st.dropFirst(s)
 	}
@@ -467,7 +463,7 @@ func (st *Store) dropFirst(s *series) {
 		st.remove(s)
 		return
 	}
-	heap.Fix(&st.heads, int(s.heapIdx))
+	st.heads.place(s)
 }
 
 // remove forgets s (its points are already uncounted). The caller holds mu.
@@ -517,24 +513,41 @@ func (st *Store) shrink() {
 	st.peakSeries = n
 }
 
-// seriesHeap is a min-heap of series by their oldest visible point.
-type seriesHeap []*series
+// seriesHeap is a min-heap of series by their oldest visible point, which
+// each entry keeps beside the series (comparing entries reads no series).
+type seriesHeap []heapEntry
+
+type heapEntry struct {
+	t int64 // s.chunks[0].minT
+	s *series
+}
+
+// place puts s in the heap, or back in its place after its oldest point
+// changed.
+func (h *seriesHeap) place(s *series) {
+	if s.heapIdx < 0 {
+		heap.Push(h, s)
+		return
+	}
+	(*h)[s.heapIdx].t = s.chunks[0].minT
+	heap.Fix(h, int(s.heapIdx))
+}
 
 func (h seriesHeap) Len() int           { return len(h) }
-func (h seriesHeap) Less(i, j int) bool { return h[i].chunks[0].minT < h[j].chunks[0].minT }
+func (h seriesHeap) Less(i, j int) bool { return h[i].t < h[j].t }
 func (h seriesHeap) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
-	h[i].heapIdx, h[j].heapIdx = int32(i), int32(j)
+	h[i].s.heapIdx, h[j].s.heapIdx = int32(i), int32(j)
 }
 func (h *seriesHeap) Push(x any) {
 	s := x.(*series)
 	s.heapIdx = int32(len(*h))
-	*h = append(*h, s)
+	*h = append(*h, heapEntry{s.chunks[0].minT, s})
 }
 func (h *seriesHeap) Pop() any {
 	old := *h
-	s := old[len(old)-1]
-	old[len(old)-1] = nil
+	s := old[len(old)-1].s
+	old[len(old)-1] = heapEntry{}
 	*h = old[:len(old)-1]
 	s.heapIdx = -1
 	return s

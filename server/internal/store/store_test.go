@@ -69,7 +69,7 @@ func checkInvariants(t *testing.T, st *Store) {
 			}
 			points += c.visible()
 		}
-		if st.byMetric[(View{s: s}).Metric()][s.metricIdx] != s || st.heads[s.heapIdx] != s {
+		if st.byMetric[(View{s: s}).Metric()][s.metricIdx] != s || st.heads[s.heapIdx].s != s || st.heads[s.heapIdx].t != s.chunks[0].minT {
 			t.Fatalf("series %q: bad index", k)
 		}
 	}
@@ -77,7 +77,7 @@ func checkInvariants(t *testing.T, st *Store) {
 		t.Fatalf("%d points counted, %d stored; %d in the heap, %d series; %d bytes counted, %d held", st.points, points, len(st.heads), len(st.byKey), st.bytes, bytes)
 	}
 	for i := 1; i < len(st.heads); i++ {
-		if st.heads[(i-1)/2].chunks[0].minT > st.heads[i].chunks[0].minT {
+		if st.heads[(i-1)/2].t > st.heads[i].t {
 			t.Fatalf("heap out of order at %d", i)
 		}
 	}

@@ -269,7 +269,7 @@ func TestServeBoundsFlags(t *testing.T) {
 }
 
 // TestServeEvictionLog checks that evictions show in the request lines
-// and in the summary printed when serve stops: a budget of 400 bytes (300
+// and in the summary printed when serve stops: a budget of 500 bytes (375
 // for the points) holds one series of one metric, not two.
 func TestServeEvictionLog(t *testing.T) {
 	cleanEnv(t)
@@ -278,7 +278,7 @@ func TestServeEvictionLog(t *testing.T) {
 	var stdout, stderr safeBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--max-memory", "400B"}, strings.NewReader(""), &stdout, &stderr)
+		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--max-memory", "500B"}, strings.NewReader(""), &stdout, &stderr)
 	}()
 	re := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+) `)
 	waitFor(t, "the listening line", func() bool { return re.MatchString(stdout.String()) })
@@ -295,7 +295,7 @@ func TestServeEvictionLog(t *testing.T) {
 	if code := <-done; code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	if want := regexp.MustCompile(`\n2 points in 1 series \(\d+B of the 300B they may take, 3/4 of --max-memory 400B\); 0 evicted by --retention, 1 by --max-memory\nstopped\n$`); !want.MatchString(stdout.String()) {
+	if want := regexp.MustCompile(`\n2 points in 1 series \(\d+B of the 375B they may take, 3/4 of --max-memory 500B\); 0 evicted by --retention, 1 by --max-memory\nstopped\n$`); !want.MatchString(stdout.String()) {
 		t.Errorf("output ends %q, want %q", stdout.String(), want)
 	}
 }

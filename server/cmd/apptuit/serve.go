@@ -53,6 +53,7 @@ network.`,
 	examples: `  apptuit serve
   apptuit serve --listen 127.0.0.1:0 --token secret    # a free port, clients must send the token
   apptuit serve --data ~/.apptuit-data --retention 7d  # kept across restarts, for a week
+  apptuit serve --max-memory 1GiB                      # more points before the oldest go
   APPTUIT_API_ENDPOINT=http://127.0.0.1:4242 APPTUIT_API_TOKEN=x apptuit send points.txt`,
 	flags: func() *flag.FlagSet { fs, _ := serveFlags(); return fs },
 	run:   runServe,

@@ -321,7 +321,10 @@ func (st *Store) seal(s *series, c *chunk) {
 }
 
 // mergeScratch holds buffers reused by mergeLate.
-type mergeScratch struct{ old, merged []sample }
+type mergeScratch struct {
+	old, merged []sample
+	enc         []byte
+}
 
 // mergeLate merges the late points of a commit (earlier than the series'
 // last point, in arrival order) into the chunks they belong to, each
@@ -345,6 +348,9 @@ func (st *Store) mergeLate(s *series, late []sample) {
 			st.bytes += s.bytesOf(c.b)
 		}
 		p = end
+	}
+	if cap(st.merge.merged) > 64<<10 { // not to keep a large commit's buffers
+		st.merge = mergeScratch{}
 	}
 }
 
@@ -371,14 +377,18 @@ func (st *Store) remerge(c *chunk, add []sample) []chunk {
 			j++
 		}
 	}
-	return encodeChunks(m.merged)
+	return st.encodeChunks(m.merged)
 }
 
 // encodeChunks encodes samples (in time order) into as many chunks as they
-// need.
-func encodeChunks(samples []sample) []chunk {
+// need, each in bytes of its exact size.
+func (st *Store) encodeChunks(samples []sample) []chunk {
 	var out []chunk
 	var a appender
+	done := func() { // the last chunk is complete: its bytes, out of the scratch
+		out[len(out)-1].b = append([]byte(nil), a.w.b...)
+		st.merge.enc = a.w.b
+	}
 	for _, x := range samples {
 		if len(out) > 0 && !a.full() && a.add(x.t, x.v) {
 			c := &out[len(out)-1]
@@ -386,16 +396,13 @@ func encodeChunks(samples []sample) []chunk {
 			continue
 		}
 		if len(out) > 0 {
-			out[len(out)-1].b = a.w.b
+			done()
 		}
-		a.start(make([]byte, 0, maxChunkBytes), x.t, x.v)
+		a.start(st.merge.enc, x.t, x.v)
 		out = append(out, chunk{minT: x.t, maxT: x.t, n: 1})
 	}
 	if len(out) > 0 {
-		out[len(out)-1].b = a.w.b
-	}
-	for i := range out {
-		out[i].b = append([]byte(nil), out[i].b...) // exact size
+		done()
 	}
 	return out
 }

@@ -78,7 +78,7 @@ func WithRetention(d time.Duration) Option { return func(c *config) { c.retentio
 // DefaultMaxMemory; 0: no bound). The store keeps its points (compressed, a
 // few bytes each, most often 1 to 3), series and their metric and tags
 // within three quarters of n, as it counts them: beyond that the oldest
-// points are evicted, a chunk of up to 1,024 points of one series at a
+// points are evicted, a chunk of up to 256 points of one series at a
 // time, the chunk with the oldest first point first, and counted
 // (Stats.EvictedByMemory, Request.Evicted). The last quarter is for what
 // puts and queries are working on and for the garbage collector, which

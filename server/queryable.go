@@ -26,12 +26,13 @@ const metricName = model.MetricNameLabel
 // points at one timestamp, the last to arrive).
 //
 // A querier's Select takes, under the store's read lock, the labels and the
-// chunks of each matching series that hold samples in the range (sharing
-// the store's immutable chunks and copying only the last, which puts
-// append to), and counts the samples in range: past maxSeries series or
-// maxSamples samples in all the selects of one query, it fails with
-// Prometheus's ErrTooManySeries or ErrTooManySamplesRead. The engine then
-// decodes the chunks as it iterates, without the lock.
+// chunks of each matching series that meet the range (sharing the store's
+// chunks, which are never written once complete, and copying only the last,
+// which puts append to), and counts the samples in range (estimated from the
+// chunks' time spans at its ends): past maxSeries series or maxSamples
+// samples in all the selects of one query, it fails with Prometheus's
+// ErrTooManySeries or ErrTooManySamplesRead. The engine then decodes the
+// chunks as it iterates, without the lock.
 type queryable struct {
 	st         *store.Store
 	maxSeries  int

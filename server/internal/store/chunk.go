@@ -40,7 +40,7 @@ import (
 const (
 	maxChunkBytes   = 1024 // a chunk is cut before a sample could take it past this
 	maxSampleBytes  = 20   // the most bytes one sample may add (4+64 + 4+64 bits, or 2+5+6+64)
-	maxChunkSamples = 1024 // and at this many samples
+	maxChunkSamples = 256  // and at this many samples
 	xorHeader       = 0x80
 	maxScale        = 15
 )
@@ -185,15 +185,20 @@ func (r *bitReader) readBucketed(widths *[5]uint) uint64 {
 	if r.n < 40 {
 		r.fill()
 	}
+	if r.buf>>63 == 0 && r.n > 0 { // '0': the most frequent, by far
+		r.buf <<= 1
+		r.n--
+		return 0
+	}
 	// The usual case: the prefix and a width of up to 32 bits are in buf.
 	n := min(bits.LeadingZeros64(^r.buf), 4)
 	k, w := uint(n)+1, widths[n]
 	if n == 4 {
 		k = 4
 	}
-	if w <= 32 && k+w <= r.n {
-		v := r.buf << k >> (64 - w) // 0 for w == 0
-		r.buf <<= k + w
+	if n > 0 && w <= 32 && k+w <= r.n {
+		v := r.buf << (k & 63) >> ((64 - w) & 63)
+		r.buf <<= (k + w) & 63
 		r.n -= k + w
 		return v
 	}
@@ -332,7 +337,6 @@ type decoder struct {
 	r     bitReader
 	n, i  int   // samples in all, read
 	t, dt int64 // current timestamp, delta
-	v     float64
 	xor   bool
 	e     uint8
 	scale float64 // 10^e
@@ -365,7 +369,6 @@ func (d *decoder) reset(b []byte, n int) {
 			return
 		}
 		d.fb = binary.BigEndian.Uint64(b[p:])
-		d.v = math.Float64frombits(d.fb)
 		p += 8
 	} else {
 		m, w := binary.Varint(b[p:])
@@ -375,14 +378,13 @@ func (d *decoder) reset(b []byte, n int) {
 		}
 		d.m = m
 		d.scale = pow10[min(d.e, maxScale)]
-		d.v = float64(m) / d.scale
 		p += w
 	}
 	d.r = bitReader{b: b, i: p}
 }
 
-// next moves to the next sample (d.t, d.v) and reports whether there was
-// one.
+// next moves to the next sample (d.t, d.value()) and reports whether
+// there was one.
 func (d *decoder) next() bool {
 	if d.i >= d.n {
 		return false
@@ -394,10 +396,7 @@ func (d *decoder) next() bool {
 	d.dt += unzigzag(d.r.readBucketed(&dodBits))
 	d.t += d.dt
 	if !d.xor {
-		if dm := unzigzag(d.r.readBucketed(&deltaBits)); dm != 0 {
-			d.m += dm
-			d.v = float64(d.m) / d.scale
-		}
+		d.m += unzigzag(d.r.readBucketed(&deltaBits))
 		return true
 	}
 	if d.r.bits(1) == 0 {
@@ -413,6 +412,14 @@ func (d *decoder) next() bool {
 	}
 	sig := 64 - uint(d.lead) - uint(d.tail)
 	d.fb ^= d.r.bits64(sig) << d.tail
-	d.v = math.Float64frombits(d.fb)
 	return true
+}
+
+// value returns the current sample's value: decimals are divided by their
+// scale only when asked (a seek skips samples without).
+func (d *decoder) value() float64 {
+	if d.xor {
+		return math.Float64frombits(d.fb)
+	}
+	return float64(d.m) / d.scale
 }

@@ -154,7 +154,7 @@ func (v View) Last() (ms int64, val float64) {
 	d.reset(c.b, int(c.n))
 	for d.next() {
 	}
-	return d.t, d.v
+	return d.t, d.value()
 }
 
 // Samples calls f for each point with fromMs <= ms <= toMs in timestamp
@@ -175,7 +175,7 @@ func (v View) Samples(fromMs, toMs int64, f func(ms int64, val float64) bool) {
 func (v View) all(f func(ms int64, val float64) bool) {
 	it := v.iter(math.MinInt64, math.MaxInt64)
 	for t, ok := it.raw(); ok; t, ok = it.raw() {
-		if !f(t, it.d.v) {
+		if !f(t, it.d.value()) {
 			return
 		}
 	}
@@ -220,10 +220,12 @@ func (v View) iter(mint, maxt int64) Iter {
 // Iter returns an iterator over the points with mint <= ms <= maxt, one per
 // millisecond as Samples, that may be used after Read returns (it holds
 // the chunks it needs; the last chunk of the series, the only one written
-// in place, is copied). It also returns the number of points stored in
-// that range (several at one timestamp count each), the cost of reading
-// it. Its cost is a binary search, the copy of at most one chunk and the
-// decoding of the chunks at the ends of the range.
+// in place, is copied). It also returns an estimate of the points stored in
+// that range, the cost of reading it: those of the chunks within it, and a
+// share of those at its ends in proportion to the time they span in it (at
+// least one a chunk: 0 only when no chunk's time span meets the range).
+// Its cost is a binary search and the copy of the chunks' descriptors and
+// of at most one chunk.
 func (v View) Iter(mint, maxt int64) (it *Iter, points int) {
 	in := v.iter(mint, maxt)
 	it = &in
@@ -242,10 +244,9 @@ func (v View) Iter(mint, maxt int64) (it *Iter, points int) {
 			points += c.visible()
 			continue
 		}
-		count := Iter{chunks: in.chunks[i : i+1], mint: in.mint, maxt: in.maxt}
-		for _, ok := count.raw(); ok; _, ok = count.raw() {
-			points++
-		}
+		span := float64(c.maxT) - float64(c.minT) + 1
+		in := float64(min(c.maxT, in.maxt)) - float64(max(c.minT, in.mint)) + 1
+		points += max(1, int(float64(c.visible())*in/span))
 	}
 	return it, points
 }
@@ -312,7 +313,7 @@ func (it *Iter) Next() bool {
 			it.eof, it.valid = true, false
 			return false
 		}
-		it.nt, it.nv = t, it.d.v
+		it.nt, it.nv = t, it.d.value()
 	}
 	it.t, it.v, it.pending, it.valid = it.nt, it.nv, false, true
 	for !it.eof {
@@ -322,10 +323,10 @@ func (it *Iter) Next() bool {
 			break
 		}
 		if t != it.t {
-			it.nt, it.nv, it.pending = t, it.d.v, true
+			it.nt, it.nv, it.pending = t, it.d.value(), true
 			break
 		}
-		it.v = it.d.v // a later arrival at the same timestamp
+		it.v = it.d.value() // a later arrival at the same timestamp
 	}
 	return true
 }

@@ -363,7 +363,7 @@ func (st *Store) remerge(c *chunk, add []sample) []chunk {
 	d.reset(c.b, int(c.n))
 	for i := 0; d.next(); i++ {
 		if i >= int(c.skip) {
-			m.old = append(m.old, sample{d.t, d.v})
+			m.old = append(m.old, sample{d.t, d.value()})
 		}
 	}
 	m.merged = m.merged[:0]

@@ -18,7 +18,8 @@ import (
 //	               '110'+17, '1110'+20, '1111'+64 (Gorilla's, as
 //	               Prometheus's XOR chunks)
 //	  value        decimal: delta of the mantissa, zigzag: '0' (same),
-//	               '10'+8 bits, '110'+16, '1110'+32, '1111'+64;
+//	               '10'+8 bits, '110'+15, '1110'+22, '11110'+32,
+//	               '11111'+64;
 //	               XOR: Gorilla's XOR of the float bits, as Prometheus's
 //	               XOR chunks ('0' same, '10' + bits in the previous
 //	               window, '11' + 5 bits of leading zeros, 6 of length
@@ -39,7 +40,7 @@ import (
 
 const (
 	maxChunkBytes   = 1024 // a chunk is cut before a sample could take it past this
-	maxSampleBytes  = 20   // the most bytes one sample may add (4+64 + 4+64 bits, or 2+5+6+64)
+	maxSampleBytes  = 20   // the most bytes one sample may add (4+64 + 5+64 bits, or 2+5+6+64)
 	maxChunkSamples = 256  // and at this many samples
 	xorHeader       = 0x80
 	maxScale        = 15
@@ -161,27 +162,34 @@ func (r *bitReader) ones(max int) int {
 // consumed returns the bits read so far.
 func (r *bitReader) consumed() int { return r.i*8 - int(r.n) }
 
-// Bucket widths of the timestamps' delta-of-delta and of the decimal
-// mantissas' delta, by the number of 1 bits of their prefix.
+// buckets are the widths of a number's encoding, by the number of 1 bits
+// of its prefix: '0' and widths[0] bits, '10' and widths[1], …, and for
+// the last as many 1 bits as there are others, without a 0 (64 bits).
+type buckets []uint
+
+// The buckets of the timestamps' delta-of-delta (Prometheus's) and of the
+// decimal mantissas' delta: '0' (same), '10'+8 bits, '110'+15 (two
+// decimals up to ±163.84), '1110'+22, '11110'+32, '11111'+64.
 var (
-	dodBits   = [5]uint{0, 14, 17, 20, 64}
-	deltaBits = [5]uint{0, 8, 16, 32, 64}
+	dodBits   = buckets{0, 14, 17, 20, 64}
+	deltaBits = buckets{0, 8, 15, 22, 32, 64}
 )
 
 // writeBucketed writes zz (a zigzag number) as its prefix and bits.
-func (w *bitWriter) writeBucketed(zz uint64, widths *[5]uint) {
-	for k := 0; k < 4; k++ {
+func (w *bitWriter) writeBucketed(zz uint64, widths buckets) {
+	last := len(widths) - 1
+	for k := 0; k < last; k++ {
 		if k > 0 && zz < 1<<widths[k] || k == 0 && zz == 0 {
 			w.writeBits((1<<k-1)<<1, uint(k)+1) // k ones and a zero
 			w.writeBits(zz, widths[k])
 			return
 		}
 	}
-	w.writeBits(0b1111, 4)
+	w.writeBits(1<<last-1, uint(last))
 	w.writeBits(zz, 64)
 }
 
-func (r *bitReader) readBucketed(widths *[5]uint) uint64 {
+func (r *bitReader) readBucketed(widths buckets) uint64 {
 	if r.n < 40 {
 		r.fill()
 	}
@@ -191,18 +199,19 @@ func (r *bitReader) readBucketed(widths *[5]uint) uint64 {
 		return 0
 	}
 	// The usual case: the prefix and a width of up to 32 bits are in buf.
-	n := min(bits.LeadingZeros64(^r.buf), 4)
-	k, w := uint(n)+1, widths[n]
-	if n == 4 {
-		k = 4
+	last := len(widths) - 1
+	n := min(bits.LeadingZeros64(^r.buf), last)
+	k := uint(n) + 1
+	if n == last {
+		k--
 	}
-	if n > 0 && w <= 32 && k+w <= r.n {
+	if w := widths[n]; n > 0 && w <= 32 && k+w <= r.n {
 		v := r.buf << (k & 63) >> ((64 - w) & 63)
 		r.buf <<= (k + w) & 63
 		r.n -= k + w
 		return v
 	}
-	return r.bits64(widths[r.ones(4)])
+	return r.bits64(widths[r.ones(last)])
 }
 
 // appender appends samples to one chunk's bytes. Its state is the previous
@@ -256,7 +265,7 @@ func (a *appender) add(t int64, v float64) bool {
 		return false
 	}
 	a.putT(t)
-	a.w.writeBucketed(zigzag(m-a.m), &deltaBits)
+	a.w.writeBucketed(zigzag(m-a.m), deltaBits)
 	a.m = m
 	a.n++
 	return true
@@ -264,7 +273,7 @@ func (a *appender) add(t int64, v float64) bool {
 
 func (a *appender) putT(t int64) {
 	dt := t - a.t
-	a.w.writeBucketed(zigzag(dt-a.dt), &dodBits)
+	a.w.writeBucketed(zigzag(dt-a.dt), dodBits)
 	a.t, a.dt = t, dt
 }
 
@@ -313,7 +322,7 @@ func (a *appender) rescale(e uint8) bool {
 	a.w.b = binary.AppendVarint(a.w.b, a.m)
 	for _, s := range old[1:] {
 		a.putT(s.t)
-		a.w.writeBucketed(zigzag(s.m-a.m), &deltaBits)
+		a.w.writeBucketed(zigzag(s.m-a.m), deltaBits)
 		a.m = s.m
 		a.n++
 	}
@@ -393,10 +402,10 @@ func (d *decoder) next() bool {
 	if d.i == 1 {
 		return true
 	}
-	d.dt += unzigzag(d.r.readBucketed(&dodBits))
+	d.dt += unzigzag(d.r.readBucketed(dodBits))
 	d.t += d.dt
 	if !d.xor {
-		d.m += unzigzag(d.r.readBucketed(&deltaBits))
+		d.m += unzigzag(d.r.readBucketed(deltaBits))
 		return true
 	}
 	if d.r.bits(1) == 0 {

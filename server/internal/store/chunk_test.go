@@ -147,7 +147,8 @@ func TestChunkBytesPerSample(t *testing.T) {
 		gen  func(i int) float64
 		max  float64
 	}{
-		{"two decimals, uniform in [0, 100)", func(int) float64 { return float64(rng.IntN(10000)) / 100 }, 2.6},
+		{"two decimals, uniform in [0, 100)", func(int) float64 { return float64(rng.IntN(10000)) / 100 }, 2.5},
+		{"two decimals, uniform in [0, 1000)", func(int) float64 { return float64(rng.IntN(100000)) / 100 }, 3.5},
 		{"two decimals, random walk", func(int) float64 {
 			walk = math.Round((walk+float64(rng.IntN(201)-100)/100)*100) / 100
 			return walk

@@ -112,7 +112,7 @@ func (c *chunk) visible() int { return int(c.n) - int(c.skip) }
 // Estimated bytes of the structures that hold a series and a metric, beyond
 // their strings and chunks: the series struct, its map slot (a Go map slot,
 // at its usual load), its entries in the metric's list and the heap; a
-// metric's map slot and list header. Measured by TestAccountingMatchesHeap.
+// metric's map slot and list header. Measured by TestLoadAccounting.
 const (
 	seriesOverhead = 112 + 48 + 40
 	chunkDescSize  = 48

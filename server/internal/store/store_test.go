@@ -133,10 +133,10 @@ func TestStoreModel(t *testing.T) {
 			st := New(tc.retention, tc.maxBytes, func() time.Time { return time.UnixMilli(nowMs) })
 			model := map[string][]sample{}
 			var evicted uint64
-			for round := 0; round < 150; round++ {
+			for round := 0; round < 100; round++ {
 				var b opentsdb.Batch
 				tooOld := 0
-				n := rng.IntN(400)
+				n := rng.IntN(300)
 				for i := 0; i < n; i++ {
 					key := keyOf("m", map[string]string{"h": fmt.Sprint(rng.IntN(4))})
 					if rng.IntN(50) == 0 {

@@ -111,9 +111,10 @@
 // (command: github.com/apptuit-go/apptuit/server/cmd/apptuit), and these
 // went with it: PromQL (/api/v1/query, /api/v1/query_range),
 // persistence (WithDataDir, WithSyncInterval, ErrDataDirLocked), eviction
-// (WithMaxPoints, WithRetention, Request.Evicted, Stats.Accepted and its
-// eviction and load counts), the web page and its /apptuittest/ endpoints
-// (WithHandler, PageClientHeader) and WithLogger. Tests that send to the
+// (WithMaxPoints, since replaced by the server's WithMaxMemory,
+// WithRetention, Request.Evicted, Stats.Accepted and its eviction and load
+// counts), the web page and its /apptuittest/ endpoints (WithHandler,
+// PageClientHeader) and WithLogger. Tests that send to the
 // fake and read Points, Series, Requests or Stats.Points keep working
 // unchanged; a test of PromQL queries runs against server.New instead.
 package apptuittest

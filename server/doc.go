@@ -54,12 +54,13 @@
 // # Bounds
 //
 // A put body may be 32 MiB as sent and 256 MiB decompressed; 8 are read at
-// once (then 503 with Retry-After). Points stay in memory, at most
-// WithMaxPoints (default 10 million) and none older than WithRetention:
-// beyond those the points with the oldest timestamps are evicted, and
-// counted (Stats, Request.Evicted). Serve cuts slow clients (10 s for
-// headers, 1 min waiting for a body or writing an answer, 2 min idle). A
-// query holds at most a bounded number of points and answers at most a
+// once (then 503 with Retry-After). Points stay in memory, compressed,
+// within a memory budget (WithMaxMemory, default 256 MiB, of which the
+// points, series and tags take at most three quarters) and none older than
+// WithRetention: beyond those the oldest are evicted, and counted (Stats,
+// Request.Evicted). Serve cuts slow clients (10 s for headers, 1 min
+// waiting for a body or writing an answer, 2 min idle).
+// A query holds at most a bounded number of points and answers at most a
 // bounded number of bytes, within a timeout and a number evaluated at
 // once, in either language (WithQueryLimits, WithPromQLLimits).
 // Line connections: 64 at once, lines of at most 4 KiB, closed after 10

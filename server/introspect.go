@@ -167,7 +167,7 @@ func parseFilter(q string) (seriesFilter, string) {
 	return terms, ""
 }
 
-func (f seriesFilter) match(metric string, tags map[string]string) bool {
+func (f seriesFilter) match(metric string, tags store.Tags) bool {
 	for _, term := range f {
 		if !termMatches(term, metric, tags) {
 			return false
@@ -176,12 +176,12 @@ func (f seriesFilter) match(metric string, tags map[string]string) bool {
 	return true
 }
 
-func termMatches(term, metric string, tags map[string]string) bool {
+func termMatches(term, metric string, tags store.Tags) bool {
 	if containsFold(metric, term) {
 		return true
 	}
 	tk, tv, eq := strings.Cut(term, "=")
-	for k, v := range tags {
+	for k, v := range tags.All() {
 		if eq {
 			// Within "k=v" across the '=': a suffix of k and a prefix of v.
 			if hasSuffixFold(k, tk) && hasPrefixFold(v, tv) {
@@ -237,7 +237,7 @@ func (s *Server) serveSeries(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) seriesPage(filter seriesFilter, offset, limit int) seriesPage {
 	page := seriesPage{Offset: offset, Limit: limit, Metrics: []metricSummary{}, Series: []seriesEntry{}}
-	var match func(string, map[string]string) bool
+	var match func(string, store.Tags) bool
 	if len(filter) > 0 {
 		match = filter.match
 	}
@@ -266,10 +266,7 @@ func (s *Server) seriesPage(filter seriesFilter, offset, limit int) seriesPage {
 			lo, hi := max(offset-first, 0), min(end-first, len(buf))
 			for _, v := range buf[lo:hi] {
 				ms, val := v.Last()
-				tags := make(map[string]string, len(v.Tags()))
-				for k, tv := range v.Tags() {
-					tags[k] = tv
-				}
+				tags := v.Tags().Map()
 				page.Series = append(page.Series, seriesEntry{
 					Metric: m, Tags: tags, Points: v.Len(), First: v.First(), Last: ms, LastValue: jsonFloat(val),
 				})
@@ -288,7 +285,7 @@ func summarize(metric string, views []store.View) metricSummary {
 		if ms, _ := v.Last(); ms > m.Last {
 			m.Last = ms
 		}
-		for k, tv := range v.Tags() {
+		for k, tv := range v.Tags().All() {
 			set := values[k]
 			if set == nil {
 				set = map[string]bool{}

@@ -8,9 +8,9 @@ import (
 
 // Defaults of the options of the same names.
 const (
-	// DefaultMaxPoints is how many points are stored before the oldest are
-	// evicted.
-	DefaultMaxPoints = 10_000_000
+	// DefaultMaxMemory is the server's memory budget (WithMaxMemory):
+	// 256 MiB.
+	DefaultMaxMemory = 256 << 20
 	// DefaultSyncInterval is how often, at most, the data directory's log
 	// is flushed to disk with fsync (WithDataDir).
 	DefaultSyncInterval = time.Second
@@ -38,7 +38,7 @@ type config struct {
 	logSize      int
 	now          func() time.Time
 	retention    time.Duration
-	maxPoints    int
+	maxMemory    int64
 	dataDir      string
 	syncInterval time.Duration
 	logger       func(format string, args ...any)
@@ -77,10 +77,18 @@ func WithClock(now func() time.Time) Option { return func(c *config) { c.now = n
 // default, 0, keeps points of any age.
 func WithRetention(d time.Duration) Option { return func(c *config) { c.retention = d } }
 
-// WithMaxPoints bounds the points stored to n (default DefaultMaxPoints; 0:
-// no bound): beyond it the points with the oldest timestamps are evicted,
-// and counted (Stats, Request.Evicted).
-func WithMaxPoints(n int) Option { return func(c *config) { c.maxPoints = n } }
+// WithMaxMemory sets the server's memory budget to n bytes (default
+// DefaultMaxMemory; 0: no bound). The store keeps its points (compressed, a
+// few bytes each, most often 1 to 3), series and their metric and tags
+// within three quarters of n, as it counts them: beyond that the oldest
+// points are evicted, a chunk of up to 256 points of one series at a
+// time, the chunk with the oldest first point first, and counted
+// (Stats.EvictedByMemory, Request.Evicted). The last quarter is for what
+// puts and queries are working on and for the garbage collector, which
+// needs room to collect millions of series: the Go runtime keeps the
+// process near n when its memory limit is n (runtime/debug.SetMemoryLimit),
+// which "apptuit serve" sets and a program embedding a Server can set too.
+func WithMaxMemory(n int64) Option { return func(c *config) { c.maxMemory = n } }
 
 // WithDataDir keeps the accepted points in dir (created if missing) as
 // well as in memory, so that a Server opened on the same dir later starts
@@ -111,8 +119,8 @@ func (c *config) check() error {
 		return fmt.Errorf("WithRequestLogSize(%d): the size must not be negative", c.logSize)
 	case c.retention < 0:
 		return fmt.Errorf("WithRetention(%v): the duration must not be negative", c.retention)
-	case c.maxPoints < 0:
-		return fmt.Errorf("WithMaxPoints(%d): the count must not be negative", c.maxPoints)
+	case c.maxMemory < 0:
+		return fmt.Errorf("WithMaxMemory(%d): the budget must not be negative", c.maxMemory)
 	case c.syncInterval < 0:
 		return fmt.Errorf("WithSyncInterval(%v): the interval must not be negative", c.syncInterval)
 	case c.now == nil:

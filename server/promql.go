@@ -19,7 +19,7 @@ import (
 // errorType "cost_limit" or "execution", or 503 "timeout".
 type PromQLLimits struct {
 	MaxSeries  int           // series the selectors of one query may read, in all (default 10,000)
-	MaxSamples int           // samples the selectors of one query may read, in all (default 5,000,000; 16 bytes each)
+	MaxSamples int           // samples the selectors of one query may read, in all (default 5,000,000)
 	MaxPoints  int           // samples the engine may hold at once: the answer and what it is computed from (default 1,000,000)
 	Timeout    time.Duration // evaluation time, including any wait for a slot (default DefaultPromQLTimeout, 30 s)
 	// MaxConcurrent is how many queries are evaluated at once (default
@@ -42,10 +42,11 @@ const (
 const lookbackDelta = 5 * time.Minute
 
 // WithPromQLLimits sets the bounds of the PromQL endpoints (see
-// PromQLLimits); negative fields are invalid (New fails). The memory a
-// query may take is about 16 bytes per sample read plus 16 per sample
-// held, so the defaults allow about 100 MB per query in flight, and
-// 400 MB for the 4 evaluated at once.
+// PromQLLimits); negative fields are invalid (New fails). The selectors
+// read the store's compressed chunks in place (their cost is decoding,
+// bounded by MaxSamples); the memory a query may take is about 16 bytes per
+// sample held, so the defaults allow about 16 MB per query in flight, and
+// 64 MB for the 4 evaluated at once.
 func WithPromQLLimits(l PromQLLimits) Option { return func(c *config) { c.promql = l } }
 
 func (l PromQLLimits) check() error {

@@ -7,9 +7,11 @@ import (
 	"sort"
 
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
 	"github.com/prometheus/prometheus/util/annotations"
 
 	"github.com/apptuit-go/apptuit/server/internal/store"
@@ -23,11 +25,14 @@ const metricName = model.MetricNameLabel
 // tags; its samples are the store's, one per millisecond (of several
 // points at one timestamp, the last to arrive).
 //
-// A querier copies the samples it selects out of the store (under its
-// read lock, so that puts wait only as long as the copy takes) and counts
-// them: past maxSeries series or maxSamples samples in all the selects of
-// one query, it fails with Prometheus's ErrTooManySeries or
-// ErrTooManySamplesRead, before the memory is spent.
+// A querier's Select takes, under the store's read lock, the labels and the
+// chunks of each matching series that meet the range (sharing the store's
+// chunks, which are never written once complete, and copying only the last,
+// which puts append to), and counts the samples in range (estimated from the
+// chunks' time spans at its ends): past maxSeries series or maxSamples
+// samples in all the selects of one query, it fails with Prometheus's
+// ErrTooManySeries or ErrTooManySamplesRead. The engine then decodes the
+// chunks as it iterates, without the lock.
 type queryable struct {
 	st         *store.Store
 	maxSeries  int
@@ -42,7 +47,7 @@ type querier struct {
 	q          *queryable
 	mint, maxt int64
 	series     int // selected so far
-	samples    int // copied so far
+	samples    int // in the ranges selected so far
 }
 
 func (*querier) Close() error { return nil }
@@ -61,26 +66,26 @@ func (qr *querier) Select(ctx context.Context, sortSeries bool, hints *storage.S
 		if err = ctx.Err(); err != nil {
 			return false
 		}
-		var pts []promql.FPoint
-		v.Samples(mint, maxt, func(t int64, f float64) bool {
-			if qr.samples++; qr.samples > qr.q.maxSamples {
-				err = promql.ErrTooManySamplesRead(fmt.Sprintf("query execution: more than %d samples read (the server's limit)", qr.q.maxSamples))
-				return false
-			}
-			pts = append(pts, promql.FPoint{T: t, F: f})
-			return wantSamples // a series lookup needs one sample: the proof
-		})
-		if err != nil || len(pts) == 0 {
-			return err == nil
+		it, n := v.Iter(mint, maxt)
+		if n == 0 {
+			return true
+		}
+		if !wantSamples {
+			n = 1 // a series lookup reads one sample: the proof
+		}
+		if qr.samples += n; qr.samples > qr.q.maxSamples {
+			err = promql.ErrTooManySamplesRead(fmt.Sprintf("query execution: more than %d samples read (the server's limit)", qr.q.maxSamples))
+			return false
 		}
 		if qr.series++; qr.series > qr.q.maxSeries {
 			err = promql.ErrTooManySeries(fmt.Sprintf("query execution: more than %d series selected (the server's limit)", qr.q.maxSeries))
 			return false
 		}
-		if !wantSamples {
-			pts = nil
+		s := &chunkSeries{labels: labelsOf(v)}
+		if wantSamples {
+			s.it = it
 		}
-		out = append(out, promql.NewStorageSeries(promql.Series{Metric: labelsOf(v), Floats: pts}))
+		out = append(out, s)
 		return true
 	})
 	if err != nil {
@@ -92,6 +97,55 @@ func (qr *querier) Select(ctx context.Context, sortSeries bool, hints *storage.S
 	return &seriesSet{list: out, i: -1}
 }
 
+// chunkSeries is a selected series: its labels and an iterator over the
+// store's chunks in the selected range (nil for a series lookup).
+type chunkSeries struct {
+	labels labels.Labels
+	it     *store.Iter // not started: each Iterator reads a copy
+}
+
+func (s *chunkSeries) Labels() labels.Labels { return s.labels }
+
+// Iterator returns an iterator over the series' samples, reusing it if it
+// is one of this package's.
+func (s *chunkSeries) Iterator(it chunkenc.Iterator) chunkenc.Iterator {
+	if s.it == nil {
+		return chunkenc.NewNopIterator()
+	}
+	si, ok := it.(*sampleIterator[int64])
+	if !ok {
+		si = &sampleIterator[int64]{}
+	}
+	si.it = *s.it
+	return si
+}
+
+// sampleIterator is a store.Iter as Prometheus's chunkenc.Iterator: float
+// samples only. It is generic only so that go vet's stdmethods check,
+// which wants any Seek(int64) to be io.Seeker's, leaves chunkenc's
+// Seek(int64) ValueType alone (Prometheus's own lint config excludes it).
+type sampleIterator[T ~int64] struct{ it store.Iter }
+
+func (s *sampleIterator[T]) Next() chunkenc.ValueType    { return valueType(s.it.Next()) }
+func (s *sampleIterator[T]) Seek(t T) chunkenc.ValueType { return valueType(s.it.SeekTo(int64(t))) }
+func (s *sampleIterator[T]) At() (int64, float64)        { return s.it.At() }
+func (*sampleIterator[T]) AtHistogram(*histogram.Histogram) (int64, *histogram.Histogram) {
+	panic("apptuit store: no histogram samples")
+}
+func (*sampleIterator[T]) AtFloatHistogram(*histogram.FloatHistogram) (int64, *histogram.FloatHistogram) {
+	panic("apptuit store: no histogram samples")
+}
+func (s *sampleIterator[T]) AtT() int64 { t, _ := s.it.At(); return t }
+func (*sampleIterator[T]) AtST() int64  { return 0 }
+func (*sampleIterator[T]) Err() error   { return nil }
+
+func valueType(ok bool) chunkenc.ValueType {
+	if ok {
+		return chunkenc.ValFloat
+	}
+	return chunkenc.ValNone
+}
+
 // LabelNames returns the label names of the series that match ms and have
 // samples in the querier's range, sorted.
 func (qr *querier) LabelNames(ctx context.Context, hints *storage.LabelHints, ms ...*labels.Matcher) ([]string, annotations.Annotations, error) {
@@ -101,7 +155,7 @@ func (qr *querier) LabelNames(ctx context.Context, hints *storage.LabelHints, ms
 			return true
 		}
 		set[metricName] = struct{}{}
-		for k := range v.Tags() {
+		for k := range v.Tags().All() {
 			set[k] = struct{}{}
 		}
 		return ctx.Err() == nil
@@ -119,7 +173,7 @@ func (qr *querier) LabelValues(ctx context.Context, name string, hints *storage.
 		}
 		if name == metricName {
 			set[v.Metric()] = struct{}{}
-		} else if val, ok := v.Tags()[name]; ok {
+		} else if val, ok := v.Tags().Get(name); ok {
 			set[val] = struct{}{}
 		}
 		return ctx.Err() == nil
@@ -140,11 +194,11 @@ func (qr *querier) each(ms []*labels.Matcher, f func(v store.View) bool) {
 			metric = m.Value
 		}
 	}
-	match := func(metric string, tags map[string]string) bool {
+	match := func(metric string, tags store.Tags) bool {
 		for _, m := range ms {
 			v := metric
 			if m.Name != metricName {
-				v = tags[m.Name]
+				v, _ = tags.Get(m.Name)
 			}
 			if !m.Matches(v) {
 				return false
@@ -165,9 +219,9 @@ func (qr *querier) inRange(v store.View) bool {
 // labelsOf returns the labels of a stored series: __name__ and its tags (a
 // tag named __name__ is shadowed by the metric).
 func labelsOf(v store.View) labels.Labels {
-	b := labels.NewScratchBuilder(len(v.Tags()) + 1)
+	b := labels.NewScratchBuilder(v.Tags().Len() + 1)
 	b.Add(metricName, v.Metric())
-	for k, val := range v.Tags() {
+	for k, val := range v.Tags().All() {
 		if k != metricName {
 			b.Add(k, val)
 		}

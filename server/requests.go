@@ -21,7 +21,7 @@ type Request struct {
 	Status   int           // status answered; 0 when the client left
 	Accepted int           // points accepted: stored, or already past WithRetention (then counted in Evicted)
 	Failed   int           // points rejected
-	Evicted  int           // points evicted by WithRetention or WithMaxPoints when this put was stored (its own or older ones)
+	Evicted  int           // points evicted by WithRetention or WithMaxMemory when this put was stored (its own or older ones)
 	Errors   []string      // what went wrong, at most 5 messages of 512 bytes: the error answered, or the first rejected points' ("metric: message")
 	Duration time.Duration // from arrival to answer
 }

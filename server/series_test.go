@@ -75,47 +75,62 @@ func TestSeriesAndStats(t *testing.T) {
 		t.Error("Series does not copy the tags")
 	}
 	st := srv.Stats()
-	if want := (Stats{Points: 6, Series: 3, Accepted: 6, Requests: 1}); st != want {
+	if want := (Stats{Points: 6, Series: 3, Bytes: st.Bytes, Accepted: 6, Requests: 1}); st != want || st.Bytes <= 0 {
 		t.Errorf("Stats %+v, want %+v", st, want)
 	}
 }
 
 // TestEvictionVisible checks what a user sees of eviction: retention
 // against the server's clock (points already too old are accepted, counted
-// and not stored), max points dropping the oldest timestamps first, and
+// and not stored), the byte budget dropping the oldest points first, and
 // the counts in Stats and in each put's record.
 func TestEvictionVisible(t *testing.T) {
 	now := time.Unix(1700000000, 0)
-	srv := newServer(t, WithClock(func() time.Time { return now }), WithRetention(time.Hour), WithMaxPoints(3))
-	pt := func(ts int64, v int) string {
-		return fmt.Sprintf(`{"metric":"m","timestamp":%d,"value":%d,"tags":{"h":"a"}}`, ts, v)
-	}
 	n := now.Unix()
-	// One too old, four within the hour: one of those is evicted by count.
-	code, resp := post(t, srv, "summary", "["+pt(n-7200, 1)+","+pt(n-60, 2)+","+pt(n-50, 3)+","+pt(n-40, 4)+","+pt(n-30, 5)+"]")
-	if code != 200 || resp != `{"success":5,"failed":0}` {
+	pt := func(h string, ts int64, v int) string {
+		return fmt.Sprintf(`{"metric":"m","timestamp":%d,"value":%d,"tags":{"h":%q}}`, ts, v, h)
+	}
+	first := "[" + pt("a", n-7200, 1) + "," + pt("a", n-60, 2) + "," + pt("a", n-50, 3) + "," + pt("a", n-40, 4) + "]"
+	// A budget whose store share (three quarters) holds series a and half
+	// as much again: not a and b.
+	probe := newServer(t)
+	post(t, probe, "", first)
+	budget := probe.Stats().Bytes * 2
+	srv := newServer(t, WithClock(func() time.Time { return now }), WithRetention(time.Hour), WithMaxMemory(budget))
+	values := func() []float64 {
+		var got []float64
+		for _, p := range srv.Points() {
+			got = append(got, p.Value)
+		}
+		return got
+	}
+	// One too old, three within the hour.
+	if code, resp := post(t, srv, "summary", first); code != 200 || resp != `{"success":4,"failed":0}` {
 		t.Fatalf("%d %s", code, resp)
 	}
-	var got []float64
-	for _, p := range srv.Points() {
-		got = append(got, p.Value)
-	}
-	if want := []float64{3, 4, 5}; !reflect.DeepEqual(got, want) {
+	if got, want := values(), []float64{2, 3, 4}; !reflect.DeepEqual(got, want) {
 		t.Errorf("stored %v, want %v", got, want)
 	}
-	if r := srv.Requests()[0]; r.Accepted != 5 || r.Evicted != 2 {
-		t.Errorf("record: accepted %d, evicted %d; want 5 and 2", r.Accepted, r.Evicted)
+	// Series b, newer: both do not fit, and a's points are the oldest.
+	if code, resp := post(t, srv, "summary", "["+pt("b", n-30, 5)+","+pt("b", n-20, 6)+","+pt("b", n-10, 7)+"]"); code != 200 || resp != `{"success":3,"failed":0}` {
+		t.Fatalf("%d %s", code, resp)
 	}
-	// Time passes: everything but the newest goes past the hour, and is
-	// invisible before it is evicted by the next put.
-	now = now.Add(time.Hour - 35*time.Second)
+	if got, want := values(), []float64{5, 6, 7}; !reflect.DeepEqual(got, want) {
+		t.Errorf("stored %v, want %v", got, want)
+	}
+	if r := srv.Requests(); r[0].Accepted != 4 || r[0].Evicted != 1 || r[1].Accepted != 3 || r[1].Evicted != 3 {
+		t.Errorf("records: %+v", r)
+	}
+	// Time passes: all but the newest of b go past the hour, and are
+	// invisible before they are evicted by the next put.
+	now = now.Add(time.Hour - 15*time.Second)
 	if got := len(srv.Points()); got != 1 {
 		t.Errorf("%d points visible after an hour, want 1", got)
 	}
-	post(t, srv, "", pt(now.Unix(), 6))
+	post(t, srv, "", pt("b", now.Unix(), 8))
 	st := srv.Stats()
-	if want := (Stats{Points: 2, Series: 1, Accepted: 6, EvictedByAge: 3, EvictedByCount: 1, Requests: 2}); st != want {
-		t.Errorf("Stats %+v, want %+v", st, want)
+	if want := (Stats{Points: 2, Series: 1, Bytes: st.Bytes, Accepted: 8, EvictedByAge: 3, EvictedByMemory: 3, Requests: 3}); st != want || st.Bytes > budget*3/4 {
+		t.Errorf("Stats %+v, want %+v, at most %d bytes", st, want, budget)
 	}
 }
 

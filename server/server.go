@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"maps"
 	"net"
 	"net/http"
 	"sort"
@@ -50,7 +49,7 @@ var ErrDataDirLocked = store.ErrLocked
 // of loading the data directory, if any. Serve it with Serve, or its
 // Handler on an http.Server of your own; Close it when done.
 func New(opts ...Option) (*Server, error) {
-	cfg := config{logSize: DefaultRequestLogSize, maxPoints: DefaultMaxPoints, syncInterval: DefaultSyncInterval, now: time.Now, lineIdle: lineIdleTimeout}
+	cfg := config{logSize: DefaultRequestLogSize, maxMemory: DefaultMaxMemory, syncInterval: DefaultSyncInterval, now: time.Now, lineIdle: lineIdleTimeout}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -62,7 +61,7 @@ func New(opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, hosts: hosts, done: make(chan struct{}), reqs: reqlog.NewRing[Request](cfg.logSize)}
-	s.store = store.New(cfg.retention, cfg.maxPoints, cfg.now)
+	s.store = store.New(cfg.retention, storeBudget(cfg.maxMemory), cfg.now)
 	s.put = opentsdb.Put{
 		MaxBody: maxBody, MaxDecompressed: maxDecompressed, BodyTimeout: bodyTimeout,
 		Slots: make(chan struct{}, maxBodies), SlotWait: bodyWait, Done: s.done,
@@ -140,14 +139,19 @@ func (s *Server) Close() error {
 	return err
 }
 
+// storeBudget is the store's share of a memory budget (WithMaxMemory):
+// three quarters.
+func storeBudget(maxMemory int64) int64 { return maxMemory - maxMemory/4 }
+
 // Stats counts what a Server holds and has done since it started.
 type Stats struct {
-	Points         int    // points stored now
-	Series         int    // series stored now
-	Accepted       uint64 // points accepted by puts: Points + EvictedByAge + EvictedByCount
-	EvictedByAge   uint64 // points evicted by WithRetention, including those too old on arrival
-	EvictedByCount uint64 // points evicted by WithMaxPoints
-	Requests       uint64 // API requests received
+	Points          int    // points stored now
+	Series          int    // series stored now
+	Bytes           int64  // bytes the points, series and tags stored take, as counted against three quarters of WithMaxMemory
+	Accepted        uint64 // points accepted by puts: Points + EvictedByAge + EvictedByMemory
+	EvictedByAge    uint64 // points evicted by WithRetention, including those too old on arrival
+	EvictedByMemory uint64 // points evicted by WithMaxMemory
+	Requests        uint64 // API requests received
 	// With WithDataDir, what the directory held at the start: points
 	// loaded; log records that damage made unreadable and the points they
 	// held (those of a damaged part whose cost is unknown are not counted:
@@ -164,8 +168,8 @@ type Stats struct {
 func (s *Server) Stats() Stats {
 	st := s.store.Stats()
 	return Stats{
-		Points: st.Points, Series: st.Series, Accepted: st.Accepted,
-		EvictedByAge: st.EvictedByAge, EvictedByCount: st.EvictedByCount,
+		Points: st.Points, Series: st.Series, Bytes: st.Bytes, Accepted: st.Accepted,
+		EvictedByAge: st.EvictedByAge, EvictedByMemory: st.EvictedByMemory,
 		Requests: s.reqs.Count(),
 		Loaded:   s.loaded.Points, LostRecords: s.loaded.LostRecords, LostPoints: s.loaded.LostPoints, MovedAside: s.loaded.Aside,
 	}
@@ -183,7 +187,7 @@ type SeriesInfo struct {
 
 // Series returns every stored series, sorted by metric, then by tags. It
 // copies the tags, not the points: its cost is proportional to the number
-// of series, whatever their points.
+// of series, plus the decoding of each one's last chunk.
 func (s *Server) Series() []SeriesInfo {
 	type entry struct {
 		info SeriesInfo
@@ -193,10 +197,11 @@ func (s *Server) Series() []SeriesInfo {
 	s.store.Read(func(r store.Reader) {
 		r.EachSeries("", nil, func(v store.View) bool {
 			ms, val := v.Last()
+			tags := v.Tags().Map()
 			es = append(es, entry{SeriesInfo{
-				Metric: v.Metric(), Tags: maps.Clone(v.Tags()), Points: v.Len(),
+				Metric: v.Metric(), Tags: tags, Points: v.Len(),
 				First: time.UnixMilli(v.First()).UTC(), Last: time.UnixMilli(ms).UTC(), LastValue: val,
-			}, ql.TagKey(v.Tags())})
+			}, ql.TagKey(tags)})
 			return true
 		})
 	})

@@ -411,7 +411,8 @@ func (s *Server) statsLines(now time.Time) []byte {
 	line("series", uint64(st.Series), "")
 	line("points.accepted", st.Accepted, "")
 	line("points.evicted", st.EvictedByAge, "reason=retention")
-	line("points.evicted", st.EvictedByCount, "reason=max_points")
+	line("points.evicted", st.EvictedByMemory, "reason=max_memory")
+	line("bytes", uint64(st.Bytes), "")
 	line("requests", st.Requests, "")
 	line("connections", uint64(conns), "type=telnet")
 	return b

@@ -3,8 +3,10 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +14,8 @@ import (
 	"net/http/httptrace"
 	"reflect"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -117,7 +121,7 @@ func TestTelnetLines(t *testing.T) {
 			{Metric: "sys.cpu.user", Tags: map[string]string{"host": "web1", "cpu": "0"}, Timestamp: time.Unix(1700000010, 0).UTC(), Value: 43.5},
 			{Metric: "load.1", Tags: map[string]string{"fqdn": "ci"}, Timestamp: time.UnixMilli(1700000000250).UTC(), Value: 0.15},
 		}
-		if !reflect.DeepEqual(pts, wantPts) {
+		if !reflect.DeepEqual(inOrder(pts), inOrder(wantPts)) {
 			t.Errorf("stored %+v\nwant %+v", pts, wantPts)
 		}
 		recs := waitRecords(t, srv, 1)
@@ -158,9 +162,13 @@ func TestTelnetStats(t *testing.T) {
 	}
 	want := map[string]string{
 		"apptuit.serve.points": "2", "apptuit.serve.series": "1", "apptuit.serve.points.accepted": "2",
-		"apptuit.serve.points.evicted reason=retention": "0", "apptuit.serve.points.evicted reason=max_points": "0",
+		"apptuit.serve.points.evicted reason=retention": "0", "apptuit.serve.points.evicted reason=max_memory": "0",
 		"apptuit.serve.requests": "1", "apptuit.serve.connections type=telnet": "1",
 	}
+	if b, err := strconv.Atoi(fields["apptuit.serve.bytes"]); err != nil || b <= 0 {
+		t.Errorf("stats: bytes %q", fields["apptuit.serve.bytes"])
+	}
+	delete(fields, "apptuit.serve.bytes")
 	if !reflect.DeepEqual(fields, want) {
 		t.Errorf("stats %v\nwant %v", fields, want)
 	}
@@ -234,13 +242,16 @@ func TestTelnetTCP(t *testing.T) {
 		for srv.Stats().Accepted < uint64(len(want)) && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)
 		}
-		got := srv.Points()
+		got := inOrder(srv.Points())
 		if len(got) != len(want) {
 			t.Fatalf("stored %d points, sent %d", len(got), len(want))
 		}
 		for i := range want {
+			want[i].Timestamp = want[i].Timestamp.UTC()
+		}
+		want = inOrder(want)
+		for i := range want {
 			w := want[i]
-			w.Timestamp = w.Timestamp.UTC()
 			if !reflect.DeepEqual(got[i], w) {
 				t.Fatalf("point %d: stored %+v, sent %+v", i, got[i], w)
 			}
@@ -591,4 +602,14 @@ func TestTelnetSameAsPut(t *testing.T) {
 	if a, b := viaTelnet.Points(), viaPut.Points(); !reflect.DeepEqual(a, b) || len(a) != 4 {
 		t.Errorf("after a restart, telnet's %+v\nput's %+v", a, b)
 	}
+}
+
+// inOrder sorts points by metric, tags and time (the store gives them by
+// series, then time; a test lists them as sent).
+func inOrder(pts []apptuit.DataPoint) []apptuit.DataPoint {
+	key := func(p apptuit.DataPoint) string { b, _ := json.Marshal(p.Tags); return p.Metric + string(b) }
+	slices.SortStableFunc(pts, func(a, b apptuit.DataPoint) int {
+		return cmp.Or(strings.Compare(key(a), key(b)), a.Timestamp.Compare(b.Timestamp))
+	})
+	return pts
 }

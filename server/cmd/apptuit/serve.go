@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -18,7 +19,7 @@ import (
 var serveCmd = &command{
 	name:     "serve",
 	summary:  "run the local backend in the foreground",
-	synopsis: "apptuit serve [--listen 127.0.0.1:4242] [--token T] [--data DIR] [--retention D] [--max-points N] [--allow-host NAME]... [--allow-remote] [--query-* ...]",
+	synopsis: "apptuit serve [--listen 127.0.0.1:4242] [--token T] [--data DIR] [--retention D] [--max-memory SIZE] [--allow-host NAME]... [--allow-remote] [--query-* ...]",
 	about: `Serve runs the local backend (package server): POST /api/put stores
 points with OpenTSDB's checks and messages, GET /api/query answers the
 Apptuit query language over them, Prometheus's HTTP API (/api/v1/query,
@@ -38,10 +39,13 @@ evicted, status, latency, the first error; "TELNET put" for the lines a
 connection sent together). Ctrl-C (SIGINT) or SIGTERM stops it
 cleanly.
 
-Points are kept in memory, at most --max-points of them (10,000,000 by
-default, about 240 MB) and none older than --retention (by default, any
-age): beyond those the points with the oldest timestamps are evicted, and
-counted in the request lines and when it stops. With --data DIR they are
+Points are kept in memory, compressed (a few bytes each), within
+--max-memory, the server's memory budget (256MiB by default), of which
+the points, their series and tags take at most three quarters, and none
+older than --retention (by default, any age): beyond those the oldest
+points are evicted, and counted in the request lines and when it stops.
+The Go runtime's memory limit is set to the budget, and the memory freed
+after a burst of puts is given back to the system. With --data DIR they are
 also kept in DIR, in a checksummed append-only log that survives a restart
 or a crash; a put is written to the log before it is answered and the log
 is flushed to disk every --sync-interval. A torn or damaged record costs
@@ -87,6 +91,7 @@ but names (such as the machine's) still need --allow-host.`,
 	examples: `  apptuit serve
   apptuit serve --listen 127.0.0.1:0 --token secret    # a free port, clients must send the token
   apptuit serve --data ~/.apptuit-data --retention 7d  # kept across restarts, for a week
+  apptuit serve --max-memory 1GiB                      # more points before the oldest go
   apptuit serve --listen 0.0.0.0:4242 --allow-remote --token secret --allow-host devbox.lan  # reachable from the LAN as http://devbox.lan:4242
   APPTUIT_API_ENDPOINT=http://127.0.0.1:4242 APPTUIT_API_TOKEN=x apptuit send points.txt
   echo 'put sys.cpu.idle 1700000000 57.5 host=web1' >/dev/tcp/127.0.0.1/4242   # a telnet line, from bash`,
@@ -100,7 +105,7 @@ type serveOpts struct {
 	allowRemote  bool
 	data         string
 	retention    time.Duration
-	maxPoints    int
+	maxMemory    int64
 	syncInterval time.Duration
 	requestLog   int
 	allowHosts   hostsFlag
@@ -115,7 +120,7 @@ func serveFlags() (*flag.FlagSet, *serveOpts) {
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow listening on a non-loopback address")
 	fs.StringVar(&o.data, "data", "", "keep the points in `DIR` too, across restarts (default: memory only)")
 	durationVar(fs, &o.retention, "retention", 0, "evict points older than `D`, e.g. 36h, 7d, 2w (0: any age)")
-	fs.IntVar(&o.maxPoints, "max-points", server.DefaultMaxPoints, "evict the oldest points beyond `N` (0: no bound)")
+	sizeVar(fs, &o.maxMemory, "max-memory", server.DefaultMaxMemory, "the server's memory budget, a `size` such as 1GiB: the oldest points are evicted beyond three quarters of it (0: no bound)")
 	durationVar(fs, &o.syncInterval, "sync-interval", server.DefaultSyncInterval, "with --data, fsync the log at most this often, a `duration` (0: every put)")
 	fs.IntVar(&o.requestLog, "request-log", server.DefaultRequestLogSize, "keep the newest `N` requests in the request log")
 	o.allowHosts.name = "allow-host"
@@ -210,6 +215,14 @@ func formatRequest(r server.Request) string {
 
 func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs, o := serveFlags()
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); name == "max-points" && strings.HasPrefix(a, "-") {
+			return usageError(stderr, "serve", fs, "--max-points is gone: the bound is --max-memory, the server's memory budget (e.g. --max-memory 256MiB, the default), of which the points, compressed, and their series and tags take at most three quarters")
+		}
+	}
 	pos, code, done := parseFlags(fs, "serve", args, stdout, stderr)
 	if done {
 		return code
@@ -225,10 +238,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		fmt.Fprintf(stderr, "apptuit serve: refusing to listen on %q, which is not a loopback address: the server accepts any client without --token and is not meant for a network; pass --allow-remote to do it anyway\n", o.listen)
 		return exitUsage
 	}
-	switch {
-	case o.maxPoints < 0:
-		return usageError(stderr, "serve", fs, "bad --max-points %d: must not be negative (0: no bound)", o.maxPoints)
-	case o.requestLog < 0:
+	if o.requestLog < 0 {
 		return usageError(stderr, "serve", fs, "bad --request-log %d: must not be negative", o.requestLog)
 	}
 	out := &syncWriter{w: stdout}
@@ -236,7 +246,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		server.WithRequestLog(func(r server.Request) { out.printf("%s\n", formatRequest(r)) }),
 		server.WithRequestLogSize(o.requestLog),
 		server.WithRetention(o.retention),
-		server.WithMaxPoints(o.maxPoints),
+		server.WithMaxMemory(o.maxMemory),
 		server.WithLogger(func(format string, a ...any) { out.printf("%s\n", fmt.Sprintf(format, a...)) }),
 		server.WithWebPage(),
 		server.WithAllowedHosts(o.allowHosts.hosts...),
@@ -265,6 +275,12 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		fmt.Fprintf(stderr, "apptuit serve: %v\n", err)
 		return exitFail
 	}
+	// The process is the server's: its memory follows the budget (memory.go).
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(memoryLimit(o.maxMemory)))
+	memCtx, stopGiveBack := context.WithCancel(ctx)
+	gaveBack := make(chan struct{})
+	go func() { giveBack(memCtx, srv, time.Second); close(gaveBack) }()
+	defer func() { stopGiveBack(); <-gaveBack }()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 	url := "http://" + l.Addr().String()
@@ -285,8 +301,12 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		fmt.Fprintf(stderr, "apptuit serve: %v\n", err)
 	}
 	st := srv.Stats()
-	out.printf("%d points in %d series; %d evicted by --retention, %d by --max-points\n",
-		st.Points, st.Series, st.EvictedByAge, st.EvictedByCount)
+	budget := "no budget"
+	if o.maxMemory > 0 {
+		budget = "of the " + approxSize(o.maxMemory-o.maxMemory/4) + " they may take, 3/4 of --max-memory " + formatSize(o.maxMemory)
+	}
+	out.printf("%d points in %d series (%s %s); %d evicted by --retention, %d by --max-memory\n",
+		st.Points, st.Series, approxSize(st.Bytes), budget, st.EvictedByAge, st.EvictedByMemory)
 	out.printf("stopped\n")
 	return exitOK
 }

@@ -242,7 +242,11 @@ func TestServeBoundsFlags(t *testing.T) {
 	}{
 		{[]string{"--retention", "7x"}, 2, "apptuit serve: --retention 7x: want " + durationSyntax + "\n"},
 		{[]string{"--retention", "-1h"}, 2, "apptuit serve: --retention -1h: want " + durationSyntax + "\n"},
-		{[]string{"--max-points", "-1"}, 2, "apptuit serve: bad --max-points -1: must not be negative (0: no bound)"},
+		{[]string{"--max-points", "1000"}, 2, "apptuit serve: --max-points is gone: the bound is --max-memory, the server's memory budget (e.g. --max-memory 256MiB, the default), of which the points, compressed, and their series and tags take at most three quarters\n"},
+		{[]string{"-max-points=5"}, 2, "apptuit serve: --max-points is gone"},
+		{[]string{"--max-memory", "-1"}, 2, "apptuit serve: --max-memory -1: want " + sizeSyntax + "\n"},
+		{[]string{"--max-memory", "12x"}, 2, "apptuit serve: --max-memory 12x: want " + sizeSyntax + "\n"},
+		{[]string{"--max-memory", "9999999TiB"}, 2, "apptuit serve: --max-memory 9999999TiB: want " + sizeSyntax + "\n"},
 		{[]string{"--sync-interval", "-1s"}, 2, "apptuit serve: --sync-interval -1s: want " + durationSyntax + "\n"},
 		{[]string{"--request-log", "-3"}, 2, "apptuit serve: bad --request-log -3: must not be negative"},
 		{[]string{"--data", filepath.Join(file, "sub")}, 1, "apptuit serve: opening the data directory " + filepath.Join(file, "sub") + ": "},
@@ -258,10 +262,22 @@ func TestServeBoundsFlags(t *testing.T) {
 			t.Errorf("--retention %s: %v, %v; want %v", in, o.retention, err, want)
 		}
 	}
+	for in, want := range map[string]int64{"0": 0, "1000": 1000, "256MiB": 256 << 20, "1GiB": 1 << 30, "3KiB": 3072, "2GB": 2e9, "512B": 512, "1TiB": 1 << 40} {
+		fs, o := serveFlags()
+		if err := fs.Parse([]string{"--max-memory", in}); err != nil || o.maxMemory != want {
+			t.Errorf("--max-memory %s: %v, %v; want %v", in, o.maxMemory, err, want)
+		}
+	}
+	for n, want := range map[int64]string{0: "0", 256 << 20: "256MiB", 1 << 30: "1GiB", 1536 << 10: "1536KiB", 1000: "1000B", 5 << 40: "5TiB"} {
+		if got := formatSize(n); got != want {
+			t.Errorf("formatSize(%d) = %q, want %q", n, got, want)
+		}
+	}
 }
 
 // TestServeEvictionLog checks that evictions show in the request lines
-// and in the summary printed when serve stops.
+// and in the summary printed when serve stops: a budget of 500 bytes (375
+// for the points) holds one series of one metric, not two.
 func TestServeEvictionLog(t *testing.T) {
 	cleanEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -269,12 +285,12 @@ func TestServeEvictionLog(t *testing.T) {
 	var stdout, stderr safeBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--max-points", "2"}, strings.NewReader(""), &stdout, &stderr)
+		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--max-memory", "500B"}, strings.NewReader(""), &stdout, &stderr)
 	}()
 	re := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+) `)
 	waitFor(t, "the listening line", func() bool { return re.MatchString(stdout.String()) })
 	base := re.FindStringSubmatch(stdout.String())[1]
-	body := `[{"metric":"m","timestamp":1700000000,"value":1,"tags":{"h":"a"}},{"metric":"m","timestamp":1700000001,"value":2,"tags":{"h":"a"}},{"metric":"m","timestamp":1700000002,"value":3,"tags":{"h":"a"}}]`
+	body := `[{"metric":"m","timestamp":1700000000,"value":1,"tags":{"h":"a"}},{"metric":"m","timestamp":1700000001,"value":2,"tags":{"h":"b"}},{"metric":"m","timestamp":1700000002,"value":3,"tags":{"h":"b"}}]`
 	resp, err := http.Post(base+"/api/put", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -286,7 +302,7 @@ func TestServeEvictionLog(t *testing.T) {
 	if code := <-done; code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	if want := "2 points in 1 series; 0 evicted by --retention, 1 by --max-points\nstopped\n"; !strings.HasSuffix(stdout.String(), want) {
+	if want := regexp.MustCompile(`\n2 points in 1 series \(\d+B of the 375B they may take, 3/4 of --max-memory 500B\); 0 evicted by --retention, 1 by --max-memory\nstopped\n$`); !want.MatchString(stdout.String()) {
 		t.Errorf("output ends %q, want %q", stdout.String(), want)
 	}
 }

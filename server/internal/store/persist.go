@@ -25,7 +25,7 @@ import (
 // where a batch's points are its encoding in memory (opentsdb.Batch), and a
 // snapshot record holds (part of) one series, its points sorted by (ms,
 // arrival), values XOR-encoded as in a batch. Replaying applies them in
-// order; points past the retention or over the max-points bound are
+// order; points past the retention or over the byte budget are
 // evicted as they would have been. A damaged record costs only itself
 // (package wal moves it aside and says what it held).
 type dataLog struct {
@@ -190,27 +190,21 @@ func (d *dataLog) maybeCompact(st *Store) {
 func (d *dataLog) compact(st *Store) error {
 	err := d.w.Rewrite(func(add func(int, ...[]byte) error) error {
 		var rec []byte
-		return st.eachSeries(func(key string, ms []int64, seq []uint64, val []float64) error {
-			for lo := 0; lo < len(ms); lo += snapshotChunk {
-				hi := min(lo+snapshotChunk, len(ms))
-				rec = append(rec[:0], recSnapshot)
-				rec = binary.AppendUvarint(rec, uint64(len(key)))
-				rec = append(rec, key...)
-				rec = binary.AppendUvarint(rec, uint64(hi-lo))
-				var prevMs int64
-				var prevSeq, prevBits uint64
-				for i := lo; i < hi; i++ {
-					rec = binary.AppendVarint(rec, ms[i]-prevMs)
-					rec = binary.AppendVarint(rec, int64(seq[i]-prevSeq))
-					vb := math.Float64bits(val[i])
-					rec = opentsdb.AppendXOR(rec, vb^prevBits)
-					prevMs, prevSeq, prevBits = ms[i], seq[i], vb
-				}
-				if err := add(hi-lo, rec); err != nil {
-					return err
-				}
+		return st.dump(snapshotChunk, func(key string, ms []int64, val []float64) error {
+			rec = append(rec[:0], recSnapshot)
+			rec = binary.AppendUvarint(rec, uint64(len(key)))
+			rec = append(rec, key...)
+			rec = binary.AppendUvarint(rec, uint64(len(ms)))
+			var prevMs int64
+			var prevBits uint64
+			for i := range ms {
+				rec = binary.AppendVarint(rec, ms[i]-prevMs)
+				rec = binary.AppendVarint(rec, 0) // arrival numbers: the store keeps none
+				vb := math.Float64bits(val[i])
+				rec = opentsdb.AppendXOR(rec, vb^prevBits)
+				prevMs, prevBits = ms[i], vb
 			}
-			return nil
+			return add(len(ms), rec)
 		})
 	})
 	if err != nil {
@@ -263,22 +257,23 @@ func (st *Store) replay(p []byte) (int, error) {
 		if _, _, err := opentsdb.ParseSeriesKey(string(key)); err != nil {
 			return 0, errBadRecord
 		}
-		ms, val, seq := make([]int64, n), make([]float64, n), make([]uint64, n)
+		// The points, in time and arrival order, as a batch of one series.
+		var b opentsdb.Batch
 		var prevMs int64
 		var prevSeq, prevBits uint64
-		for i := range ms {
+		for range n {
 			prevMs += r.varint()
 			prevSeq += uint64(r.varint())
 			prevBits ^= r.xor()
 			if r.bad {
 				return 0, errBadRecord
 			}
-			ms[i], seq[i], val[i] = prevMs, prevSeq, math.Float64frombits(prevBits)
+			b.Add(key, prevMs, math.Float64frombits(prevBits))
 		}
 		if len(r.b) != 0 {
 			return 0, errBadRecord
 		}
-		st.restoreSeries(string(key), ms, seq, val)
+		st.replayBatch(&b, max(st.nextSeq, prevSeq+1))
 		return int(n), nil
 	}
 	return 0, errBadRecord
@@ -354,47 +349,16 @@ func (st *Store) Close() {
 	}
 }
 
-// What the log needs of the store. These are the only places persist.go
-// reaches into the store's representation (with st.mu, st.log and Commit's
-// calls of appendBatch and maybeCompact).
+// What the log needs of the store. These, with Store.dump (the snapshot's
+// points), are the only places persist.go reaches into the store's
+// representation (with st.mu, st.log and Commit's calls of appendBatch and
+// maybeCompact).
 
 // replayBatch applies a logged batch whose points are numbered from base,
 // evicting as Commit would. The caller holds mu.
 func (st *Store) replayBatch(b *opentsdb.Batch, base uint64) {
 	st.applyBatch(b, base)
 	st.evict()
-}
-
-// restoreSeries adds the points of one series from a snapshot record, with
-// their arrival numbers, sorted by (ms, seq), evicting as Commit would.
-// The caller holds mu.
-func (st *Store) restoreSeries(key string, ms []int64, seq []uint64, val []float64) {
-	s := st.seriesFor(key)
-	cutoff := st.cutoff()
-	for i := range ms {
-		st.accepted++
-		if ms[i] < cutoff {
-			st.evictAge++
-			continue
-		}
-		s.ms, s.val, s.seq = append(s.ms, ms[i]), append(s.val, val[i]), append(s.seq, seq[i])
-		st.points++
-		st.nextSeq = max(st.nextSeq, seq[i]+1)
-	}
-	st.settle(s)
-	st.evict()
-}
-
-// eachSeries calls fn with the key and the points of each stored series,
-// sorted by (ms, seq), until fn fails; fn must not keep the slices. The
-// caller holds mu.
-func (st *Store) eachSeries(fn func(key string, ms []int64, seq []uint64, val []float64) error) error {
-	for _, s := range st.byKey {
-		if err := fn(s.key, s.ms, s.seq, s.val); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // counts returns the points and series stored. The caller holds mu.

@@ -2,24 +2,27 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/apptuit-go/apptuit"
 	"github.com/apptuit-go/apptuit/internal/opentsdb"
 )
 
-// logStore opens a store of at most maxPoints on the log in dir.
-func logStore(t *testing.T, dir string, maxPoints int) (*Store, *[]string) {
+// logStore opens a store of at most maxBytes on the log in dir.
+func logStore(t *testing.T, dir string, maxBytes int64) (*Store, *[]string) {
 	t.Helper()
 	var lines []string
-	st := New(0, maxPoints, time.Now)
+	st := New(0, maxBytes, time.Now)
 	if _, err := st.OpenLog(dir, time.Second, func(f string, a ...any) { lines = append(lines, fmt.Sprintf(f, a...)) }); err != nil {
 		t.Fatal(err)
 	}
@@ -36,27 +39,28 @@ func batchOf(m string, from, n int) *opentsdb.Batch {
 	return &b
 }
 
-// TestLogBounded commits 200 batches into a store keeping 1,000 points:
-// compactions keep the log at a few times the live points, and a reopened
-// store finds exactly what was kept.
+// TestLogBounded commits 400 batches into a store keeping 4 KiB, about
+// two thousand points: compactions keep the log at a few times the live
+// points, and a reopened store finds exactly what was kept.
 func TestLogBounded(t *testing.T) {
 	dir := t.TempDir()
-	st, lines := logStore(t, dir, 1000)
+	st, lines := logStore(t, dir, 4<<10)
 	st.log.slack = 2000
-	for i := 0; i < 200; i++ {
+	for i := 0; i < 400; i++ {
 		if _, err := st.Commit(batchOf("m", i*50, 50)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	size := st.log.w.Size()
 	before := st.Points()
-	if s := st.Stats(); s.Points != 1000 || s.EvictedByCount != 9000 {
+	s := st.Stats()
+	if s.Points < 1000 || s.Points > 5000 || uint64(s.Points)+s.EvictedByMemory != 20000 || s.Bytes > 4<<10 {
 		t.Errorf("Stats %+v", s)
 	}
 	st.Close()
-	// 10,000 points went in; the log holds at most 2×1,000 + 2,000 (plus one batch).
-	if size > 4050*12+4096 {
-		t.Errorf("log of %d bytes for 1,000 live points", size)
+	// 20,000 points went in; the log holds at most 2×live + 2,000 (plus one batch).
+	if size > int64(2*s.Points+2050)*12+4096 {
+		t.Errorf("log of %d bytes for %d live points", size, s.Points)
 	}
 	compacted := 0
 	for _, l := range *lines {
@@ -67,11 +71,11 @@ func TestLogBounded(t *testing.T) {
 	if compacted < 1 {
 		t.Errorf("no compaction: %q", *lines)
 	}
-	st, _ = logStore(t, dir, 1000)
+	st, _ = logStore(t, dir, 4<<10)
 	if got := st.Points(); !reflect.DeepEqual(got, before) {
 		t.Errorf("reopened: %d points, want the %d kept", len(got), len(before))
 	}
-	t.Logf("log %d bytes for 1,000 live points after 10,000 stored", size)
+	t.Logf("log %d bytes for %d live points after 20,000 stored", size, s.Points)
 }
 
 // TestLogWriteError: a commit the log cannot take fails and stores nothing.
@@ -113,12 +117,12 @@ func asideFiles(t *testing.T, dir string) map[string]int64 {
 	return out
 }
 
-// reopen opens a store of at most maxPoints on dir, returns it with what
-// it loaded and logged, and closes it at the end of the test.
-func reopen(t *testing.T, dir string, maxPoints int) (*Store, LoadReport, string) {
+// reopen opens a store of at most maxBytes (0: no bound) on dir, returns
+// it with what it loaded and logged, and closes it at the end of the test.
+func reopen(t *testing.T, dir string, maxBytes int64) (*Store, LoadReport, string) {
 	t.Helper()
 	var lines []string
-	st := New(0, maxPoints, func() time.Time { return time.Unix(1700000000, 0) })
+	st := New(0, maxBytes, func() time.Time { return time.Unix(1700000000, 0) })
 	lr, err := st.OpenLog(dir, time.Hour, func(f string, a ...any) { lines = append(lines, fmt.Sprintf(f, a...)) })
 	if err != nil {
 		t.Fatal(err)
@@ -241,7 +245,7 @@ func missingBatch(t *testing.T, all, got map[string][]int64) int {
 // byte in the segment header costs nothing.
 func TestLogSnapshotDamage(t *testing.T) {
 	dir := t.TempDir()
-	st, _, _ := reopen(t, dir, 3000)
+	st, _, _ := reopen(t, dir, 4<<10) // about 2,000 points
 	st.log.slack = 1000
 	for i := 0; i < 100; i++ { // 10,000 points, 3 series: compactions
 		if _, err := st.Commit(batchOf("m", i*100, 100)); err != nil {
@@ -334,21 +338,32 @@ func TestLogFormat1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, lr, log := reopen(t, dir, 300)
-	got, _ := json.Marshal(st.Points())
-	if !bytes.Equal(got, want) || lr.Points != 300 || lr.LostRecords != 0 {
+	st, lr, log := reopen(t, dir, 0)
+	got, _ := json.Marshal(byKeyAndTime(st.Points()))
+	if !bytes.Equal(got, want) || lr.Points != 585 || lr.LostRecords != 0 {
 		t.Errorf("loaded %+v, points differ: %v", lr, !bytes.Equal(got, want))
 	}
-	if !strings.Contains(log, "loaded 300 points of 6 series from 13 records") || !strings.Contains(log, "converted the log from format 1 to format 2") {
+	if !strings.Contains(log, "loaded 585 points of 6 series from 13 records") || !strings.Contains(log, "converted the log from format 1 to format 2") {
 		t.Errorf("log:\n%s", log)
 	}
 	st.Close()
 	if segs := segments(t, dir); len(segs) != 1 || filepath.Base(segs[0]) != "0000000000000004.wal" {
 		t.Errorf("segments after the conversion: %q", segs)
 	}
-	st, lr, log = reopen(t, dir, 300)
-	got, _ = json.Marshal(st.Points())
+	st, lr, log = reopen(t, dir, 0)
+	got, _ = json.Marshal(byKeyAndTime(st.Points()))
 	if !bytes.Equal(got, want) || strings.Contains(log, "format 1") {
 		t.Errorf("after the conversion: %+v, points differ: %v\n%s", lr, !bytes.Equal(got, want), log)
 	}
+}
+
+// byKeyAndTime sorts points by metric and tags (as JSON), then time,
+// keeping the order of points at one time: the order of testdata/v1's
+// points.json.
+func byKeyAndTime(pts []apptuit.DataPoint) []apptuit.DataPoint {
+	key := func(p apptuit.DataPoint) string { b, _ := json.Marshal(p.Tags); return p.Metric + string(b) }
+	slices.SortStableFunc(pts, func(a, b apptuit.DataPoint) int {
+		return cmp.Or(strings.Compare(key(a), key(b)), a.Timestamp.Compare(b.Timestamp))
+	})
+	return pts
 }

@@ -44,7 +44,7 @@ func TestReaderSamplesAndSeconds(t *testing.T) {
 	}
 	var ms, secs []sample
 	st.Read(func(r Reader) {
-		r.EachSeries("cpu", func(_ string, tags map[string]string) bool { return tags["h"] == "a" }, func(v View) bool {
+		r.EachSeries("cpu", func(_ string, tags Tags) bool { h, _ := tags.Get("h"); return h == "a" }, func(v View) bool {
 			v.Samples(math.MinInt64, math.MaxInt64, func(t int64, val float64) bool {
 				ms = append(ms, sample{t - msBase, val})
 				return true
@@ -70,7 +70,7 @@ func TestReaderSamplesAndSeconds(t *testing.T) {
 	var part []sample
 	st.Read(func(r Reader) {
 		r.EachSeries("cpu", nil, func(v View) bool {
-			if v.Tags()["h"] != "a" {
+			if h, _ := v.Tags().Get("h"); h != "a" {
 				return true
 			}
 			v.Samples(msBase+1000200, msBase+1002000, func(t int64, val float64) bool {
@@ -90,7 +90,7 @@ func TestReaderSelection(t *testing.T) {
 	var all, metrics []string
 	st.Read(func(r Reader) {
 		r.EachSeries("", nil, func(v View) bool {
-			all = append(all, fmt.Sprintf("%s %v:%d", v.Metric(), v.Tags(), v.Len()))
+			all = append(all, fmt.Sprintf("%s %v:%d", v.Metric(), v.Tags().Map(), v.Len()))
 			return true
 		})
 		r.Metrics(func(m string, n int) bool {

@@ -36,9 +36,9 @@ func (t *LineTransport) checkLineName(what, s string) error {
 // only [-_./a-zA-Z0-9].
 func (t *LineTransport) checkLineTagValue(key, v string) error {
 	if t.ascii {
-		for i := 0; i < len(v); i++ {
-			if c := rune(v[i]); c >= utf8.RuneSelf || !asciiNameChar(c) {
-				return fmt.Errorf("tag %q value %q has %q, which XCollector refuses in a tag value (it takes [-_./a-zA-Z0-9])", key, v, firstRune(v[i:]))
+		for _, r := range v {
+			if r >= utf8.RuneSelf || !nameRune(r) {
+				return fmt.Errorf("tag %q value %q has %q, which XCollector refuses in a tag value (it takes [-_./a-zA-Z0-9])", key, v, r)
 			}
 		}
 		return nil
@@ -71,8 +71,6 @@ func printableASCII(s string) bool {
 	}
 	return true
 }
-
-func firstRune(s string) rune { r, _ := utf8.DecodeRuneInString(s); return r }
 
 // validRuneAt reports whether the RuneError at s[i] is the character
 // U+FFFD as written, rather than an invalid byte.
@@ -181,7 +179,7 @@ func (c *Client) sendLineSeries(ctx context.Context, series []*TimeSeries) error
 			continue
 		}
 		metric := c.sanitizeName(s.metric)
-		err := validateName("metric name", metric)
+		err := checkName("metric name", metric)
 		if err == nil {
 			err = t.checkLineName("metric name", metric)
 		}

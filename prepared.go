@@ -57,7 +57,7 @@ type preparedTags struct {
 // Series that share tags are cheaper made with WithMetric.
 func (c *Client) PrepareSeries(metric string, tags map[string]string) (*PreparedSeries, error) {
 	name := c.sanitizeName(metric)
-	if err := validateName("metric name", name); err != nil {
+	if err := checkName("metric name", name); err != nil {
 		return nil, &ValidationError{Index: -1, Point: -1, Metric: metric, Rule: err.Error()}
 	}
 	var buf [8 + MaxTags]kv
@@ -100,7 +100,7 @@ func (c *Client) PrepareSeries(metric string, tags map[string]string) (*Prepared
 // It is how one metric's fields (m.count, m.sum, ...) are best prepared.
 func (s *PreparedSeries) WithMetric(metric string) (*PreparedSeries, error) {
 	name := s.c.sanitizeName(metric)
-	if err := validateName("metric name", name); err != nil {
+	if err := checkName("metric name", name); err != nil {
 		return nil, &ValidationError{Index: -1, Point: -1, Metric: metric, Rule: err.Error()}
 	}
 	p := newPrepared(s.c, metric, name, s.tags)

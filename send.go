@@ -55,7 +55,7 @@ func (c *Client) Send(ctx context.Context, points []DataPoint) error {
 }
 
 func (c *Client) checkPoint(scratch []kv, p *DataPoint) ([]kv, error) {
-	if err := validateName("metric name", c.sanitizeName(p.Metric)); err != nil {
+	if err := checkName("metric name", c.sanitizeName(p.Metric)); err != nil {
 		return scratch, err
 	}
 	scratch, err := c.mergeTags(scratch, p.Tags)
@@ -99,7 +99,7 @@ func (c *Client) SendTimeSeries(ctx context.Context, series []*TimeSeries) error
 			continue
 		}
 		metric := c.sanitizeName(s.metric)
-		if err := validateName("metric name", metric); err != nil {
+		if err := checkName("metric name", metric); err != nil {
 			return &ValidationError{Index: i, Point: -1, Metric: s.metric, Rule: err.Error()}
 		}
 		var err error

@@ -25,7 +25,7 @@ func (c *Client) mergeTags(dst []kv, tags map[string]string) ([]kv, error) {
 	dst = dst[:0]
 	for k, v := range tags {
 		sk := c.sanitizeName(k)
-		if err := validateName("tag key", sk); err != nil {
+		if err := checkName("tag key", sk); err != nil {
 			return dst, err
 		}
 		if v == "" {

@@ -1,67 +1,16 @@
 package apptuit
 
-import (
-	"fmt"
-	"unicode"
-	"unicode/utf8"
-)
+import "errors"
 
 // MaxTags is the most tags a point may carry after global tags are merged:
 // Apptuit's limit.
 const MaxTags = 25
 
-// validName reports whether s follows Apptuit's rule for metric names and tag
-// keys: non-empty, made of Unicode letters and numbers, '.', '-', '_' and '/'
-// (Python's `[-\w_/.]+` with re.UNICODE). It does not allocate.
-func validName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			return validNameUnicode(s[i:])
-		}
-		if !asciiNameChar(rune(c)) {
-			return false
-		}
-	}
-	return true
-}
-
-func validNameUnicode(s string) bool {
-	for _, r := range s {
-		if r < utf8.RuneSelf {
-			if !asciiNameChar(r) {
-				return false
-			}
-			continue
-		}
-		if r == utf8.RuneError || !(unicode.IsLetter(r) || unicode.IsNumber(r)) {
-			return false
-		}
-	}
-	return true
-}
-
-// asciiNameChar reports whether the ASCII character c may appear in a
-// name: a letter, a digit, '.', '-', '_' or '/'.
-func asciiNameChar(c rune) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	return c == '.' || c == '-' || c == '_' || c == '/'
-}
-
-// validateName returns an error naming what (e.g. "metric name"), the value
-// and the rule when s is not a valid name.
-func validateName(what, s string) error {
-	if s == "" {
-		return fmt.Errorf("%s is empty", what)
-	}
-	if !validName(s) {
-		return fmt.Errorf("%s %q has a character outside the allowed set (Unicode letters and digits, '.', '-', '_', '/')", what, s)
+// checkName is CheckName with what s is (e.g. "metric name") in the
+// message.
+func checkName(what, s string) error {
+	if err := CheckName(s); err != nil {
+		return errors.New(err.(*NameError).describe(what))
 	}
 	return nil
 }
@@ -75,7 +24,7 @@ func validateName(what, s string) error {
 // wrong; it does not look at values or timestamps. A valid metric costs no
 // allocation.
 func (c *Client) ValidateMetric(metric string, tags map[string]string) error {
-	if err := validateName("metric name", c.sanitizeName(metric)); err != nil {
+	if err := checkName("metric name", c.sanitizeName(metric)); err != nil {
 		return &ValidationError{Index: -1, Point: -1, Metric: metric, Rule: err.Error()}
 	}
 	var buf [8 + MaxTags]kv

@@ -92,7 +92,7 @@ func TestPreparedSeriesRecoverable(t *testing.T) {
 	if f.Metric() != "order.sum" || !maps.Equal(f.Tags(), s.Tags()) || f.tags != s.tags {
 		t.Errorf("WithMetric: %v %v, want order.sum with the same (shared) tags", f.Metric(), f.Tags())
 	}
-	if got, want := f.head()+string(f.tags.enc), `{"metric":"order_sum","tags":{"city_code":"BLR","dc":"x","host":"a"},"timestamp":`; got != want {
+	if got, want := string(f.head)+string(f.tags.pre), `{"metric":"order_sum","tags":{"city_code":"BLR","dc":"x","host":"a"},"timestamp":`; got != want {
 		t.Errorf("encoding %s, want %s", got, want)
 	}
 	empty, err := c.PrepareSeries("m", nil)

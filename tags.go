@@ -50,14 +50,3 @@ func (c *Client) mergeTags(dst []kv, tags map[string]string) ([]kv, error) {
 	}
 	return dst, nil
 }
-
-// checkTagCount applies the 1..MaxTags rule to merged tags.
-func checkTagCount(n int) error {
-	if n == 0 {
-		return fmt.Errorf("no tags: a point needs at least one tag (give it tags or set global tags)")
-	}
-	if n > MaxTags {
-		return fmt.Errorf("%d tags after merging global tags, at most %d are allowed", n, MaxTags)
-	}
-	return nil
-}

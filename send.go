@@ -4,8 +4,8 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"sync"
-	"sync/atomic"
+
+	"github.com/apptuit-go/apptuit/internal/inflight"
 )
 
 // Send checks points and sends them: with HTTP, it POSTs them to
@@ -82,69 +82,51 @@ func (c *Client) send(ctx context.Context, src pointSet) error {
 	return c.sendHTTP(ctx, src)
 }
 
-// sendHTTP sends the points of src in batches, up to the configured
-// number at a time, and adds up the outcomes. Refused points (400, 413 at
-// the smallest split) do not stop the call: they make a *SendError whose
-// Success counts every point accepted by the call. Any other failure stops
-// batches not yet started and is returned with the call's counts.
+// sendHTTP sends the points of src in batches of the configured size, up
+// to the configured number in flight (inflight.Window: the mechanism the
+// reporter's sends share), and adds up the outcomes. Refused points (400,
+// 413 at the smallest split) do not stop the call: they make a *SendError
+// whose Success counts every point accepted by the call. Any other failure
+// stops batches not yet started and is returned with the call's counts.
 func (c *Client) sendHTTP(ctx context.Context, src pointSet) error {
-	n := src.len()
-	size := c.cfg.batchSize
-	nb := (n + size - 1) / size
-	type result struct {
-		ok      int
-		refused *SendError
-		err     error
-	}
-	results := make([]result, nb)
-	send := func(k int) bool {
-		ok, refused, err := c.sendBatch(ctx, src, k*size, min((k+1)*size, n))
-		results[k] = result{ok, refused, err}
-		return err == nil
-	}
-	if workers := min(c.cfg.concurrency, nb); workers <= 1 {
-		for k := 0; k < nb && send(k); k++ {
-		}
-	} else {
-		var next atomic.Int64
-		var stop atomic.Bool
-		var wg sync.WaitGroup
-		for w := 0; w < workers; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for !stop.Load() {
-					k := int(next.Add(1) - 1)
-					if k >= nb {
-						return
-					}
-					if !send(k) {
-						stop.Store(true)
-					}
-				}
-			}()
-		}
-		wg.Wait()
-	}
-
-	var refused *SendError
+	n, size := src.len(), c.cfg.batchSize
+	var sum batchResult
 	var fatal error
-	accepted := 0
-	for _, r := range results {
-		accepted += r.ok
-		refused = joinRefusals(refused, r.refused)
-		if fatal == nil {
-			fatal = r.err
+	w := inflight.Window[batchResult]{
+		Limit: c.cfg.concurrency,
+		Stop:  func(r batchResult) bool { return r.err != nil },
+		Done: func(r batchResult) {
+			sum.ok += r.ok
+			sum.refused = joinRefusals(sum.refused, r.refused)
+			if fatal == nil {
+				fatal = r.err
+			}
+		},
+	}
+	for from := 0; from < n; from += size {
+		to := min(from+size, n)
+		if !w.Add(func() batchResult { return c.sendBatch(ctx, src, from, to) }) {
+			break
 		}
 	}
+	w.Wait()
 	if fatal != nil {
-		return c.undelivered(ctx, fatal, n-accepted-refused.failed(), n)
+		return c.undelivered(ctx, fatal, n-sum.ok-sum.refused.failed(), n)
 	}
-	if refused != nil {
-		refused.Success = accepted
-		return refused
+	if sum.refused != nil {
+		sum.refused.Success = sum.ok
+		return sum.refused
 	}
 	return nil
+}
+
+// batchResult is the outcome of sending a batch: how many points the server
+// accepted, the points it refused (nil if none), and a failure that stops
+// the call (an *HTTPError, a *NetworkError or ctx's error).
+type batchResult struct {
+	ok      int
+	refused *SendError
+	err     error
 }
 
 // body returns the request body of points [from, to) of src: compressed on
@@ -165,12 +147,9 @@ func (c *Client) body(src pointSet, from, to int) (io.ReadCloser, error) {
 	return b, nil
 }
 
-// sendBatch posts points [from, to), splitting on 413. It returns how many
-// points the server accepted, the points it refused (nil if none), and a
-// failure that stops the call (an *HTTPError, a *NetworkError or ctx's
-// error); the second half of a split batch is not sent after a failure of
-// the first.
-func (c *Client) sendBatch(ctx context.Context, src pointSet, from, to int) (int, *SendError, error) {
+// sendBatch posts points [from, to), splitting on 413; the second half of
+// a split batch is not sent after a failure of the first.
+func (c *Client) sendBatch(ctx context.Context, src pointSet, from, to int) batchResult {
 	req := request{
 		op:       "send",
 		method:   http.MethodPost,
@@ -181,29 +160,29 @@ func (c *Client) sendBatch(ctx context.Context, src pointSet, from, to int) (int
 	}
 	resp, attempts, err := c.do(ctx, req)
 	if err != nil {
-		return 0, nil, err
+		return batchResult{err: err}
 	}
 	if code := resp.StatusCode; code >= 200 && code <= 299 {
 		io.Copy(io.Discard, resp.Body) // a capped summary at most: keep the connection
 		resp.Body.Close()
-		return to - from, nil, nil
+		return batchResult{ok: to - from}
 	}
 	body := readErrorBody(resp.Body)
 	switch n := to - from; resp.StatusCode {
 	case http.StatusRequestEntityTooLarge:
 		if n > c.cfg.minSplit {
 			mid := from + n/2
-			ok1, r1, err := c.sendBatch(ctx, src, from, mid)
-			if err != nil {
-				return ok1, r1, err
+			r1 := c.sendBatch(ctx, src, from, mid)
+			if r1.err != nil {
+				return r1
 			}
-			ok2, r2, err := c.sendBatch(ctx, src, mid, to)
-			return ok1 + ok2, joinRefusals(r1, r2), err
+			r2 := c.sendBatch(ctx, src, mid, to)
+			return batchResult{r1.ok + r2.ok, joinRefusals(r1.refused, r2.refused), r2.err}
 		}
-		return 0, c.tooLarge(body, n), nil
+		return batchResult{refused: c.tooLarge(body, n)}
 	case http.StatusBadRequest:
 		se := c.refusal(body, n)
-		return se.Success, se, nil
+		return batchResult{ok: se.Success, refused: se}
 	}
-	return 0, nil, c.httpError(&req, resp, attempts, body)
+	return batchResult{err: c.httpError(&req, resp, attempts, body)}
 }

@@ -132,7 +132,7 @@
 // # Sending
 //
 // A report sends the points kept from earlier reports first, then its own,
-// in batches of WithBatchSize points, one apptuit.Client.SendPrepared call
+// in batches of the client's batch size (apptuit.WithBatchSize), one apptuit.Client.SendPrepared call
 // each: every series (each field of a metric, each series of a source) is
 // prepared once (apptuit.Client.PrepareSeries: sanitized, merged with the
 // client's global tags, validated and encoded, the fields of a metric
@@ -154,7 +154,7 @@
 // 500,000) for the next report, in their order, and the oldest are dropped
 // when it is full. Points the server refuses (400) are not kept: they would
 // be refused again. The next report sends the kept points merged into
-// batches of up to WithBatchSize points, oldest first, so after an outage
+// batches of up to the client's batch size, oldest first, so after an outage
 // they take as few requests as the batch size allows; during the outage
 // each report after the first tries one such send, whose points all count
 // in apptuit.reporter.send.failed when it fails.
@@ -163,8 +163,8 @@
 // point arrives once. The exception is ambiguity the client cannot resolve:
 // a request that timed out or lost its connection after the server stored
 // it is sent again (at-least-once), as is the accepted half of a batch the
-// client split after a 413. (The reporter's batch size is capped at the
-// client's, so each Send is a single request.)
+// client split after a 413. (The reporter's batches are the client's, so
+// each Send is a single request.)
 //
 // After a report that did not deliver all its points the error handler is
 // called (see WithErrorHandler); by default it writes one line to stderr.
@@ -209,7 +209,7 @@
 // WithSpool(dir, maxBytes) keeps the batches that could not be delivered in
 // segment files under dir instead of the memory buffer, so that they outlive
 // the process. Each report first sends what the spool holds, oldest first,
-// merged into batches of up to WithBatchSize points; a batch is acknowledged
+// merged into batches of up to the client's batch size; a batch is acknowledged
 // in the spool (a cursor file replaced atomically) once the backend accepted
 // it, and is then never sent again. While the spool is not empty, a report's
 // own points are added behind what it holds, so that order is kept; Stop

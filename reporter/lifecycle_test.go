@@ -384,7 +384,7 @@ func TestReportsNeverOverlap(t *testing.T) {
 	reg := metrics.NewRegistry()
 	c, _ := reg.Counter("c")
 	c.Inc()
-	r := newReporter(t, newClient(t, url, apptuit.WithConcurrency(1)), reg, WithClock(steppingClock(t0)), WithInterval(3*time.Millisecond), WithBatchSize(5))
+	r := newReporter(t, newClient(t, url, apptuit.WithConcurrency(1), apptuit.WithBatchSize(5)), reg, WithClock(steppingClock(t0)), WithInterval(3*time.Millisecond))
 	r.Start()
 	done := make(chan struct{})
 	for range 4 {
@@ -567,7 +567,7 @@ func TestOutageBufferCoalesced(t *testing.T) {
 	reg := metrics.NewRegistry()
 	seq, _ := reg.Gauge("seq")
 	const batchSize, perReport, outage = 7, 20, 6 // 20 points a report: seq and 19 meta
-	r := newReporter(t, newClient(t, srv.URL()), reg, WithClock(steppingClock(t0)), WithBatchSize(batchSize))
+	r := newReporter(t, newClient(t, srv.URL(), apptuit.WithBatchSize(batchSize)), reg, WithClock(steppingClock(t0)))
 	srv.FailNext(outage, 503) // each failed report makes one request and keeps the rest
 	for i := range outage {
 		seq.Set(float64(i))
@@ -630,7 +630,7 @@ func TestSendsInFlight(t *testing.T) {
 	for _, conc := range []int{1, 2, 3} {
 		most.Store(0)
 		requests.Store(0)
-		r := newReporter(t, newClient(t, url, apptuit.WithConcurrency(conc)), reg, WithClock(steppingClock(t0)), WithBatchSize(5))
+		r := newReporter(t, newClient(t, url, apptuit.WithConcurrency(conc), apptuit.WithBatchSize(5)), reg, WithClock(steppingClock(t0)))
 		mustReport(t, r)
 		if m, n := most.Load(), requests.Load(); m != int32(conc) || n != 20 {
 			t.Errorf("client concurrency %d: %d sends in flight at most, %d requests; want %d and 20", conc, m, n, conc)

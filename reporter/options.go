@@ -7,15 +7,12 @@ import (
 	"maps"
 	"os"
 	"time"
-
-	"github.com/apptuit-go/apptuit"
 )
 
 // Defaults used by New when an option is not given.
 const (
 	DefaultInterval   = 60 * time.Second
-	DefaultBatchSize  = apptuit.DefaultBatchSize // points per Send call
-	DefaultBufferSize = 500000                   // points kept for retry
+	DefaultBufferSize = 500000 // points kept for retry
 )
 
 // An Option configures a Reporter in New.
@@ -32,7 +29,6 @@ type config struct {
 	ignoreEnvTags bool
 	hostname      string
 	runtime       bool
-	batchSize     int
 	bufferSize    int
 	now           func() time.Time
 	sendTimeout   time.Duration
@@ -43,7 +39,6 @@ type config struct {
 func defaultConfig() config {
 	return config{
 		interval:   DefaultInterval,
-		batchSize:  DefaultBatchSize,
 		bufferSize: DefaultBufferSize,
 		errWriter:  os.Stderr,
 		now:        time.Now,
@@ -160,20 +155,6 @@ func WithSource(s Source) Option {
 // documentation) to every report.
 func WithRuntimeMetrics() Option {
 	return func(c *config) error { c.runtime = true; return nil }
-}
-
-// WithBatchSize sets the most points one Send call carries (default 50,000).
-// It is capped at the client's batch size (apptuit.WithBatchSize, same
-// default), so that every Send is one request: a Send that the client split
-// into several could not say which were accepted when a later one failed.
-func WithBatchSize(n int) Option {
-	return func(c *config) error {
-		if n < 1 {
-			return fmt.Errorf("reporter: batch size %d is not positive", n)
-		}
-		c.batchSize = n
-		return nil
-	}
 }
 
 // WithBufferSize sets how many points that failed with a retryable error are

@@ -108,10 +108,6 @@ func New(client *apptuit.Client, registry *metrics.Registry, opts ...Option) (*R
 		// Reports would share a timestamp and overwrite one another.
 		return nil, fmt.Errorf("reporter: interval %v is below one second, but the client sends timestamps in whole seconds (apptuit.PrecisionSeconds)", cfg.interval)
 	}
-	// A Send the client splits into several requests cannot tell which were
-	// accepted when a later one fails; one request per Send keeps the retry
-	// buffer exactly-once.
-	cfg.batchSize = min(cfg.batchSize, client.BatchSize())
 	if cfg.sendTimeout == 0 {
 		cfg.sendTimeout = max(cfg.interval, 10*time.Second)
 	}

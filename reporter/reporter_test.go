@@ -345,7 +345,7 @@ func TestBatchSend(t *testing.T) {
 		c, _ := reg.Counter("counter" + string(rune('a'+i/26)) + string(rune('a'+i%26)))
 		c.Inc()
 	}
-	r := newReporter(t, newClient(t, srv.URL()), reg, WithBatchSize(100), WithClock(steppingClock(t0)))
+	r := newReporter(t, newClient(t, srv.URL(), apptuit.WithBatchSize(100)), reg, WithClock(steppingClock(t0)))
 	mustReport(t, r)
 	if got := len(srv.Requests()); got != 3 {
 		t.Errorf("%d requests, want 3 (229 points in batches of 100)", got)
@@ -356,9 +356,10 @@ func TestBatchSend(t *testing.T) {
 	}
 }
 
-// The reporter's batch size is capped at the client's, so that each Send is
-// one request and the retry buffer never resends accepted points.
-func TestBatchSizeCappedAtClients(t *testing.T) {
+// The reporter's batches are the client's (apptuit.WithBatchSize), so that
+// each Send is one request and the retry buffer never resends accepted
+// points.
+func TestBatchSizeIsClients(t *testing.T) {
 	clearEnv(t)
 	srv := newServer(t)
 	reg := metrics.NewRegistry()
@@ -366,7 +367,7 @@ func TestBatchSizeCappedAtClients(t *testing.T) {
 		c, _ := reg.Counter("counter" + string(rune('a'+i/26)) + string(rune('a'+i%26)))
 		c.Inc()
 	}
-	r := newReporter(t, newClient(t, srv.URL(), apptuit.WithBatchSize(20)), reg, WithBatchSize(1000), WithClock(steppingClock(t0)))
+	r := newReporter(t, newClient(t, srv.URL(), apptuit.WithBatchSize(20)), reg, WithClock(steppingClock(t0)))
 	mustReport(t, r)
 	// 30 counters + 19 meta points = 49 points: 20 + 20 + 9.
 	if got := len(srv.Requests()); got != 3 {

@@ -349,7 +349,7 @@ func TestSteadyStateReportAllocs(t *testing.T) {
 	}
 	type costs struct{ source, registry, report float64 }
 	measure := func(n int) costs {
-		r := newReporter(t, newClient(t, sink), mkRegistry(n), WithSource(mkSource(n)), WithClock(steppingClock(t0)), WithBatchSize(n))
+		r := newReporter(t, newClient(t, sink, apptuit.WithBatchSize(n)), mkRegistry(n), WithSource(mkSource(n)), WithClock(steppingClock(t0)))
 		mustReport(t, r)
 		var re reportErrors
 		var c costs
@@ -537,7 +537,7 @@ func TestSourcePanicPropagates(t *testing.T) {
 	reg := metrics.NewRegistry()
 	c, _ := reg.Counter("c")
 	c.Inc()
-	r := newReporter(t, newClient(t, srv.URL()), reg, WithSource(src), WithBatchSize(1), WithClock(steppingClock(t0)))
+	r := newReporter(t, newClient(t, srv.URL(), apptuit.WithBatchSize(1)), reg, WithSource(src), WithClock(steppingClock(t0)))
 	func() {
 		defer func() {
 			if p := recover(); p != "source bug" {

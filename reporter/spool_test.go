@@ -368,9 +368,9 @@ func TestSpoolFailureAmongConcurrentSends(t *testing.T) {
 		got = append(got, pts...)
 		return 204, ""
 	})
-	c := newClient(t, url, apptuit.WithConcurrency(2))
+	c := newClient(t, url, apptuit.WithConcurrency(2), apptuit.WithBatchSize(30))
 	r, err := New(c, reg, WithClock(steppingClock(t0)), WithHostname("h"), WithIgnoreEnvTags(), WithSpool(dir, 1<<20),
-		WithBatchSize(30), WithErrorHandler(func(error) {}))
+		WithErrorHandler(func(error) {}))
 	if err != nil {
 		t.Fatal(err)
 	}

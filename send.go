@@ -93,7 +93,7 @@ func (c *Client) sendHTTP(ctx context.Context, src pointSet) error {
 	var sum batchResult
 	var fatal error
 	w := inflight.Window[batchResult]{
-		Limit: c.cfg.concurrency,
+		Limit: min(c.cfg.concurrency, (n+size-1)/size), // one batch: sent on this goroutine
 		Stop:  func(r batchResult) bool { return r.err != nil },
 		Done: func(r batchResult) {
 			sum.ok += r.ok

@@ -57,6 +57,9 @@ func (c *Client) getCompressor() (*compressor, error) {
 	z.out.Grow(writeSize + 16<<10)
 	if c.newZW != nil {
 		zw, err := c.newZW(&z.out)
+		if err == nil && zw == nil {
+			err = errors.New("the function given to WithCompressor returned a nil Compressor")
+		}
 		if err != nil {
 			return nil, &compressError{fmt.Errorf("new writer: %w", err)}
 		}

@@ -57,7 +57,7 @@ func New(opts ...Option) (*Client, error) {
 		level:       gzip.BestSpeed,
 		batchSize:   DefaultBatchSize,
 		concurrency: DefaultConcurrency,
-		minSplit:    DefaultMinSplitSize,
+		minSplit:    minSplitSize,
 		maxResponse: DefaultMaxResponse,
 		promPath:    DefaultPromQLPath,
 	}

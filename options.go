@@ -21,7 +21,7 @@ const (
 	DefaultBackoffMax     = 30 * time.Second
 	DefaultBatchSize      = 50000
 	DefaultConcurrency    = 2
-	DefaultMinSplitSize   = 100
+	minSplitSize          = 100       // the smallest batch split in halves on a 413
 	DefaultMaxResponse    = 256 << 20 // bytes of a query response
 	DefaultPromQLPath     = "/prometheus/api/v1/query_range"
 	defaultMaxErrorBody   = 1 << 20 // bytes of a non-2xx response or a put response
@@ -275,18 +275,6 @@ func WithConcurrency(n int) Option {
 	}
 }
 
-// WithMinSplitSize sets the smallest batch that is still split in halves when
-// the server answers 413 Payload Too Large (default 100 points).
-func WithMinSplitSize(n int) Option {
-	return func(c *config) error {
-		if n < 1 {
-			return fmt.Errorf("WithMinSplitSize: %d is not positive", n)
-		}
-		c.minSplit = n
-		return nil
-	}
-}
-
 // WithMaxResponseBytes caps how much of a query response is read (default
 // 256 MiB); a larger response is an error, never silently truncated.
 func WithMaxResponseBytes(n int64) Option {
@@ -330,16 +318,16 @@ func WithUserAgent(product string) Option {
 //		return gzip.NewWriterLevel(w, gzip.BestSpeed) // github.com/klauspost/compress/gzip
 //	})
 //
-// New checks the compressor: it compresses a sample body of about 150 KB
-// twice (the second time after Reset) and decodes both with the standard
-// library's reader for encoding; a writer that fails or whose output does
-// not decode to the sample makes New fail. The client calls newWriter once
-// per body in flight (the writers are pooled and reused with Reset), so its
-// cost is that of the writers' state, held while the client lives. Such a
-// writer compresses each body as one stream on one goroutine; the client's
-// own gzip compresses a large body on several cores (see "What goes on the
-// wire" in the README), so with more than one CPU it may send large
-// batches faster than a faster single-stream writer.
+// New does not try the writer: newWriter is first called by a send, and
+// an error it returns, or a nil Compressor, makes that send fail with an
+// error that is not retried (nor is a writer's failure while a body is
+// sent). The client calls newWriter once per body in flight (the writers
+// are pooled and reused with Reset), so its cost is that of the writers'
+// state, held while the client lives. Such a writer compresses each body
+// as one stream on one goroutine; the client's own gzip compresses a large
+// body on several cores (see "What goes on the wire" in the README), so
+// with more than one CPU it may send large batches faster than a faster
+// single-stream writer.
 func WithCompressor(encoding string, newWriter func(w io.Writer) (Compressor, error)) Option {
 	return func(c *config) error {
 		if encoding != "gzip" && encoding != "deflate" {

@@ -198,7 +198,7 @@ func TestSendPreparedPointChecks(t *testing.T) {
 func TestSendPreparedBatchesAndErrors(t *testing.T) {
 	clearEnv(t)
 	srv := newRecorder(t)
-	c := mustNew(t, WithEndpoint(srv.URL), WithToken("t"), WithIgnoreEnvTags(), WithBatchSize(4), WithMinSplitSize(1), WithConcurrency(1), WithRetries(0))
+	c := mustNew(t, WithEndpoint(srv.URL), WithToken("t"), WithIgnoreEnvTags(), WithBatchSize(4), withMinSplitSize(1), WithConcurrency(1), WithRetries(0))
 	s, _ := c.PrepareSeries("m", map[string]string{"host": "a"})
 	pts := make([]PreparedPoint, 10)
 	for i := range pts {

@@ -293,21 +293,21 @@ func TestSend413Splits(t *testing.T) {
 		w.WriteHeader(204)
 	}))
 	defer srv.Close()
-	c := mustNew(t, WithEndpoint(srv.URL), WithToken("t"), WithCompression(NoCompression), WithMinSplitSize(1))
+	c := mustNew(t, WithEndpoint(srv.URL), WithToken("t"), WithCompression(NoCompression), withMinSplitSize(1))
 	if err := c.Send(context.Background(), points(9)); err != nil {
 		t.Fatal(err)
 	}
 	if got.Load() != 9 {
 		t.Errorf("server accepted %d points, want 9", got.Load())
 	}
-	c2 := mustNew(t, WithEndpoint(srv.URL), WithToken("t"), WithCompression(NoCompression), WithMinSplitSize(4))
+	c2 := mustNew(t, WithEndpoint(srv.URL), WithToken("t"), WithCompression(NoCompression), withMinSplitSize(4))
 	err := c2.Send(context.Background(), points(9))
 	var se *SendError
 	// 9 → 4 (too large at the floor) + 5 → 2 (accepted) + 3 (too large at the floor).
 	if !errors.As(err, &se) || se.StatusCode != 413 || se.Failed != 7 || se.Success != 2 {
 		t.Fatalf("err = %#v, want a 413 SendError with 7 failed, 2 accepted", err)
 	}
-	if want := "apptuit: send: the server refused 7 of 9 points (413 Request Entity Too Large); too large even as 4 points, below which batches are not split (WithMinSplitSize 4)"; err.Error() != want {
+	if want := "apptuit: send: the server refused 7 of 9 points (413 Request Entity Too Large); too large even as 4 points, below which batches are not split (4)"; err.Error() != want {
 		t.Errorf("Error()\n got %q\nwant %q", err, want)
 	}
 }
@@ -666,7 +666,7 @@ func TestSend413SplitKeepsFatalHalf(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c := mustNew(t, WithEndpoint(srv.URL), WithToken("t"), WithCompression(NoCompression), WithMinSplitSize(1), WithRetries(0))
+	c := mustNew(t, WithEndpoint(srv.URL), WithToken("t"), WithCompression(NoCompression), withMinSplitSize(1), WithRetries(0))
 	err := c.Send(context.Background(), points(4))
 	var he *HTTPError
 	if !errors.As(err, &he) || he.StatusCode != 503 || he.Undelivered != 2 || he.Total != 4 || !IsRetryable(err) {

@@ -3,12 +3,14 @@
 // reporter's sends (reporter).
 package inflight
 
-// Window starts jobs in the order they are added, at most Limit at a time,
-// each on a goroutine of its own (or, when Limit is 1, on the caller's),
-// and hands every result to Done in that same order, on the goroutine
-// that calls Add or Wait. Stop, asked about each result as soon as its
-// job ends (in whatever order jobs end), can end the sequence: once it
-// returns true no further job starts. Done may change Limit.
+// Window starts jobs in the order they are added, each on a goroutine of
+// its own (or, when Limit is 1, on the caller's), and hands every result
+// to Done in that same order, on the goroutine that calls Add or Wait. A
+// job starts once fewer than Limit jobs are started and not handed back,
+// so at most Limit run at once and a job never starts more than Limit
+// places ahead of one still running. Stop, asked about each result as soon
+// as its job ends (in whatever order jobs end), can end the sequence: once
+// it returns true no further job starts. Done may change Limit.
 //
 // A Window is used by one goroutine; its zero value with Done set is
 // ready (Limit below 1 counts as 1). Every Window that started a job must
@@ -29,18 +31,19 @@ type job[T any] struct {
 	done chan struct{} // closed when res is set
 }
 
-// Add waits until fewer than Limit jobs are running, handing finished
-// results to Done meanwhile, then starts run and returns true; it returns
-// false without starting run once Stop has returned true.
+// Add waits until fewer than Limit jobs are started and not handed back,
+// handing finished results to Done meanwhile, then starts run and returns
+// true; it returns false without starting run once Stop has returned
+// true.
 func (w *Window[T]) Add(run func() T) bool {
 	w.handBack(false)
-	for !w.stopped && w.running >= max(w.Limit, 1) {
+	for !w.stopped && len(w.queue) >= max(w.Limit, 1) {
 		w.ended1()
 	}
 	if w.stopped {
 		return false
 	}
-	if w.Limit <= 1 && w.running == 0 {
+	if w.Limit <= 1 {
 		// Every job has ended and been handed back: run this one here.
 		res := run()
 		w.noteEnd(res)

@@ -99,3 +99,23 @@ func TestWindowDoneChangesLimit(t *testing.T) {
 		t.Errorf("%d jobs ran at once, want 3 once the first was done", peak.Load())
 	}
 }
+
+// A slow job holds back the start of jobs Limit places behind it, even
+// when the jobs between have ended: sends go out nearly in order.
+func TestWindowStartsAtMostLimitAhead(t *testing.T) {
+	leakcheck.AtCleanup(t)
+	release := make(chan struct{})
+	var started atomic.Int32
+	w := Window[int]{Limit: 2, Done: func(int) {}}
+	w.Add(func() int { started.Add(1); <-release; return 0 })
+	w.Add(func() int { started.Add(1); return 1 })
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		if n := started.Load(); n != 2 {
+			t.Errorf("%d jobs started while the first is still running, want 2", n)
+		}
+		close(release)
+	}()
+	w.Add(func() int { started.Add(1); return 2 })
+	w.Wait()
+}

@@ -18,7 +18,7 @@ import (
 type sourceCollector struct {
 	r     *Reporter
 	src   Source
-	index int // position among the WithSource options; -1 for the reporter's own
+	index int // position among the WithSource options
 	emit  Emit
 	cache map[string]*sourceSeries
 

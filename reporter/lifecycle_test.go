@@ -231,7 +231,7 @@ func TestLoopKeepsReportingOnErrors(t *testing.T) {
 func TestRuntimeMetrics(t *testing.T) {
 	clearEnv(t)
 	srv := newServer(t)
-	r := newReporter(t, newClient(t, srv.URL()), metrics.NewRegistry(), WithRuntimeMetrics(), WithPrefix("svc."))
+	r := newReporter(t, newClient(t, srv.URL()), metrics.NewRegistry(), WithSource(RuntimeMetrics()), WithPrefix("svc."))
 	runtime.GC()
 	mustReport(t, r)
 	pts := byName(srv.Points())
@@ -444,7 +444,7 @@ func TestShortIntervalStampsFollowClock(t *testing.T) {
 	srv := newServer(t)
 	reg := metrics.NewRegistry()
 	c, _ := reg.Counter("c")
-	r, err := New(newClient(t, srv.URL()), reg, WithHostname("h"), WithInterval(20*time.Millisecond),
+	r, err := New(newClient(t, srv.URL()), reg, WithHostTag("h"), WithInterval(20*time.Millisecond),
 		WithErrorHandler(func(err error) { t.Logf("report error: %v", err) }))
 	if err != nil {
 		t.Fatal(err)

@@ -25,10 +25,8 @@ type config struct {
 	handler       func(error)
 	handlerSet    bool
 	errWriter     io.Writer
-	hostTag       *bool
+	hostTag       *string // WithHostTag's value
 	ignoreEnvTags bool
-	hostname      string
-	runtime       bool
 	bufferSize    int
 	now           func() time.Time
 	sendTimeout   time.Duration
@@ -106,26 +104,13 @@ func WithErrorWriter(w io.Writer) Option {
 	}
 }
 
-// WithHostTag turns the host tag on or off, overriding
-// APPTUIT_DISABLE_HOST_TAG (which is then not read). When on, every point
-// gets host=<hostname> unless the environment tags, the reporter tags or the
-// metric's tags already have a host tag.
-func WithHostTag(enabled bool) Option {
-	return func(c *config) error { c.hostTag = &enabled; return nil }
-}
-
-// WithoutHostTag is WithHostTag(false).
-func WithoutHostTag() Option { return WithHostTag(false) }
-
-// WithHostname sets the value of the host tag instead of os.Hostname().
-func WithHostname(name string) Option {
-	return func(c *config) error {
-		if name == "" {
-			return errors.New("reporter: empty hostname")
-		}
-		c.hostname = name
-		return nil
-	}
+// WithHostTag sets the value of the host tag, host=<value>, which every
+// point gets unless the environment tags, the reporter tags or the
+// metric's own tags have a host tag; "" turns the host tag off. Without it
+// the value is os.Hostname() and APPTUIT_DISABLE_HOST_TAG may turn it off;
+// with it that variable is not read.
+func WithHostTag(value string) Option {
+	return func(c *config) error { c.hostTag = &value; return nil }
 }
 
 // WithIgnoreEnvTags stops New from reading APPTUIT_TAGS and APPTUIT_PY_TAGS:
@@ -149,12 +134,6 @@ func WithSource(s Source) Option {
 		c.sources = append(c.sources, s)
 		return nil
 	}
-}
-
-// WithRuntimeMetrics adds the Go runtime and process metrics (see the package
-// documentation) to every report.
-func WithRuntimeMetrics() Option {
-	return func(c *config) error { c.runtime = true; return nil }
 }
 
 // WithBufferSize sets how many points that failed with a retryable error are

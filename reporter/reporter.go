@@ -49,7 +49,7 @@ type Reporter struct {
 	lastTS   time.Time // timestamp of the previous report
 	gen      uint64    // reports made (collected)
 	registry *registryCollector
-	sources  []*sourceCollector // WithSource's, then the runtime metrics
+	sources  []*sourceCollector // WithSource's
 	meta     *registryCollector
 	buf      retryStore
 	healthy  bool                    // the last report's sends did not fail (see sender)
@@ -71,7 +71,7 @@ type Reporter struct {
 
 // New returns a Reporter that sends the metrics of registry, and the
 // points of the sources given with WithSource, with client. registry may
-// be nil when there are sources (or WithRuntimeMetrics); with neither New
+// be nil when there are sources; with neither New
 // fails. It reads the environment once, here:
 //
 //   - APPTUIT_TAGS, or when it is unset or empty APPTUIT_PY_TAGS, written
@@ -92,52 +92,13 @@ func New(client *apptuit.Client, registry *metrics.Registry, opts ...Option) (*R
 	if client == nil {
 		return nil, errors.New("reporter: nil client")
 	}
-	cfg := defaultConfig()
-	for _, o := range opts {
-		if o == nil {
-			return nil, errors.New("reporter: nil option")
-		}
-		if err := o(&cfg); err != nil {
-			return nil, err
-		}
+	cfg, err := newConfig(client, registry, opts)
+	if err != nil {
+		return nil, err
 	}
-	if registry == nil && len(cfg.sources) == 0 && !cfg.runtime {
-		return nil, errors.New("reporter: nil registry and no source: give a registry, or sources with WithSource (or WithRuntimeMetrics)")
-	}
-	if cfg.interval < time.Second && client.TimestampPrecision() == apptuit.PrecisionSeconds {
-		// Reports would share a timestamp and overwrite one another.
-		return nil, fmt.Errorf("reporter: interval %v is below one second, but the client sends timestamps in whole seconds (apptuit.PrecisionSeconds)", cfg.interval)
-	}
-	if cfg.sendTimeout == 0 {
-		cfg.sendTimeout = max(cfg.interval, 10*time.Second)
-	}
-	base := make(map[string]string)
-	if !cfg.ignoreEnvTags {
-		var err error
-		if base, err = envTags(); err != nil {
-			return nil, err
-		}
-	}
-	maps.Copy(base, cfg.tags)
-	host := true
-	if cfg.hostTag != nil {
-		host = *cfg.hostTag
-	} else if v, ok := os.LookupEnv(apptuit.EnvDisableHostPy); ok && v != "" {
-		disable, err := env.ParseBool(apptuit.EnvDisableHostPy, v)
-		if err != nil {
-			return nil, fmt.Errorf("reporter: %w", err)
-		}
-		host = !disable
-	}
-	if _, ok := base["host"]; host && !ok {
-		name := cfg.hostname
-		if name == "" {
-			var err error
-			if name, err = os.Hostname(); err != nil {
-				return nil, fmt.Errorf("reporter: host tag: %w (use WithHostname or WithoutHostTag)", err)
-			}
-		}
-		base["host"] = name
+	base, err := baseTags(&cfg)
+	if err != nil {
+		return nil, err
 	}
 	r := &Reporter{
 		client:  client,
@@ -158,9 +119,6 @@ func New(client *apptuit.Client, registry *metrics.Registry, opts ...Option) (*R
 	for i, s := range cfg.sources {
 		r.sources = append(r.sources, newSourceCollector(r, s, i))
 	}
-	if cfg.runtime {
-		r.sources = append(r.sources, newSourceCollector(r, newRuntimeCollector(), -1))
-	}
 	r.meta = newRegistryCollector(r.metaReg)
 	r.total, _ = r.metaReg.Counter(MetaTotal)
 	r.successful, _ = r.metaReg.Counter(MetaSuccessful)
@@ -172,6 +130,67 @@ func New(client *apptuit.Client, registry *metrics.Registry, opts ...Option) (*R
 		return nil, err
 	}
 	return r, nil
+}
+
+// newConfig applies opts and checks them against the client and the
+// registry.
+func newConfig(client *apptuit.Client, registry *metrics.Registry, opts []Option) (config, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if o == nil {
+			return cfg, errors.New("reporter: nil option")
+		}
+		if err := o(&cfg); err != nil {
+			return cfg, err
+		}
+	}
+	if registry == nil && len(cfg.sources) == 0 {
+		return cfg, errors.New("reporter: nil registry and no source: give a registry, or sources with WithSource")
+	}
+	if cfg.interval < time.Second && client.TimestampPrecision() == apptuit.PrecisionSeconds {
+		// Reports would share a timestamp and overwrite one another.
+		return cfg, fmt.Errorf("reporter: interval %v is below one second, but the client sends timestamps in whole seconds (apptuit.PrecisionSeconds)", cfg.interval)
+	}
+	if cfg.sendTimeout == 0 {
+		cfg.sendTimeout = max(cfg.interval, 10*time.Second)
+	}
+	return cfg, nil
+}
+
+// baseTags returns the tags every point gets under its own: the
+// environment's (unless WithIgnoreEnvTags), the reporter's and the host
+// tag (see New).
+func baseTags(cfg *config) (map[string]string, error) {
+	base := make(map[string]string)
+	if !cfg.ignoreEnvTags {
+		var err error
+		if base, err = envTags(); err != nil {
+			return nil, err
+		}
+	}
+	maps.Copy(base, cfg.tags)
+	on, name := true, ""
+	if cfg.hostTag != nil {
+		name = *cfg.hostTag
+		on = name != ""
+	} else if v, ok := os.LookupEnv(apptuit.EnvDisableHostPy); ok && v != "" {
+		disable, err := env.ParseBool(apptuit.EnvDisableHostPy, v)
+		if err != nil {
+			return nil, fmt.Errorf("reporter: %w", err)
+		}
+		on = !disable
+	}
+	if _, ok := base["host"]; !on || ok {
+		return base, nil
+	}
+	if name == "" {
+		var err error
+		if name, err = os.Hostname(); err != nil {
+			return nil, fmt.Errorf("reporter: host tag: %w (use WithHostTag)", err)
+		}
+	}
+	base["host"] = name
+	return base, nil
 }
 
 // envTags reads APPTUIT_TAGS, else APPTUIT_PY_TAGS, with the client's

@@ -186,10 +186,10 @@ func TestTags(t *testing.T) {
 		{name: "disable env garbage", env: map[string]string{"APPTUIT_DISABLE_HOST_TAG": "truee"},
 			wantErr: `APPTUIT_DISABLE_HOST_TAG: invalid truth value "truee"`},
 		{name: "option over env", env: map[string]string{"APPTUIT_DISABLE_HOST_TAG": "truee", "APPTUIT_PY_TAGS": "a: b"},
-			opts: []Option{WithHostTag(true)}, want: map[string]string{"a": "b", "host": host}},
+			opts: []Option{WithHostTag(host)}, want: map[string]string{"a": "b", "host": host}},
 		{name: "option off", env: map[string]string{"APPTUIT_PY_TAGS": "a: b"},
-			opts: []Option{WithoutHostTag()}, want: map[string]string{"a": "b"}},
-		{name: "hostname option", opts: []Option{WithHostname("h1")}, want: map[string]string{"host": "h1"}},
+			opts: []Option{WithHostTag("")}, want: map[string]string{"a": "b"}},
+		{name: "hostname option", opts: []Option{WithHostTag("h1")}, want: map[string]string{"host": "h1"}},
 		{name: "bad env tags", env: map[string]string{"APPTUIT_TAGS": "{InvalidTags"},
 			wantErr: `APPTUIT_TAGS: cannot parse tag "{InvalidTags"`},
 	}
@@ -274,7 +274,7 @@ func TestNamesPrefixSanitizer(t *testing.T) {
 				t.Fatal(err)
 			}
 			c.Inc()
-			r := newReporter(t, newClient(t, srv.URL(), copts...), reg, WithPrefix(tt.prefix), WithoutHostTag(),
+			r := newReporter(t, newClient(t, srv.URL(), copts...), reg, WithPrefix(tt.prefix), WithHostTag(""),
 				WithTags(map[string]string{"region": "us-east-1"}))
 			mustReport(t, r)
 			mustReport(t, r)
@@ -438,7 +438,7 @@ func TestDefaultHandlerLine(t *testing.T) {
 	})
 	reg := metrics.NewRegistry()
 	var buf strings.Builder
-	r, err := New(newClient(t, srv), reg, WithClock(func() time.Time { return t0 }), WithHostname("h"), WithErrorWriter(&buf))
+	r, err := New(newClient(t, srv), reg, WithClock(func() time.Time { return t0 }), WithHostTag("h"), WithErrorWriter(&buf))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -455,7 +455,7 @@ func TestDefaultHandlerLine(t *testing.T) {
 	url := srv2.URL()
 	srv2.Close()
 	buf.Reset()
-	r2, _ := New(newClient(t, url), reg, WithClock(func() time.Time { return t0 }), WithHostname("h"), WithErrorWriter(&buf))
+	r2, _ := New(newClient(t, url), reg, WithClock(func() time.Time { return t0 }), WithHostTag("h"), WithErrorWriter(&buf))
 	r2.ReportNow(context.Background())
 	line := buf.String()
 	if !strings.HasPrefix(line, "apptuit reporter: 19 points out of 19 had errors: HTTP status none, 0 successful, 19 failed, 19 kept for retry, 0 dropped: apptuit: send: ") ||
@@ -464,7 +464,7 @@ func TestDefaultHandlerLine(t *testing.T) {
 	}
 	// nil disables the handler.
 	buf.Reset()
-	r3, _ := New(newClient(t, url), reg, WithHostname("h"), WithErrorWriter(&buf), WithErrorHandler(nil))
+	r3, _ := New(newClient(t, url), reg, WithHostTag("h"), WithErrorWriter(&buf), WithErrorHandler(nil))
 	if err := r3.ReportNow(context.Background()); err == nil || buf.Len() != 0 {
 		t.Fatalf("err %v, output %q", err, buf.String())
 	}
@@ -483,7 +483,7 @@ func TestInvalidMetrics(t *testing.T) {
 	}{
 		{"bad prefix", []Option{WithPrefix(`apr\`)}, "cpu", `reporter: metric "apr\\cpu.count" not sent: metric name "apr\\cpu.count" has a character outside`, false},
 		{"bad reporter tag", []Option{WithTags(map[string]string{`h\ost`: "localhost"})}, "cpu", `reporter: metric "cpu.count" not sent: tag key "h\\ost" has a character outside`, false},
-		{"no tags", []Option{WithoutHostTag()}, "cpu", `reporter: metric "cpu.count" not sent: no tags`, true},
+		{"no tags", []Option{WithHostTag("")}, "cpu", `reporter: metric "cpu.count" not sent: no tags`, true},
 		{"bad metric", nil, "cpu time", `reporter: metric "cpu time.count" not sent: metric name "cpu time.count"`, true},
 	}
 	for _, tt := range tests {

@@ -94,14 +94,14 @@ func TestNewRegistryAndSources(t *testing.T) {
 		{"registry", metrics.NewRegistry(), nil, ""},
 		{"source only", nil, []Option{WithSource(nop)}, ""},
 		{"several sources", nil, []Option{WithSource(nop), WithSource(nop)}, ""},
-		{"runtime only", nil, []Option{WithRuntimeMetrics()}, ""},
-		{"nothing", nil, nil, "reporter: nil registry and no source: give a registry, or sources with WithSource (or WithRuntimeMetrics)"},
+		{"runtime only", nil, []Option{WithSource(RuntimeMetrics())}, ""},
+		{"nothing", nil, nil, "reporter: nil registry and no source: give a registry, or sources with WithSource"},
 		{"nil source", metrics.NewRegistry(), []Option{WithSource(nop), WithSource(nil)}, "reporter: nil source given to WithSource (source 1)"},
 		{"nil option", metrics.NewRegistry(), []Option{nil}, "reporter: nil option"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := New(c, tt.reg, append([]Option{WithHostname("h")}, tt.opts...)...)
+			r, err := New(c, tt.reg, append([]Option{WithHostTag("h")}, tt.opts...)...)
 			if tt.wantErr == "" {
 				if err != nil || r == nil {
 					t.Fatalf("New = %v, %v", r, err)

@@ -14,9 +14,8 @@ const (
 	// chunkSize is how much JSON one step of the encoding goroutine writes
 	// (a step ends with the point that crosses it). 256 KiB rather than
 	// 64: a quarter of the hand-offs between encoder and compressor (each
-	// one wakes a goroutine), measured about 2 points closer to the
-	// compress-only ceiling (median of 11 paired runs each; see
-	// bench/RESULTS.md), for 1 MiB of pooled buffers per body in flight.
+	// one wakes a goroutine), closer to the compress-only ceiling
+	// (bench/RESULTS.md), for 1 MiB of pooled buffers per body in flight.
 	chunkSize = 256 << 10
 	// firstChunkSize is how much JSON the reader encodes itself before the
 	// encoding goroutine starts: small, so that compression starts soon

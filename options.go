@@ -233,8 +233,8 @@ func WithCompression(comp Compression) Option {
 }
 
 // WithCompressionLevel sets the gzip/zlib level, from 1 (BestSpeed, the
-// default: metric bodies still shrink about tenfold, at a third of the CPU
-// of level 6) to 9, or -1 for the library default (6).
+// default: the least CPU per byte) to 9 (the smallest bodies), or -1 for
+// the library default (6).
 func WithCompressionLevel(level int) Option {
 	return func(c *config) error {
 		if level != -1 && (level < 1 || level > 9) {
@@ -257,14 +257,15 @@ func WithBatchSize(n int) Option {
 	}
 }
 
-// WithConcurrency sets how many batches of one Send or SendTimeSeries call
-// are in flight at once (default 2: one batch is compressed while another
-// is on the wire). 1 sends batches strictly one after the other. With
-// GOMAXPROCS > 1 even 1 uses several cores: a gzip batch of 8,192 points or
-// more is encoded and compressed by up to four goroutines at once (3.0 MiB
-// of pooled buffers and compressors per batch in flight on two cores);
-// other batches larger than about 64 KiB of JSON have a goroutine encoding
-// them ahead of their compressor (2.3 MiB per batch in flight).
+// WithConcurrency sets how many batches of one send are in flight at once
+// (default 2: one batch is compressed while another is on the wire); a
+// reporter's sends share the same bound. 1 sends batches strictly one after
+// the other, on the caller's goroutine. With GOMAXPROCS > 1 even 1 uses
+// several cores: a gzip batch of 8,192 points or more is encoded and
+// compressed by up to four goroutines at once, other batches larger than
+// 64 KiB of JSON have a goroutine encoding them ahead of their compressor.
+// Each batch in flight holds its pooled buffers and compressors (a few MiB:
+// bench/RESULTS.md), kept while the client lives.
 func WithConcurrency(n int) Option {
 	return func(c *config) error {
 		if n < 1 {

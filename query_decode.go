@@ -16,10 +16,8 @@ import (
 // The /api/query response is decoded by a small hand-written scanner rather
 // than encoding/json: a response is mostly "dps":[[ts,v],...] arrays, and
 // scanning them straight into a series' two slices (sized by a quick count
-// of the points first) costs no allocation per point. Measured on a
-// 1,000,000-point response (BenchmarkQueryDecode against
-// BenchmarkQueryDecodeStdlibJSON), encoding/json into [][2]float64 is about
-// eight times slower and allocates more than twice the memory.
+// of the points first) costs no allocation per point (BenchmarkQueryDecode
+// against BenchmarkQueryDecodeStdlibJSON: bench/RESULTS.md).
 //
 // The grammar accepted is JSON plus the bare NaN, Infinity and -Infinity
 // tokens that Python's json module (and so apptuit-py) accepts. Unknown

@@ -37,12 +37,12 @@ type runtimeCollector struct {
 	samples []metrics.Sample
 }
 
-// RuntimeMetrics returns a Source of the Go runtime and process metrics,
-// gauges named as is (GoGoroutines, ..., ProcessOpenFDs: see "Runtime
-// metrics" in the package documentation), without tags of their own. They
-// are read from runtime/metrics, which does not stop the world, and from
-// the operating system (the process.* ones on Linux only). Give it to one
-// reporter with WithSource: it is not safe for concurrent use.
+// RuntimeMetrics returns a Source of the Go runtime and process metrics:
+// gauges named GoGoroutines to ProcessOpenFDs (above), without tags of
+// their own. They are read from runtime/metrics, which does not stop the
+// world, and from the operating system (the process.* ones on Linux only).
+// Give it to one reporter with WithSource: it is not safe for concurrent
+// use.
 func RuntimeMetrics() Source {
 	rc := &runtimeCollector{samples: make([]metrics.Sample, len(runtimeSamples))}
 	for i, n := range runtimeSamples {

@@ -338,5 +338,6 @@ func (r *bodyReader) release() {
 		c := <-z.full
 		z.free <- c.b[:0]
 	}
+	z.scr.release()
 	r.c.compressors.Put(z)
 }

@@ -310,6 +310,9 @@ func (b *parBody) Close() error {
 	clean := b.clean || !b.started
 	b.mu.Unlock()
 	if clean {
+		for i := range b.set.scr {
+			b.set.scr[i].release()
+		}
 		b.c.parSets.Put(b.set)
 	}
 	return nil

@@ -141,7 +141,7 @@ func TestBodyConcurrentCloses(t *testing.T) {
 				b.(io.WriterTo).WriteTo(io.Discard)
 				close(done)
 			}()
-			time.Sleep(5 * time.Millisecond) // the encoders inside appendFrom
+			time.Sleep(5 * time.Millisecond) // the encoders inside read
 			first := make(chan struct{})
 			go func() {
 				b.Close()

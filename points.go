@@ -39,6 +39,14 @@ type scratch struct {
 	st    seriesTags
 }
 
+// release drops what the scratch refers to of a send's points (their
+// series, tags and names), keeping its buffers, before it is pooled.
+func (scr *scratch) release() {
+	clear(scr.pts[:])
+	clear(scr.tags[:cap(scr.tags)])
+	scr.ser, scr.st = PreparedSeries{}, seriesTags{}
+}
+
 // preparedPoints are SendPrepared's points, read in place: their series
 // were checked and encoded by PrepareSeries.
 type preparedPoints []PreparedPoint

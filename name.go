@@ -85,7 +85,7 @@ func CleanName(name string) string {
 func firstIllegal[S ~string | ~[]byte](name S) (int, rune) {
 	for i := 0; i < len(name); {
 		if c := name[i]; c < utf8.RuneSelf {
-			if !nameRune(rune(c)) {
+			if !nameASCII(c) {
 				return i, rune(c)
 			}
 			i++
@@ -105,11 +105,13 @@ func firstIllegal[S ~string | ~[]byte](name S) (int, rune) {
 // nameRune reports whether r may appear in a name; utf8.RuneError (an
 // invalid byte, or U+FFFD itself, which is no letter) may not.
 func nameRune(r rune) bool {
-	switch {
-	case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
-		return true
-	case r < utf8.RuneSelf:
-		return r == '.' || r == '-' || r == '_' || r == '/'
+	if r < utf8.RuneSelf {
+		return nameASCII(byte(r))
 	}
 	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsNumber(r))
+}
+
+// nameASCII reports whether the ASCII character c may appear in a name.
+func nameASCII(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == '_' || c == '/'
 }

@@ -17,9 +17,10 @@ type pointSet interface {
 	len() int
 	// read returns points i, i+1, ...: at least one and at most n. An
 	// error is the rule point i+len(returned) breaks; only check sees one,
-	// as every point is checked before it is encoded. What read returns
-	// may live in scr until the next read with it. Safe for concurrent use
-	// with distinct scratch.
+	// as every point is checked before it is encoded (and check sets
+	// scr.checkOnly: the series need not be encoded then). What read
+	// returns may live in scr until the next read with it. Safe for
+	// concurrent use with distinct scratch.
 	read(i, n int, scr *scratch) ([]PreparedPoint, error)
 	// invalid returns the error of point i breaking rule err, placed as
 	// the caller gave the point.
@@ -37,6 +38,8 @@ type scratch struct {
 	arena []byte         // Send's series encoding
 	ser   PreparedSeries // Send's series, in arena
 	st    seriesTags
+
+	checkOnly bool // set by check: read need not encode the series
 }
 
 // release drops what the scratch refers to of a send's points (their
@@ -82,10 +85,12 @@ func (d *dataPoints) read(i, _ int, scr *scratch) ([]PreparedPoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, _, t := d.c.appendSeries(scr.arena[:0], name, tags, true)
-	scr.arena = a
-	scr.st = seriesTags{c: d.c, post: a[t:]} // pre is in head: one copy
-	scr.ser = PreparedSeries{metric: p.Metric, head: a[:t], tags: &scr.st}
+	scr.st = seriesTags{c: d.c}
+	scr.ser = PreparedSeries{metric: p.Metric, tags: &scr.st}
+	if !scr.checkOnly {
+		a, _, t := d.c.appendSeries(scr.arena[:0], name, tags, true)
+		scr.arena, scr.ser.head, scr.st.post = a, a[:t], a[t:] // pre is in head: one copy
+	}
 	scr.pts[0] = PreparedPoint{&scr.ser, p.Timestamp.UnixMilli(), p.Value}
 	return scr.pts[:1], nil
 }

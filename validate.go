@@ -46,7 +46,7 @@ func (c *Client) checkSeries(metric string, tags map[string]string, scratch []kv
 // the client's Precision can write. Cost: O(points); no allocation unless
 // it fails.
 func (c *Client) check(src pointSet) error {
-	var scr scratch
+	scr := scratch{checkOnly: true}
 	for i, n := 0, src.len(); i < n; {
 		pts, err := src.read(i, n-i, &scr)
 		for j := range pts {

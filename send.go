@@ -32,10 +32,10 @@ import (
 // are not sent, and the *HTTPError or *NetworkError says how many points
 // were not delivered.
 //
-// Cost: O(points), with constant memory: each point's series is merged
-// with the global tags, checked and encoded as it is read, twice (once to
-// check, once to send), in reused buffers. SendTimeSeries and SendPrepared
-// do that once per series.
+// Cost: O(points), in constant memory: each point's series is merged with
+// the global tags and checked twice (to check the call, then to send it)
+// and encoded once, in reused buffers. SendTimeSeries and SendPrepared do
+// that once per series.
 func (c *Client) Send(ctx context.Context, points []DataPoint) error {
 	return c.send(ctx, &dataPoints{c, points})
 }

@@ -73,7 +73,7 @@
 //
 // When a send fails with an error apptuit.IsRetryable accepts (429, 5xx,
 // no answer; after the client's own retries), or the report runs out of
-// time (WithReportTimeout), no more sends start: that batch and the rest
+// time (the interval, at least 10 s), no more sends start: that batch and the rest
 // (but those already in flight) are kept for the next report, in their
 // order, in a buffer of WithBufferSize points whose oldest are dropped when
 // it is full. Points the server refuses (400) are not kept: they would be

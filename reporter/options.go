@@ -29,7 +29,7 @@ type config struct {
 	ignoreEnvTags bool
 	bufferSize    int
 	now           func() time.Time
-	sendTimeout   time.Duration
+	sendTimeout   time.Duration // of a report made by Start: the interval, at least 10 s
 	sources       []Source
 	spool         spoolConfig // WithSpool (spool.go)
 }
@@ -44,9 +44,10 @@ func defaultConfig() config {
 }
 
 // WithInterval sets the time between two reports made by Start (default
-// 60 s). It must be positive. Below 1 s, reports are stamped to the
-// millisecond instead of the second (see Timestamps in the package
-// documentation).
+// 60 s), which also bounds each of them (at least 10 s: a report out of
+// time keeps its unsent points for the next). It must be positive. Below
+// 1 s, reports are stamped to the millisecond instead of the second (see
+// Timestamps in the package documentation).
 func WithInterval(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -158,19 +159,6 @@ func WithClock(now func() time.Time) Option {
 			return errors.New("reporter: nil clock")
 		}
 		c.now = now
-		return nil
-	}
-}
-
-// WithReportTimeout bounds each report made by Start (default: the interval,
-// but at least 10 s).
-// A report that runs out of time keeps its unsent points for the next one.
-func WithReportTimeout(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("reporter: report timeout %v is not positive", d)
-		}
-		c.sendTimeout = d
 		return nil
 	}
 }

@@ -36,7 +36,6 @@ var optionEffects = []struct {
 	{"WithSource", []Option{WithSource(RuntimeMetrics())}, func(r *Reporter) bool { return len(r.sources) == 1 }},
 	{"WithBufferSize", []Option{WithBufferSize(7)}, func(r *Reporter) bool { return r.buf.(*memoryBuffer).limit == 7 }},
 	{"WithClock", []Option{WithClock(func() time.Time { return t0 })}, func(r *Reporter) bool { return r.cfg.now().Equal(t0) }},
-	{"WithReportTimeout", []Option{WithReportTimeout(time.Minute)}, func(r *Reporter) bool { return r.cfg.sendTimeout == time.Minute }},
 	{"WithSpool", nil, func(r *Reporter) bool { return r.spool != nil && !r.cfg.spool.noSync }}, // opts set below: a directory per run
 	{"WithSpoolNoSync", []Option{WithSpoolNoSync()}, func(r *Reporter) bool { return r.cfg.spool.noSync }},
 }

@@ -151,9 +151,7 @@ func newConfig(client *apptuit.Client, registry *metrics.Registry, opts []Option
 		// Reports would share a timestamp and overwrite one another.
 		return cfg, fmt.Errorf("reporter: interval %v is below one second, but the client sends timestamps in whole seconds (apptuit.PrecisionSeconds)", cfg.interval)
 	}
-	if cfg.sendTimeout == 0 {
-		cfg.sendTimeout = max(cfg.interval, 10*time.Second)
-	}
+	cfg.sendTimeout = max(cfg.interval, 10*time.Second)
 	return cfg, nil
 }
 

@@ -43,8 +43,8 @@ func (c *Client) checkSeries(metric string, tags map[string]string, scratch []kv
 // check applies the point rules to every point of src and returns the
 // first breach as a *ValidationError: a series (not nil, prepared by c; a
 // Send point's series is checked as it is read), a finite value and a time
-// the client's Precision can write. Cost: O(points); no allocation unless
-// it fails.
+// the client's Precision can write. Cost: O(points); no allocation per
+// point.
 func (c *Client) check(src pointSet) error {
 	scr := scratch{checkOnly: true}
 	for i, n := 0, src.len(); i < n; {

@@ -112,10 +112,9 @@ func appendPoint(b []byte, p *PreparedPoint, line bool, prec Precision) []byte {
 	}
 	b = appendPyFloat(b, p.Value)
 	if post := s.tags.post; len(post) == 1 {
-		return append(b, post[0])
-	} else {
-		return append(b, post...)
+		return append(b, post[0]) // JSON's '}': no copy call
 	}
+	return append(b, s.tags.post...)
 }
 
 // appendJSON is the JSON encoder: it appends points [i, end) of src to b as

@@ -2,6 +2,7 @@ package apptuit
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 )
 
@@ -40,6 +41,12 @@ type scratch struct {
 	st    seriesTags
 
 	checkOnly bool // set by check: read need not encode the series
+
+	// Send's last series, which the next point shares when it has the same
+	// metric and the same tags map.
+	last     bool
+	lastName string
+	lastTags uintptr
 }
 
 // release drops what the scratch refers to of a send's points (their
@@ -48,6 +55,7 @@ func (scr *scratch) release() {
 	clear(scr.pts[:])
 	clear(scr.tags[:cap(scr.tags)])
 	scr.ser, scr.st = PreparedSeries{}, seriesTags{}
+	scr.last, scr.lastName = false, ""
 }
 
 // preparedPoints are SendPrepared's points, read in place: their series
@@ -70,7 +78,8 @@ func (p preparedPoints) invalid(i int, err error) *ValidationError {
 
 // dataPoints are Send's points. Each point's series is checked and encoded
 // as it is read, one point per read, in the reader's scratch: no memory
-// per point.
+// per point. A point with the metric and the very tags map of the point
+// before it shares that point's series, checked and encoded once.
 type dataPoints struct {
 	c   *Client
 	pts []DataPoint
@@ -80,16 +89,21 @@ func (d *dataPoints) len() int { return len(d.pts) }
 
 func (d *dataPoints) read(i, _ int, scr *scratch) ([]PreparedPoint, error) {
 	p := &d.pts[i]
-	name, tags, err := d.c.checkSeries(p.Metric, p.Tags, scr.tags)
-	scr.tags = tags
-	if err != nil {
-		return nil, err
-	}
-	scr.st = seriesTags{c: d.c}
-	scr.ser = PreparedSeries{metric: p.Metric, tags: &scr.st}
-	if !scr.checkOnly {
-		a, _, t := d.c.appendSeries(scr.arena[:0], name, tags, true)
-		scr.arena, scr.ser.head, scr.st.post = a, a[:t], a[t:] // pre is in head: one copy
+	id := reflect.ValueOf(p.Tags).Pointer() // the map's identity; 0 for nil
+	if !scr.last || p.Metric != scr.lastName || id != scr.lastTags {
+		scr.last = false
+		name, tags, err := d.c.checkSeries(p.Metric, p.Tags, scr.tags)
+		scr.tags = tags
+		if err != nil {
+			return nil, err
+		}
+		scr.st = seriesTags{c: d.c}
+		scr.ser = PreparedSeries{metric: p.Metric, tags: &scr.st}
+		if !scr.checkOnly {
+			a, _, t := d.c.appendSeries(scr.arena[:0], name, tags, true)
+			scr.arena, scr.ser.head, scr.st.post = a, a[:t], a[t:] // pre is in head: one copy
+		}
+		scr.last, scr.lastName, scr.lastTags = true, p.Metric, id
 	}
 	scr.pts[0] = PreparedPoint{&scr.ser, p.Timestamp.UnixMilli(), p.Value}
 	return scr.pts[:1], nil

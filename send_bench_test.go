@@ -186,22 +186,34 @@ func BenchmarkEncodeOnly(b *testing.B) {
 	b.ReportMetric(float64(b.N*total)/b.Elapsed().Seconds(), "points/s")
 }
 
-// BenchmarkSend is Send with 10,000 DataPoints a call.
+// BenchmarkSend is Send with 10,000 DataPoints a call, sharing one tags map
+// (so one series, encoded once) or each with a map of its own.
 func BenchmarkSend(b *testing.B) {
 	sink := putsink.Start(b)
 	c, _ := New(WithEndpoint(sink.URL), WithToken("t"), WithIgnoreEnvTags())
 	b.Cleanup(c.hc.CloseIdleConnections)
-	pts := make([]DataPoint, 10000)
-	tags := map[string]string{"host": "web-1", "dc": "eu-west-1"}
-	for i := range pts {
-		pts[i] = DataPoint{Metric: "proc.cpu.percent", Tags: tags, Timestamp: t0, Value: float64(i)}
-	}
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := c.Send(ctx, pts); err != nil {
-			b.Fatal(err)
+	for _, shared := range []bool{true, false} {
+		name := "map-per-point"
+		if shared {
+			name = "shared-map"
 		}
+		b.Run(name, func(b *testing.B) {
+			pts := make([]DataPoint, 10000)
+			tags := map[string]string{"host": "web-1", "dc": "eu-west-1"}
+			for i := range pts {
+				if !shared {
+					tags = map[string]string{"host": "web-1", "dc": "eu-west-1"}
+				}
+				pts[i] = DataPoint{Metric: "proc.cpu.percent", Tags: tags, Timestamp: t0, Value: float64(i)}
+			}
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.Send(ctx, pts); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*len(pts))/b.Elapsed().Seconds(), "points/s")
+		})
 	}
-	b.ReportMetric(float64(b.N*len(pts))/b.Elapsed().Seconds(), "points/s")
 }

@@ -34,8 +34,9 @@ import (
 //
 // Cost: O(points), in constant memory: each point's series is merged with
 // the global tags and checked twice (to check the call, then to send it)
-// and encoded once, in reused buffers. SendTimeSeries and SendPrepared do
-// that once per series.
+// and encoded once, in reused buffers, unless the point has the metric and
+// the very tags map of the point before it, whose series it shares.
+// SendTimeSeries and SendPrepared do that once per series.
 func (c *Client) Send(ctx context.Context, points []DataPoint) error {
 	return c.send(ctx, &dataPoints{c, points})
 }

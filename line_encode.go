@@ -15,7 +15,7 @@ import (
 //
 // with the client's global tags merged in and tags sorted by key, and
 // holds the rules the line format adds to the client's. Timestamps and
-// values are written as in the JSON body (see appendPoint).
+// values are written as in the JSON body (appendTimestamp, appendPyFloat).
 
 // checkSeries applies the line format's rules to a series' name and merged
 // tags, on top of the client's (checkSeries in validate.go).
@@ -135,15 +135,20 @@ func (t *LineTransport) send(ctx context.Context, c *Client, src pointSet) error
 }
 
 // appendLines is the line encoder: it appends the lines of every point of
-// src to b. It stops at a point whose line would be longer than
+// src to b, each its series' head and pre part (see PreparedSeries), its
+// timestamp, a space, its value and its series' post part. It stops at a point whose line would be longer than
 // MaxLineBytes and returns its index, else -1. Cost: O(points); no
 // allocation but b's growth.
 func appendLines(b []byte, src pointSet, scr *scratch, prec Precision) ([]byte, int) {
 	for i, n := 0, src.len(); i < n; {
 		pts, _ := src.read(i, n-i, scr)
 		for j := range pts {
-			start := len(b)
-			b = appendPoint(b, &pts[j], true, prec)
+			p, start := &pts[j], len(b)
+			b = append(b, p.Series.head...)
+			b = append(b, p.Series.tags.pre...)
+			b = append(appendTimestamp(b, p.UnixMilli, prec), ' ')
+			b = appendPyFloat(b, p.Value)
+			b = append(b, p.Series.tags.post...)
 			if len(b)-start-1 > MaxLineBytes {
 				return b[:start], i + j
 			}

@@ -95,32 +95,12 @@ func (c *Client) appendTagParts(b []byte, tags []kv, tagsLast bool) ([]byte, int
 	return append(b, '}'), pre
 }
 
-// appendPoint writes one point as its series' format says: head, pre,
-// the timestamp, `,"value":` in JSON (a space in a line), the value and
-// post. The time was checked by checkTime for prec.
-func appendPoint(b []byte, p *PreparedPoint, line bool, prec Precision) []byte {
-	s := p.Series
-	b = append(b, s.head...)
-	if pre := s.tags.pre; len(pre) > 0 {
-		b = append(b, pre...)
-	}
-	b = appendTimestamp(b, p.UnixMilli, prec)
-	if line {
-		b = append(b, ' ')
-	} else {
-		b = append(b, `,"value":`...)
-	}
-	b = appendPyFloat(b, p.Value)
-	if post := s.tags.post; len(post) == 1 {
-		return append(b, post[0]) // JSON's '}': no copy call
-	}
-	return append(b, s.tags.post...)
-}
-
 // appendJSON is the JSON encoder: it appends points [i, end) of src to b as
 // elements of a JSON array, comma-separated (the first after a comma too
 // unless first), stopping early once len(b) >= limit; it returns b and the
-// next point. The points were checked (check). Cost: O(points); no
+// next point. A point is its series' head and pre part (see
+// PreparedSeries), its timestamp (checked by checkTime for prec),
+// `,"value":`, its value and its series' post part. Cost: O(points); no
 // allocation but b's growth.
 func appendJSON(b []byte, src pointSet, i, end, limit int, first bool, scr *scratch, prec Precision) ([]byte, int) {
 	for i < end && len(b) < limit {
@@ -133,7 +113,20 @@ func appendJSON(b []byte, src pointSet, i, end, limit int, first bool, scr *scra
 				b = append(b, ',')
 			}
 			first = false
-			b = appendPoint(b, &pts[k], false, prec)
+			p := &pts[k]
+			s := p.Series
+			b = append(b, s.head...)
+			if pre := s.tags.pre; len(pre) > 0 {
+				b = append(b, pre...)
+			}
+			b = appendTimestamp(b, p.UnixMilli, prec)
+			b = append(b, `,"value":`...)
+			b = appendPyFloat(b, p.Value)
+			if post := s.tags.post; len(post) == 1 {
+				b = append(b, post[0]) // '}': no copy call
+			} else {
+				b = append(b, post...)
+			}
 		}
 		i += len(pts)
 	}

@@ -9,24 +9,13 @@ import (
 	"sync"
 )
 
-// source is a sequence of validated points that can be encoded by index
-// range.
-type source interface {
-	// appendFrom encodes points [i, end) into b, comma-separated, stopping
-	// early once len(b) >= limit; it returns b and the next index. tags is
-	// scratch space of the caller's. Safe for concurrent use with distinct
-	// scratch.
-	appendFrom(b []byte, i, end, limit int, first bool, tags *[]kv) ([]byte, int)
-}
-
 // Sizes of a streamed body.
 const (
 	// chunkSize is how much JSON one step of the encoding goroutine writes
 	// (a step ends with the point that crosses it). 256 KiB rather than
 	// 64: a quarter of the hand-offs between encoder and compressor (each
-	// one wakes a goroutine), measured about 2 points closer to the
-	// compress-only ceiling (median of 11 paired runs each; see
-	// bench/RESULTS.md), for 1 MiB of pooled buffers per body in flight.
+	// one wakes a goroutine), closer to the compress-only ceiling
+	// (bench/RESULTS.md), for 1 MiB of pooled buffers per body in flight.
 	chunkSize = 256 << 10
 	// firstChunkSize is how much JSON the reader encodes itself before the
 	// encoding goroutine starts: small, so that compression starts soon
@@ -47,7 +36,7 @@ type compressor struct {
 	zw   Compressor // nil without compression
 	out  bytes.Buffer
 	raw  []byte
-	tags []kv        // scratch for pointsSource
+	scr  scratch     // of the goroutine encoding
 	full chan chunk  // encoded chunks, in order; cap pipeDepth
 	free chan []byte // empty chunk buffers; cap pipeDepth
 }
@@ -67,6 +56,9 @@ func (c *Client) getCompressor() (*compressor, error) {
 	z.out.Grow(writeSize + 16<<10)
 	if c.newZW != nil {
 		zw, err := c.newZW(&z.out)
+		if err == nil && zw == nil {
+			err = errors.New("the function given to WithCompressor returned a nil Compressor")
+		}
 		if err != nil {
 			return nil, &compressError{fmt.Errorf("new writer: %w", err)}
 		}
@@ -106,7 +98,7 @@ func (e *compressError) Unwrap() error { return e.err }
 // once Close and a Read or WriteTo in progress have both returned.
 type bodyReader struct {
 	c   *Client
-	src source
+	src pointSet
 	end int
 
 	rmu      sync.Mutex // held by Read and WriteTo: one consumer at a time
@@ -125,7 +117,7 @@ type bodyReader struct {
 	waiting   bool // Close is waiting for produce to return
 }
 
-func (c *Client) newBody(src source, from, to int) (*bodyReader, error) {
+func (c *Client) newBody(src pointSet, from, to int) (*bodyReader, error) {
 	z, err := c.getCompressor()
 	if err != nil {
 		return nil, err
@@ -139,11 +131,11 @@ func (c *Client) newBody(src source, from, to int) (*bodyReader, error) {
 
 // encode appends the points from pos on, up to about limit bytes, to b,
 // with the array's '[' when first and its ']' when the last point is in.
-func (r *bodyReader) encode(b []byte, pos, limit int, first bool, tags *[]kv) ([]byte, int, bool) {
+func (r *bodyReader) encode(b []byte, pos, limit int, first bool, scr *scratch) ([]byte, int, bool) {
 	if first {
 		b = append(b, '[')
 	}
-	b, pos = r.src.appendFrom(b, pos, r.end, limit, first, tags)
+	b, pos = appendJSON(b, r.src, pos, r.end, limit, first, scr, r.c.cfg.precision)
 	last := pos >= r.end
 	if last {
 		b = append(b, ']')
@@ -163,7 +155,7 @@ func (r *bodyReader) produce(z *compressor, pos int, stop <-chan struct{}, done 
 			return
 		}
 		var last bool
-		b, pos, last = r.encode(b[:0], pos, chunkSize, false, &z.tags)
+		b, pos, last = r.encode(b[:0], pos, chunkSize, false, &z.scr)
 		z.full <- chunk{b, last} // never blocks: there are pipeDepth buffers
 		if last {
 			return
@@ -182,7 +174,7 @@ func (r *bodyReader) next() (b []byte, last, piped bool, err error) {
 	if !r.piped {
 		z := r.z
 		first := !r.started
-		z.raw, r.pos, last = r.encode(z.raw[:0], r.pos, firstChunkSize, first, &z.tags)
+		z.raw, r.pos, last = r.encode(z.raw[:0], r.pos, firstChunkSize, first, &z.scr)
 		r.started = true
 		if !last && runtime.GOMAXPROCS(0) > 1 {
 			if z.free == nil {
@@ -346,5 +338,6 @@ func (r *bodyReader) release() {
 		c := <-z.full
 		z.free <- c.b[:0]
 	}
+	z.scr.release()
 	r.c.compressors.Put(z)
 }

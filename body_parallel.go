@@ -21,7 +21,7 @@ import (
 // CRC-32 is combined from the chunks' (crc32Combine), so no byte of JSON
 // crosses from one core to another. Chunks compressed alone lose the
 // matches a single stream would find across their boundaries: the body is
-// about 1 % larger.
+// slightly larger (bench/RESULTS.md).
 const (
 	// parChunkPoints is how many points one chunk holds: about 240 KiB of
 	// JSON for typical points.
@@ -53,12 +53,12 @@ type parSlot struct {
 }
 
 // parSet is the pooled state of one parallel body: per worker a
-// compressor, tag scratch and 2 slots, so that each worker fills one while
+// compressor, scratch and 2 slots, so that each worker fills one while
 // the reader writes the other.
 type parSet struct {
 	slots []*parSlot
 	fws   []*flate.Writer // worker w's; there are len(fws) workers
-	tags  [][]kv          // worker w's
+	scr   []scratch       // worker w's
 }
 
 func (c *Client) getParSet() (*parSet, error) {
@@ -66,7 +66,7 @@ func (c *Client) getParSet() (*parSet, error) {
 		return v.(*parSet), nil
 	}
 	w := min(runtime.GOMAXPROCS(0), parMaxWorkers)
-	set := &parSet{slots: make([]*parSlot, 2*w), fws: make([]*flate.Writer, w), tags: make([][]kv, w)}
+	set := &parSet{slots: make([]*parSlot, 2*w), fws: make([]*flate.Writer, w), scr: make([]scratch, w)}
 	for i := range set.fws {
 		fw, err := flate.NewWriter(nil, c.cfg.level)
 		if err != nil {
@@ -89,7 +89,7 @@ func (c *Client) getParSet() (*parSet, error) {
 // the whole body was read.
 type parBody struct {
 	c        *Client
-	src      source
+	src      pointSet
 	from, to int
 	set      *parSet
 	chunks   int
@@ -113,7 +113,7 @@ type parBody struct {
 	closed  bool
 }
 
-func (c *Client) newParBody(src source, from, to int) (*parBody, error) {
+func (c *Client) newParBody(src pointSet, from, to int) (*parBody, error) {
 	set, err := c.getParSet()
 	if err != nil {
 		return nil, err
@@ -169,7 +169,7 @@ func (b *parBody) work(w int) {
 		if first {
 			raw = append(raw, '[')
 		}
-		raw, _ = b.src.appendFrom(raw, lo, hi, math.MaxInt, first, &b.set.tags[w])
+		raw, _ = appendJSON(raw, b.src, lo, hi, math.MaxInt, first, &b.set.scr[w], b.c.cfg.precision)
 		if last {
 			raw = append(raw, ']')
 		}
@@ -310,6 +310,9 @@ func (b *parBody) Close() error {
 	clean := b.clean || !b.started
 	b.mu.Unlock()
 	if clean {
+		for i := range b.set.scr {
+			b.set.scr[i].release()
+		}
 		b.c.parSets.Put(b.set)
 	}
 	return nil
@@ -317,7 +320,8 @@ func (b *parBody) Close() error {
 
 // crc32Combine returns the CRC-32 (IEEE) of A followed by B, given crc1 of
 // A, crc2 of B and the length of B, as zlib's crc32_combine does: crc1
-// times x^(8·len2) modulo the polynomial, plus crc2. About 1 µs.
+// times x^(8·len2) modulo the polynomial, plus crc2. O(log len2), no
+// allocation.
 func crc32Combine(crc1, crc2 uint32, len2 int64) uint32 {
 	if len2 <= 0 {
 		return crc1

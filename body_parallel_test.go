@@ -37,8 +37,7 @@ func TestParallelBodyIsTheDocument(t *testing.T) {
 					series = append(series, s)
 				}
 				src, total := benchSource(c, series)
-				want, _ := src.appendFrom([]byte{'['}, 0, total, 1<<62, true, nil)
-				want = append(want, ']')
+				want := jsonDoc(c, src, 0, total)
 				if !c.parallelGzip(total) {
 					t.Fatalf("%d points: not compressed in parallel", total)
 				}
@@ -68,8 +67,7 @@ func TestParallelBodyIsTheDocument(t *testing.T) {
 				var got bytes.Buffer
 				b.WriteTo(&got)
 				b.Close()
-				mid, _ := src.appendFrom([]byte{'['}, 1, total-1, 1<<62, true, nil)
-				if doc := decompress(t, Gzip, got.Bytes()); !bytes.Equal(doc, append(mid, ']')) {
+				if doc := decompress(t, Gzip, got.Bytes()); !bytes.Equal(doc, jsonDoc(c, src, 1, total-1)) {
 					t.Errorf("%d: the middle batch differs", total)
 				}
 			}
@@ -136,14 +134,14 @@ func TestBodyConcurrentCloses(t *testing.T) {
 	for _, kind := range bodyKinds() {
 		c, src, total, _ := bodyTestSource(t, kind.comp, 100000)
 		for i := range 10 {
-			ws := &watchedSource{source: src, delay: 20 * time.Millisecond}
+			ws := &watchedSource{pointSet: src, delay: 20 * time.Millisecond}
 			b := kind.make(c, ws, 0, total)
 			done := make(chan struct{})
 			go func() {
 				b.(io.WriterTo).WriteTo(io.Discard)
 				close(done)
 			}()
-			time.Sleep(5 * time.Millisecond) // the encoders inside appendFrom
+			time.Sleep(5 * time.Millisecond) // the encoders inside read
 			first := make(chan struct{})
 			go func() {
 				b.Close()

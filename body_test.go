@@ -18,7 +18,7 @@ import (
 
 // bodyTestClient returns a client with comp and the source of series of
 // the given sizes, with the JSON document a body of all of it must carry.
-func bodyTestSource(t *testing.T, comp Compression, sizes ...int) (*Client, *seriesSource, int, []byte) {
+func bodyTestSource(t *testing.T, comp Compression, sizes ...int) (*Client, *seriesSet, int, []byte) {
 	t.Helper()
 	c := mustNew(t, WithToken("t"), WithIgnoreEnvTags(), WithCompression(comp))
 	var series []*TimeSeries
@@ -33,8 +33,7 @@ func bodyTestSource(t *testing.T, comp Compression, sizes ...int) (*Client, *ser
 		series = append(series, s)
 	}
 	src, total := benchSource(c, series)
-	want, _ := src.appendFrom([]byte{'['}, 0, total, 1<<62, true, nil)
-	return c, src, total, append(want, ']')
+	return c, src, total, jsonDoc(c, src, 0, total)
 }
 
 func decompress(t *testing.T, comp Compression, b []byte) []byte {
@@ -89,8 +88,7 @@ func TestBodyStreamsTheDocument(t *testing.T) {
 					var got bytes.Buffer
 					body.WriteTo(&got)
 					body.Close()
-					mid, _ := src.appendFrom([]byte{'['}, 1, total-1, 1<<62, true, nil)
-					if doc := decompress(t, comp, got.Bytes()); !bytes.Equal(doc, append(mid, ']')) {
+					if doc := decompress(t, comp, got.Bytes()); !bytes.Equal(doc, jsonDoc(c, src, 1, total-1)) {
 						t.Errorf("%s/%d: middle batch differs", comp, total)
 					}
 				}
@@ -142,19 +140,19 @@ func readWhole(t *testing.T, name string, body io.ReadCloser, how string) *bytes
 // watchedSource records reads of its points that end after closed is set;
 // each read takes at least delay.
 type watchedSource struct {
-	source
+	pointSet
 	delay     time.Duration
 	closed    atomic.Bool
 	lateReads atomic.Int64
 }
 
-func (w *watchedSource) appendFrom(b []byte, i, end, limit int, first bool, tags *[]kv) ([]byte, int) {
-	b, i = w.source.appendFrom(b, i, end, limit, first, tags)
+func (w *watchedSource) read(i, n int, scr *scratch) ([]PreparedPoint, error) {
+	pts, err := w.pointSet.read(i, n, scr)
 	time.Sleep(w.delay)
 	if w.closed.Load() {
 		w.lateReads.Add(1)
 	}
-	return b, i
+	return pts, err
 }
 
 // blockingWriter takes n bytes, then blocks every Write until released.
@@ -181,16 +179,16 @@ func (w *blockingWriter) Write(p []byte) (int, error) {
 type bodyKind struct {
 	name string
 	comp Compression
-	make func(c *Client, src source, from, to int) io.ReadCloser
+	make func(c *Client, src pointSet, from, to int) io.ReadCloser
 }
 
 func bodyKinds() []bodyKind {
 	return []bodyKind{
-		{"streamed", Gzip, func(c *Client, src source, from, to int) io.ReadCloser {
+		{"streamed", Gzip, func(c *Client, src pointSet, from, to int) io.ReadCloser {
 			b, _ := c.newBody(src, from, to)
 			return b
 		}},
-		{"parallel", Gzip, func(c *Client, src source, from, to int) io.ReadCloser {
+		{"parallel", Gzip, func(c *Client, src pointSet, from, to int) io.ReadCloser {
 			b, _ := c.newParBody(src, from, to)
 			return b
 		}},
@@ -245,7 +243,7 @@ func TestBodyCloseStopsTheEncoder(t *testing.T) {
 	for _, kind := range bodyKinds() {
 		c, src, total, _ := bodyTestSource(t, kind.comp, 200000)
 		for i := range 10 {
-			ws := &watchedSource{source: src, delay: time.Millisecond}
+			ws := &watchedSource{pointSet: src, delay: time.Millisecond}
 			body := kind.make(c, ws, 0, total)
 			done := make(chan error)
 			go func() {

@@ -47,49 +47,9 @@ type Client struct {
 // APPTUIT_PY_TAGS, written "k1: v1, k2: v2". The environment is read here
 // and nowhere else.
 func New(opts ...Option) (*Client, error) {
-	cfg := config{
-		endpoint:    DefaultEndpoint,
-		timeout:     DefaultTimeout,
-		retries:     DefaultRetries,
-		backoffBase: DefaultBackoffBase,
-		backoffMax:  DefaultBackoffMax,
-		compression: Gzip,
-		level:       gzip.BestSpeed,
-		batchSize:   DefaultBatchSize,
-		concurrency: DefaultConcurrency,
-		minSplit:    DefaultMinSplitSize,
-		maxResponse: DefaultMaxResponse,
-		promPath:    DefaultPromQLPath,
-	}
-	for _, o := range opts {
-		if o == nil {
-			continue
-		}
-		if err := o(&cfg); err != nil {
-			return nil, fmt.Errorf("apptuit: %w", err)
-		}
-	}
-	switch {
-	case cfg.noAuth && cfg.tokenSet:
-		return nil, errors.New("apptuit: WithNoAuth and WithToken both given: a client sends a token or none")
-	case cfg.line != nil: // lines carry no token
-	case cfg.noAuth && isApptuitEndpoint(cfg.endpoint):
-		return nil, fmt.Errorf("%w: %s needs one (WithNoAuth is for servers without authentication)", ErrNoToken, cfg.endpoint)
-	case cfg.noAuth:
-	case !cfg.tokenSet:
-		cfg.token = firstEnv(EnvToken, EnvTokenPy)
-		if cfg.token == "" {
-			return nil, fmt.Errorf("%w: use WithToken or set %s (or %s)", ErrNoToken, EnvToken, EnvTokenPy)
-		}
-	}
-	if !cfg.globalTagsSet && !cfg.ignoreEnvTags {
-		tags, err := env.LookupTags()
-		if err != nil {
-			return nil, fmt.Errorf("apptuit: %w", err)
-		}
-		if tags != nil {
-			cfg.globalTags = tags
-		}
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
 	}
 	c := &Client{
 		cfg:        cfg,
@@ -129,6 +89,65 @@ func New(opts ...Option) (*Client, error) {
 	}
 	c.initHeaders()
 	return c, nil
+}
+
+// newConfig applies opts to the defaults and reads what they leave to the
+// environment: the token and the global tags. Its errors say "apptuit:".
+func newConfig(opts []Option) (config, error) {
+	cfg := config{
+		endpoint:    DefaultEndpoint,
+		timeout:     DefaultTimeout,
+		retries:     DefaultRetries,
+		backoffBase: DefaultBackoffBase,
+		backoffMax:  DefaultBackoffMax,
+		compression: Gzip,
+		level:       gzip.BestSpeed,
+		batchSize:   DefaultBatchSize,
+		concurrency: DefaultConcurrency,
+		minSplit:    minSplitSize,
+		maxResponse: DefaultMaxResponse,
+		promPath:    DefaultPromQLPath,
+	}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&cfg); err != nil {
+			return cfg, fmt.Errorf("apptuit: %w", err)
+		}
+	}
+	if err := cfg.readToken(); err != nil {
+		return cfg, err
+	}
+	if !cfg.globalTagsSet && !cfg.ignoreEnvTags {
+		tags, err := env.LookupTags()
+		if err != nil {
+			return cfg, fmt.Errorf("apptuit: %w", err)
+		}
+		if tags != nil {
+			cfg.globalTags = tags
+		}
+	}
+	return cfg, nil
+}
+
+// readToken checks the authentication options and reads the token from the
+// environment when none was given.
+func (cfg *config) readToken() error {
+	switch {
+	case cfg.noAuth && cfg.tokenSet:
+		return errors.New("apptuit: WithNoAuth and WithToken both given: a client sends a token or none")
+	case cfg.line != nil: // lines carry no token
+	case cfg.noAuth && isApptuitEndpoint(cfg.endpoint):
+		return fmt.Errorf("%w: %s needs one (WithNoAuth is for servers without authentication)", ErrNoToken, cfg.endpoint)
+	case cfg.noAuth:
+	case !cfg.tokenSet:
+		cfg.token = firstEnv(EnvToken, EnvTokenPy)
+		if cfg.token == "" {
+			return fmt.Errorf("%w: use WithToken or set %s (or %s)", ErrNoToken, EnvToken, EnvTokenPy)
+		}
+	}
+	return nil
 }
 
 // isApptuitEndpoint reports whether endpoint is on apptuit.ai or one of its

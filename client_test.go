@@ -122,7 +122,6 @@ func TestNewOptions(t *testing.T) {
 		{"compression", WithCompression(Compression(7)), "unknown compression 7"},
 		{"level", WithCompressionLevel(12), "WithCompressionLevel: 12 is not -1 or 1..9"},
 		{"batch", WithBatchSize(0), "WithBatchSize: 0 is not positive"},
-		{"split", WithMinSplitSize(0), "WithMinSplitSize: 0 is not positive"},
 		{"http client", WithHTTPClient(nil), "WithHTTPClient: client is nil"},
 		{"max response", WithMaxResponseBytes(0), "WithMaxResponseBytes: 0 is not positive"},
 		{"prom path", WithPromQLPath("api"), `WithPromQLPath: "api" must start with '/'`},

@@ -1,7 +1,6 @@
 package apptuit
 
 import (
-	"bytes"
 	"compress/gzip"
 	"compress/zlib"
 	"context"
@@ -14,26 +13,6 @@ import (
 )
 
 func gzipBest(w io.Writer) (Compressor, error) { return gzip.NewWriterLevel(w, gzip.BestCompression) }
-
-// noResetGzip ignores Reset: its second stream continues the first.
-type noResetGzip struct{ *gzip.Writer }
-
-func (noResetGzip) Reset(io.Writer) {}
-
-// truncating drops the last bytes of every stream.
-type truncating struct {
-	w   io.Writer
-	buf bytes.Buffer
-	zw  *gzip.Writer
-}
-
-func (t *truncating) Write(p []byte) (int, error) { return t.zw.Write(p) }
-func (t *truncating) Close() error {
-	t.zw.Close()
-	_, err := t.w.Write(t.buf.Bytes()[:t.buf.Len()-4])
-	return err
-}
-func (t *truncating) Reset(w io.Writer) { t.w = w; t.buf.Reset(); t.zw.Reset(&t.buf) }
 
 func TestWithCompressorValidation(t *testing.T) {
 	zl := func(w io.Writer) (Compressor, error) { return zlib.NewWriter(w), nil }
@@ -51,23 +30,6 @@ func TestWithCompressorValidation(t *testing.T) {
 			"apptuit: WithCompressor replaces WithCompression and WithCompressionLevel: give one or the other"},
 		{"with a compression, before", []Option{WithCompression(Gzip), WithCompressor("gzip", gzipBest)},
 			"apptuit: WithCompressor replaces WithCompression and WithCompressionLevel: give one or the other"},
-		{"zlib called gzip", []Option{WithCompressor("gzip", zl)},
-			`apptuit: WithCompressor("gzip"): first stream is not valid gzip: gzip: invalid header`},
-		{"gzip called deflate", []Option{WithCompressor("deflate", gzipBest)},
-			`apptuit: WithCompressor("deflate"): first stream is not valid deflate: zlib: invalid header`},
-		{"Reset ignored", []Option{WithCompressor("gzip", func(w io.Writer) (Compressor, error) {
-			return noResetGzip{gzip.NewWriter(w)}, nil
-		})}, `apptuit: WithCompressor("gzip"): nothing was written to the writer given to Reset`},
-		{"truncated", []Option{WithCompressor("gzip", func(w io.Writer) (Compressor, error) {
-			t := &truncating{w: w}
-			t.zw = gzip.NewWriter(&t.buf)
-			return t, nil
-		})}, `apptuit: WithCompressor("gzip"): first stream is not valid gzip: unexpected EOF`},
-		{"constructor fails", []Option{WithCompressor("gzip", func(io.Writer) (Compressor, error) {
-			return nil, errors.New("no memory")
-		})}, `apptuit: WithCompressor: compress: new writer: no memory`},
-		{"nil writer", []Option{WithCompressor("gzip", func(io.Writer) (Compressor, error) { return nil, nil })},
-			"apptuit: WithCompressor: the function returned a nil Compressor"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,6 +42,32 @@ func TestWithCompressorValidation(t *testing.T) {
 				t.Errorf("New: %q\nwant %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// New does not try a custom compressor: one that cannot be made fails
+// every send, at once and without a retry.
+func TestWithCompressorFailsAtFirstUse(t *testing.T) {
+	clearEnv(t)
+	for _, tc := range []struct {
+		name string
+		make func(io.Writer) (Compressor, error)
+		want string
+	}{
+		{"constructor fails", func(io.Writer) (Compressor, error) { return nil, errors.New("no memory") },
+			"apptuit: send: compress: new writer: no memory"},
+		{"nil writer", func(io.Writer) (Compressor, error) { return nil, nil },
+			"apptuit: send: compress: new writer: the function given to WithCompressor returned a nil Compressor"},
+	} {
+		srv := newRecorder(t)
+		c := mustNew(t, WithEndpoint(srv.URL), WithToken("t"), WithRetries(3), WithCompressor("gzip", tc.make))
+		err := c.Send(context.Background(), []DataPoint{{Metric: "m", Tags: map[string]string{"a": "b"}, Timestamp: t0, Value: 1}})
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s: err = %v, want %s", tc.name, err, tc.want)
+		}
+		if n := len(srv.requests()); n != 0 {
+			t.Errorf("%s: %d requests", tc.name, n)
+		}
 	}
 }
 
@@ -118,8 +106,8 @@ func TestWithCompressorSends(t *testing.T) {
 	if points != 30000 {
 		t.Errorf("%d points received, want 30000", points)
 	}
-	// The probe's, plus one per body in flight; sync.Pool may drop some at
-	// a GC, and under the race detector a quarter of what is put in it.
+	// One per body in flight; sync.Pool may drop some at a GC, and under
+	// the race detector a quarter of what is put in it.
 	bound := int64(10)
 	if raceEnabled {
 		bound = 25

@@ -41,11 +41,11 @@ type TimeSeries struct {
 // digits, '.', '-', '_', '/'); tags may be empty here and be supplied by the
 // client's global tags at send time. The tags map is copied.
 func NewTimeSeries(metric string, tags map[string]string) (*TimeSeries, error) {
-	if err := validateName("metric name", metric); err != nil {
+	if err := checkName("metric name", metric); err != nil {
 		return nil, fmt.Errorf("apptuit: new time series: %w", err)
 	}
 	for k := range tags {
-		if err := validateName("tag key", k); err != nil {
+		if err := checkName("tag key", k); err != nil {
 			return nil, fmt.Errorf("apptuit: new time series %q: %w", metric, err)
 		}
 	}

@@ -18,12 +18,14 @@
 // are checked once and whose points are appended to two slices; SendPrepared
 // takes points of series checked and encoded once by PrepareSeries, for
 // callers that send the same series again and again. All three POST to
-// /api/put?details: every point is checked first (name and tag rules, 1 to
-// 25 tags after the client's global tags, a finite value, a timestamp the
-// Precision can write) and nothing is sent if one fails; then the points go
-// in batches of 50,000 (WithBatchSize), two in flight (WithConcurrency),
-// each encoded and gzip-compressed while it streams to the connection.
-// ValidateMetric checks a name and tags alone. EncodeMetric and
+// /api/put?details (or write text lines, with WithLineTransport): every
+// point is checked first (name and tag rules, 1 to 25 tags after the
+// client's global tags, a finite value, a timestamp the Precision can
+// write) and nothing is sent if one fails; then the points go in batches of
+// 50,000 (WithBatchSize), two in flight (WithConcurrency), each encoded and
+// gzip-compressed while it streams to the connection. ValidateMetric checks
+// a name and tags alone; CheckName and CleanName apply Apptuit's rule for
+// names and tag keys, which every check uses. EncodeMetric and
 // DecodeMetric read and write apptuit-py's name{"k": "v"} form.
 //
 // # Querying
@@ -82,14 +84,14 @@
 //
 // # Cost
 //
-// A send never holds a whole batch in memory: it is encoded in 32 KiB
-// chunks as the connection takes it. SendTimeSeries and SendPrepared
-// allocate nothing per point (about 800 allocations per 50,000-point batch,
-// the HTTP exchange's); Send merges each point's tags in a reused slice. A
-// million points take about a quarter of a second end to end on two cores,
-// most of it gzip (bench/RESULTS.md). A query response is read whole, within
-// WithMaxResponseBytes (256 MiB by default; a body over it costs the cap and
-// fails), and decoded without an allocation per point. Retries wait with
-// exponential backoff and full jitter, honouring Retry-After and the
-// context.
+// Every send takes the same path (see PreparedSeries): its points are
+// checked, then encoded and compressed while they stream to the
+// connection, so a batch is never held whole in memory. SendPrepared and
+// SendTimeSeries allocate nothing per point (per batch, the HTTP
+// exchange's allocations; SendTimeSeries a few per call for its series);
+// Send merges and encodes each point's tags again, in reused buffers.
+// A query response is read whole, within WithMaxResponseBytes (a body
+// over it costs the cap and fails), and decoded without an allocation per
+// point. Retries wait with exponential backoff and full jitter, honouring
+// Retry-After and the context. Measured figures: bench/RESULTS.md.
 package apptuit

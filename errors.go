@@ -167,10 +167,10 @@ func clip(s string) string {
 //   - a 400 answer with any other body (VictoriaMetrics and InfluxDB answer
 //     in plain text): Failed counts the batch and Message holds the server's
 //     message;
-//   - a 413 answer to a batch that cannot be split further (see
-//     WithMinSplitSize): StatusCode is 413 and Failed counts the points of
-//     such batches. The server judged them too large to take at all, so
-//     they are not delivered by sending them again as they are.
+//   - a 413 answer to a batch that cannot be split further (100 points):
+//     StatusCode is 413 and Failed counts the points of such batches. The
+//     server judged them too large to take at all, so they are not
+//     delivered by sending them again as they are.
 //
 // Batches after a refused one are still sent, and when a call spans several
 // batches the counts and errors of the refused ones are added up; Success

@@ -152,7 +152,7 @@ func TestErrorTable(t *testing.T) {
 			"apptuit: send: 3 points not delivered: server answered 405 Method Not Allowed for POST URL/api/put: Method not allowed (The HTTP method [GET] is not permitted for this endpoint)",
 			"apptuit: OP: server answered 405 Method Not Allowed for METHOD URLPATH: Method not allowed (The HTTP method [GET] is not permitted for this endpoint)"},
 		{"413 at the smallest split", nginx413, nil, "*apptuit.SendError", "*apptuit.HTTPError", false, false, 413,
-			"apptuit: send: the server refused 3 points (413 Request Entity Too Large); too large even as 3 points, below which batches are not split (WithMinSplitSize 100)",
+			"apptuit: send: the server refused 3 points (413 Request Entity Too Large); too large even as 3 points, below which batches are not split (100)",
 			"apptuit: OP: server answered 413 Request Entity Too Large"},
 		{"422 Prometheus error", prom422, nil, "*apptuit.HTTPError", "*apptuit.HTTPError", false, false, 422,
 			"apptuit: send: 3 points not delivered: server answered 422 Unprocessable Entity: many-to-many matching not allowed",

@@ -105,3 +105,9 @@ func mustNew(t *testing.T, opts ...Option) *Client {
 	t.Cleanup(func() { c.hc.CloseIdleConnections() })
 	return c
 }
+
+// withMinSplitSize sets the smallest batch still split in halves on a 413
+// (100 otherwise): the tests' hook.
+func withMinSplitSize(n int) Option {
+	return func(c *config) error { c.minSplit = n; return nil }
+}

@@ -17,20 +17,10 @@ const (
 	// telnet decoder and tcollector/XCollector refuse lines of 1024 bytes
 	// or more.
 	MaxLineBytes = 1023
-	// DefaultLinePacketBytes is the largest UDP datagram XCollectorUDP
-	// sends by default: XCollector reads 8192 bytes per datagram.
-	DefaultLinePacketBytes = 8192
+	// linePacketBytes is the largest UDP datagram XCollectorUDP sends:
+	// XCollector reads 8192 bytes per datagram.
+	linePacketBytes = 8192
 )
-
-// A LineOption configures a LineTransport.
-type LineOption func(*LineTransport)
-
-// WithLinePacketBytes sets the largest UDP datagram XCollectorUDP sends
-// (default 8192; at least MaxLineBytes+1, at most 65507). It has no effect
-// on TelnetTCP.
-func WithLinePacketBytes(n int) LineOption {
-	return func(t *LineTransport) { t.packet = n }
-}
 
 // LineTransport sends points as OpenTSDB text lines instead of HTTP JSON:
 // over TCP in the telnet form (TelnetTCP) or over UDP in XCollector's form
@@ -83,12 +73,8 @@ type LineTransport struct {
 // control characters (a line is split at white space and a tag at '=');
 // note that OpenTSDB itself accepts in tag values only what it accepts in
 // names, and silently drops other lines.
-func TelnetTCP(addr string, opts ...LineOption) *LineTransport {
-	t := &LineTransport{network: "tcp", addr: addr, put: true}
-	for _, o := range opts {
-		o(t)
-	}
-	return t
+func TelnetTCP(addr string) *LineTransport {
+	return &LineTransport{network: "tcp", addr: addr, put: true}
 }
 
 // XCollectorUDP returns a transport that sends "<metric> <timestamp>
@@ -104,15 +90,11 @@ func TelnetTCP(addr string, opts ...LineOption) *LineTransport {
 // error the kernel does report (for instance "connection refused" after an
 // ICMP port unreachable) is a *NetworkError, but the datagrams sent before
 // it are not known to be lost or delivered.
-func XCollectorUDP(addr string, opts ...LineOption) *LineTransport {
+func XCollectorUDP(addr string) *LineTransport {
 	if addr == "" {
 		addr = DefaultXCollectorAddr
 	}
-	t := &LineTransport{network: "udp", addr: addr, ascii: true, packet: DefaultLinePacketBytes}
-	for _, o := range opts {
-		o(t)
-	}
-	return t
+	return &LineTransport{network: "udp", addr: addr, ascii: true, packet: linePacketBytes}
 }
 
 // String describes the transport, e.g. "TelnetTCP(127.0.0.1:4242)".
@@ -133,9 +115,6 @@ func (t *LineTransport) validate() error {
 	}
 	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 || host == "" {
 		return fmt.Errorf("WithLineTransport: %s: address %q needs a host and a port in 1..65535", t, t.addr)
-	}
-	if t.network == "udp" && (t.packet < MaxLineBytes+1 || t.packet > 65507) {
-		return fmt.Errorf("WithLineTransport: %s: packet size %d is not within [%d, 65507]", t, t.packet, MaxLineBytes+1)
 	}
 	return nil
 }

@@ -8,17 +8,36 @@ import (
 	"unicode/utf8"
 )
 
-// This file turns points into OpenTSDB text lines for a LineTransport:
+// This file is the line encoder: it turns a call's points into OpenTSDB
+// text lines for a LineTransport,
 //
 //	[put ]<metric> <timestamp> <value>[ <key>=<value>]...\n
 //
-// with the client's global tags merged in and tags sorted by key. Values
-// are written as the JSON body writes them (Python's repr of a float).
+// with the client's global tags merged in and tags sorted by key, and
+// holds the rules the line format adds to the client's. Timestamps and
+// values are written as in the JSON body (appendTimestamp, appendPyFloat).
 
-// checkLineName applies the transport's rule for metric names and tag keys
+// checkSeries applies the line format's rules to a series' name and merged
+// tags, on top of the client's (checkSeries in validate.go).
+func (t *LineTransport) checkSeries(name string, tags []kv) error {
+	if err := t.checkName("metric name", name); err != nil {
+		return err
+	}
+	for _, kv := range tags {
+		if err := t.checkName("tag key", kv.k); err != nil {
+			return err
+		}
+		if err := t.checkTagValue(kv.k, kv.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkName applies the transport's rule for metric names and tag keys
 // on top of the client's (Unicode letters and digits, '.', '-', '_', '/'):
 // for XCollector, ASCII only.
-func (t *LineTransport) checkLineName(what, s string) error {
+func (t *LineTransport) checkName(what, s string) error {
 	if !t.ascii {
 		return nil // the client's rule has no white space, '=' or control characters
 	}
@@ -30,15 +49,15 @@ func (t *LineTransport) checkLineName(what, s string) error {
 	return nil
 }
 
-// checkLineTagValue applies the line format's rule to a tag value: a line
+// checkTagValue applies the line format's rule to a tag value: a line
 // is split at white space and a tag at its first '=', so values may not
 // hold white space (Unicode's), '=' or control characters; for XCollector,
 // only [-_./a-zA-Z0-9].
-func (t *LineTransport) checkLineTagValue(key, v string) error {
+func (t *LineTransport) checkTagValue(key, v string) error {
 	if t.ascii {
-		for i := 0; i < len(v); i++ {
-			if c := rune(v[i]); c >= utf8.RuneSelf || !asciiNameChar(c) {
-				return fmt.Errorf("tag %q value %q has %q, which XCollector refuses in a tag value (it takes [-_./a-zA-Z0-9])", key, v, firstRune(v[i:]))
+		for _, r := range v {
+			if r >= utf8.RuneSelf || !nameRune(r) {
+				return fmt.Errorf("tag %q value %q has %q, which XCollector refuses in a tag value (it takes [-_./a-zA-Z0-9])", key, v, r)
 			}
 		}
 		return nil
@@ -72,8 +91,6 @@ func printableASCII(s string) bool {
 	return true
 }
 
-func firstRune(s string) rune { r, _ := utf8.DecodeRuneInString(s); return r }
-
 // validRuneAt reports whether the RuneError at s[i] is the character
 // U+FFFD as written, rather than an invalid byte.
 func validRuneAt(s string, i int) bool {
@@ -81,143 +98,64 @@ func validRuneAt(s string, i int) bool {
 	return size == 3
 }
 
-// appendLineStart writes "[put ]<metric> " and returns it.
-func (t *LineTransport) appendLineStart(b []byte, metric string) []byte {
+// appendHead writes a series' head, "[put ]<name>".
+func (t *LineTransport) appendHead(b []byte, name string) []byte {
 	if t.put {
 		b = append(b, "put "...)
 	}
-	b = append(b, metric...)
-	return append(b, ' ')
+	return append(b, name...)
 }
 
-// appendLineTags writes " k=v ...\n" for merged, sorted tags after checking
-// them.
-func (t *LineTransport) appendLineTags(b []byte, tags []kv) ([]byte, error) {
+// appendTags writes a series' tags, " k=v ...\n" (checked, sorted).
+func (t *LineTransport) appendTags(b []byte, tags []kv) []byte {
 	for _, kv := range tags {
-		if err := t.checkLineName("tag key", kv.k); err != nil {
-			return b, err
-		}
-		if err := t.checkLineTagValue(kv.k, kv.v); err != nil {
-			return b, err
-		}
 		b = append(b, ' ')
 		b = append(b, kv.k...)
 		b = append(b, '=')
 		b = append(b, kv.v...)
 	}
-	return append(b, '\n'), nil
-}
-
-// appendLineTime writes the timestamp (Unix ms, checked by checkTime) as
-// the client's precision says, the same bytes as the JSON body's
-// "timestamp", and a space.
-func appendLineTime(b []byte, ms int64, p Precision) []byte {
-	return append(appendTimestamp(b, ms, p), ' ')
+	return append(b, '\n')
 }
 
 var errLineTooLong = fmt.Errorf("the line is longer than %d bytes, which OpenTSDB and XCollector refuse", MaxLineBytes)
 
-// sendLinePoints is Send on a client with a line transport.
-func (c *Client) sendLinePoints(ctx context.Context, points []DataPoint) error {
-	if len(points) == 0 {
-		return nil
-	}
-	t := c.cfg.line
+// send writes the lines of the points of src (checked) over t: all the
+// call's lines are encoded first, so that a line too long is a
+// *ValidationError and nothing is sent.
+func (t *LineTransport) send(ctx context.Context, c *Client, src pointSet) error {
 	bp := t.getBuf()
 	defer t.putBuf(bp)
-	b := (*bp)[:0]
-	var scratch []kv
-	for i := range points {
-		p := &points[i]
-		var err error
-		scratch, err = c.checkPoint(scratch, p)
-		if err == nil {
-			b, err = t.appendPointLine(b, c.sanitizeName(p.Metric), p.Timestamp.UnixMilli(), c.cfg.precision, p.Value, scratch)
-		}
-		if err != nil {
-			*bp = b
-			return &ValidationError{Index: i, Point: -1, Metric: p.Metric, Rule: err.Error()}
-		}
-	}
+	var scr scratch
+	b, bad := appendLines((*bp)[:0], src, &scr, c.cfg.precision)
 	*bp = b
+	if bad >= 0 {
+		return src.invalid(bad, errLineTooLong)
+	}
 	return t.write(ctx, c, b)
 }
 
-// appendPointLine writes one point's line; ms was checked by checkTime
-// for precision p.
-func (t *LineTransport) appendPointLine(b []byte, metric string, ms int64, p Precision, v float64, tags []kv) ([]byte, error) {
-	if err := t.checkLineName("metric name", metric); err != nil {
-		return b, err
-	}
-	start := len(b)
-	b = t.appendLineStart(b, metric)
-	b = appendLineTime(b, ms, p)
-	b = appendPyFloat(b, v)
-	b, err := t.appendLineTags(b, tags)
-	if err == nil && len(b)-start-1 > MaxLineBytes {
-		err = errLineTooLong
-	}
-	if err != nil {
-		return b[:start], err
-	}
-	return b, nil
-}
-
-// sendLineSeries is SendTimeSeries on a client with a line transport: each
-// series' start and tags are encoded and checked once.
-func (c *Client) sendLineSeries(ctx context.Context, series []*TimeSeries) error {
-	t := c.cfg.line
-	bp := t.getBuf()
-	defer t.putBuf(bp)
-	b := (*bp)[:0]
-	defer func() { *bp = b }()
-	var scratch, head, tail []byte
-	var tags []kv
-	for i, s := range series {
-		if s == nil {
-			return &ValidationError{Index: i, Point: -1, Rule: "series is nil"}
-		}
-		if s.Len() == 0 {
-			continue
-		}
-		metric := c.sanitizeName(s.metric)
-		err := validateName("metric name", metric)
-		if err == nil {
-			err = t.checkLineName("metric name", metric)
-		}
-		if err == nil {
-			tags, err = c.mergeTags(tags, s.tags)
-		}
-		if err == nil {
-			err = checkTagCount(len(tags))
-		}
-		if err == nil {
-			tail, err = t.appendLineTags(tail[:0], tags)
-		}
-		if err != nil {
-			return &ValidationError{Index: i, Point: -1, Metric: s.metric, Rule: err.Error()}
-		}
-		head = t.appendLineStart(head[:0], metric)
-		for j, v := range s.vals {
-			err := c.checkSample(v, s.ts[j])
-			if err == nil {
-				scratch = appendPyFloat(appendLineTime(scratch[:0], s.ts[j], c.cfg.precision), v)
-				if len(head)+len(scratch)+len(tail)-1 > MaxLineBytes {
-					err = errLineTooLong
-				}
+// appendLines is the line encoder: it appends the lines of every point of
+// src to b, each its series' head and pre part (see PreparedSeries), its
+// timestamp, a space, its value and its series' post part. It stops at a point whose line would be longer than
+// MaxLineBytes and returns its index, else -1. Cost: O(points); no
+// allocation but b's growth.
+func appendLines(b []byte, src pointSet, scr *scratch, prec Precision) ([]byte, int) {
+	for i, n := 0, src.len(); i < n; {
+		pts, _ := src.read(i, n-i, scr)
+		for j := range pts {
+			p, start := &pts[j], len(b)
+			b = append(b, p.Series.head...)
+			b = append(b, p.Series.tags.pre...)
+			b = append(appendTimestamp(b, p.UnixMilli, prec), ' ')
+			b = appendPyFloat(b, p.Value)
+			b = append(b, p.Series.tags.post...)
+			if len(b)-start-1 > MaxLineBytes {
+				return b[:start], i + j
 			}
-			if err != nil {
-				return &ValidationError{Index: i, Point: j, Metric: s.metric, Rule: err.Error()}
-			}
-			b = append(b, head...)
-			b = append(b, scratch...)
-			b = append(b, tail...)
 		}
+		i += len(pts)
 	}
-	if len(b) == 0 {
-		return nil
-	}
-	return t.write(ctx, c, b)
+	return b, -1
 }
 
 func (t *LineTransport) getBuf() *[]byte {
@@ -250,72 +188,4 @@ func splitLines(b []byte, off, n int) int {
 		return off + i + 1
 	}
 	return len(b)
-}
-
-// sendLinePrepared is SendPrepared on a client with a line transport: each
-// series' line start and each set of tags is encoded and checked once per
-// call.
-func (c *Client) sendLinePrepared(ctx context.Context, points []PreparedPoint) error {
-	if len(points) == 0 {
-		return nil
-	}
-	t := c.cfg.line
-	bp := t.getBuf()
-	defer t.putBuf(bp)
-	b := (*bp)[:0]
-	defer func() { *bp = b }()
-	heads := make(map[*PreparedSeries][]byte)
-	tails := make(map[*preparedTags][]byte)
-	var scratch []byte
-	var merged []kv
-	for i := range points {
-		p := &points[i]
-		if p.Series == nil {
-			return &ValidationError{Index: i, Point: -1, Rule: "series is nil"}
-		}
-		fail := func(err error) error {
-			return &ValidationError{Index: i, Point: -1, Metric: p.Series.metric(), Rule: err.Error()}
-		}
-		if p.Series.c != c {
-			return fail(fmt.Errorf("series was prepared by another client (its encoding holds that client's sanitizer and global tags)"))
-		}
-		head, ok := heads[p.Series]
-		if !ok {
-			name := c.sanitizeName(p.Series.metric())
-			if err := t.checkLineName("metric name", name); err != nil {
-				return fail(err)
-			}
-			head = t.appendLineStart(nil, name)
-			heads[p.Series] = head
-		}
-		tail, ok := tails[p.Series.tags]
-		if !ok {
-			given := make(map[string]string, len(p.Series.tags.given))
-			for _, kv := range p.Series.tags.given {
-				given[kv.k] = kv.v
-			}
-			var err error
-			if merged, err = c.mergeTags(merged, given); err != nil {
-				return fail(err)
-			}
-			if tail, err = t.appendLineTags(nil, merged); err != nil {
-				return fail(err)
-			}
-			tails[p.Series.tags] = tail
-		}
-		err := c.checkSample(p.Value, p.UnixMilli)
-		if err == nil {
-			scratch = appendPyFloat(appendLineTime(scratch[:0], p.UnixMilli, c.cfg.precision), p.Value)
-			if len(head)+len(scratch)+len(tail)-1 > MaxLineBytes {
-				err = errLineTooLong
-			}
-		}
-		if err != nil {
-			return fail(err)
-		}
-		b = append(b, head...)
-		b = append(b, scratch...)
-		b = append(b, tail...)
-	}
-	return t.write(ctx, c, b)
 }

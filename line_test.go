@@ -279,8 +279,6 @@ func TestLineOptionsValidated(t *testing.T) {
 		{TelnetTCP(":4242"), "needs a host and a port"},
 		{TelnetTCP("127.0.0.1:0"), "needs a host and a port"},
 		{TelnetTCP("127.0.0.1:x"), "needs a host and a port"},
-		{XCollectorUDP("", WithLinePacketBytes(100)), "packet size 100 is not within [1024, 65507]"},
-		{XCollectorUDP("", WithLinePacketBytes(70000)), "packet size 70000"},
 	} {
 		_, err := New(WithLineTransport(tc.tr))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -416,17 +414,14 @@ func TestLineTCPWriteDeadline(t *testing.T) {
 	}
 	// What encoding costs here (-race makes it slow): the bound below is
 	// on the time spent writing.
-	enc := time.Now()
-	var b []byte
-	for _, p := range pts {
-		b, _ = TelnetTCP(addr).appendPointLine(b, p.Metric, p.Timestamp.UnixMilli(), PrecisionAuto, p.Value, []kv{{"k", big["k"]}})
-	}
-	encoding := time.Since(enc)
 	c, err := New(WithLineTransport(TelnetTCP(addr)), WithRetries(0), WithTimeout(300*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	enc := time.Now()
+	appendLines(nil, &dataPoints{c, pts}, &scratch{}, c.cfg.precision)
+	encoding := time.Since(enc)
 	start := time.Now()
 	err = c.Send(context.Background(), pts)
 	var ne *NetworkError
@@ -486,7 +481,11 @@ func TestLineSendPrepared(t *testing.T) {
 		t.Fatal(err)
 	}
 	a2, _ := a.WithMetric("m.b")
-	bad, _ := c.PrepareSeries("m.bad", map[string]string{"city": "New York"})
+	// The line format's rules are checked when a series is prepared.
+	if _, err := c.PrepareSeries("m.bad", map[string]string{"city": "New York"}); err == nil ||
+		err.Error() != `apptuit: metric "m.bad": tag "city" value "New York" has white space (' '), which would split the line` {
+		t.Errorf("PrepareSeries of a value with white space: %v", err)
+	}
 	other := lineClient(t, TelnetTCP(srv.addr()))
 	foreign, _ := other.PrepareSeries("m.x", map[string]string{"k": "v"})
 	pts := []PreparedPoint{{Series: a, UnixMilli: 1700000000000, Value: 1}, {Series: a2, UnixMilli: 1700000000500, Value: 2}, {Series: a, UnixMilli: 1700000001000, Value: 3}}
@@ -504,7 +503,6 @@ func TestLineSendPrepared(t *testing.T) {
 		p    PreparedPoint
 		want string
 	}{
-		{PreparedPoint{Series: bad, UnixMilli: 1700000000000, Value: 1}, `point 1 (metric "m.bad"): tag "city" value "New York" has white space`},
 		{PreparedPoint{Series: foreign, UnixMilli: 1700000000000, Value: 1}, "prepared by another client"},
 		{PreparedPoint{Series: a, UnixMilli: 1700000000000, Value: math.Inf(1)}, "not a finite number"},
 		{PreparedPoint{UnixMilli: 1700000000000, Value: 1}, "series is nil"},

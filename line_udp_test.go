@@ -89,13 +89,13 @@ func TestXCollectorUDP(t *testing.T) {
 	packets := srv.wait(t, n)
 	var all []string
 	for _, p := range packets {
-		if len(p) > DefaultLinePacketBytes {
+		if len(p) > linePacketBytes {
 			t.Fatalf("datagram of %d bytes", len(p))
 		}
 		if !strings.HasSuffix(p, "\n") {
 			t.Fatalf("datagram does not end at a line end: ...%q", p[max(0, len(p)-40):])
 		}
-		if len(p) < DefaultLinePacketBytes-200 && len(all)+strings.Count(p, "\n") < n {
+		if len(p) < linePacketBytes-200 && len(all)+strings.Count(p, "\n") < n {
 			t.Errorf("datagram of %d bytes before the last: not filled", len(p))
 		}
 		all = append(all, strings.Split(strings.TrimSuffix(p, "\n"), "\n")...)
@@ -111,7 +111,9 @@ func TestXCollectorUDP(t *testing.T) {
 
 func TestXCollectorUDPPacketSize(t *testing.T) {
 	srv := newUDPServer(t)
-	c := lineClient(t, XCollectorUDP(srv.addr(), WithLinePacketBytes(1024)))
+	tr := XCollectorUDP(srv.addr())
+	tr.packet = MaxLineBytes + 1 // the smallest a datagram may be
+	c := lineClient(t, tr)
 	if err := c.Send(context.Background(), manyPoints(100)); err != nil {
 		t.Fatal(err)
 	}

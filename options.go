@@ -21,7 +21,7 @@ const (
 	DefaultBackoffMax     = 30 * time.Second
 	DefaultBatchSize      = 50000
 	DefaultConcurrency    = 2
-	DefaultMinSplitSize   = 100
+	minSplitSize          = 100       // the smallest batch split in halves on a 413
 	DefaultMaxResponse    = 256 << 20 // bytes of a query response
 	DefaultPromQLPath     = "/prometheus/api/v1/query_range"
 	defaultMaxErrorBody   = 1 << 20 // bytes of a non-2xx response or a put response
@@ -237,8 +237,8 @@ func WithCompression(comp Compression) Option {
 }
 
 // WithCompressionLevel sets the gzip/zlib level, from 1 (BestSpeed, the
-// default: metric bodies still shrink about tenfold, at a third of the CPU
-// of level 6) to 9, or -1 for the library default (6).
+// default: the least CPU per byte) to 9 (the smallest bodies), or -1 for
+// the library default (6).
 func WithCompressionLevel(level int) Option {
 	return func(c *config) error {
 		if level != -1 && (level < 1 || level > 9) {
@@ -261,32 +261,21 @@ func WithBatchSize(n int) Option {
 	}
 }
 
-// WithConcurrency sets how many batches of one Send or SendTimeSeries call
-// are in flight at once (default 2: one batch is compressed while another
-// is on the wire). 1 sends batches strictly one after the other. With
-// GOMAXPROCS > 1 even 1 uses several cores: a gzip batch of 8,192 points or
-// more is encoded and compressed by up to four goroutines at once (3.0 MiB
-// of pooled buffers and compressors per batch in flight on two cores);
-// other batches larger than about 64 KiB of JSON have a goroutine encoding
-// them ahead of their compressor (2.3 MiB per batch in flight).
+// WithConcurrency sets how many batches of one send are in flight at once
+// (default 2: one batch is compressed while another is on the wire); a
+// reporter's sends share the same bound. 1 sends batches strictly one after
+// the other, on the caller's goroutine. With GOMAXPROCS > 1 even 1 uses
+// several cores: a gzip batch of 8,192 points or more is encoded and
+// compressed by up to four goroutines at once, other batches larger than
+// 64 KiB of JSON have a goroutine encoding them ahead of their compressor.
+// Each batch in flight holds its pooled buffers and compressors (a few MiB:
+// bench/RESULTS.md), kept while the client lives.
 func WithConcurrency(n int) Option {
 	return func(c *config) error {
 		if n < 1 {
 			return fmt.Errorf("WithConcurrency: %d is not positive", n)
 		}
 		c.concurrency = n
-		return nil
-	}
-}
-
-// WithMinSplitSize sets the smallest batch that is still split in halves when
-// the server answers 413 Payload Too Large (default 100 points).
-func WithMinSplitSize(n int) Option {
-	return func(c *config) error {
-		if n < 1 {
-			return fmt.Errorf("WithMinSplitSize: %d is not positive", n)
-		}
-		c.minSplit = n
 		return nil
 	}
 }
@@ -347,16 +336,16 @@ func WithUserAgent(product string) Option {
 //		return gzip.NewWriterLevel(w, gzip.BestSpeed) // github.com/klauspost/compress/gzip
 //	})
 //
-// New checks the compressor: it compresses a sample body of about 150 KB
-// twice (the second time after Reset) and decodes both with the standard
-// library's reader for encoding; a writer that fails or whose output does
-// not decode to the sample makes New fail. The client calls newWriter once
-// per body in flight (the writers are pooled and reused with Reset), so its
-// cost is that of the writers' state, held while the client lives. Such a
-// writer compresses each body as one stream on one goroutine; the client's
-// own gzip compresses a large body on several cores (see "What goes on the
-// wire" in the README), so with more than one CPU it may send large
-// batches faster than a faster single-stream writer.
+// New does not try the writer: newWriter is first called by a send, and
+// an error it returns, or a nil Compressor, makes that send fail with an
+// error that is not retried (nor is a writer's failure while a body is
+// sent). The client calls newWriter once per body in flight (the writers
+// are pooled and reused with Reset), so its cost is that of the writers'
+// state, held while the client lives. Such a writer compresses each body
+// as one stream on one goroutine; the client's own gzip compresses a large
+// body on several cores (see "What goes on the wire" in the README), so
+// with more than one CPU it may send large batches faster than a faster
+// single-stream writer.
 func WithCompressor(encoding string, newWriter func(w io.Writer) (Compressor, error)) Option {
 	return func(c *config) error {
 		if encoding != "gzip" && encoding != "deflate" {

@@ -3,7 +3,6 @@ package apptuit
 import (
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/apptuit-go/apptuit/internal/timestamp"
 )
@@ -89,59 +88,4 @@ func appendTimestamp(b []byte, ms int64, p Precision) []byte {
 		return strconv.AppendInt(b, ms/1000, 10)
 	}
 	return strconv.AppendInt(b, ms, 10)
-}
-
-// checkSample is checkValue(v), then checkTime(ms): the checks every point
-// passes before it is sent. The common case, a finite value and a time that
-// every Precision sends as is, costs two comparisons.
-func (c *Client) checkSample(v float64, ms int64) error {
-	if v-v == 0 && ms >= fastMinMillis && ms <= fastMaxMillis { // v-v is NaN for NaN and ±Inf
-		return nil // inlined: no call for the common case
-	}
-	return c.checkSampleRules(v, ms)
-}
-
-func (c *Client) checkSampleRules(v float64, ms int64) error {
-	if err := checkValue(v); err != nil {
-		return err
-	}
-	return c.checkTime(ms)
-}
-
-// Timestamps in [fastMinMillis, fastMaxMillis] pass checkTime under every
-// Precision: at least 2^32 ms (read as milliseconds), below 2^32 s (so
-// seconds are not read as milliseconds) and at most timestamp.MaxMillis.
-const (
-	fastMinMillis = timestamp.MinMillis
-	fastMaxMillis = min(timestamp.MinMillis*1000-1, timestamp.MaxMillis)
-)
-
-// checkTime reports whether the Unix-millisecond time ms can be written
-// with the client's precision so that a server reads it back as ms.
-func (c *Client) checkTime(ms int64) error {
-	rfc := func() string { return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano) }
-	switch {
-	case ms <= 0:
-		return fmt.Errorf("timestamp %s is not after the Unix epoch", rfc())
-	case ms > timestamp.MaxMillis:
-		return fmt.Errorf("timestamp %s is past what the API accepts (%d ms)", rfc(), int64(timestamp.MaxMillis))
-	}
-	switch c.cfg.precision {
-	case PrecisionSeconds:
-		if ms < 1000 {
-			return fmt.Errorf("timestamp %s is within the first second after the epoch, which is 0 in seconds (PrecisionSeconds)", rfc())
-		}
-		if ms/1000 >= timestamp.MinMillis {
-			return fmt.Errorf("timestamp %s is 2^32 seconds or more, which servers read as milliseconds: it cannot be sent in seconds (PrecisionSeconds)", rfc())
-		}
-	case PrecisionMilliseconds:
-		if ms < timestamp.MinMillis {
-			return fmt.Errorf("timestamp %s is before 1970-02-19T17:02:47.296Z, below which servers read timestamps as seconds: it cannot be sent in milliseconds (PrecisionMilliseconds)", rfc())
-		}
-	default:
-		if ms%1000 != 0 && ms < timestamp.MinMillis {
-			return fmt.Errorf("timestamp %s has a sub-second part but is before 1970-02-19T17:02:47.296Z, below which servers read timestamps as seconds", rfc())
-		}
-	}
-	return nil
 }

@@ -92,7 +92,7 @@ func TestPreparedSeriesRecoverable(t *testing.T) {
 	if f.Metric() != "order.sum" || !maps.Equal(f.Tags(), s.Tags()) || f.tags != s.tags {
 		t.Errorf("WithMetric: %v %v, want order.sum with the same (shared) tags", f.Metric(), f.Tags())
 	}
-	if got, want := f.head()+string(f.tags.enc), `{"metric":"order_sum","tags":{"city_code":"BLR","dc":"x","host":"a"},"timestamp":`; got != want {
+	if got, want := string(f.head)+string(f.tags.pre), `{"metric":"order_sum","tags":{"city_code":"BLR","dc":"x","host":"a"},"timestamp":`; got != want {
 		t.Errorf("encoding %s, want %s", got, want)
 	}
 	empty, err := c.PrepareSeries("m", nil)
@@ -198,7 +198,7 @@ func TestSendPreparedPointChecks(t *testing.T) {
 func TestSendPreparedBatchesAndErrors(t *testing.T) {
 	clearEnv(t)
 	srv := newRecorder(t)
-	c := mustNew(t, WithEndpoint(srv.URL), WithToken("t"), WithIgnoreEnvTags(), WithBatchSize(4), WithMinSplitSize(1), WithConcurrency(1), WithRetries(0))
+	c := mustNew(t, WithEndpoint(srv.URL), WithToken("t"), WithIgnoreEnvTags(), WithBatchSize(4), withMinSplitSize(1), WithConcurrency(1), WithRetries(0))
 	s, _ := c.PrepareSeries("m", map[string]string{"host": "a"})
 	pts := make([]PreparedPoint, 10)
 	for i := range pts {

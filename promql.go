@@ -189,6 +189,39 @@ type promSeries struct {
 	Values [][2]any          `json:"values"`
 }
 
+// series turns the i-th series of a matrix into a TimeSeries: __name__ is
+// its metric, the other labels its tags.
+func (m *promSeries) series(i int) (*TimeSeries, error) {
+	tags := make(map[string]string, len(m.Metric))
+	name := ""
+	for k, v := range m.Metric {
+		if k == "__name__" {
+			name = v
+			continue
+		}
+		tags[k] = v
+	}
+	s := newSeriesUnchecked(name, tags, len(m.Values))
+	for j, p := range m.Values {
+		t, tok := p[0].(float64)
+		vs, vok := p[1].(string)
+		if !tok || !vok {
+			return nil, fmt.Errorf("apptuit: promql: series %d point %d: want [seconds, \"value\"], got %v", i, j, p)
+		}
+		v, err := strconv.ParseFloat(vs, 64)
+		if err != nil {
+			return nil, fmt.Errorf("apptuit: promql: series %d point %d: value %q: %w", i, j, vs, err)
+		}
+		ms := math.Round(t * 1000)
+		if !(math.Abs(ms) <= timestamp.MaxMillis) { // NaN too
+			return nil, fmt.Errorf("apptuit: promql: series %d point %d: timestamp %v is out of range (at most %d ms in magnitude)", i, j, t, timestamp.MaxMillis)
+		}
+		s.ts = append(s.ts, int64(ms))
+		s.vals = append(s.vals, v)
+	}
+	return s, nil
+}
+
 // decodePromQLResponse turns the body of a 2xx Prometheus API answer into a
 // result or an error.
 func decodePromQLResponse(body []byte, status int, query string) (*QueryResult, error) {
@@ -222,33 +255,10 @@ func decodePromQLResponse(body []byte, status int, query string) (*QueryResult, 
 		}
 	}
 	out := &Output{ID: query, Series: make([]*TimeSeries, 0, len(matrix))}
-	for i, m := range matrix {
-		tags := make(map[string]string, len(m.Metric))
-		name := ""
-		for k, v := range m.Metric {
-			if k == "__name__" {
-				name = v
-				continue
-			}
-			tags[k] = v
-		}
-		s := newSeriesUnchecked(name, tags, len(m.Values))
-		for j, p := range m.Values {
-			t, tok := p[0].(float64)
-			vs, vok := p[1].(string)
-			if !tok || !vok {
-				return nil, fmt.Errorf("apptuit: promql: series %d point %d: want [seconds, \"value\"], got %v", i, j, p)
-			}
-			v, err := strconv.ParseFloat(vs, 64)
-			if err != nil {
-				return nil, fmt.Errorf("apptuit: promql: series %d point %d: value %q: %w", i, j, vs, err)
-			}
-			ms := math.Round(t * 1000)
-			if !(math.Abs(ms) <= timestamp.MaxMillis) { // NaN too
-				return nil, fmt.Errorf("apptuit: promql: series %d point %d: timestamp %v is out of range (at most %d ms in magnitude)", i, j, t, timestamp.MaxMillis)
-			}
-			s.ts = append(s.ts, int64(ms))
-			s.vals = append(s.vals, v)
+	for i := range matrix {
+		s, err := matrix[i].series(i)
+		if err != nil {
+			return nil, err
 		}
 		out.Series = append(out.Series, s)
 	}

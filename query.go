@@ -110,10 +110,9 @@ func (r *QueryResult) Outputs() []*Output {
 //
 // Cost: the body is read whole (one buffer when the server sends a
 // Content-Length, else chunks joined at the end, so twice the body at the
-// peak), then decoded by a scanner that allocates about a dozen
-// times per series (two for the points, sized exactly; the rest for names
-// and tags) and never per point: a million points decode in roughly
-// 0.1 s on one core, several times faster than encoding/json.
+// peak), then decoded by a scanner that allocates per series (the points'
+// two slices, sized exactly, and the names and tags), never per point:
+// O(response size). bench/RESULTS.md has its speed.
 func (c *Client) Query(ctx context.Context, q string, start, end time.Time) (*QueryResult, error) {
 	if err := c.made(); err != nil {
 		return nil, err

@@ -16,10 +16,8 @@ import (
 // The /api/query response is decoded by a small hand-written scanner rather
 // than encoding/json: a response is mostly "dps":[[ts,v],...] arrays, and
 // scanning them straight into a series' two slices (sized by a quick count
-// of the points first) costs no allocation per point. Measured on a
-// 1,000,000-point response (BenchmarkQueryDecode against
-// BenchmarkQueryDecodeStdlibJSON), encoding/json into [][2]float64 is about
-// eight times slower and allocates more than twice the memory.
+// of the points first) costs no allocation per point (BenchmarkQueryDecode
+// against BenchmarkQueryDecodeStdlibJSON: bench/RESULTS.md).
 //
 // The grammar accepted is JSON plus the bare NaN, Infinity and -Infinity
 // tokens that Python's json module (and so apptuit-py) accepts. Unknown
@@ -386,22 +384,17 @@ func (d *qdec) number(what string) ([]byte, bool, error) {
 	case i < len(b) && b[i] == '0':
 		i++
 	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
+		i = skipDigits(b, i)
 	default:
 		return nil, false, d.errExpected(what)
 	}
 	isInt := true
 	if i < len(b) && b[i] == '.' {
 		isInt = false
-		i++
-		j := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == j {
-			d.i = i
+		if j := skipDigits(b, i+1); j > i+1 {
+			i = j
+		} else {
+			d.i = j
 			return nil, false, d.errExpected("a digit after '.'")
 		}
 	}
@@ -411,12 +404,10 @@ func (d *qdec) number(what string) ([]byte, bool, error) {
 		if i < len(b) && (b[i] == '+' || b[i] == '-') {
 			i++
 		}
-		j := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == j {
-			d.i = i
+		if j := skipDigits(b, i); j > i {
+			i = j
+		} else {
+			d.i = j
 			return nil, false, d.errExpected("a digit in an exponent")
 		}
 	}
@@ -425,10 +416,36 @@ func (d *qdec) number(what string) ([]byte, bool, error) {
 	return tok, isInt, nil
 }
 
+// skipDigits returns the index of the first byte at or after i that is not
+// a decimal digit.
+func skipDigits(b []byte, i int) int {
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	return i
+}
+
 // timestamp reads a timestamp and returns it in Unix milliseconds.
 func (d *qdec) timestamp() (int64, error) {
-	// Fast path: an integer of at most 10 digits below 2^32 (Unix seconds)
-	// with no fraction or exponent, read in one pass.
+	if ms, ok := d.secondsFast(); ok {
+		return ms, nil
+	}
+	at := d.i
+	tok, isInt, err := d.number("a number (timestamp)")
+	if err != nil {
+		return 0, err
+	}
+	if ms, ok := timestampMillis(tok, isInt); ok {
+		return ms, nil
+	}
+	d.i = at
+	return 0, fmt.Errorf("decoding the response: at byte %d: timestamp %s is out of range (at most %d in magnitude)", at, tok, maxTimestampMagnitude)
+}
+
+// secondsFast reads, in one pass, the common timestamp: an integer of at
+// most 10 digits below 2^32 (Unix seconds) with no fraction or exponent.
+// It reports false, reading nothing, for anything else.
+func (d *qdec) secondsFast() (int64, bool) {
 	b, i := d.b, d.i
 	neg := i < len(b) && b[i] == '-'
 	if neg {
@@ -440,51 +457,50 @@ func (d *qdec) timestamp() (int64, error) {
 		n = n*10 + int64(b[i]-'0')
 		i++
 	}
-	if nd := i - j; nd > 0 && nd <= 10 && (b[j] != '0' || nd == 1) && n <= math.MaxUint32 &&
-		(i == len(b) || (b[i] != '.' && b[i] != 'e' && b[i] != 'E' && b[i]-'0' > 9)) {
-		d.i = i
-		if neg {
-			n = -n
-		}
-		return n * 1000, nil
+	nd := i - j
+	if nd == 0 || nd > 10 || (b[j] == '0' && nd > 1) || n > math.MaxUint32 ||
+		(i < len(b) && (b[i] == '.' || b[i] == 'e' || b[i] == 'E' || b[i]-'0' <= 9)) {
+		return 0, false
 	}
+	d.i = i
+	if neg {
+		n = -n
+	}
+	return n * 1000, true
+}
 
-	at := d.i
-	tok, isInt, err := d.number("a number (timestamp)")
-	if err != nil {
-		return 0, err
-	}
-	if isInt && len(tok) <= 18 {
-		neg := tok[0] == '-'
-		digits := tok
-		if neg {
-			digits = tok[1:]
-		}
-		var n int64
-		for _, c := range digits {
-			n = n*10 + int64(c-'0')
-		}
-		if neg {
-			n = -n
-		}
-		switch {
-		case n > maxTimestampMagnitude || n < -maxTimestampMagnitude:
-		case n > math.MaxUint32 || n < -math.MaxUint32:
-			return n, nil
-		default:
-			return n * 1000, nil
-		}
-	} else {
+// timestampMillis returns the timestamp of the number token tok in Unix
+// milliseconds (seconds below 2^32 in magnitude, milliseconds from there
+// on), or false when it is out of range.
+func timestampMillis(tok []byte, isInt bool) (int64, bool) {
+	if !isInt || len(tok) > 18 {
 		f, err := strconv.ParseFloat(string(tok), 64)
-		if err == nil && math.Abs(f) <= maxTimestampMagnitude {
-			if math.Abs(f) > math.MaxUint32 {
-				return int64(math.Round(f)), nil
-			}
-			return int64(math.Round(f * 1000)), nil
+		switch {
+		case err != nil || math.Abs(f) > maxTimestampMagnitude:
+			return 0, false
+		case math.Abs(f) > math.MaxUint32:
+			return int64(math.Round(f)), true
 		}
+		return int64(math.Round(f * 1000)), true
 	}
-	d.i = at
-	return 0, fmt.Errorf("decoding the response: at byte %d: timestamp %s is out of range (at most %d in magnitude)", at, tok, maxTimestampMagnitude)
+	digits := tok
+	if tok[0] == '-' {
+		digits = tok[1:]
+	}
+	var n int64
+	for _, c := range digits {
+		n = n*10 + int64(c-'0')
+	}
+	if tok[0] == '-' {
+		n = -n
+	}
+	switch {
+	case n > maxTimestampMagnitude || n < -maxTimestampMagnitude:
+		return 0, false
+	case n > math.MaxUint32 || n < -math.MaxUint32:
+		return n, true
+	}
+	return n * 1000, true
 }
 
 // pow10tab holds the powers of ten that are exact in a float64.
@@ -641,24 +657,12 @@ func (d *qdec) strSlow(start, j int) ([]byte, error) {
 		case 't':
 			out = append(out, '\t')
 		case 'u':
-			r, ok := hex4(b, j)
+			r, next, ok := unicodeEscape(b, j)
 			if !ok {
 				d.i = j
 				return nil, d.errExpected("four hex digits after \\u")
 			}
-			j += 4
-			if utf16.IsSurrogate(r) {
-				r2, ok := rune(0), false
-				if j+1 < len(b) && b[j] == '\\' && b[j+1] == 'u' {
-					r2, ok = hex4(b, j+2)
-				}
-				if dec := utf16.DecodeRune(r, r2); ok && dec != utf8.RuneError {
-					r = dec
-					j += 6
-				} else {
-					r = utf8.RuneError
-				}
-			}
+			j = next
 			out = utf8.AppendRune(out, r)
 		default:
 			d.i = j - 1
@@ -667,6 +671,28 @@ func (d *qdec) strSlow(start, j int) ([]byte, error) {
 	}
 	d.i = len(b)
 	return nil, d.errExpected(`'"' closing a string`)
+}
+
+// unicodeEscape reads the four hex digits of a \u escape at b[j:] (and the
+// low half of a surrogate pair after them) and returns the character,
+// utf8.RuneError for an unpaired surrogate, and where the escape ends.
+func unicodeEscape(b []byte, j int) (rune, int, bool) {
+	r, ok := hex4(b, j)
+	if !ok {
+		return 0, j, false
+	}
+	j += 4
+	if !utf16.IsSurrogate(r) {
+		return r, j, true
+	}
+	r2, ok := rune(0), false
+	if j+1 < len(b) && b[j] == '\\' && b[j+1] == 'u' {
+		r2, ok = hex4(b, j+2)
+	}
+	if dec := utf16.DecodeRune(r, r2); ok && dec != utf8.RuneError {
+		return dec, j + 6, true
+	}
+	return utf8.RuneError, j, true
 }
 
 func hex4(b []byte, j int) (rune, bool) {

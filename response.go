@@ -281,7 +281,7 @@ func (c *Client) tooLarge(body []byte, n int) *SendError {
 		StatusCode: http.StatusRequestEntityTooLarge,
 		Failed:     n,
 		Message:    msg,
-		Hint:       fmt.Sprintf("too large even as %d points, below which batches are not split (WithMinSplitSize %d)", n, c.cfg.minSplit),
+		Hint:       fmt.Sprintf("too large even as %d points, below which batches are not split (%d)", n, c.cfg.minSplit),
 	}
 }
 

@@ -1,17 +1,17 @@
 package apptuit
 
-import (
-	"strings"
-	"unicode"
-	"unicode/utf8"
-)
+import "strings"
 
 // SanitizeApptuit replaces every character outside Apptuit's name rule
 // (Unicode letters and digits, '.', '-', '_', '/') with '_' and collapses
-// runs of '_' into one, exactly as apptuit-py's sanitize_name_apptuit. A
-// name that needs no change is returned as is, without allocating.
+// runs of '_' into one, exactly as apptuit-py's sanitize_name_apptuit
+// (CleanName replaces one for one and keeps runs). A name that needs no
+// change is returned as is, without allocating.
 func SanitizeApptuit(name string) string {
-	return sanitize(name, apptuitKeep, false)
+	if CheckName(name) == nil && !strings.Contains(name, "__") {
+		return name
+	}
+	return collapseUnderscores(CleanName(name), false)
 }
 
 // SanitizePrometheus makes name match Prometheus' [a-zA-Z_][a-zA-Z0-9_]*:
@@ -20,59 +20,43 @@ func SanitizeApptuit(name string) string {
 // sanitize_name_prometheus. A name that needs no change is returned as is,
 // without allocating.
 func SanitizePrometheus(name string) string {
-	return sanitize(name, prometheusKeep, true)
-}
-
-func apptuitKeep(r rune) bool {
-	if r < utf8.RuneSelf {
-		return asciiNameChar(r)
-	}
-	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsNumber(r))
-}
-
-func prometheusKeep(r rune) bool {
-	return r == '_' || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9')
-}
-
-func sanitize(name string, keep func(rune) bool, digitPrefix bool) string {
 	if name == "" {
 		return name
 	}
-	needsPrefix := digitPrefix && '0' <= name[0] && name[0] <= '9'
-	if !needsPrefix && clean(name, keep) {
+	digit := '0' <= name[0] && name[0] <= '9'
+	if !digit && !strings.Contains(name, "__") && strings.IndexFunc(name, notPrometheus) < 0 {
 		return name
 	}
 	var b strings.Builder
 	b.Grow(len(name) + 1)
-	if needsPrefix {
-		b.WriteByte('_')
-	}
-	lastUnderscore := needsPrefix
 	for _, r := range name {
-		if !keep(r) {
+		if notPrometheus(r) {
 			r = '_'
-		}
-		if r == '_' {
-			if lastUnderscore {
-				continue
-			}
-			lastUnderscore = true
-		} else {
-			lastUnderscore = false
 		}
 		b.WriteRune(r)
 	}
-	return b.String()
+	return collapseUnderscores(b.String(), digit)
 }
 
-// clean reports whether name has only kept characters and no "__".
-func clean(name string, keep func(rune) bool) bool {
-	prev := rune(0)
-	for _, r := range name {
-		if !keep(r) || (r == '_' && prev == '_') {
-			return false
-		}
-		prev = r
+func notPrometheus(r rune) bool {
+	return !(r == '_' || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9'))
+}
+
+// collapseUnderscores replaces every run of '_' in s by one, after a '_'
+// prefix when prefix is set.
+func collapseUnderscores(s string, prefix bool) string {
+	var b strings.Builder
+	b.Grow(len(s) + 1)
+	last := prefix
+	if prefix {
+		b.WriteByte('_')
 	}
-	return true
+	for i := 0; i < len(s); i++ {
+		if s[i] == '_' && last {
+			continue
+		}
+		last = s[i] == '_'
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }

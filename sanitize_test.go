@@ -43,29 +43,3 @@ func TestSanitizeCleanDoesNotAllocate(t *testing.T) {
 		t.Fatalf("allocs = %v, want 0", n)
 	}
 }
-
-// Ported from apptuit-py's test_contains_valid_chars.
-func TestValidName(t *testing.T) {
-	tests := []struct {
-		in   string
-		want bool
-	}{
-		{"metric_name tag-key.str", false},
-		{"&*)", false},
-		{"abc.abc-abc/abc_abc", true},
-		{" ", false},
-		{"日本語.abc", true},
-		{"abc.日本語", true},
-		{"", false},
-		{"Ⅻ½", true},       // Unicode numbers, as Python's \w
-		{"a\u0301", false}, // combining marks are not \w
-		{"a\xff", false},
-		{"a:b", false},
-		{"a{b", false},
-	}
-	for _, tt := range tests {
-		if got := validName(tt.in); got != tt.want {
-			t.Errorf("validName(%q) = %v, want %v", tt.in, got, tt.want)
-		}
-	}
-}

@@ -2,20 +2,18 @@ package apptuit
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"math"
 	"net/http"
-	"sort"
-	"sync"
-	"sync/atomic"
+
+	"github.com/apptuit-go/apptuit/internal/inflight"
 )
 
-// Send validates points and POSTs them to {endpoint}/api/put?details as a
-// compressed JSON array, in batches of at most the configured batch size
-// (default 50,000), each streamed: encoded and compressed while it is
-// written to the connection. Up to two batches are in flight at once (see
-// WithConcurrency).
+// Send checks points and sends them: with HTTP, it POSTs them to
+// {endpoint}/api/put?details as a compressed JSON array, in batches of at
+// most the configured batch size (WithBatchSize), each streamed: encoded
+// and compressed while it is written to the connection, up to
+// WithConcurrency batches in flight at once. With WithLineTransport it
+// writes them as text lines instead (see LineTransport).
 //
 // The client's global tags are merged under each point's tags. Every point
 // is checked before anything is sent: the metric name and tag keys must
@@ -28,241 +26,120 @@ import (
 // A 400 answer returns a *SendError with the server's per-point errors (or
 // its plain-text message); batches after a refused one are still sent and
 // their outcomes added up. A 413 answer splits the batch in halves, down to
-// the minimum split size, below which it is a refusal too. Connection
-// errors, 429 and 5xx answers are retried as configured; when they persist,
-// or on any other answer (401, 403, 404, ...), the call stops: batches not
-// started are not sent, and the *HTTPError or *NetworkError says how many
-// points were not delivered. Cost: one pass to validate, one to encode; the
-// per-point tag merge reuses one scratch slice. With WithLineTransport,
-// points are written as text lines instead (see LineTransport).
+// a minimum size, below which it is a refusal too. Connection errors, 429
+// and 5xx answers are retried as configured; when they persist, or on any
+// other answer (401, 403, 404, ...), the call stops: batches not started
+// are not sent, and the *HTTPError or *NetworkError says how many points
+// were not delivered.
+//
+// Cost: O(points), in constant memory: each point's series is merged with
+// the global tags and checked twice (to check the call, then to send it)
+// and encoded once, in reused buffers, unless the point has the metric and
+// the very tags map of the point before it, whose series it shares.
+// SendTimeSeries and SendPrepared do that once per series.
 func (c *Client) Send(ctx context.Context, points []DataPoint) error {
-	if err := c.made(); err != nil {
-		return err
-	}
-	if c.cfg.line != nil {
-		return c.sendLinePoints(ctx, points) // line_encode.go
-	}
-	if len(points) == 0 {
-		return nil
-	}
-	var scratch []kv
-	for i := range points {
-		p := &points[i]
-		var err error
-		scratch, err = c.checkPoint(scratch, p)
-		if err != nil {
-			return &ValidationError{Index: i, Point: -1, Metric: p.Metric, Rule: err.Error()}
-		}
-	}
-	return c.sendSource(ctx, &pointsSource{c: c, points: points}, len(points))
+	return c.send(ctx, &dataPoints{c, points})
 }
 
-func (c *Client) checkPoint(scratch []kv, p *DataPoint) ([]kv, error) {
-	if err := validateName("metric name", c.sanitizeName(p.Metric)); err != nil {
-		return scratch, err
-	}
-	scratch, err := c.mergeTags(scratch, p.Tags)
-	if err != nil {
-		return scratch, err
-	}
-	if err := checkTagCount(len(scratch)); err != nil {
-		return scratch, err
-	}
-	return scratch, c.checkSample(p.Value, p.Timestamp.UnixMilli())
-}
-
-func checkValue(v float64) error {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return fmt.Errorf("value %v is not a finite number (NaN and ±Inf are not JSON; servers reject the whole batch)", v)
-	}
-	return nil
-}
-
-// SendTimeSeries sends every point of every series, like Send. Each series'
-// name and merged tags are sanitized, validated and encoded once; its
-// points then cost no allocation: encoding a point appends its timestamp
-// and value to a reused buffer.
+// SendTimeSeries sends every point of every series, as Send does, with
+// the same checks and errors (a *ValidationError's Index is the series',
+// its Point the point's within it). Cost: each series' name and tags are
+// checked and encoded once, in one buffer for the call; its points then
+// cost no allocation.
 func (c *Client) SendTimeSeries(ctx context.Context, series []*TimeSeries) error {
 	if err := c.made(); err != nil {
 		return err
 	}
-	if c.cfg.line != nil {
-		return c.sendLineSeries(ctx, series) // line_encode.go
+	set, err := c.newSeriesSet(series)
+	if err != nil {
+		return err
 	}
-	src := &seriesSource{
-		series: make([]*TimeSeries, 0, len(series)),
-		starts: make([]int, 0, len(series)+1),
-		offs:   make([]int, 1, len(series)+1),
-		prec:   c.cfg.precision,
+	return c.send(ctx, set)
+}
+
+// SendPrepared sends points of series made by c.PrepareSeries, as Send sends
+// DataPoints, with the same batches, retries, 413 splits and errors. The
+// series were checked when they were prepared; each point is only checked
+// for a series (not nil, prepared by c), a finite value and a timestamp the
+// client's Precision can write. A breach returns a *ValidationError whose
+// Index is the point's position and sends nothing.
+//
+// Cost: a point is encoded by copying its series' encoding and appending
+// its timestamp and value: no allocation per point; per batch, those of
+// the HTTP exchange. points is only read, during the call.
+func (c *Client) SendPrepared(ctx context.Context, points []PreparedPoint) error {
+	return c.send(ctx, preparedPoints(points))
+}
+
+// send checks src and sends it with the client's transport: the one place
+// that chooses between HTTP and a line transport.
+func (c *Client) send(ctx context.Context, src pointSet) error {
+	if err := c.made(); err != nil {
+		return err
 	}
-	total := 0
-	var scratch []kv
-	for i, s := range series {
-		if s == nil {
-			return &ValidationError{Index: i, Point: -1, Rule: "series is nil"}
-		}
-		if s.Len() == 0 {
-			continue
-		}
-		metric := c.sanitizeName(s.metric)
-		if err := validateName("metric name", metric); err != nil {
-			return &ValidationError{Index: i, Point: -1, Metric: s.metric, Rule: err.Error()}
-		}
-		var err error
-		scratch, err = c.mergeTags(scratch, s.tags)
-		if err == nil {
-			err = checkTagCount(len(scratch))
-		}
-		if err != nil {
-			return &ValidationError{Index: i, Point: -1, Metric: s.metric, Rule: err.Error()}
-		}
-		for j, v := range s.vals {
-			if err := c.checkSample(v, s.ts[j]); err != nil {
-				return &ValidationError{Index: i, Point: j, Metric: s.metric, Rule: err.Error()}
-			}
-		}
-		src.add(s, metric, scratch, total)
-		total += s.Len()
-	}
-	if total == 0 {
+	if src.len() == 0 {
 		return nil
 	}
-	src.starts = append(src.starts, total)
-	return c.sendSource(ctx, src, total)
+	if err := c.check(src); err != nil {
+		return err
+	}
+	if t := c.cfg.line; t != nil {
+		return t.send(ctx, c, src) // line_encode.go
+	}
+	return c.sendHTTP(ctx, src)
 }
 
-// pointsSource encodes DataPoints, merging tags again in scratch space.
-type pointsSource struct {
-	c      *Client
-	points []DataPoint
-}
-
-func (s *pointsSource) appendFrom(b []byte, i, end, limit int, first bool, tags *[]kv) ([]byte, int) {
-	for ; i < end && len(b) < limit; i++ {
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		p := &s.points[i]
-		*tags, _ = s.c.mergeTags(*tags, p.Tags) // validated in Send
-		b = appendDataPoint(b, s.c.sanitizeName(p.Metric), p.Timestamp, p.Value, *tags, s.c.cfg.precision)
-	}
-	return b, i
-}
-
-// seriesSource encodes the points of several series as one sequence;
-// starts[k] is the index of series k's first point, starts[len] the total.
-// The encoded prefixes of all series are kept one after the other in one
-// slice (a few allocations for any number of series): series k's is
-// prefixes[offs[k]:offs[k+1]].
-type seriesSource struct {
-	series   []*TimeSeries
-	prefixes []byte
-	offs     []int
-	starts   []int
-	prec     Precision
-}
-
-// add appends series s, named metric with the merged tags, whose first
-// point is the sequence's point start.
-func (s *seriesSource) add(ts *TimeSeries, metric string, tags []kv, start int) {
-	if len(s.offs) == 0 {
-		s.offs = append(s.offs, 0)
-	}
-	s.prefixes = appendSeriesPrefix(s.prefixes, metric, tags)
-	s.offs = append(s.offs, len(s.prefixes))
-	s.series = append(s.series, ts)
-	s.starts = append(s.starts, start)
-}
-
-func (s *seriesSource) appendFrom(b []byte, i, end, limit int, first bool, _ *[]kv) ([]byte, int) {
-	k := sort.Search(len(s.series), func(k int) bool { return s.starts[k+1] > i })
-	for ; i < end && len(b) < limit; i++ {
-		for i >= s.starts[k+1] {
-			k++
-		}
-		ser, j := s.series[k], i-s.starts[k]
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = append(b, s.prefixes[s.offs[k]:s.offs[k+1]]...)
-		b = appendTimestamp(b, ser.ts[j], s.prec)
-		b = append(b, `,"value":`...)
-		b = appendPyFloat(b, ser.vals[j])
-		b = append(b, '}')
-	}
-	return b, i
-}
-
-// sendSource sends points [0, n) of src in batches, up to the configured
-// number at a time, and adds up the outcomes. Refused points (400, 413 at
-// the smallest split) do not stop the call: they make a *SendError whose
-// Success counts every point accepted by the call. Any other failure stops
-// batches not yet started and is returned with the call's counts.
-func (c *Client) sendSource(ctx context.Context, src source, n int) error {
-	size := c.cfg.batchSize
-	nb := (n + size - 1) / size
-	type result struct {
-		ok      int
-		refused *SendError
-		err     error
-	}
-	results := make([]result, nb)
-	send := func(k int) bool {
-		ok, refused, err := c.sendBatch(ctx, src, k*size, min((k+1)*size, n))
-		results[k] = result{ok, refused, err}
-		return err == nil
-	}
-	if workers := min(c.cfg.concurrency, nb); workers <= 1 {
-		for k := 0; k < nb && send(k); k++ {
-		}
-	} else {
-		var next atomic.Int64
-		var stop atomic.Bool
-		var wg sync.WaitGroup
-		for w := 0; w < workers; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for !stop.Load() {
-					k := int(next.Add(1) - 1)
-					if k >= nb {
-						return
-					}
-					if !send(k) {
-						stop.Store(true)
-					}
-				}
-			}()
-		}
-		wg.Wait()
-	}
-
-	var refused *SendError
+// sendHTTP sends the points of src in batches of the configured size, up
+// to the configured number in flight (inflight.Window: the mechanism the
+// reporter's sends share), and adds up the outcomes. Refused points (400,
+// 413 at the smallest split) do not stop the call: they make a *SendError
+// whose Success counts every point accepted by the call. Any other failure
+// stops batches not yet started and is returned with the call's counts.
+func (c *Client) sendHTTP(ctx context.Context, src pointSet) error {
+	n, size := src.len(), c.cfg.batchSize
+	var sum batchResult
 	var fatal error
-	accepted := 0
-	for _, r := range results {
-		accepted += r.ok
-		refused = joinRefusals(refused, r.refused)
-		if fatal == nil {
-			fatal = r.err
+	w := inflight.Window[batchResult]{
+		Limit: min(c.cfg.concurrency, (n+size-1)/size), // one batch: sent on this goroutine
+		Stop:  func(r batchResult) bool { return r.err != nil },
+		Done: func(r batchResult) {
+			sum.ok += r.ok
+			sum.refused = joinRefusals(sum.refused, r.refused)
+			if fatal == nil {
+				fatal = r.err
+			}
+		},
+	}
+	for from := 0; from < n; from += size {
+		to := min(from+size, n)
+		if !w.Add(func() batchResult { return c.sendBatch(ctx, src, from, to) }) {
+			break
 		}
 	}
+	w.Wait()
 	if fatal != nil {
-		return c.undelivered(ctx, fatal, n-accepted-refused.failed(), n)
+		return c.undelivered(ctx, fatal, n-sum.ok-sum.refused.failed(), n)
 	}
-	if refused != nil {
-		refused.Success = accepted
-		return refused
+	if sum.refused != nil {
+		sum.refused.Success = sum.ok
+		return sum.refused
 	}
 	return nil
+}
+
+// batchResult is the outcome of sending a batch: how many points the server
+// accepted, the points it refused (nil if none), and a failure that stops
+// the call (an *HTTPError, a *NetworkError or ctx's error).
+type batchResult struct {
+	ok      int
+	refused *SendError
+	err     error
 }
 
 // body returns the request body of points [from, to) of src: compressed on
 // several cores when it is large (body_parallel.go), else streamed by one
 // goroutine and an encoder (body.go).
-func (c *Client) body(src source, from, to int) (io.ReadCloser, error) {
+func (c *Client) body(src pointSet, from, to int) (io.ReadCloser, error) {
 	if c.parallelGzip(to - from) {
 		b, err := c.newParBody(src, from, to)
 		if err != nil {
@@ -277,12 +154,9 @@ func (c *Client) body(src source, from, to int) (io.ReadCloser, error) {
 	return b, nil
 }
 
-// sendBatch posts points [from, to), splitting on 413. It returns how many
-// points the server accepted, the points it refused (nil if none), and a
-// failure that stops the call (an *HTTPError, a *NetworkError or ctx's
-// error); the second half of a split batch is not sent after a failure of
-// the first.
-func (c *Client) sendBatch(ctx context.Context, src source, from, to int) (int, *SendError, error) {
+// sendBatch posts points [from, to), splitting on 413; the second half of
+// a split batch is not sent after a failure of the first.
+func (c *Client) sendBatch(ctx context.Context, src pointSet, from, to int) batchResult {
 	req := request{
 		op:       "send",
 		method:   http.MethodPost,
@@ -293,29 +167,29 @@ func (c *Client) sendBatch(ctx context.Context, src source, from, to int) (int, 
 	}
 	resp, attempts, err := c.do(ctx, req)
 	if err != nil {
-		return 0, nil, err
+		return batchResult{err: err}
 	}
 	if code := resp.StatusCode; code >= 200 && code <= 299 {
 		io.Copy(io.Discard, resp.Body) // a capped summary at most: keep the connection
 		resp.Body.Close()
-		return to - from, nil, nil
+		return batchResult{ok: to - from}
 	}
 	body := readErrorBody(resp.Body)
 	switch n := to - from; resp.StatusCode {
 	case http.StatusRequestEntityTooLarge:
 		if n > c.cfg.minSplit {
 			mid := from + n/2
-			ok1, r1, err := c.sendBatch(ctx, src, from, mid)
-			if err != nil {
-				return ok1, r1, err
+			r1 := c.sendBatch(ctx, src, from, mid)
+			if r1.err != nil {
+				return r1
 			}
-			ok2, r2, err := c.sendBatch(ctx, src, mid, to)
-			return ok1 + ok2, joinRefusals(r1, r2), err
+			r2 := c.sendBatch(ctx, src, mid, to)
+			return batchResult{r1.ok + r2.ok, joinRefusals(r1.refused, r2.refused), r2.err}
 		}
-		return 0, c.tooLarge(body, n), nil
+		return batchResult{refused: c.tooLarge(body, n)}
 	case http.StatusBadRequest:
 		se := c.refusal(body, n)
-		return se.Success, se, nil
+		return batchResult{ok: se.Success, refused: se}
 	}
-	return 0, nil, c.httpError(&req, resp, attempts, body)
+	return batchResult{err: c.httpError(&req, resp, attempts, body)}
 }

@@ -3,6 +3,7 @@ package apptuit
 import (
 	"bytes"
 	"context"
+	"math"
 	"runtime"
 	"strconv"
 	"testing"
@@ -40,18 +41,21 @@ func benchSeries(tb testing.TB, n, m int) []*TimeSeries {
 	return series
 }
 
-// benchSource is what SendTimeSeries builds from series: the source the
-// encoder reads, and its number of points.
-func benchSource(c *Client, series []*TimeSeries) (*seriesSource, int) {
-	src := &seriesSource{}
-	total := 0
-	for _, s := range series {
-		kvs, _ := c.mergeTags(nil, s.tags)
-		src.add(s, c.sanitizeName(s.metric), kvs, total)
-		total += s.Len()
+// benchSource is what SendTimeSeries builds from series: the points the
+// encoder reads, and their number.
+func benchSource(c *Client, series []*TimeSeries) (*seriesSet, int) {
+	src, err := c.newSeriesSet(series)
+	if err != nil {
+		panic(err)
 	}
-	src.starts = append(src.starts, total)
-	return src, total
+	return src, src.len()
+}
+
+// jsonDoc is the JSON document of points [from, to) of src.
+func jsonDoc(c *Client, src pointSet, from, to int) []byte {
+	var scr scratch
+	raw, _ := appendJSON([]byte{'['}, src, from, to, math.MaxInt, true, &scr, c.cfg.precision)
+	return append(raw, ']')
 }
 
 // benchBodies returns the JSON documents SendTimeSeries sends for series,
@@ -60,8 +64,7 @@ func benchBodies(c *Client, series []*TimeSeries) [][]byte {
 	src, total := benchSource(c, series)
 	var bodies [][]byte
 	for from := 0; from < total; from += c.cfg.batchSize {
-		raw, _ := src.appendFrom([]byte{'['}, from, min(from+c.cfg.batchSize, total), 1<<62, true, nil)
-		bodies = append(bodies, append(raw, ']'))
+		bodies = append(bodies, jsonDoc(c, src, from, min(from+c.cfg.batchSize, total)))
 	}
 	return bodies
 }
@@ -173,31 +176,44 @@ func BenchmarkEncodeOnly(b *testing.B) {
 	c, _ := New(WithToken("t"), WithIgnoreEnvTags())
 	src, total := benchSource(c, series)
 	buf := make([]byte, 0, chunkSize+4096)
+	var scr scratch
 	b.ReportAllocs()
 	for b.Loop() {
 		for pos := 0; pos < total; {
-			buf, pos = src.appendFrom(buf[:0], pos, total, chunkSize, pos == 0, nil)
+			buf, pos = appendJSON(buf[:0], src, pos, total, chunkSize, pos == 0, &scr, c.cfg.precision)
 		}
 	}
 	b.ReportMetric(float64(b.N*total)/b.Elapsed().Seconds(), "points/s")
 }
 
-// BenchmarkSend is Send with 10,000 DataPoints a call.
+// BenchmarkSend is Send with 10,000 DataPoints a call, sharing one tags map
+// (so one series, encoded once) or each with a map of its own.
 func BenchmarkSend(b *testing.B) {
 	sink := putsink.Start(b)
 	c, _ := New(WithEndpoint(sink.URL), WithToken("t"), WithIgnoreEnvTags())
 	b.Cleanup(c.hc.CloseIdleConnections)
-	pts := make([]DataPoint, 10000)
-	tags := map[string]string{"host": "web-1", "dc": "eu-west-1"}
-	for i := range pts {
-		pts[i] = DataPoint{Metric: "proc.cpu.percent", Tags: tags, Timestamp: t0, Value: float64(i)}
-	}
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := c.Send(ctx, pts); err != nil {
-			b.Fatal(err)
+	for _, shared := range []bool{true, false} {
+		name := "map-per-point"
+		if shared {
+			name = "shared-map"
 		}
+		b.Run(name, func(b *testing.B) {
+			pts := make([]DataPoint, 10000)
+			tags := map[string]string{"host": "web-1", "dc": "eu-west-1"}
+			for i := range pts {
+				if !shared {
+					tags = map[string]string{"host": "web-1", "dc": "eu-west-1"}
+				}
+				pts[i] = DataPoint{Metric: "proc.cpu.percent", Tags: tags, Timestamp: t0, Value: float64(i)}
+			}
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.Send(ctx, pts); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*len(pts))/b.Elapsed().Seconds(), "points/s")
+		})
 	}
-	b.ReportMetric(float64(b.N*len(pts))/b.Elapsed().Seconds(), "points/s")
 }

@@ -3,6 +3,7 @@ package apptuit
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -18,6 +19,46 @@ import (
 )
 
 var t0 = time.Unix(1700000000, 0)
+
+// Points that share a metric and a tags map share one encoding of their
+// series (checked once); a point with another metric, another map (even
+// with the same tags), or nil tags is encoded afresh.
+func TestSendSharedSeries(t *testing.T) {
+	clearEnv(t)
+	srv := newRecorder(t)
+	c := mustNew(t, WithEndpoint(srv.URL), WithToken("t"), WithCompression(NoCompression), WithGlobalTags(map[string]string{"g": "1"}))
+	a, a2 := map[string]string{"k": "a"}, map[string]string{"k": "a"}
+	b := map[string]string{"k": "b"}
+	pts := []DataPoint{{"m", a, t0, 1}, {"m", a, t0, 2}, {"n", a, t0, 3}, {"n", a2, t0, 4}, {"n", b, t0, 5}, {"n", nil, t0, 6}, {"n", nil, t0, 7}, {"m", a, t0, 8}}
+	if err := c.Send(context.Background(), pts); err != nil {
+		t.Fatal(err)
+	}
+	var want strings.Builder
+	want.WriteByte('[')
+	for i, p := range pts {
+		if i > 0 {
+			want.WriteByte(',')
+		}
+		tags := `{"g":"1"}`
+		if p.Tags != nil {
+			tags = `{"g":"1","k":"` + p.Tags["k"] + `"}`
+		}
+		fmt.Fprintf(&want, `{"metric":"%s","timestamp":1700000000,"value":%d.0,"tags":%s}`, p.Metric, int(p.Value), tags)
+	}
+	want.WriteByte(']')
+	if got := string(srv.requests()[0].Body); got != want.String() {
+		t.Errorf("body\n got %s\nwant %s", got, want.String())
+	}
+	// A point after one that shares its map is still checked on its own.
+	bad := []DataPoint{{"m", a, t0, 1}, {"m", a, t0, math.NaN()}, {"m x", a, t0, 1}}
+	var ve *ValidationError
+	if err := c.Send(context.Background(), bad); !errors.As(err, &ve) || ve.Index != 1 {
+		t.Errorf("got %v, want a *ValidationError at 1", err)
+	}
+	if err := c.Send(context.Background(), bad[2:]); !errors.As(err, &ve) || ve.Index != 0 || !strings.Contains(ve.Rule, `metric name "m x"`) {
+		t.Errorf("got %v, want the metric name refused", err)
+	}
+}
 
 func TestSendWireFormat(t *testing.T) {
 	clearEnv(t)
@@ -293,21 +334,21 @@ func TestSend413Splits(t *testing.T) {
 		w.WriteHeader(204)
 	}))
 	defer srv.Close()
-	c := mustNew(t, WithEndpoint(srv.URL), WithToken("t"), WithCompression(NoCompression), WithMinSplitSize(1))
+	c := mustNew(t, WithEndpoint(srv.URL), WithToken("t"), WithCompression(NoCompression), withMinSplitSize(1))
 	if err := c.Send(context.Background(), points(9)); err != nil {
 		t.Fatal(err)
 	}
 	if got.Load() != 9 {
 		t.Errorf("server accepted %d points, want 9", got.Load())
 	}
-	c2 := mustNew(t, WithEndpoint(srv.URL), WithToken("t"), WithCompression(NoCompression), WithMinSplitSize(4))
+	c2 := mustNew(t, WithEndpoint(srv.URL), WithToken("t"), WithCompression(NoCompression), withMinSplitSize(4))
 	err := c2.Send(context.Background(), points(9))
 	var se *SendError
 	// 9 → 4 (too large at the floor) + 5 → 2 (accepted) + 3 (too large at the floor).
 	if !errors.As(err, &se) || se.StatusCode != 413 || se.Failed != 7 || se.Success != 2 {
 		t.Fatalf("err = %#v, want a 413 SendError with 7 failed, 2 accepted", err)
 	}
-	if want := "apptuit: send: the server refused 7 of 9 points (413 Request Entity Too Large); too large even as 4 points, below which batches are not split (WithMinSplitSize 4)"; err.Error() != want {
+	if want := "apptuit: send: the server refused 7 of 9 points (413 Request Entity Too Large); too large even as 4 points, below which batches are not split (4)"; err.Error() != want {
 		t.Errorf("Error()\n got %q\nwant %q", err, want)
 	}
 }
@@ -666,7 +707,7 @@ func TestSend413SplitKeepsFatalHalf(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c := mustNew(t, WithEndpoint(srv.URL), WithToken("t"), WithCompression(NoCompression), WithMinSplitSize(1), WithRetries(0))
+	c := mustNew(t, WithEndpoint(srv.URL), WithToken("t"), WithCompression(NoCompression), withMinSplitSize(1), WithRetries(0))
 	err := c.Send(context.Background(), points(4))
 	var he *HTTPError
 	if !errors.As(err, &he) || he.StatusCode != 503 || he.Undelivered != 2 || he.Total != 4 || !IsRetryable(err) {

@@ -25,7 +25,7 @@ func (c *Client) mergeTags(dst []kv, tags map[string]string) ([]kv, error) {
 	dst = dst[:0]
 	for k, v := range tags {
 		sk := c.sanitizeName(k)
-		if err := validateName("tag key", sk); err != nil {
+		if err := checkName("tag key", sk); err != nil {
 			return dst, err
 		}
 		if v == "" {
@@ -49,15 +49,4 @@ func (c *Client) mergeTags(dst []kv, tags map[string]string) ([]kv, error) {
 		slices.SortFunc(dst, cmpKV)
 	}
 	return dst, nil
-}
-
-// checkTagCount applies the 1..MaxTags rule to merged tags.
-func checkTagCount(n int) error {
-	if n == 0 {
-		return fmt.Errorf("no tags: a point needs at least one tag (give it tags or set global tags)")
-	}
-	if n > MaxTags {
-		return fmt.Errorf("%d tags after merging global tags, at most %d are allowed", n, MaxTags)
-	}
-	return nil
 }

@@ -3,7 +3,6 @@ package apptuit
 import (
 	"math"
 	"strconv"
-	"time"
 
 	"github.com/apptuit-go/apptuit/internal/metricname"
 )
@@ -54,26 +53,82 @@ func appendTags(b []byte, tags []kv) []byte {
 	return append(b, '}')
 }
 
-// appendDataPoint writes one point in send()'s key order: metric,
-// timestamp, value, tags.
-func appendDataPoint(b []byte, metric string, ts time.Time, v float64, tags []kv, p Precision) []byte {
-	b = append(b, `{"metric":`...)
-	b = metricname.AppendPyString(b, metric)
-	b = append(b, `,"timestamp":`...)
-	b = appendTimestamp(b, ts.UnixMilli(), p)
-	b = append(b, `,"value":`...)
-	b = appendPyFloat(b, v)
-	b = append(b, `,"tags":`...)
-	b = appendTags(b, tags)
-	return append(b, '}')
+// appendSeries appends the encoding of a series named name with the
+// merged, sorted tags (both checked) to b, in the client's wire format, in
+// three parts (see PreparedSeries): head, pre and post, the tags last in
+// JSON when tagsLast (send()'s key order). It returns b and the ends of
+// head and pre in it.
+func (c *Client) appendSeries(b []byte, name string, tags []kv, tagsLast bool) ([]byte, int, int) {
+	b = c.appendHead(b, name)
+	head := len(b)
+	b, pre := c.appendTagParts(b, tags, tagsLast)
+	return b, head, pre
 }
 
-// appendSeriesPrefix appends what every point of a series starts with, in
-// send_timeseries()'s key order: metric, tags, timestamp, value.
-func appendSeriesPrefix(b []byte, metric string, tags []kv) []byte {
+// appendHead appends a series' head: {"metric":"<name>", or in a line
+// "[put ]<name>".
+func (c *Client) appendHead(b []byte, name string) []byte {
+	if t := c.cfg.line; t != nil {
+		return t.appendHead(b, name) // line_encode.go
+	}
 	b = append(b, `{"metric":`...)
-	b = metricname.AppendPyString(b, metric)
+	return metricname.AppendPyString(b, name)
+}
+
+// appendTagParts appends a series' pre and post parts, with the tags, and
+// returns b and where pre ends.
+func (c *Client) appendTagParts(b []byte, tags []kv, tagsLast bool) ([]byte, int) {
+	if t := c.cfg.line; t != nil {
+		b = append(b, ' ')
+		pre := len(b)
+		return t.appendTags(b, tags), pre
+	}
+	if tagsLast {
+		b = append(b, `,"timestamp":`...)
+		pre := len(b)
+		b = append(b, `,"tags":`...)
+		return append(appendTags(b, tags), '}'), pre
+	}
 	b = append(b, `,"tags":`...)
-	b = appendTags(b, tags)
-	return append(b, `,"timestamp":`...)
+	b = append(appendTags(b, tags), `,"timestamp":`...)
+	pre := len(b)
+	return append(b, '}'), pre
+}
+
+// appendJSON is the JSON encoder: it appends points [i, end) of src to b as
+// elements of a JSON array, comma-separated (the first after a comma too
+// unless first), stopping early once len(b) >= limit; it returns b and the
+// next point. A point is its series' head and pre part (see
+// PreparedSeries), its timestamp (checked by checkTime for prec),
+// `,"value":`, its value and its series' post part. Cost: O(points); no
+// allocation but b's growth.
+func appendJSON(b []byte, src pointSet, i, end, limit int, first bool, scr *scratch, prec Precision) ([]byte, int) {
+	for i < end && len(b) < limit {
+		pts, _ := src.read(i, end-i, scr)
+		for k := range pts {
+			if len(b) >= limit {
+				return b, i + k
+			}
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			p := &pts[k]
+			s := p.Series
+			b = append(b, s.head...)
+			if pre := s.tags.pre; len(pre) > 0 {
+				b = append(b, pre...)
+			}
+			b = appendTimestamp(b, p.UnixMilli, prec)
+			b = append(b, `,"value":`...)
+			b = appendPyFloat(b, p.Value)
+			if post := s.tags.post; len(post) == 1 {
+				b = append(b, post[0]) // '}': no copy call
+			} else {
+				b = append(b, post...)
+			}
+		}
+		i += len(pts)
+	}
+	return b, i
 }

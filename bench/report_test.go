@@ -158,7 +158,7 @@ func ourReport(tb testing.TB, w *reportWorkload, sink string) (*reporter.Reporte
 	if err != nil {
 		tb.Fatal(err)
 	}
-	r, err := reporter.New(client, w.reg, reporter.WithHostname("bench"), reporter.WithIgnoreEnvTags(),
+	r, err := reporter.New(client, w.reg, reporter.WithHostTag("bench"), reporter.WithIgnoreEnvTags(),
 		reporter.WithErrorHandler(func(err error) { tb.Error(err) }))
 	if err != nil {
 		tb.Fatal(err)

@@ -83,6 +83,10 @@ type family struct {
 	bad                  *ValuesError
 }
 
+// SeriesLimit returns the series limit a metric of the registry gets
+// (WithSeriesLimit): DefaultSeriesLimit unless set, 0 for none.
+func (r *Registry) SeriesLimit() int { return r.seriesLimit() }
+
 // seriesLimit is the limit of a new family.
 func (r *Registry) seriesLimit() int {
 	switch r.limit {

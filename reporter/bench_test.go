@@ -47,7 +47,7 @@ func BenchmarkReport(b *testing.B) {
 			}
 		}
 	}
-	r, err := New(newClient(b, srv.URL), reg, WithHostname("bench"), WithErrorHandler(func(err error) { b.Fatal(err) }))
+	r, err := New(newClient(b, srv.URL), reg, WithHostTag("bench"), WithErrorHandler(func(err error) { b.Fatal(err) }))
 	if err != nil {
 		b.Fatal(err)
 	}

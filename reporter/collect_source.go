@@ -19,7 +19,7 @@ import (
 type sourceCollector struct {
 	r     *Reporter
 	src   Source
-	index int // position among the WithSource options; -1 for the reporter's own
+	index int // position among the WithSource options
 	emit  Emit
 	cache map[string]*sourceSeries
 	names map[string]*sourceName // of the series in cache (guard.go)
@@ -55,7 +55,7 @@ func newSourceCollector(r *Reporter, src Source, index int) *sourceCollector {
 
 // collect runs the source's Collect and adds to b the points it emits at
 // ms, then one point per metric name that went past the series limit (see
-// WithSeriesLimit). Its error is added to errs as a *SourceError. Then the
+// guard.go). Its error is added to errs as a *SourceError. Then the
 // series it did not emit this time are forgotten.
 func (c *sourceCollector) collect(ctx context.Context, b *batcher, errs *reportErrors, ms int64, gen uint64) {
 	c.b, c.errs, c.ms, c.gen, c.seen = b, errs, ms, gen, 0
@@ -86,7 +86,7 @@ func (c *sourceCollector) add(name string, tags map[string]string, v float64) {
 			nm = &sourceName{name: strings.Clone(name)} // the source may reuse name's memory
 			c.names[nm.name] = nm
 		}
-		if limit := c.r.sourceLimit(); limit > 0 && nm.n >= limit {
+		if limit := c.r.sourceLimit; limit > 0 && nm.n >= limit {
 			c.overflow(nm, v)
 			return
 		}

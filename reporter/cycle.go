@@ -104,7 +104,7 @@ func (r *Reporter) doReport(ctx context.Context) (stats, error) {
 	// into full batches: after an outage, one Send per batchSize points
 	// rather than one per batch of each report.
 	s := r.startSender(ctx, r.retryBatches()) // spool.go
-	b := &batcher{pts: r.points[:0], size: r.cfg.batchSize, out: s.in}
+	b := &batcher{pts: r.points[:0], size: r.client.BatchSize(), out: s.in}
 	func() {
 		// The sender ends, and is waited for, even if a GaugeFunc or a
 		// Source panics: it must not touch the retry buffer once this

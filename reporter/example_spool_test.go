@@ -30,13 +30,13 @@ func ExampleWithSpool() {
 	// The backend is down (nothing listens at this endpoint).
 	down, _ := apptuit.New(apptuit.WithEndpoint("http://127.0.0.1:1"), apptuit.WithToken("t"), apptuit.WithRetries(0))
 	rep, err := reporter.New(down, reg, reporter.WithSpool(spoolDir, 64<<20), reporter.WithClock(clock),
-		reporter.WithHostname("web-1"), reporter.WithIgnoreEnvTags(), reporter.WithErrorHandler(nil))
+		reporter.WithHostTag("web-1"), reporter.WithIgnoreEnvTags(), reporter.WithErrorHandler(nil))
 	if err != nil {
 		log.Fatal(err)
 	}
 	orders.Add(3)
 	rep.ReportNow(context.Background()) // fails: the points go to the spool
-	_, err = reporter.New(down, reg, reporter.WithSpool(spoolDir, 64<<20), reporter.WithHostname("web-1"))
+	_, err = reporter.New(down, reg, reporter.WithSpool(spoolDir, 64<<20), reporter.WithHostTag("web-1"))
 	fmt.Println("second reporter on the directory:", errors.Is(err, reporter.ErrSpoolLocked))
 	rep.Stop(context.Background()) // fails too: the spool keeps everything
 
@@ -45,7 +45,7 @@ func ExampleWithSpool() {
 	defer srv.Close()
 	up, _ := apptuit.New(apptuit.WithEndpoint(srv.URL()), apptuit.WithToken("t"))
 	rep, err = reporter.New(up, reg, reporter.WithSpool(spoolDir, 64<<20), reporter.WithClock(clock),
-		reporter.WithHostname("web-1"), reporter.WithIgnoreEnvTags())
+		reporter.WithHostTag("web-1"), reporter.WithIgnoreEnvTags())
 	if err != nil {
 		log.Fatal(err)
 	}

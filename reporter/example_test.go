@@ -28,7 +28,7 @@ func Example() {
 	rep, err := reporter.New(client, reg,
 		reporter.WithInterval(time.Minute),
 		reporter.WithTags(map[string]string{"env": "dev", "service": "order-service"}),
-		reporter.WithHostname("web-1"), // os.Hostname() by default
+		reporter.WithHostTag("web-1"), // os.Hostname() by default
 	)
 	if err != nil {
 		panic(err)
@@ -88,7 +88,7 @@ func ExampleExpvar() {
 		return nil
 	})
 	rep, err := reporter.New(client, nil, reporter.WithSource(reporter.Expvar()), reporter.WithSource(queue),
-		reporter.WithHostname("web-1"))
+		reporter.WithHostTag("web-1"))
 	if err != nil {
 		panic(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apptuit-go/apptuit"
 	"github.com/apptuit-go/apptuit/metrics"
 )
 
@@ -61,8 +62,8 @@ func TestExpiryThroughReports(t *testing.T) {
 
 // TestExpiryReleasesReporterMemory registers 200,000 series (20,000 under
 // the race detector), reports them, lets them expire, and checks that the
-// live heap of the reporter and its registry comes back to within 10 % of
-// what it was before (with the client's idle connections closed both
+// live heap of the reporter and its registry comes back to what it was
+// before (within 10 %, or 256 KiB) (with the client's idle connections closed both
 // times: the big report opens more).
 func TestExpiryReleasesReporterMemory(t *testing.T) {
 	clearEnv(t)
@@ -72,8 +73,8 @@ func TestExpiryReleasesReporterMemory(t *testing.T) {
 	}
 	reg := metrics.NewRegistry(metrics.WithExpiry(1), metrics.WithSeriesLimit(0))
 	reqs, _ := reg.CounterVec("reqs", "id")
-	client := newClient(t, newDiscardSink(t))
-	r := newReporter(t, client, reg, WithClock(steppingClock(t0)), WithBatchSize(10_000))
+	client := newClient(t, newDiscardSink(t), apptuit.WithBatchSize(10_000))
+	r := newReporter(t, client, reg, WithClock(steppingClock(t0)))
 	mustReport(t, r)
 	client.Close() // the idle connections' buffers are not the series'
 	base := heapAfterGC()
@@ -92,8 +93,11 @@ func TestExpiryReleasesReporterMemory(t *testing.T) {
 	}
 	t.Logf("%d series: heap %.1f MiB before, %.1f MiB registered and reported (%.0f B a series), %.1f MiB after expiry",
 		n, mib(base), mib(full), float64(full-base)/float64(n), mib(after))
-	if float64(after) > 1.1*float64(base) {
-		t.Errorf("heap after expiry %.1f MiB, more than 110 %% of the %.1f MiB before", mib(after), mib(base))
+	// Within 10 % of the baseline, or 256 KiB (0.2 % of what the series
+	// took) when the baseline is too small for 10 % of it to be more than
+	// the scheduler's and the sink connection's noise.
+	if slack := max(base/10, 256<<10); after > base+slack {
+		t.Errorf("heap after expiry %d B, more than %d B over the %d B before", after, slack, base)
 	}
 }
 

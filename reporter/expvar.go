@@ -48,12 +48,6 @@ func ExpvarSkip(names ...string) ExpvarOption {
 	}
 }
 
-// ExpvarPrefix puts prefix before the name of every point of the source
-// (after the reporter's own prefix), e.g. "expvar.".
-func ExpvarPrefix(prefix string) ExpvarOption {
-	return func(s *expvarSource) error { s.prefix = prefix; return nil }
-}
-
 // Expvar returns a Source over the numeric variables published with the
 // expvar package (expvar.Do), read at every report:
 //
@@ -108,7 +102,6 @@ func Expvar(opts ...ExpvarOption) Source {
 type expvarSource struct {
 	mapTag string
 	skip   []string
-	prefix string
 	err    error // of an option
 
 	mu    sync.Mutex // one Collect at a time
@@ -151,7 +144,7 @@ func (s *expvarSource) Collect(ctx context.Context, emit Emit) error {
 		if i%64 == 0 && ctx.Err() != nil {
 			break
 		}
-		s.path = append(append(s.path[:0], s.prefix...), kv.Key...)
+		s.path = append(s.path[:0], kv.Key...)
 		if m, ok := kv.Value.(*expvar.Map); ok {
 			s.readMap(m, 1)
 		} else {

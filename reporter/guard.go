@@ -7,44 +7,22 @@ import (
 
 // MetaOverflowed is the meta counter of the lookups (a getter's or a
 // vector's With) and source points that went to overflow series because a
-// metric reached its series limit: the registry's (metrics.WithSeriesLimit)
-// or the reporter's for sources (WithSeriesLimit). It is sent from the report after the first overflow
-// on, and, like the other meta metrics, counts what happened up to the
-// report before.
+// metric reached its series limit (metrics.WithSeriesLimit). It is sent
+// from the report after the first overflow on, and, like the other meta
+// metrics, counts what happened up to the report before.
 const MetaOverflowed = "apptuit.reporter.series.overflowed"
 
-// WithSeriesLimit sets how many series a source may emit under one metric
-// name in a report (default metrics.DefaultSeriesLimit, the registry's
-// default; n ≤ 0: no limit). The series kept are those of the report before
-// that the source emits again, then the first new ones; the points of the
-// others are added up into one point of the series name{"overflow":
-// "true"}, so that sums over the metric stay right, its series do not come
-// and go with the order of emission, and the reporter's memory stays
-// bounded. (A source whose series are all new at every report therefore
-// has them all in the overflow series every other report.) Each metric that overflowed gives the error handler one
-// *metrics.LimitError per report, and the points are counted in
-// MetaOverflowed. The registry's series limit is the registry's own
-// (metrics.WithSeriesLimit); its overflows are reported the same way.
-func WithSeriesLimit(n int) Option {
-	return func(c *config) error {
-		c.seriesLimit = -1
-		if n > 0 {
-			c.seriesLimit = n
-		}
-		return nil
-	}
-}
-
-// sourceLimit is the series limit per metric name of sources.
-func (r *Reporter) sourceLimit() int {
-	switch r.cfg.seriesLimit {
-	case 0:
-		return metrics.DefaultSeriesLimit
-	case -1:
-		return 0
-	}
-	return r.cfg.seriesLimit
-}
+// Sources get the registry's series limit (metrics.Registry.SeriesLimit;
+// metrics.DefaultSeriesLimit without a registry) per metric name and
+// report. The series kept are those of the report before that the source
+// emits again, then the first new ones; the points of the others are added
+// up into one point of the series name{"overflow": "true"}, so that sums
+// over the metric stay right, its series do not come and go with the order
+// of emission, and the reporter's memory stays bounded. (A source whose
+// series are all new at every report therefore has them all in the
+// overflow series every other report.) Each metric that overflowed gives
+// the error handler one *metrics.LimitError per report, and the points are
+// counted in MetaOverflowed.
 
 // countOverflowed adds n to MetaOverflowed, registering it the first time.
 func (r *Reporter) countOverflowed(n int64) {
@@ -95,7 +73,7 @@ func (c *sourceCollector) flushOverflows() {
 			nm.over = &sourceSeries{}
 			nm.over.ps, nm.over.err = c.r.prepare(c.r.cfg.prefix+nm.name, map[string]string{metrics.OverflowTag: "true"})
 		}
-		c.errs.metric(&metrics.LimitError{Metric: c.r.cfg.prefix + nm.name, Limit: c.r.sourceLimit(), Overflowed: nm.points, Option: "reporter.WithSeriesLimit"})
+		c.errs.metric(&metrics.LimitError{Metric: c.r.cfg.prefix + nm.name, Limit: c.r.sourceLimit, Overflowed: nm.points, Option: "metrics.WithSeriesLimit (of the registry given to reporter.New)"})
 		c.r.countOverflowed(nm.points)
 		if nm.over.err != nil {
 			c.errs.metric(nm.over.err)

@@ -80,7 +80,7 @@ func TestSourceOverflow(t *testing.T) {
 		return nil
 	})
 	var errs []error
-	r := newReporter(t, newClient(t, srv.URL()), nil, WithSource(src), WithSeriesLimit(3), WithPrefix("p."),
+	r := newReporter(t, newClient(t, srv.URL()), metrics.NewRegistry(metrics.WithSeriesLimit(3)), WithSource(src), WithPrefix("p."),
 		WithClock(steppingClock(t0)), WithErrorHandler(func(err error) { errs = append(errs, err) }))
 	want := []string{"i=1:1", "i=2:2", "i=3:3", "overflow=true:9"}
 	for report := range 3 {
@@ -95,7 +95,7 @@ func TestSourceOverflow(t *testing.T) {
 			t.Errorf("report %d: other %q", report, got)
 		}
 		var le *metrics.LimitError
-		if len(errs) != 1 || !errors.As(errs[0], &le) || le.Metric != "p.src" || le.Limit != 3 || le.Overflowed != 2 || le.Option != "reporter.WithSeriesLimit" {
+		if len(errs) != 1 || !errors.As(errs[0], &le) || le.Metric != "p.src" || le.Limit != 3 || le.Overflowed != 2 || le.Option != "metrics.WithSeriesLimit (of the registry given to reporter.New)" {
 			t.Errorf("report %d: handler got %v", report, errs)
 		}
 		if report > 0 {

@@ -47,7 +47,7 @@ func steppingClock(start time.Time) func() time.Time {
 
 func newReporter(t testing.TB, c *apptuit.Client, reg *metrics.Registry, opts ...Option) *Reporter {
 	t.Helper()
-	r, err := New(c, reg, append([]Option{WithClock(func() time.Time { return t0 }), WithHostname("testhost"),
+	r, err := New(c, reg, append([]Option{WithClock(func() time.Time { return t0 }), WithHostTag("testhost"),
 		WithErrorHandler(func(err error) { t.Logf("report error: %v", err) })}, opts...)...)
 	if err != nil {
 		t.Fatal(err)

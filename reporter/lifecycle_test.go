@@ -233,7 +233,7 @@ func TestLoopKeepsReportingOnErrors(t *testing.T) {
 func TestRuntimeMetrics(t *testing.T) {
 	clearEnv(t)
 	srv := newServer(t)
-	r := newReporter(t, newClient(t, srv.URL()), metrics.NewRegistry(), WithRuntimeMetrics(), WithPrefix("svc."))
+	r := newReporter(t, newClient(t, srv.URL()), metrics.NewRegistry(), WithSource(RuntimeMetrics()), WithPrefix("svc."))
 	runtime.GC()
 	mustReport(t, r)
 	pts := byName(srv.Points())
@@ -386,7 +386,7 @@ func TestReportsNeverOverlap(t *testing.T) {
 	reg := metrics.NewRegistry()
 	c, _ := reg.Counter("c")
 	c.Inc()
-	r := newReporter(t, newClient(t, url, apptuit.WithConcurrency(1)), reg, WithClock(steppingClock(t0)), WithInterval(3*time.Millisecond), WithBatchSize(5))
+	r := newReporter(t, newClient(t, url, apptuit.WithConcurrency(1), apptuit.WithBatchSize(5)), reg, WithClock(steppingClock(t0)), WithInterval(3*time.Millisecond))
 	r.Start()
 	done := make(chan struct{})
 	for range 4 {
@@ -446,7 +446,7 @@ func TestShortIntervalStampsFollowClock(t *testing.T) {
 	srv := newServer(t)
 	reg := metrics.NewRegistry()
 	c, _ := reg.Counter("c")
-	r, err := New(newClient(t, srv.URL()), reg, WithHostname("h"), WithInterval(20*time.Millisecond),
+	r, err := New(newClient(t, srv.URL()), reg, WithHostTag("h"), WithInterval(20*time.Millisecond),
 		WithErrorHandler(func(err error) { t.Logf("report error: %v", err) }))
 	if err != nil {
 		t.Fatal(err)
@@ -571,7 +571,7 @@ func TestOutageBufferCoalesced(t *testing.T) {
 	// 20 points a report, seq and 19 meta, but 11 in the first (10 meta: no
 	// send before it, so the send timer has count, sum and rates only).
 	const batchSize, perReport, first, outage = 7, 20, 11, 6
-	r := newReporter(t, newClient(t, srv.URL()), reg, WithClock(steppingClock(t0)), WithBatchSize(batchSize))
+	r := newReporter(t, newClient(t, srv.URL(), apptuit.WithBatchSize(batchSize)), reg, WithClock(steppingClock(t0)))
 	srv.FailNext(outage, 503) // each failed report makes one request and keeps the rest
 	for i := range outage {
 		seq.Set(float64(i))
@@ -635,7 +635,7 @@ func TestSendsInFlight(t *testing.T) {
 	for _, conc := range []int{1, 2, 3} {
 		most.Store(0)
 		requests.Store(0)
-		r := newReporter(t, newClient(t, url, apptuit.WithConcurrency(conc)), reg, WithClock(steppingClock(t0)), WithBatchSize(5))
+		r := newReporter(t, newClient(t, url, apptuit.WithConcurrency(conc), apptuit.WithBatchSize(5)), reg, WithClock(steppingClock(t0)))
 		mustReport(t, r)
 		if m, n := most.Load(), requests.Load(); m != int32(conc) || n != 19 {
 			t.Errorf("client concurrency %d: %d sends in flight at most, %d requests; want %d and 19 (91 points)", conc, m, n, conc)

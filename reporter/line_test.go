@@ -59,7 +59,7 @@ func TestReporterOverTelnet(t *testing.T) {
 	reg := metrics.NewRegistry()
 	cnt, _ := reg.Counter("jobs")
 	var herr []error
-	r, err := New(client, reg, WithClock(steppingClock(t0)), WithHostname("h"), WithIgnoreEnvTags(),
+	r, err := New(client, reg, WithClock(steppingClock(t0)), WithHostTag("h"), WithIgnoreEnvTags(),
 		WithErrorHandler(func(err error) { herr = append(herr, err) }))
 	if err != nil {
 		t.Fatal(err)

@@ -7,15 +7,12 @@ import (
 	"maps"
 	"os"
 	"time"
-
-	"github.com/apptuit-go/apptuit"
 )
 
 // Defaults used by New when an option is not given.
 const (
 	DefaultInterval   = 60 * time.Second
-	DefaultBatchSize  = apptuit.DefaultBatchSize // points per Send call
-	DefaultBufferSize = 500000                   // points kept for retry
+	DefaultBufferSize = 500000 // points kept for retry
 )
 
 // An Option configures a Reporter in New.
@@ -28,23 +25,18 @@ type config struct {
 	handler       func(error)
 	handlerSet    bool
 	errWriter     io.Writer
-	hostTag       *bool
+	hostTag       *string // WithHostTag's value
 	ignoreEnvTags bool
-	hostname      string
-	runtime       bool
-	batchSize     int
 	bufferSize    int
 	now           func() time.Time
-	sendTimeout   time.Duration
+	sendTimeout   time.Duration // of a report made by Start: the interval, at least 10 s
 	sources       []Source
 	spool         spoolConfig // WithSpool (spool.go)
-	seriesLimit   int         // WithSeriesLimit (guard.go): 0 for the default, -1 for none
 }
 
 func defaultConfig() config {
 	return config{
 		interval:   DefaultInterval,
-		batchSize:  DefaultBatchSize,
 		bufferSize: DefaultBufferSize,
 		errWriter:  os.Stderr,
 		now:        time.Now,
@@ -52,9 +44,10 @@ func defaultConfig() config {
 }
 
 // WithInterval sets the time between two reports made by Start (default
-// 60 s). It must be positive. Below 1 s, reports are stamped to the
-// millisecond instead of the second (see Timestamps in the package
-// documentation).
+// 60 s), which also bounds each of them (at least 10 s: a report out of
+// time keeps its unsent points for the next). It must be positive. Below
+// 1 s, reports are stamped to the millisecond instead of the second (see
+// Timestamps in the package documentation).
 func WithInterval(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {
@@ -112,26 +105,13 @@ func WithErrorWriter(w io.Writer) Option {
 	}
 }
 
-// WithHostTag turns the host tag on or off, overriding
-// APPTUIT_DISABLE_HOST_TAG (which is then not read). When on, every point
-// gets host=<hostname> unless the environment tags, the reporter tags or the
-// metric's tags already have a host tag.
-func WithHostTag(enabled bool) Option {
-	return func(c *config) error { c.hostTag = &enabled; return nil }
-}
-
-// WithoutHostTag is WithHostTag(false).
-func WithoutHostTag() Option { return WithHostTag(false) }
-
-// WithHostname sets the value of the host tag instead of os.Hostname().
-func WithHostname(name string) Option {
-	return func(c *config) error {
-		if name == "" {
-			return errors.New("reporter: empty hostname")
-		}
-		c.hostname = name
-		return nil
-	}
+// WithHostTag sets the value of the host tag, host=<value>, which every
+// point gets unless the environment tags, the reporter tags or the
+// metric's own tags have a host tag; "" turns the host tag off. Without it
+// the value is os.Hostname() and APPTUIT_DISABLE_HOST_TAG may turn it off;
+// with it that variable is not read.
+func WithHostTag(value string) Option {
+	return func(c *config) error { c.hostTag = &value; return nil }
 }
 
 // WithIgnoreEnvTags stops New from reading APPTUIT_TAGS and APPTUIT_PY_TAGS:
@@ -153,26 +133,6 @@ func WithSource(s Source) Option {
 			return fmt.Errorf("reporter: nil source given to WithSource (source %d)", len(c.sources))
 		}
 		c.sources = append(c.sources, s)
-		return nil
-	}
-}
-
-// WithRuntimeMetrics adds the Go runtime and process metrics (see the package
-// documentation) to every report.
-func WithRuntimeMetrics() Option {
-	return func(c *config) error { c.runtime = true; return nil }
-}
-
-// WithBatchSize sets the most points one Send call carries (default 50,000).
-// It is capped at the client's batch size (apptuit.WithBatchSize, same
-// default), so that every Send is one request: a Send that the client split
-// into several could not say which were accepted when a later one failed.
-func WithBatchSize(n int) Option {
-	return func(c *config) error {
-		if n < 1 {
-			return fmt.Errorf("reporter: batch size %d is not positive", n)
-		}
-		c.batchSize = n
 		return nil
 	}
 }
@@ -199,19 +159,6 @@ func WithClock(now func() time.Time) Option {
 			return errors.New("reporter: nil clock")
 		}
 		c.now = now
-		return nil
-	}
-}
-
-// WithReportTimeout bounds each report made by Start (default: the interval,
-// but at least 10 s).
-// A report that runs out of time keeps its unsent points for the next one.
-func WithReportTimeout(d time.Duration) Option {
-	return func(c *config) error {
-		if d <= 0 {
-			return fmt.Errorf("reporter: report timeout %v is not positive", d)
-		}
-		c.sendTimeout = d
 		return nil
 	}
 }

@@ -23,7 +23,7 @@ func TestNewSubSecondIntervalNeedsSubSecondTimestamps(t *testing.T) {
 		{apptuit.PrecisionMilliseconds, 100 * time.Millisecond, ""},
 	} {
 		c := newClient(t, "http://127.0.0.1:1", apptuit.WithTimestampPrecision(tt.p))
-		r, err := New(c, metrics.NewRegistry(), WithInterval(tt.interval), WithHostname("h"))
+		r, err := New(c, metrics.NewRegistry(), WithInterval(tt.interval), WithHostTag("h"))
 		switch {
 		case tt.wantErr == "" && err != nil:
 			t.Errorf("%v, %v: %v", tt.p, tt.interval, err)
@@ -54,7 +54,7 @@ func TestNewSubSecondIntervalLineClient(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := New(c, metrics.NewRegistry(), WithInterval(tt.interval), WithHostname("h"))
+		r, err := New(c, metrics.NewRegistry(), WithInterval(tt.interval), WithHostTag("h"))
 		switch {
 		case tt.wantErr == "" && (err != nil || r == nil):
 			t.Errorf("%v, %v, %v: %v", tt.tr, tt.p, tt.interval, err)

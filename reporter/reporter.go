@@ -49,13 +49,16 @@ type Reporter struct {
 	lastTS   time.Time // timestamp of the previous report
 	gen      uint64    // reports made (collected)
 	registry *registryCollector
-	sources  []*sourceCollector // WithSource's, then the runtime metrics
-	meta     *registryCollector
-	buf      retryStore
-	healthy  bool                    // the last report's sends did not fail (see sender)
-	points   []apptuit.PreparedPoint // reused for the new points of a report
-	metaPts  []apptuit.PreparedPoint // reused for the meta metrics' points
-	spool    *spoolStore             // WithSpool's, also r.buf; nil without (spool.go)
+	// sourceLimit is the series limit per metric name of sources: the
+	// registry's (guard.go).
+	sourceLimit int
+	sources     []*sourceCollector // WithSource's
+	meta        *registryCollector
+	buf         retryStore
+	healthy     bool                    // the last report's sends did not fail (see sender)
+	points      []apptuit.PreparedPoint // reused for the new points of a report
+	metaPts     []apptuit.PreparedPoint // reused for the meta metrics' points
+	spool       *spoolStore             // WithSpool's, also r.buf; nil without (spool.go)
 
 	metaReg                            *metrics.Registry
 	total, successful, failed, dropped *metrics.Counter
@@ -72,7 +75,7 @@ type Reporter struct {
 
 // New returns a Reporter that sends the metrics of registry, and the
 // points of the sources given with WithSource, with client. registry may
-// be nil when there are sources (or WithRuntimeMetrics); with neither New
+// be nil when there are sources; with neither New
 // fails. It reads the environment once, here:
 //
 //   - APPTUIT_TAGS, or when it is unset or empty APPTUIT_PY_TAGS, written
@@ -93,56 +96,13 @@ func New(client *apptuit.Client, registry *metrics.Registry, opts ...Option) (*R
 	if client == nil {
 		return nil, errors.New("reporter: nil client")
 	}
-	cfg := defaultConfig()
-	for _, o := range opts {
-		if o == nil {
-			return nil, errors.New("reporter: nil option")
-		}
-		if err := o(&cfg); err != nil {
-			return nil, err
-		}
+	cfg, err := newConfig(client, registry, opts)
+	if err != nil {
+		return nil, err
 	}
-	if registry == nil && len(cfg.sources) == 0 && !cfg.runtime {
-		return nil, errors.New("reporter: nil registry and no source: give a registry, or sources with WithSource (or WithRuntimeMetrics)")
-	}
-	if cfg.interval < time.Second && client.TimestampPrecision() == apptuit.PrecisionSeconds {
-		// Reports would share a timestamp and overwrite one another.
-		return nil, fmt.Errorf("reporter: interval %v is below one second, but the client sends timestamps in whole seconds (apptuit.PrecisionSeconds)", cfg.interval)
-	}
-	// A Send the client splits into several requests cannot tell which were
-	// accepted when a later one fails; one request per Send keeps the retry
-	// buffer exactly-once.
-	cfg.batchSize = min(cfg.batchSize, client.BatchSize())
-	if cfg.sendTimeout == 0 {
-		cfg.sendTimeout = max(cfg.interval, 10*time.Second)
-	}
-	base := make(map[string]string)
-	if !cfg.ignoreEnvTags {
-		var err error
-		if base, err = envTags(); err != nil {
-			return nil, err
-		}
-	}
-	maps.Copy(base, cfg.tags)
-	host := true
-	if cfg.hostTag != nil {
-		host = *cfg.hostTag
-	} else if v, ok := os.LookupEnv(apptuit.EnvDisableHostPy); ok && v != "" {
-		disable, err := env.ParseBool(apptuit.EnvDisableHostPy, v)
-		if err != nil {
-			return nil, fmt.Errorf("reporter: %w", err)
-		}
-		host = !disable
-	}
-	if _, ok := base["host"]; host && !ok {
-		name := cfg.hostname
-		if name == "" {
-			var err error
-			if name, err = os.Hostname(); err != nil {
-				return nil, fmt.Errorf("reporter: host tag: %w (use WithHostname or WithoutHostTag)", err)
-			}
-		}
-		base["host"] = name
+	base, err := baseTags(&cfg)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkSendable(client, cfg.prefix, base); err != nil {
 		return nil, err
@@ -160,14 +120,13 @@ func New(client *apptuit.Client, registry *metrics.Registry, opts ...Option) (*R
 	// The name is replaced by every series derived from it; when the base
 	// tags cannot be sent, each metric without tags reports why.
 	r.bare, _ = client.PrepareSeries("reporter", base)
+	r.sourceLimit = metrics.DefaultSeriesLimit
 	if registry != nil {
 		r.registry = newRegistryCollector(registry)
+		r.sourceLimit = registry.SeriesLimit()
 	}
 	for i, s := range cfg.sources {
 		r.sources = append(r.sources, newSourceCollector(r, s, i))
-	}
-	if cfg.runtime {
-		r.sources = append(r.sources, newSourceCollector(r, newRuntimeCollector(), -1))
 	}
 	r.meta = newRegistryCollector(r.metaReg)
 	r.total, _ = r.metaReg.Counter(MetaTotal)
@@ -197,10 +156,69 @@ func checkSendable(client *apptuit.Client, prefix string, base map[string]string
 		return fmt.Errorf("reporter: %w", err)
 	case len(base) == 0 && len(client.GlobalTags()) == 0:
 		return fmt.Errorf("reporter: no report could be sent: %w: every point needs a tag, and there would be none: "+
-			"the host tag is off (WithHostTag(false) or %s) and no tags come from WithTags, %s, %s or the client's global tags",
+			"the host tag is off (WithHostTag(\"\") or %s) and no tags come from WithTags, %s, %s or the client's global tags",
 			err, apptuit.EnvDisableHostPy, apptuit.EnvTags, apptuit.EnvTagsPy)
 	}
 	return fmt.Errorf("reporter: no report could be sent: the client refuses the reporter's own meta metrics (prefix %q, tags %v): %w", prefix, base, err)
+}
+
+// newConfig applies opts and checks them against the client and the
+// registry.
+func newConfig(client *apptuit.Client, registry *metrics.Registry, opts []Option) (config, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if o == nil {
+			return cfg, errors.New("reporter: nil option")
+		}
+		if err := o(&cfg); err != nil {
+			return cfg, err
+		}
+	}
+	if registry == nil && len(cfg.sources) == 0 {
+		return cfg, errors.New("reporter: nil registry and no source: give a registry, or sources with WithSource")
+	}
+	if cfg.interval < time.Second && client.TimestampPrecision() == apptuit.PrecisionSeconds {
+		// Reports would share a timestamp and overwrite one another.
+		return cfg, fmt.Errorf("reporter: interval %v is below one second, but the client sends timestamps in whole seconds (apptuit.PrecisionSeconds)", cfg.interval)
+	}
+	cfg.sendTimeout = max(cfg.interval, 10*time.Second)
+	return cfg, nil
+}
+
+// baseTags returns the tags every point gets under its own: the
+// environment's (unless WithIgnoreEnvTags), the reporter's and the host
+// tag (see New).
+func baseTags(cfg *config) (map[string]string, error) {
+	base := make(map[string]string)
+	if !cfg.ignoreEnvTags {
+		var err error
+		if base, err = envTags(); err != nil {
+			return nil, err
+		}
+	}
+	maps.Copy(base, cfg.tags)
+	on, name := true, ""
+	if cfg.hostTag != nil {
+		name = *cfg.hostTag
+		on = name != ""
+	} else if v, ok := os.LookupEnv(apptuit.EnvDisableHostPy); ok && v != "" {
+		disable, err := env.ParseBool(apptuit.EnvDisableHostPy, v)
+		if err != nil {
+			return nil, fmt.Errorf("reporter: %w", err)
+		}
+		on = !disable
+	}
+	if _, ok := base["host"]; !on || ok {
+		return base, nil
+	}
+	if name == "" {
+		var err error
+		if name, err = os.Hostname(); err != nil {
+			return nil, fmt.Errorf("reporter: host tag: %w (use WithHostTag)", err)
+		}
+	}
+	base["host"] = name
+	return base, nil
 }
 
 // envTags reads APPTUIT_TAGS, else APPTUIT_PY_TAGS, with the client's

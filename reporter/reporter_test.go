@@ -191,10 +191,10 @@ func TestTags(t *testing.T) {
 		{name: "disable env garbage", env: map[string]string{"APPTUIT_DISABLE_HOST_TAG": "truee"},
 			wantErr: `APPTUIT_DISABLE_HOST_TAG: invalid truth value "truee"`},
 		{name: "option over env", env: map[string]string{"APPTUIT_DISABLE_HOST_TAG": "truee", "APPTUIT_PY_TAGS": "a: b"},
-			opts: []Option{WithHostTag(true)}, want: map[string]string{"a": "b", "host": host}},
+			opts: []Option{WithHostTag(host)}, want: map[string]string{"a": "b", "host": host}},
 		{name: "option off", env: map[string]string{"APPTUIT_PY_TAGS": "a: b"},
-			opts: []Option{WithoutHostTag()}, want: map[string]string{"a": "b"}},
-		{name: "hostname option", opts: []Option{WithHostname("h1")}, want: map[string]string{"host": "h1"}},
+			opts: []Option{WithHostTag("")}, want: map[string]string{"a": "b"}},
+		{name: "hostname option", opts: []Option{WithHostTag("h1")}, want: map[string]string{"host": "h1"}},
 		{name: "bad env tags", env: map[string]string{"APPTUIT_TAGS": "{InvalidTags"},
 			wantErr: `APPTUIT_TAGS: cannot parse tag "{InvalidTags"`},
 	}
@@ -279,7 +279,7 @@ func TestNamesPrefixSanitizer(t *testing.T) {
 				t.Fatal(err)
 			}
 			c.Inc()
-			r := newReporter(t, newClient(t, srv.URL(), copts...), reg, WithPrefix(tt.prefix), WithoutHostTag(),
+			r := newReporter(t, newClient(t, srv.URL(), copts...), reg, WithPrefix(tt.prefix), WithHostTag(""),
 				WithTags(map[string]string{"region": "us-east-1"}))
 			mustReport(t, r)
 			mustReport(t, r)
@@ -352,7 +352,7 @@ func TestBatchSend(t *testing.T) {
 		c, _ := reg.Counter("counter" + string(rune('a'+i/26)) + string(rune('a'+i%26)))
 		c.Inc()
 	}
-	r := newReporter(t, newClient(t, srv.URL()), reg, WithBatchSize(100), WithClock(steppingClock(t0)))
+	r := newReporter(t, newClient(t, srv.URL(), apptuit.WithBatchSize(100)), reg, WithClock(steppingClock(t0)))
 	mustReport(t, r)
 	if got := len(srv.Requests()); got != 3 {
 		t.Errorf("%d requests, want 3 (220 points in batches of 100)", got)
@@ -363,9 +363,10 @@ func TestBatchSend(t *testing.T) {
 	}
 }
 
-// The reporter's batch size is capped at the client's, so that each Send is
-// one request and the retry buffer never resends accepted points.
-func TestBatchSizeCappedAtClients(t *testing.T) {
+// The reporter's batches are the client's (apptuit.WithBatchSize), so that
+// each Send is one request and the retry buffer never resends accepted
+// points.
+func TestBatchSizeIsClients(t *testing.T) {
 	clearEnv(t)
 	srv := newServer(t)
 	reg := metrics.NewRegistry()
@@ -373,7 +374,7 @@ func TestBatchSizeCappedAtClients(t *testing.T) {
 		c, _ := reg.Counter("counter" + string(rune('a'+i/26)) + string(rune('a'+i%26)))
 		c.Inc()
 	}
-	r := newReporter(t, newClient(t, srv.URL(), apptuit.WithBatchSize(20)), reg, WithBatchSize(1000), WithClock(steppingClock(t0)))
+	r := newReporter(t, newClient(t, srv.URL(), apptuit.WithBatchSize(20)), reg, WithClock(steppingClock(t0)))
 	mustReport(t, r)
 	// 39 counters + the first report's 10 meta points = 49 points: 20 + 20 + 9.
 	if got := len(srv.Requests()); got != 3 {
@@ -444,7 +445,7 @@ func TestDefaultHandlerLine(t *testing.T) {
 	})
 	reg := metrics.NewRegistry()
 	var buf strings.Builder
-	r, err := New(newClient(t, srv), reg, WithClock(func() time.Time { return t0 }), WithHostname("h"), WithErrorWriter(&buf))
+	r, err := New(newClient(t, srv), reg, WithClock(func() time.Time { return t0 }), WithHostTag("h"), WithErrorWriter(&buf))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -461,7 +462,7 @@ func TestDefaultHandlerLine(t *testing.T) {
 	url := srv2.URL()
 	srv2.Close()
 	buf.Reset()
-	r2, _ := New(newClient(t, url), reg, WithClock(func() time.Time { return t0 }), WithHostname("h"), WithErrorWriter(&buf))
+	r2, _ := New(newClient(t, url), reg, WithClock(func() time.Time { return t0 }), WithHostTag("h"), WithErrorWriter(&buf))
 	r2.ReportNow(context.Background())
 	line := buf.String()
 	if !strings.HasPrefix(line, "apptuit reporter: 10 points out of 10 had errors: HTTP status none, 0 successful, 10 failed, 10 kept for retry, 0 dropped: apptuit: send: ") ||
@@ -470,7 +471,7 @@ func TestDefaultHandlerLine(t *testing.T) {
 	}
 	// nil disables the handler.
 	buf.Reset()
-	r3, _ := New(newClient(t, url), reg, WithHostname("h"), WithErrorWriter(&buf), WithErrorHandler(nil))
+	r3, _ := New(newClient(t, url), reg, WithHostTag("h"), WithErrorWriter(&buf), WithErrorHandler(nil))
 	if err := r3.ReportNow(context.Background()); err == nil || buf.Len() != 0 {
 		t.Fatalf("err %v, output %q", err, buf.String())
 	}
@@ -512,7 +513,7 @@ func TestNewRefusesUnsendable(t *testing.T) {
 	}{
 		{"bad prefix", nil, []Option{WithPrefix(`apr\`)}, `reporter: no report could be sent: the client refuses the reporter's own meta metrics (prefix "apr\\", tags map[host:testhost]): apptuit: metric "apr\\apptuit.reporter.send.total.count": metric name "apr\\apptuit.reporter.send.total.count" has a character outside`},
 		{"bad reporter tag", nil, []Option{WithTags(map[string]string{`h\ost`: "localhost"})}, `tag key "h\\ost" has a character outside`},
-		{"no tags", nil, []Option{WithoutHostTag()}, `reporter: no report could be sent: apptuit: metric "apptuit.reporter.send.total.count": no tags: a point needs at least one tag (give it tags or set global tags): every point needs a tag, and there would be none: the host tag is off (WithHostTag(false) or APPTUIT_DISABLE_HOST_TAG) and no tags come from WithTags, APPTUIT_TAGS, APPTUIT_PY_TAGS or the client's global tags`},
+		{"no tags", nil, []Option{WithHostTag("")}, `reporter: no report could be sent: apptuit: metric "apptuit.reporter.send.total.count": no tags: a point needs at least one tag (give it tags or set global tags): every point needs a tag, and there would be none: the host tag is off (WithHostTag("") or APPTUIT_DISABLE_HOST_TAG) and no tags come from WithTags, APPTUIT_TAGS, APPTUIT_PY_TAGS or the client's global tags`},
 		{"zero client", func(string) *apptuit.Client { return new(apptuit.Client) }, nil, "reporter: apptuit: the Client was not made by apptuit.New"},
 	}
 	for _, tt := range tests {
@@ -523,7 +524,7 @@ func TestNewRefusesUnsendable(t *testing.T) {
 			if tt.client != nil {
 				c = tt.client(srv.URL())
 			}
-			_, err := New(c, metrics.NewRegistry(), append([]Option{WithHostname("testhost")}, tt.opts...)...)
+			_, err := New(c, metrics.NewRegistry(), append([]Option{WithHostTag("testhost")}, tt.opts...)...)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("New: %v, want an error with %q", err, tt.wantErr)
 			}
@@ -532,7 +533,7 @@ func TestNewRefusesUnsendable(t *testing.T) {
 	// Tags from the client alone are enough.
 	clearEnv(t)
 	srv := newServer(t)
-	if _, err := New(newClient(t, srv.URL(), apptuit.WithGlobalTags(map[string]string{"env": "ci"})), metrics.NewRegistry(), WithoutHostTag()); err != nil {
+	if _, err := New(newClient(t, srv.URL(), apptuit.WithGlobalTags(map[string]string{"env": "ci"})), metrics.NewRegistry(), WithHostTag("")); err != nil {
 		t.Errorf("New with the client's global tags only: %v", err)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"runtime/metrics"
 )
 
-// Names of the runtime and process metrics sent with WithRuntimeMetrics.
+// Names of the runtime and process metrics of RuntimeMetrics.
 const (
 	GoGoroutines          = "go.goroutines"                 // goroutines that exist now
 	GoGCCycles            = "go.gc.cycles"                  // completed GC cycles since the process started
@@ -32,12 +32,18 @@ var runtimeSamples = []string{
 var runtimeNames = []string{GoGoroutines, GoGCCycles, GoGCPauseTotalSeconds, GoHeapBytes, GoHeapObjects}
 
 // runtimeCollector reads the Go runtime's and the operating system's view
-// of the process. It is collected by one report at a time.
+// of the process.
 type runtimeCollector struct {
 	samples []metrics.Sample
 }
 
-func newRuntimeCollector() *runtimeCollector {
+// RuntimeMetrics returns a Source of the Go runtime and process metrics:
+// gauges named GoGoroutines to ProcessOpenFDs (above), without tags of
+// their own. They are read from runtime/metrics, which does not stop the
+// world, and from the operating system (the process.* ones on Linux only).
+// Give it to one reporter with WithSource: it is not safe for concurrent
+// use.
+func RuntimeMetrics() Source {
 	rc := &runtimeCollector{samples: make([]metrics.Sample, len(runtimeSamples))}
 	for i, n := range runtimeSamples {
 		rc.samples[i].Name = n
@@ -45,8 +51,9 @@ func newRuntimeCollector() *runtimeCollector {
 	return rc
 }
 
-// Collect emits the runtime and process metrics, without tags: the
-// reporter collects it as a Source of its own, after those of WithSource.
+func (rc *runtimeCollector) String() string { return "runtime metrics" }
+
+// Collect emits the runtime and process metrics, without tags.
 func (rc *runtimeCollector) Collect(_ context.Context, emit Emit) error {
 	metrics.Read(rc.samples)
 	for i := range rc.samples {

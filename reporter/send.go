@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/apptuit-go/apptuit"
+	"github.com/apptuit-go/apptuit/internal/inflight"
 )
 
 // maxValidationRetries is how many invalid points one batch may lose to the
@@ -52,119 +53,119 @@ type batch struct {
 
 // sender sends the batches of one report on a goroutine of its own: first
 // those kept from earlier reports, then those its in channel brings, in
-// order. Up to the client's concurrency (WithConcurrency, default 2) are in
-// flight, so that while one batch is compressed another is on the wire;
-// but when the report before failed to send (or there was none), the first
-// send goes alone until it succeeds. After a send fails with a retryable
-// error, or once ctx ends, it starts no more sends and keeps that batch and
-// all later ones (those already in flight excepted) for the next report, in
-// their order: during an outage, every report after the first makes one
-// request. It alone uses the retry buffer while it runs.
+// order, through an inflight.Window of the client's concurrency (the
+// mechanism the client's own batches go through), so that while one batch
+// is compressed another is on the wire; but when the report before failed
+// to send (or there was none), the first send goes alone until one
+// succeeds. Once a send fails with a retryable error, or ctx ends, it
+// starts no more sends and keeps that batch and all later ones (those
+// already in flight excepted) for the next report, in their order: during
+// an outage, every report after the first makes one request.
+//
+// finish is called once per batch, in order, as soon as the batch and
+// those before it are over, on the sender's goroutine: where a batch's
+// outcome is accounted for (and where a batch read from the spool could be
+// acknowledged). The sender alone uses the retry buffer while it runs.
 type sender struct {
+	r    *Reporter
+	ctx  context.Context
 	in   chan batch
 	done chan struct{}
+	w    inflight.Window[*sendJob]
 
 	st       stats
 	verrs    []error // validation errors of the client
 	sendErrs []error
-	unsent   int // batches kept because ctx ended
-	ctxErr   error
+	unsent   int   // batches kept because ctx ended
+	ctxErr   error // ctx's error, once it stopped the sends
 }
 
 // senderQueue is how many batches collection may get ahead of sending
 // before it waits.
 const senderQueue = 64
 
-// sendJob is one batch in the sender's queue: being sent, or to be kept.
+// sendJob is one batch sent, and the outcome of the send.
 type sendJob struct {
-	b    batch
-	send bool          // false: kept without sending
-	done chan struct{} // closed when the send is over
-	// The outcome of the send.
+	b             batch
 	n, ok, failed int
 	verrs         []error
 	err           error
 }
 
 func (r *Reporter) startSender(ctx context.Context, kept iter.Seq[batch]) *sender {
-	s := &sender{in: make(chan batch, senderQueue), done: make(chan struct{})}
-	window := 1
-	if r.healthy {
-		window = max(1, r.client.Concurrency())
+	s := &sender{r: r, ctx: ctx, in: make(chan batch, senderQueue), done: make(chan struct{})}
+	s.w = inflight.Window[*sendJob]{Limit: r.client.Concurrency(), Done: s.finish, Stop: s.stops}
+	if !r.healthy {
+		s.w.Limit = 1
 	}
-	go func() {
-		defer close(s.done)
-		var queue []*sendJob // in order; the sends among them are in flight
-		inFlight, stopped := 0, false
-		// The next report starts at full concurrency when this one's sends
-		// all succeeded or were refused (400) rather than failed.
-		defer func() { r.healthy = !stopped }()
-		// finish waits for the oldest job and accounts for it.
-		finish := func() {
-			j := queue[0]
-			queue[0] = nil
-			queue = queue[1:]
-			if !j.send {
-				r.keep(&s.st, j.b)
-				return
-			}
-			<-j.done
-			inFlight--
-			s.st.total += j.n
-			s.st.successful += j.ok
-			s.st.failed += j.failed
-			s.verrs = append(s.verrs, j.verrs...)
-			switch {
-			case j.err == nil:
-				window = max(1, r.client.Concurrency())
-			case apptuit.IsRetryable(j.err) || ctx.Err() != nil:
-				// The backend is down or slow: keep this batch and the rest
-				// for the next report rather than spend this one's time on
-				// them.
-				s.sendErrs = append(s.sendErrs, j.err)
-				stopped = true
-				r.keep(&s.st, j.b)
-			default:
-				s.sendErrs = append(s.sendErrs, j.err)
-			}
-		}
-		add := func(b batch) {
-			for inFlight >= window && !stopped {
-				finish()
-			}
-			if !stopped {
-				if err := ctx.Err(); err != nil {
-					s.ctxErr, stopped = err, true
-				}
-			}
-			j := &sendJob{b: b, send: !stopped}
-			if stopped && s.ctxErr != nil {
-				s.unsent++
-			}
-			queue = append(queue, j)
-			if j.send {
-				inFlight++
-				j.done = make(chan struct{})
-				go func() {
-					defer close(j.done)
-					j.n, j.ok, j.failed, j.err = r.sendBatch(ctx, &j.b, &j.verrs)
-				}()
-			}
-		}
-		for b := range kept {
-			add(b)
-			if stopped && b.ticket != nil {
-				break // the rest stays in the spool; reading it would be wasted
-			}
-		}
-		for b := range s.in {
-			add(b)
-		}
-		for len(queue) > 0 {
-			finish()
-		}
-	}()
+	go s.run(kept)
 	return s
+}
+
+func (s *sender) run(kept iter.Seq[batch]) {
+	defer close(s.done)
+	for b := range kept {
+		s.add(b)
+		if s.stopped() && b.ticket != nil {
+			break // the rest stays in the spool; reading it would be wasted
+		}
+	}
+	for b := range s.in {
+		s.add(b)
+	}
+	s.w.Wait()
+	// The next report starts at full concurrency when this one's sends
+	// all succeeded or were refused (400) rather than failed.
+	s.r.healthy = !s.stopped()
+}
+
+func (s *sender) stopped() bool { return s.w.Stopped() || s.ctxErr != nil }
+
+// add sends b, or keeps it for the next report once the sends stopped.
+func (s *sender) add(b batch) {
+	if !s.stopped() {
+		s.ctxErr = s.ctx.Err()
+	}
+	if s.ctxErr == nil && s.w.Add(func() *sendJob { return s.send(b) }) {
+		return
+	}
+	s.w.Wait() // the batches in flight come before b
+	if s.ctxErr != nil {
+		s.unsent++
+	}
+	s.r.keep(&s.st, b)
+}
+
+func (s *sender) send(b batch) *sendJob {
+	j := &sendJob{b: b}
+	j.n, j.ok, j.failed, j.err = s.r.sendBatch(s.ctx, &j.b, &j.verrs)
+	return j
+}
+
+// stops reports whether j's failure stops the sends: the backend is down or
+// slow, or the report is out of time.
+func (s *sender) stops(j *sendJob) bool {
+	return j.err != nil && (apptuit.IsRetryable(j.err) || s.ctx.Err() != nil)
+}
+
+// finish accounts for a batch that was sent, keeping it when it failed
+// with a retryable error (or ctx ended).
+func (s *sender) finish(j *sendJob) {
+	s.st.total += j.n
+	s.st.successful += j.ok
+	s.st.failed += j.failed
+	s.verrs = append(s.verrs, j.verrs...)
+	switch {
+	case j.err == nil:
+		s.w.Limit = s.r.client.Concurrency()
+	case s.stops(j):
+		// Keep this batch and the rest for the next report rather than
+		// spend this one's time on them.
+		s.sendErrs = append(s.sendErrs, j.err)
+		s.r.keep(&s.st, j.b)
+	default:
+		s.sendErrs = append(s.sendErrs, j.err)
+	}
 }
 
 // wait waits for the sender to end and returns what it did: its stats,

@@ -94,14 +94,14 @@ func TestNewRegistryAndSources(t *testing.T) {
 		{"registry", metrics.NewRegistry(), nil, ""},
 		{"source only", nil, []Option{WithSource(nop)}, ""},
 		{"several sources", nil, []Option{WithSource(nop), WithSource(nop)}, ""},
-		{"runtime only", nil, []Option{WithRuntimeMetrics()}, ""},
-		{"nothing", nil, nil, "reporter: nil registry and no source: give a registry, or sources with WithSource (or WithRuntimeMetrics)"},
+		{"runtime only", nil, []Option{WithSource(RuntimeMetrics())}, ""},
+		{"nothing", nil, nil, "reporter: nil registry and no source: give a registry, or sources with WithSource"},
 		{"nil source", metrics.NewRegistry(), []Option{WithSource(nop), WithSource(nil)}, "reporter: nil source given to WithSource (source 1)"},
 		{"nil option", metrics.NewRegistry(), []Option{nil}, "reporter: nil option"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := New(c, tt.reg, append([]Option{WithHostname("h")}, tt.opts...)...)
+			r, err := New(c, tt.reg, append([]Option{WithHostTag("h")}, tt.opts...)...)
 			if tt.wantErr == "" {
 				if err != nil || r == nil {
 					t.Fatalf("New = %v, %v", r, err)
@@ -350,7 +350,7 @@ func TestSteadyStateReportAllocs(t *testing.T) {
 	}
 	type costs struct{ source, registry, report float64 }
 	measure := func(n int) costs {
-		r := newReporter(t, newClient(t, sink), mkRegistry(n), WithSource(mkSource(n)), WithClock(steppingClock(t0)), WithBatchSize(n), WithSeriesLimit(0))
+		r := newReporter(t, newClient(t, sink, apptuit.WithBatchSize(n)), mkRegistry(n), WithSource(mkSource(n)), WithClock(steppingClock(t0))) // the registry has no series limit: nor has the source
 		mustReport(t, r)
 		var re reportErrors
 		var c costs
@@ -538,7 +538,7 @@ func TestSourcePanicPropagates(t *testing.T) {
 	reg := metrics.NewRegistry()
 	c, _ := reg.Counter("c")
 	c.Inc()
-	r := newReporter(t, newClient(t, srv.URL()), reg, WithSource(src), WithBatchSize(1), WithClock(steppingClock(t0)))
+	r := newReporter(t, newClient(t, srv.URL(), apptuit.WithBatchSize(1)), reg, WithSource(src), WithClock(steppingClock(t0)))
 	func() {
 		defer func() {
 			if p := recover(); p != "source bug" {

@@ -124,7 +124,7 @@ func (r *Reporter) retryBatches() iter.Seq[batch] {
 		return r.spool.batches()
 	}
 	n := r.buf.len()
-	kept := coalesce(r.buf.take(), n, r.cfg.batchSize)
+	kept := coalesce(r.buf.take(), n, r.client.BatchSize())
 	return func(yield func(batch) bool) {
 		for _, b := range kept {
 			if !yield(batch{pts: b, owned: true}) {
@@ -200,7 +200,7 @@ func (s *spoolStore) batches() iter.Seq[batch] {
 				}
 			}
 			n := s.mem.len()
-			for _, b := range coalesce(s.mem.take(), n, s.r.cfg.batchSize) {
+			for _, b := range coalesce(s.mem.take(), n, s.r.client.BatchSize()) {
 				if !yield(batch{pts: b, owned: true}) {
 					return
 				}
@@ -210,7 +210,7 @@ func (s *spoolStore) batches() iter.Seq[batch] {
 		for {
 			t := &spoolTicket{}
 			covered := false
-			for len(t.pts) < s.r.cfg.batchSize {
+			for len(t.pts) < s.r.client.BatchSize() {
 				var rec spool.Record
 				if ahead != nil {
 					rec, ahead = *ahead, nil
@@ -232,7 +232,7 @@ func (s *spoolStore) batches() iter.Seq[batch] {
 					t.last, covered = rec, true
 					continue
 				}
-				if len(t.pts) > 0 && len(t.pts)+len(pts) > s.r.cfg.batchSize {
+				if len(t.pts) > 0 && len(t.pts)+len(pts) > s.r.client.BatchSize() {
 					ahead = &rec
 					break
 				}

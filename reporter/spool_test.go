@@ -86,7 +86,7 @@ func newSpoolSetup(t *testing.T) *spoolSetup {
 func (s *spoolSetup) reporter(clock func() time.Time, opts ...Option) *Reporter {
 	s.t.Helper()
 	c := newClient(s.t, s.url)
-	r, err := New(c, s.reg, append([]Option{WithClock(clock), WithHostname("testhost"), WithIgnoreEnvTags(),
+	r, err := New(c, s.reg, append([]Option{WithClock(clock), WithHostTag("testhost"), WithIgnoreEnvTags(),
 		WithSpool(s.dir, 1<<20), WithErrorHandler(func(err error) { s.mu.Lock(); s.errs = append(s.errs, err); s.mu.Unlock() })}, opts...)...)
 	if err != nil {
 		s.t.Fatal(err)
@@ -192,7 +192,7 @@ func TestSpoolLocked(t *testing.T) {
 	clearEnv(t)
 	s := newSpoolSetup(t)
 	r := s.reporter(steppingClock(t0))
-	_, err := New(newClient(t, s.url), s.reg, WithSpool(s.dir, 1<<20), WithHostname("h"))
+	_, err := New(newClient(t, s.url), s.reg, WithSpool(s.dir, 1<<20), WithHostTag("h"))
 	if !errors.Is(err, ErrSpoolLocked) || !strings.Contains(err.Error(), filepath.Join(s.dir, "lock")) {
 		t.Fatalf("second reporter on the directory: %v", err)
 	}
@@ -218,7 +218,7 @@ func TestWithSpoolValidated(t *testing.T) {
 	// A directory that cannot be made.
 	file := filepath.Join(t.TempDir(), "f")
 	os.WriteFile(file, nil, 0o600)
-	if _, err := New(c, metrics.NewRegistry(), WithSpool(filepath.Join(file, "spool"), 1<<20), WithHostname("h")); err == nil {
+	if _, err := New(c, metrics.NewRegistry(), WithSpool(filepath.Join(file, "spool"), 1<<20), WithHostTag("h")); err == nil {
 		t.Error("spool under a file accepted")
 	}
 }
@@ -235,7 +235,7 @@ func TestSpoolFull(t *testing.T) {
 		g.Set(math.Float64frombits(uint64(i) * 0x9E3779B97F4A7C15))
 	}
 	c := newClient(t, s.url)
-	r, err := New(c, s.reg, WithClock(steppingClock(t0)), WithHostname("h"), WithIgnoreEnvTags(),
+	r, err := New(c, s.reg, WithClock(steppingClock(t0)), WithHostTag("h"), WithIgnoreEnvTags(),
 		WithSpool(s.dir, MinSpoolBytes), WithSpoolNoSync(), WithErrorHandler(func(error) {}))
 	if err != nil {
 		t.Fatal(err)
@@ -368,9 +368,9 @@ func TestSpoolFailureAmongConcurrentSends(t *testing.T) {
 		got = append(got, pts...)
 		return 204, ""
 	})
-	c := newClient(t, url, apptuit.WithConcurrency(2))
-	r, err := New(c, reg, WithClock(steppingClock(t0)), WithHostname("h"), WithIgnoreEnvTags(), WithSpool(dir, 1<<20),
-		WithBatchSize(30), WithErrorHandler(func(error) {}))
+	c := newClient(t, url, apptuit.WithConcurrency(2), apptuit.WithBatchSize(30))
+	r, err := New(c, reg, WithClock(steppingClock(t0)), WithHostTag("h"), WithIgnoreEnvTags(), WithSpool(dir, 1<<20),
+		WithErrorHandler(func(error) {}))
 	if err != nil {
 		t.Fatal(err)
 	}

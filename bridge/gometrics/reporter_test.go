@@ -36,7 +36,7 @@ func fieldsByMetric(t *testing.T, registry *metrics.Registry, opts ...reporter.O
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := reporter.New(client, registry, append(opts, reporter.WithHostname("h"),
+	rep, err := reporter.New(client, registry, append(opts, reporter.WithHostTag("h"),
 		reporter.WithClock(func() time.Time { return time.Unix(1700000000, 0) }))...)
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 
 	metrics "github.com/rcrowley/go-metrics"
 
+	"github.com/apptuit-go/apptuit"
 	"github.com/apptuit-go/apptuit/reporter"
 )
 
@@ -188,7 +189,7 @@ func seconds(ns float64) float64 { return ns / float64(time.Second) }
 func (s *Source) namesOf(name string, fields []string) []string {
 	sr := s.names[name]
 	if sr == nil || &sr.fields[0] != &fields[0] { // new, or re-registered as another kind
-		base := cleanName(name)
+		base := apptuit.CleanName(name)
 		sr = &series{fields: fields, names: make([]string, len(fields))}
 		for i, f := range fields {
 			sr.names[i] = base + "." + f

@@ -60,7 +60,7 @@
 // the start; with delta, the interval. A histogram with nothing recorded
 // (with delta, an idle interval) sends _sum and _count but no quantile: a
 // quantile of nothing is not sent as 0. Beyond the reporter's series limit
-// per name (reporter.WithSeriesLimit), a report adds up the points of new
+// per name (that of the registry given to reporter.New), a report adds up the points of new
 // series into one tagged overflow=true.
 //
 // # Tags

@@ -51,7 +51,7 @@ func ExampleNew() {
 	}
 	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(bridge.Reader()),
 		sdkmetric.WithResource(resource.NewSchemaless(attribute.String("service.name", "checkout"))))
-	rep, err := reporter.New(client, nil, reporter.WithSource(bridge), reporter.WithHostname("web-1"),
+	rep, err := reporter.New(client, nil, reporter.WithSource(bridge), reporter.WithHostTag("web-1"),
 		reporter.WithInterval(time.Minute))
 	if err != nil {
 		panic(err)

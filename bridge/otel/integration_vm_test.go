@@ -95,7 +95,7 @@ func TestVictoriaMetricsPromQL(t *testing.T) {
 	}
 	var now time.Time
 	rep, err := reporter.New(client, nil, reporter.WithSource(bridge), reporter.WithTags(map[string]string{"run": run}),
-		reporter.WithoutHostTag(), reporter.WithIgnoreEnvTags(),
+		reporter.WithHostTag(""), reporter.WithIgnoreEnvTags(),
 		reporter.WithClock(func() time.Time { return now }),
 		reporter.WithErrorHandler(func(err error) { t.Errorf("report: %v", err) }))
 	if err != nil {

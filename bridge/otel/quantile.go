@@ -30,45 +30,7 @@ func (h *expHistogram) quantile(q float64) float64 {
 	if h.count == 0 || math.IsNaN(q) {
 		return math.NaN()
 	}
-	rank := q * float64(h.count)
-	var below float64 // observations in the buckets already passed
-	v := math.NaN()
-	found := false
-	// Negative buckets: index i holds (-b^(i+1), -b^i]; the most negative
-	// has the highest index.
-	for i := len(h.neg.Counts) - 1; i >= 0 && !found; i-- {
-		c := float64(h.neg.Counts[i])
-		if c == 0 || below+c < rank {
-			below += c
-			continue
-		}
-		idx := float64(h.neg.Offset) + float64(i)
-		v = -h.pow(idx + 1 - (rank-below)/c)
-		found = true
-	}
-	if !found && h.zeroCount > 0 {
-		c := float64(h.zeroCount)
-		if below+c >= rank {
-			lo := 0.0
-			if len(h.neg.Counts) > 0 {
-				lo = -h.zeroThreshold
-			}
-			v = lo + (h.zeroThreshold-lo)*(rank-below)/c
-			found = true
-		} else {
-			below += c
-		}
-	}
-	for i := 0; i < len(h.pos.Counts) && !found; i++ {
-		c := float64(h.pos.Counts[i])
-		if c == 0 || below+c < rank {
-			below += c
-			continue
-		}
-		idx := float64(h.pos.Offset) + float64(i)
-		v = h.pow(idx + (rank-below)/c)
-		found = true
-	}
+	v, found := h.atRank(q * float64(h.count))
 	if !found { // rank beyond the buckets (counts that do not add up): the top
 		switch {
 		case h.hasMax:
@@ -85,6 +47,40 @@ func (h *expHistogram) quantile(q float64) float64 {
 		v = h.max
 	}
 	return v
+}
+
+// atRank returns the interpolated value of the observation of the given
+// rank, counting from the most negative bucket up, or false when the
+// buckets hold fewer observations.
+func (h *expHistogram) atRank(rank float64) (float64, bool) {
+	var below float64 // observations in the buckets already passed
+	// Negative buckets: index i holds (-b^(i+1), -b^i]; the most negative
+	// has the highest index.
+	for i := len(h.neg.Counts) - 1; i >= 0; i-- {
+		c := float64(h.neg.Counts[i])
+		if c > 0 && below+c >= rank {
+			return -h.pow(float64(h.neg.Offset) + float64(i) + 1 - (rank-below)/c), true
+		}
+		below += c
+	}
+	if c := float64(h.zeroCount); c > 0 {
+		if below+c >= rank {
+			lo := 0.0
+			if len(h.neg.Counts) > 0 {
+				lo = -h.zeroThreshold
+			}
+			return lo + (h.zeroThreshold-lo)*(rank-below)/c, true
+		}
+		below += c
+	}
+	for i, n := range h.pos.Counts {
+		c := float64(n)
+		if c > 0 && below+c >= rank {
+			return h.pow(float64(h.pos.Offset) + float64(i) + (rank-below)/c), true
+		}
+		below += c
+	}
+	return 0, false
 }
 
 // pow returns b^x for the histogram's base b = 2^(2^-scale).

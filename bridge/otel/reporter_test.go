@@ -74,7 +74,7 @@ func TestThroughReporter(t *testing.T) {
 
 	sec := int64(1700000000)
 	rep, err := reporter.New(client, nil, reporter.WithSource(bridge), reporter.WithTags(map[string]string{"env": "test"}),
-		reporter.WithHostname("web-1"), reporter.WithErrorHandler(func(error) {}),
+		reporter.WithHostTag("web-1"), reporter.WithErrorHandler(func(error) {}),
 		reporter.WithClock(func() time.Time { return time.Unix(sec, 0) }))
 	if err != nil {
 		t.Fatal(err)

@@ -89,7 +89,7 @@ func benchReporter(tb testing.TB, reg prometheus.Gatherer, url string, c apptuit
 	if err != nil {
 		tb.Fatal(err)
 	}
-	rep, err := reporter.New(client, nil, reporter.WithSource(src), reporter.WithHostname("bench"), reporter.WithIgnoreEnvTags(),
+	rep, err := reporter.New(client, nil, reporter.WithSource(src), reporter.WithHostTag("bench"), reporter.WithIgnoreEnvTags(),
 		reporter.WithErrorHandler(func(err error) { tb.Error(err) }))
 	if err != nil {
 		tb.Fatal(err)

@@ -30,7 +30,7 @@
 //
 // A summary that observed nothing in its window has NaN quantiles, which
 // are left out rather than sent as 0. Beyond the reporter's series limit
-// per name (reporter.WithSeriesLimit), a report adds up the points of new
+// per name (that of the registry given to reporter.New), a report adds up the points of new
 // series into one tagged overflow=true; a series client_golang keeps
 // (it never forgets one unless deleted) keeps its place.
 //

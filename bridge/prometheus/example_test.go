@@ -38,7 +38,7 @@ func ExampleNew() {
 	if err != nil {
 		panic(err)
 	}
-	rep, err := reporter.New(client, nil, reporter.WithSource(src), reporter.WithHostname("web-1"))
+	rep, err := reporter.New(client, nil, reporter.WithSource(src), reporter.WithHostTag("web-1"))
 	if err != nil {
 		panic(err)
 	}

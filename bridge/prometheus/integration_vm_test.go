@@ -97,7 +97,7 @@ func TestVictoriaMetricsPromQL(t *testing.T) {
 	}
 	var now time.Time
 	rep, err := reporter.New(client, nil, reporter.WithSource(src), reporter.WithTags(map[string]string{"run": run}),
-		reporter.WithoutHostTag(), reporter.WithIgnoreEnvTags(), reporter.WithClock(func() time.Time { return now }),
+		reporter.WithHostTag(""), reporter.WithIgnoreEnvTags(), reporter.WithClock(func() time.Time { return now }),
 		reporter.WithErrorHandler(func(err error) { t.Errorf("report: %v", err) }))
 	if err != nil {
 		t.Fatal(err)

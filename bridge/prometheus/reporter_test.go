@@ -78,7 +78,7 @@ func TestThroughReporter(t *testing.T) {
 	}
 	var handled []error
 	rep, err := reporter.New(client, nil, reporter.WithSource(src), reporter.WithPrefix("svc."),
-		reporter.WithTags(map[string]string{"env": "test"}), reporter.WithHostname("web-1"),
+		reporter.WithTags(map[string]string{"env": "test"}), reporter.WithHostTag("web-1"),
 		reporter.WithClock(func() time.Time { return time.Unix(1700000000, 0) }),
 		reporter.WithErrorHandler(func(err error) { handled = append(handled, err) }))
 	if err != nil {

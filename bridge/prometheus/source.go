@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"sync"
 
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/apptuit-go/apptuit"
 	"github.com/apptuit-go/apptuit/reporter"
 )
 
@@ -233,12 +235,12 @@ func (s *Source) setLabels(labels []*dto.LabelPair) {
 
 // key returns the label name k as a tag key Apptuit accepts.
 func (s *Source) key(k string) string {
-	if validName(k) {
+	if apptuit.CheckName(k) == nil {
 		return k
 	}
 	c, ok := s.keys[k]
 	if !ok {
-		c = cleanName(k)
+		c = apptuit.CleanName(k)
 		s.keys[k] = c
 	}
 	return c
@@ -261,7 +263,7 @@ func (s *Source) float(f float64) string {
 func (s *Source) namesOf(name string, typ dto.MetricType) *familyNames {
 	n := s.names[name]
 	if n == nil {
-		n = &familyNames{base: cleanName(name)}
+		n = &familyNames{base: apptuit.CleanName(name)}
 		s.names[name] = n
 	}
 	switch typ {
@@ -290,4 +292,20 @@ func (s *Source) prune(gathered int) {
 			delete(s.names, k)
 		}
 	}
+}
+
+// formatFloat formats a bucket bound or a quantile as Prometheus' text
+// exposition format writes the le and quantile labels: the shortest
+// representation that reads back exactly ("0.005", "1", "2.5e-05"), and
+// "+Inf", "-Inf", "NaN".
+func formatFloat(f float64) string {
+	switch {
+	case math.IsInf(f, +1):
+		return "+Inf"
+	case math.IsInf(f, -1):
+		return "-Inf"
+	case math.IsNaN(f):
+		return "NaN"
+	}
+	return strconv.FormatFloat(f, 'g', -1, 64)
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/apptuit-go/apptuit"
 )
 
 // point is one emitted point, its tags copied.
@@ -286,8 +288,8 @@ func TestCleanName(t *testing.T) {
 		{"bad\xffutf8", "bad_utf8"},
 		{"", ""},
 	} {
-		if got := cleanName(c.in); got != c.want {
-			t.Errorf("cleanName(%q) = %q, want %q", c.in, got, c.want)
+		if got := apptuit.CleanName(c.in); got != c.want {
+			t.Errorf("apptuit.CleanName(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
 }

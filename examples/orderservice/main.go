@@ -80,7 +80,7 @@ func NewOrderService(client *apptuit.Client, interval time.Duration, errOut io.W
 	s.reporter, err = reporter.New(client, s.registry,
 		reporter.WithInterval(interval),
 		reporter.WithTags(map[string]string{"env": "dev", "service": "order-service"}),
-		reporter.WithRuntimeMetrics(),
+		reporter.WithSource(reporter.RuntimeMetrics()),
 		reporter.WithErrorWriter(errOut),
 	)
 	if err != nil {

@@ -52,7 +52,7 @@ func serve(endpoint, dir string, interval time.Duration, run string) error {
 		return now
 	}
 	rep, err := reporter.New(client, reg, reporter.WithInterval(interval), reporter.WithClock(clock),
-		reporter.WithHostname("child"), reporter.WithIgnoreEnvTags(), reporter.WithTags(map[string]string{"run": run}),
+		reporter.WithHostTag("child"), reporter.WithIgnoreEnvTags(), reporter.WithTags(map[string]string{"run": run}),
 		reporter.WithSpool(dir, 8<<20),
 		reporter.WithErrorHandler(func(err error) {
 			fmt.Printf("reported %d\n", last.Load())

@@ -223,9 +223,9 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	rep, err := reporter.New(client, reg,
 		reporter.WithInterval(o.interval),
 		reporter.WithTags(map[string]string{"service": "orders"}),
-		reporter.WithoutHostTag(),
+		reporter.WithHostTag(""),
 		reporter.WithIgnoreEnvTags(), // self-contained: APPTUIT_TAGS must not change the demo
-		reporter.WithRuntimeMetrics(),
+		reporter.WithSource(reporter.RuntimeMetrics()),
 		reporter.WithErrorWriter(stderr),
 	)
 	if err != nil {

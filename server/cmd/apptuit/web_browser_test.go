@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -16,16 +15,14 @@ import (
 	"time"
 
 	"github.com/apptuit-go/apptuit/internal/leakcheck"
-	"github.com/apptuit-go/apptuit/server/internal/cdp"
+	"github.com/apptuit-go/apptuit/server/internal/browsertest"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
-// Environment of the browser test: where it writes its screenshot (a CI
-// artifact; a temporary directory by default), and a path to also write a
-// screenshot of a longer demo to, for the README.
-const (
-	envArtifacts  = "APPTUIT_TEST_ARTIFACTS"
-	envScreenshot = "APPTUIT_WEB_SCREENSHOT"
-)
+// envScreenshot names the environment variable giving a path to also write
+// the screenshot of a longer demo to, for the README.
+const envScreenshot = "APPTUIT_WEB_SCREENSHOT"
 
 // webDemo runs "apptuit demo --web" until the test ends and returns the
 // URL of its page once the demo is done (its data complete).
@@ -112,48 +109,16 @@ func seriesName(metric string, tags map[string]string) string {
 func TestWebPageInBrowser(t *testing.T) {
 	cleanEnv(t)
 	leakcheck.AtCleanup(t)
-	b := cdp.ForTest(t)
 	duration, width, height := 4*time.Second, 1360, 900
 	readme := os.Getenv(envScreenshot)
 	if readme != "" {
 		duration = 40 * time.Second // a chart worth showing
 	}
+	p := browsertest.New(t, width, height)
 	base := webDemo(t, duration)
+	eval, wait, type_ := p.Eval, p.Wait, p.Type
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	p, err := b.NewPage(ctx, width, height)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close(ctx)
-	eval := func(expr string, out any) {
-		t.Helper()
-		if err := p.Eval(ctx, expr, out); err != nil {
-			t.Fatal(err)
-		}
-	}
-	wait := func(expr string) {
-		t.Helper()
-		wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
-		defer wcancel()
-		if err := p.WaitFor(wctx, expr); err != nil {
-			var html string
-			p.Eval(ctx, `document.body.innerText`, &html)
-			t.Fatalf("%v\npage text:\n%s\nproblems: %q", err, html, p.Problems())
-		}
-	}
-	type_ := func(selector, text string) {
-		t.Helper()
-		eval(`document.querySelector(`+jsString(selector)+`).focus()`, nil)
-		if err := p.InsertText(ctx, text); err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	if err := p.Navigate(ctx, base+"/"); err != nil {
-		t.Fatal(err)
-	}
+	p.Navigate(base + "/")
 	// Without the token the page says how to give it, and lists nothing.
 	wait(`!document.getElementById('auth-banner').hidden`)
 	wait(`document.getElementById('metrics-summary').textContent === 'Needs the API token.'`)
@@ -165,9 +130,7 @@ func TestWebPageInBrowser(t *testing.T) {
 
 	// The token, typed and entered with the keyboard.
 	type_("#token", demoToken)
-	if err := p.Key(ctx, "Enter", "Enter", 13, 0); err != nil {
-		t.Fatal(err)
-	}
+	p.Key(kb.Enter)
 	wait(`document.getElementById('auth-banner').hidden`)
 
 	// The metrics list holds what the server holds.
@@ -219,9 +182,7 @@ func TestWebPageInBrowser(t *testing.T) {
 	eval(`(() => { const r = document.getElementById('range'); r.value = '1m'; r.dispatchEvent(new Event('change')); })()`, nil)
 	const query = "fetch('order_count.count').rate()"
 	type_("#q", query)
-	if err := p.Key(ctx, "Enter", "Enter", 13, cdp.Ctrl); err != nil {
-		t.Fatal(err)
-	}
+	p.Key(kb.Enter, chromedp.ModifierCtrl)
 	wait(`document.querySelectorAll('#chart path.series').length === 3`)
 	var drawn struct {
 		Start, End string
@@ -294,9 +255,7 @@ func TestWebPageInBrowser(t *testing.T) {
 	// The middle of the data, not of the range: the demo filled part of it.
 	var lastX float64
 	eval(`(() => { const d = [...document.querySelector('#chart path.series').getAttribute('d').matchAll(/[ML]([\d.]+),/g)].map(m => +m[1]); return (d[0] + d[d.length-1]) / 2; })()`, &lastX)
-	if err := p.MouseMove(ctx, lastX, plot.Y+plot.H/2); err != nil {
-		t.Fatal(err)
-	}
+	p.Mouse(chromedp.MouseMoved, lastX, plot.Y+plot.H/2, 0)
 	wait(`!document.querySelector('#chart .tooltip').hidden && document.querySelectorAll('#chart .tooltip .row').length === 3`)
 	checkTooltip := func(how string) int64 {
 		t.Helper()
@@ -325,13 +284,9 @@ func TestWebPageInBrowser(t *testing.T) {
 		t.Errorf("%d hover dots, want 3", dots)
 	}
 	// And with the keyboard: End goes to the last timestamp.
-	if err := p.MouseMove(ctx, 5, 5); err != nil {
-		t.Fatal(err)
-	}
+	p.Mouse(chromedp.MouseMoved, 5, 5, 0)
 	eval(`document.getElementById('chart').focus()`, nil)
-	if err := p.Key(ctx, "End", "End", 35, 0); err != nil {
-		t.Fatal(err)
-	}
+	p.Key(kb.End)
 	wait(`!document.querySelector('#chart .tooltip').hidden`)
 	var lastT int64
 	for _, m := range values {
@@ -349,9 +304,7 @@ func TestWebPageInBrowser(t *testing.T) {
 	wait(`!document.getElementById('step-label').hidden`)
 	const promQuery = `{__name__="order_count.count"}`
 	type_("#q", promQuery)
-	if err := p.Key(ctx, "Enter", "Enter", 13, cdp.Ctrl); err != nil {
-		t.Fatal(err)
-	}
+	p.Key(kb.Enter, chromedp.ModifierCtrl)
 	wait(`document.getElementById('chart').dataset.lang === 'promql' && document.querySelectorAll('#chart path.series').length === 3`)
 	var prom struct {
 		Start, End, Step string
@@ -394,9 +347,7 @@ func TestWebPageInBrowser(t *testing.T) {
 	// A bad query is an error the page shows, as the server words it.
 	eval(`document.getElementById('q').value = ''`, nil)
 	type_("#q", "rate(")
-	if err := p.Key(ctx, "Enter", "Enter", 13, cdp.Ctrl); err != nil {
-		t.Fatal(err)
-	}
+	p.Key(kb.Enter, chromedp.ModifierCtrl)
 	wait(`document.getElementById('query-status').getAttribute('role') === 'alert'`)
 	var promErr string
 	eval(`document.getElementById('query-status').textContent`, &promErr)
@@ -406,9 +357,7 @@ func TestWebPageInBrowser(t *testing.T) {
 	// Back to the Apptuit query, run with the Run button from the keyboard.
 	eval(`(() => { const l = document.getElementById('lang'); l.value = 'apptuit'; l.dispatchEvent(new Event('change'));
 		document.getElementById('q').value = `+jsString(query)+`; document.getElementById('run').focus(); })()`, nil)
-	if err := p.Key(ctx, "Enter", "Enter", 13, 0); err != nil {
-		t.Fatal(err)
-	}
+	p.Key(kb.Enter)
 	wait(`document.getElementById('chart').dataset.lang === 'apptuit' && document.querySelectorAll('#chart path.series').length === 3`)
 
 	// The request log shows why points were rejected.
@@ -439,26 +388,9 @@ func TestWebPageInBrowser(t *testing.T) {
 	eval(`(() => { const r = document.getElementById('range'); r.focus(); document.getElementById('metrics').scrollTop = 0; })()`, nil)
 	type_("#filter", "order.")
 	wait(`document.querySelector('#metrics li[data-metric="order.queue.size.value"]') && [...document.querySelectorAll('#metrics li.metric')].every(li => li.dataset.metric.startsWith('order.'))`)
-	if err := p.MouseMove(ctx, lastX, plot.Y+plot.H/3); err != nil {
-		t.Fatal(err)
-	}
+	p.Mouse(chromedp.MouseMoved, lastX, plot.Y+plot.H/3, 0)
 	wait(`!document.querySelector('#chart .tooltip').hidden`)
-	png, err := p.Screenshot(ctx, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := os.Getenv(envArtifacts)
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	shot := filepath.Join(dir, "web-page.png")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(shot, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot of the page: %s (%d bytes)", shot, len(png))
+	_, png := p.Screenshot("web-page.png")
 	if readme != "" {
 		if err := os.WriteFile(readme, png, 0o644); err != nil {
 			t.Fatal(err)
@@ -549,24 +481,10 @@ func TestWebPageInBrowser(t *testing.T) {
 
 	// No console error, warning or exception but the browser's note of the
 	// bad query's 400.
-	var probs []string
-	expected := "log network error: Failed to load resource: the server responded with a status of 400 (Bad Request) " + base + "/api/v1/query_range"
-	for _, pr := range p.Problems() {
-		if pr == expected {
-			expected = "" // once
-			continue
-		}
-		probs = append(probs, pr)
-	}
-	if len(probs) > 0 {
-		t.Errorf("the page reported problems:\n%s", strings.Join(probs, "\n"))
-	}
+	p.NoProblems("the server responded with a status of 400 (Bad Request)")
 }
 
-func jsString(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}
+var jsString = browsertest.JS
 
 func mustAtoi(t *testing.T, s string) int64 {
 	t.Helper()

@@ -1,0 +1,59 @@
+package server
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestNaturalOrder(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		in   []string
+		cmp  func(a, b string) int
+		want []string
+	}{
+		{"le buckets", []string{"+Inf", "0.5", "10", "0.05", "1", "2.5", "1e-3", "0.025"}, naturalCompare,
+			[]string{"1e-3", "0.025", "0.05", "0.5", "1", "2.5", "10", "+Inf"}},
+		{"signed and NaN", []string{"NaN", "-Inf", "3", "-1", "+Inf"}, naturalCompare, []string{"-Inf", "-1", "3", "+Inf", "NaN"}},
+		{"same number, different text", []string{"1.0", "1", "01"}, naturalCompare, []string{"01", "1", "1.0"}},
+		{"digit runs", []string{"host10", "host2", "host1", "host02", "host"}, naturalCompare, []string{"host", "host1", "host2", "host02", "host10"}},
+		{"words", []string{"b", "B", "a", "a.b", "a_b"}, naturalCompare, []string{"B", "a", "a.b", "a_b", "b"}},
+		{"versions", []string{"v1.10.0", "v1.9.2", "v1.9.10"}, naturalCompare, []string{"v1.9.2", "v1.9.10", "v1.10.0"}},
+		{"meta last", []string{"apptuit.reporter.send.total", "zzz", "go.goroutines", "apptuit_x", "apptuitx"}, compareMetrics,
+			[]string{"apptuitx", "go.goroutines", "zzz", "apptuit.reporter.send.total", "apptuit_x"}},
+	} {
+		got := slices.Clone(tt.in)
+		slices.SortFunc(got, tt.cmp)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+		// A total order: antisymmetric, and equal only for equal strings.
+		for _, a := range tt.in {
+			for _, b := range tt.in {
+				if c, d := tt.cmp(a, b), tt.cmp(b, a); c != -d || (c == 0) != (a == b) {
+					t.Errorf("%s: cmp(%q, %q) = %d, cmp(%q, %q) = %d", tt.name, a, b, c, b, a, d)
+				}
+			}
+		}
+	}
+}
+
+func TestCompareTags(t *testing.T) {
+	sets := []map[string]string{
+		{"handler": "/b", "le": "0.5"},
+		{"handler": "/a", "le": "+Inf"},
+		{"handler": "/a", "le": "10"},
+		{"handler": "/a"},
+		{"handler": "/a", "le": "0.5"},
+		{},
+	}
+	slices.SortFunc(sets, compareTags)
+	var got []string
+	for _, s := range sets {
+		got = append(got, s["handler"]+" "+s["le"])
+	}
+	want := []string{" ", "/a ", "/a 0.5", "/a 10", "/a +Inf", "/b 0.5"}
+	if !slices.Equal(got, want) {
+		t.Errorf("%q, want %q", got, want)
+	}
+}

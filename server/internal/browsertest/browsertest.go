@@ -24,8 +24,11 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // Environment variables: the browser's path (else chromium,
@@ -164,6 +167,96 @@ func (p *Page) Navigate(url string) {
 	p.Do(chromedp.Navigate(url))
 }
 
+// Reload reloads the page, as the browser's reload button does, and
+// waits for its load event.
+func (p *Page) Reload() {
+	p.t.Helper()
+	p.Do(chromedp.Reload())
+}
+
+// Back and Forward go one entry back or forward in the tab's history, as
+// the browser's buttons do; they do not wait for a load, since an entry
+// the page pushed (history.pushState) loads nothing.
+func (p *Page) Back()    { p.t.Helper(); p.history(-1) }
+func (p *Page) Forward() { p.t.Helper(); p.history(+1) }
+
+func (p *Page) history(delta int64) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, time.Minute)
+	defer cancel()
+	h, err := chromedp.Run(ctx, chromedp.NavigationEntries())
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	i := h.CurrentIndex + delta
+	if i < 0 || i >= int64(len(h.Entries)) {
+		p.t.Fatalf("no history entry %d (of %d, at %d)", i, len(h.Entries), h.CurrentIndex)
+	}
+	p.Do(call(page.NavigateToHistoryEntry, page.NavigateToHistoryEntryParams{EntryID: h.Entries[i].ID}))
+}
+
+// HistoryLength is the number of entries in the tab's history.
+func (p *Page) HistoryLength() int {
+	p.t.Helper()
+	var n int
+	p.Eval(`history.length`, &n)
+	return n
+}
+
+// OnNewDocument runs script in every document the tab loads from now on,
+// before the document's own scripts.
+func (p *Page) OnNewDocument(script string) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, time.Minute)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, func(ctx context.Context, t *chromedp.Target) (page.AddScriptToEvaluateOnNewDocumentResult, error) {
+		return cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: script})
+	}); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// Hold pauses the page's requests whose URL matches pattern (* matches
+// any text) until the returned release is called, which lets them go on
+// and stops pausing. held reports how many are paused.
+func (p *Page) Hold(pattern string) (held func() int, release func()) {
+	p.t.Helper()
+	ctx, cancel := context.WithCancel(p.ctx)
+	var mu sync.Mutex
+	var ids []fetch.RequestID
+	events := chromedp.Events(ctx, fetch.RequestPaused)
+	p.Do(call(fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: pattern}}}))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev, err := range events {
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			ids = append(ids, ev.RequestID)
+			mu.Unlock()
+		}
+	}()
+	released := false
+	release = func() {
+		if released {
+			return
+		}
+		released = true
+		cancel()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		for _, id := range ids {
+			p.Do(call(fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: id}))
+		}
+		p.Do(call(fetch.Disable, cdp.Empty{}))
+	}
+	p.t.Cleanup(release)
+	return func() int { mu.Lock(); defer mu.Unlock(); return len(ids) }, release
+}
+
 // Eval evaluates the JavaScript expression (awaiting a promise) and
 // decodes its JSON value into out (nil: ignore it).
 func (p *Page) Eval(expr string, out any) {
@@ -213,18 +306,59 @@ func JS(s string) string {
 }
 
 // Type focuses the element selector matches and types text into it as
-// the keyboard would, one key event per character.
+// the keyboard would, one key press per character.
 func (p *Page) Type(selector, text string) {
 	p.t.Helper()
 	p.Eval(`document.querySelector(`+JS(selector)+`).focus()`, nil)
-	p.Do(chromedp.KeyEvent(text))
+	p.Do(keys(text, 0))
 }
 
-// Key presses a key (a kb constant such as kb.Enter, or a character)
-// with modifiers held.
+// Key presses keys (kb constants such as kb.Enter, or characters) with
+// modifiers held.
 func (p *Page) Key(key string, mods ...chromedp.Modifier) {
 	p.t.Helper()
-	p.Do(chromedp.KeyEvent(key, chromedp.KeyModifiers(mods...)))
+	var m chromedp.Modifier
+	for _, x := range mods {
+		m |= x
+	}
+	p.Do(keys(key, m))
+}
+
+// keys presses each key as a keyboard does: a keyDown that carries the
+// key's text, then a keyUp. Unlike chromedp.KeyEvent, which sends the text
+// in a separate char event, the browser then types the text only if the
+// page does not cancel the keydown (as the query box does for Enter when
+// it takes a suggestion).
+func keys(text string, mods chromedp.Modifier) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		for _, r := range text {
+			var down, up *input.DispatchKeyEventParams
+			var char string
+			for _, e := range kb.Encode(r) {
+				switch e.Type {
+				case input.DispatchKeyEventTypeKeyDown:
+					down = e
+				case input.DispatchKeyEventTypeKeyUp:
+					up = e
+				case input.DispatchKeyEventTypeChar:
+					char = e.Text
+				}
+			}
+			down.Modifiers |= int64(mods)
+			up.Modifiers |= int64(mods)
+			if char != "" && mods&^chromedp.ModifierShift == 0 {
+				down.Text, down.UnmodifiedText = char, char
+			} else {
+				down.Type = input.DispatchKeyEventTypeRawKeyDown
+			}
+			for _, e := range []*input.DispatchKeyEventParams{down, up} {
+				if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, *e); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 }
 
 // Mouse sends one mouse event of type typ (input.MouseMoved,

@@ -1,26 +1,57 @@
-// chart.js: the time-series chart of the page of apptuit serve, drawn as
-// SVG by this file (no library). ApptuitChart.create(container) returns a
-// chart whose render(data) draws
+// chart.js: the time-series chart of the page of apptuit serve, drawn as SVG
+// by this file (no library: see the package comment of webui for why).
+// ApptuitChart.create(container, handlers) returns a chart:
 //
-//   data = {start: ms, end: ms, series: [{name, points: [[ms, value|null], ...]}]}
+//   chart.render({start, end, gaps, step, series: [{name, metric, labels, group, points: [[ms, value|null], ...]}]})
+//   chart.setState('initial' | 'empty' | 'error', title, detail)
+//   chart.setBusy(true | false)          a loading overlay over what is shown
 //
-// with a line per series (a null value breaks it), a time axis in local
-// time, a value axis with round ticks, a legend that hides and shows series,
-// and a cursor that shows the values at the nearest timestamp on hover or
-// with the arrow keys. The DOM says what was drawn, for tests and tools:
-// each line is a <path class="series" data-series=... data-points=N
-// data-vertices=M>, the tooltip carries data-time.
+// render sorts the series (ApptuitFormat.compareSeries), gives each a
+// colour (64 distinct ones per theme) and draws a line per series, broken
+// at a null value and, with gaps 'break' (PromQL), where a step has no
+// point; a point alone between gaps is a dot. The legend lists the series:
+// a click shows only that one (again: all), Ctrl/⌘-click shows or hides
+// one. Hovering, or the arrow keys, show the values at a time; dragging
+// across the plot calls handlers.onZoom(startMs, endMs), a double-click
+// handlers.onReset(). Values are written as the value axis writes them
+// (ApptuitFormat.si), the exact value on hover.
+//
+// The cursor, the selection and the tooltip are HTML over the SVG, on
+// layers of their own, so that moving them repaints none of the lines.
+//
+// The DOM says what is shown, for tests and tools: container.dataset.state
+// ('initial', 'empty', 'error', 'chart'), aria-busy while loading; each
+// line is a <path class="series" data-series data-points data-vertices>;
+// each legend entry a <button data-series data-color data-points
+// aria-pressed>; the tooltip has data-time and rows with data-series and
+// data-value.
 'use strict';
 (function (global) {
+  const F = global.ApptuitFormat;
   const SVG = 'http://www.w3.org/2000/svg';
-  const PALETTE = ['#1f6feb', '#e8590c', '#2b8a3e', '#c2255c', '#6741d9', '#0b7285',
-    '#d9480f', '#5c940d', '#862e9c', '#364fc7', '#a61e4d', '#087f5b'];
-  const MAX_SERIES = 50; // drawn; the rest are listed as not shown
+  // From palette-gen.js: the first six by hand, the rest each as far from
+  // those before it as the theme's contrast allows.
+  const PALETTES = {
+    light: ['#1f6feb', '#e8590c', '#2b8a3e', '#c2255c', '#6741d9', '#0b7285', '#573304', '#512c60', '#a6940c', '#ef54cf', '#b9868f',
+      '#7c91d3', '#1f4324', '#8a1107', '#8e9163', '#cd8149', '#7f1187', '#6d1e2f', '#b870b3', '#39a48d', '#fa434f', '#536202', '#70a213',
+      '#252f8f', '#b876ee', '#154f87', '#e47071', '#860458', '#17aa2e', '#f22c96', '#98523f', '#876511', '#786384', '#c98504', '#179ed2',
+      '#7063bc', '#e26c9a', '#055008', '#984d70', '#9e4701', '#2196fe', '#5e5835', '#477b50', '#db5c3d', '#869c46', '#b50b89', '#034056',
+      '#b68b69', '#c11313', '#fa266e', '#0a6256', '#7141b5', '#6687a8', '#a6323d', '#6d4240', '#833a83', '#b243c7', '#619da2', '#373f01',
+      '#1266ba', '#e167ba', '#c20539', '#e0772b', '#6a2513'],
+    dark: ['#4c8df6', '#ff8a3d', '#51cf66', '#f06595', '#9775fa', '#22b8cf', '#f0e037', '#7d7948', '#f3d2f9', '#bee7c0', '#e42939',
+      '#fdbe9a', '#94679b', '#058d66', '#ce30b0', '#7a9607', '#0af2ca', '#fca1ff', '#b45f50', '#bb9004', '#ded47b', '#407baf', '#b2ef55',
+      '#c7939c', '#82b368', '#91c5fe', '#1f8a0b', '#aa6821', '#408180', '#f11567', '#afa1ec', '#fe776e', '#a657ba', '#71f0ed', '#fcba66',
+      '#96f1a8', '#e31089', '#f9a0cd', '#e472f8', '#d44610', '#bfb68f', '#fca317', '#847814', '#7ba585', '#9b97bb', '#b35b78', '#2ffaa7',
+      '#0f70f9', '#ee6cc2', '#bb9555', '#a4e1f3', '#16bd7e', '#10baaa', '#ea8f61', '#796ac4', '#15a8fc', '#c2ea7e', '#69b920', '#f9949c',
+      '#bcb432', '#a07963', '#ffca47', '#d1445b', '#32873b'],
+  };
+  const MAX_SERIES = 200; // drawn; the rest are counted in a note
   const MAX_TOOLTIP_ROWS = 12;
-  const HEIGHT = 340;
   const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800,
     21600, 43200, 86400, 172800, 604800, 1209600, 2592000].map((s) => s * 1000);
-  const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const DARK = global.matchMedia ? global.matchMedia('(prefers-color-scheme: dark)') : null;
+
+  function theme() { return DARK && DARK.matches ? 'dark' : 'light'; }
 
   function svg(name, attrs, parent) {
     const e = document.createElementNS(SVG, name);
@@ -40,7 +71,7 @@
   // niceStep is a round step (1, 2 or 5 times a power of ten) near span/count.
   function niceStep(span, count) {
     const raw = span / Math.max(count, 1);
-    if (!(raw > 0) || !isFinite(raw)) return 1;
+    if (!(raw > 0) || !Number.isFinite(raw)) return 1;
     const mag = Math.pow(10, Math.floor(Math.log10(raw)));
     const f = raw / mag;
     return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag;
@@ -61,70 +92,7 @@
       const v = first + i * step;
       ticks.push(Math.abs(v) < step * 1e-9 ? 0 : v);
     }
-    return { lo: first, hi: last, step, ticks };
-  }
-
-  function decimals(step) {
-    return Math.max(0, Math.min(9, -Math.floor(Math.log10(step) + 1e-9)));
-  }
-
-  const SI = [[1e15, 'P'], [1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
-
-  // formatTick writes a tick value with the decimals its step needs and an
-  // SI prefix from a thousand up.
-  function formatTick(v, step) {
-    const a = Math.max(Math.abs(v), step);
-    for (const [m, s] of SI) {
-      if (a >= m) return (v / m).toFixed(decimals(step / m)) + s;
-    }
-    if (step < 1e-4) return v === 0 ? '0' : v.toExponential(1);
-    return v.toFixed(decimals(step));
-  }
-
-  // formatValue writes a value with up to 10 significant digits.
-  function formatValue(v) {
-    if (v === null || v === undefined) return '–';
-    if (!isFinite(v)) return String(v);
-    const a = Math.abs(v);
-    if (a !== 0 && (a < 1e-6 || a >= 1e15)) return v.toExponential(6);
-    return String(Number(v.toPrecision(10)));
-  }
-
-  // formatShort writes a value with up to 6 significant digits, for lists.
-  function formatShort(v) {
-    if (typeof v !== 'number') return String(v); // "NaN", "+Inf" from the server
-    if (!isFinite(v)) return String(v);
-    const a = Math.abs(v);
-    if (a !== 0 && (a < 1e-4 || a >= 1e12)) return v.toExponential(3);
-    return String(Number(v.toPrecision(6)));
-  }
-
-  function pad(n, w) { return String(n).padStart(w || 2, '0'); }
-
-  function zoneName(ms) {
-    const off = -new Date(ms).getTimezoneOffset();
-    if (off === 0) return 'UTC';
-    const a = Math.abs(off);
-    return 'UTC' + (off < 0 ? '−' : '+') + pad(Math.floor(a / 60)) + ':' + pad(a % 60);
-  }
-
-  function dayLabel(d) { return MONTHS[d.getMonth()] + ' ' + d.getDate(); }
-
-  function timeLabel(ms, step) {
-    const d = new Date(ms);
-    if (step >= 86400000) return dayLabel(d);
-    const hm = pad(d.getHours()) + ':' + pad(d.getMinutes());
-    return step < 60000 ? hm + ':' + pad(d.getSeconds()) : hm;
-  }
-
-  // fullTime is the tooltip's timestamp: date, time to the millisecond when
-  // it has one, and zone.
-  function fullTime(ms) {
-    const d = new Date(ms);
-    let s = d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ' +
-      pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
-    if (ms % 1000 !== 0) s += '.' + pad(d.getMilliseconds(), 3);
-    return s + ' ' + zoneName(ms);
+    return { lo: first, hi: last, ticks };
   }
 
   // timeTicks places ticks at round local times, about one per 90 pixels.
@@ -161,8 +129,8 @@
     return lo;
   }
 
-  // nearest is the index of the point of points (with a value) nearest to t,
-  // or -1.
+  // nearest is the index of the point of points (with a value) nearest to
+  // t, or -1.
   function nearest(points, t) {
     const i = lowerBound(points, t);
     let best = -1;
@@ -179,27 +147,74 @@
     return best;
   }
 
-  function create(container) {
-    const chart = { hidden: new Set(), hoverTime: null, data: null, render, hover };
+  function valid(v) { return v !== null && Number.isFinite(v); }
+
+  function create(container, handlers) {
+    handlers = handlers || {};
+    const chart = { render, setState, setBusy, data: null, hidden: new Set(), isolated: null, hoverTime: null };
+    const stateBox = html('div', 'chart-state', container);
+    const plotBox = html('div', 'chart-plot', container);
+    const busy = html('div', 'chart-loading', container);
+    html('span', 'spinner', busy).setAttribute('aria-hidden', 'true');
+    html('span', '', busy, 'Loading…');
+    const legend = html('ul', 'legend', container);
+    legend.setAttribute('aria-label', 'Series: click to show only one (again: all), Ctrl+click to show or hide one');
+    const note = html('p', 'note', container);
+    // Over the plot: what the mouse moves, each on a layer of its own.
+    const overlay = html('div', 'plot-overlay');
+    const select = html('div', 'select', overlay);
+    const cursor = html('div', 'cursor-line', overlay);
+    const dots = html('div', 'cursor-dots', overlay);
     const tooltip = html('div', 'tooltip');
-    tooltip.hidden = true;
+    select.hidden = cursor.hidden = tooltip.hidden = true;
     tooltip.setAttribute('role', 'status');
     let layout = null; // of the last render
+    let entries = []; // legend entries: {b, val, s}
+    let drag = null; // {x0, x1} in overlay pixels while dragging
+
+    function setState(kind, title, detail) {
+      layout = null;
+      container.dataset.state = kind;
+      stateBox.textContent = '';
+      stateBox.hidden = false;
+      stateBox.className = 'chart-state ' + kind;
+      stateBox.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+      html('p', 'title', stateBox, title);
+      if (detail) html(kind === 'error' ? 'pre' : 'p', 'detail', stateBox, detail);
+      plotBox.textContent = '';
+      plotBox.hidden = true;
+      legend.textContent = '';
+      note.textContent = '';
+      entries = [];
+      chart.data = null;
+      container.removeAttribute('tabindex');
+    }
+
+    function setBusy(on) {
+      busy.hidden = !on;
+      container.setAttribute('aria-busy', String(!!on));
+    }
+
+    function visible(name) {
+      return chart.isolated !== null ? chart.isolated === name : !chart.hidden.has(name);
+    }
 
     function render(data) {
+      const began = performance.now();
       chart.data = data;
-      container.textContent = '';
-      const all = data.series || [];
+      const all = (data.series || []).slice().sort(F.compareSeries);
       if (all.length === 0) {
-        html('p', 'empty', container, data.emptyText || 'The query returned no series in this time range.');
-        layout = null;
+        setState('empty', data.emptyTitle || 'No data in this time range.', data.emptyDetail || '');
         return;
       }
+      const palette = PALETTES[theme()];
+      const names = new Set(all.map((s) => s.name));
+      if (chart.isolated !== null && !names.has(chart.isolated)) chart.isolated = null;
       const shown = all.slice(0, MAX_SERIES).map((s, i) => ({
-        name: s.name, points: s.points, color: PALETTE[i % PALETTE.length],
-        count: s.points.reduce((n, p) => n + (p[1] === null ? 0 : 1), 0),
+        name: s.name, points: s.points, color: palette[i % palette.length],
+        count: s.points.reduce((n, p) => n + (valid(p[1]) ? 1 : 0), 0),
       }));
-      const visible = shown.filter((s) => !chart.hidden.has(s.name));
+      const drawn = shown.filter((s) => visible(s.name));
 
       let t0 = data.start;
       let t1 = data.end;
@@ -214,176 +229,253 @@
       }
       let lo = Infinity;
       let hi = -Infinity;
-      for (const s of visible) {
+      for (const s of drawn) {
         for (const p of s.points) {
-          if (p[1] !== null && isFinite(p[1]) && p[0] >= t0 && p[0] <= t1) {
+          if (valid(p[1]) && p[0] >= t0 && p[0] <= t1) {
             if (p[1] < lo) lo = p[1];
             if (p[1] > hi) hi = p[1];
           }
         }
       }
       if (lo === Infinity) { lo = 0; hi = 1; }
-      const width = Math.max(container.clientWidth || 800, 320);
-      const vt = valueTicks(lo, hi, 5);
-      const labels = vt.ticks.map((v) => formatTick(v, vt.step));
-      const m = { top: 12, right: 18, bottom: 46, left: Math.max(...labels.map((l) => l.length)) * 7 + 20 };
+
+      container.dataset.state = 'chart';
+      container.dataset.theme = theme();
+      stateBox.hidden = true;
+      plotBox.hidden = false;
+      plotBox.textContent = '';
+      const width = Math.max(plotBox.clientWidth || container.clientWidth || 800, 200);
+      const height = width < 500 ? 240 : 340;
+      const vt = valueTicks(lo, hi, height < 300 ? 4 : 5);
+      const labels = F.ticks(vt.ticks);
+      const m = { top: 12, right: 14, bottom: 40, left: Math.max(...labels.map((l) => l.length)) * 7 + 16 };
       const pw = width - m.left - m.right;
-      const ph = HEIGHT - m.top - m.bottom;
+      const ph = height - m.top - m.bottom;
       const x = (t) => m.left + (t - t0) / (t1 - t0) * pw;
       const y = (v) => m.top + (vt.hi - v) / (vt.hi - vt.lo) * ph;
-      layout = { m, pw, ph, x, y, t0, t1, width, visible };
+      layout = { m, pw, ph, x, y, t0, t1, width, height, shown, drawn };
 
-      const root = svg('svg', { viewBox: `0 0 ${width} ${HEIGHT}`, width, height: HEIGHT, 'aria-hidden': 'true' }, container);
-      root.style.height = HEIGHT + 'px';
+      const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, width, height, 'aria-hidden': 'true' }, plotBox);
+      root.style.height = height + 'px';
       const grid = svg('g', { class: 'grid' }, root);
       const axis = svg('g', { class: 'axis' }, root);
       vt.ticks.forEach((v, i) => {
         const yy = y(v).toFixed(1);
         svg('line', { x1: m.left, x2: m.left + pw, y1: yy, y2: yy }, grid);
-        const t = svg('text', { x: m.left - 8, y: yy, 'text-anchor': 'end', 'dominant-baseline': 'middle' }, axis);
-        t.textContent = labels[i];
+        svg('text', { class: 'y', x: m.left - 8, y: yy, 'text-anchor': 'end', 'dominant-baseline': 'middle' }, axis).textContent = labels[i];
       });
       const tt = timeTicks(t0, t1, pw);
-      let lastDay = '';
-      for (const t of tt.ticks) {
+      const tlabels = F.timeTicks(tt.ticks.map((t) => t / 1000), tt.step / 1000);
+      tt.ticks.forEach((t, i) => {
         const xx = x(t).toFixed(1);
         svg('line', { x1: xx, x2: xx, y1: m.top, y2: m.top + ph }, grid);
-        const label = svg('text', { x: xx, y: m.top + ph + 15, 'text-anchor': 'middle' }, axis);
-        label.textContent = timeLabel(t, tt.step);
-        const day = dayLabel(new Date(t));
-        if (tt.step < 86400000 && day !== lastDay) {
-          const dl = svg('text', { x: xx, y: m.top + ph + 28, 'text-anchor': 'middle' }, axis);
-          dl.textContent = day;
-        }
-        lastDay = day;
-      }
-      svg('line', { class: 'base', x1: m.left, x2: m.left + pw, y1: m.top + ph, y2: m.top + ph }, axis);
-      const xt = svg('text', { class: 'axis-title', x: m.left + pw, y: HEIGHT - 4, 'text-anchor': 'end' }, root);
-      xt.textContent = 'time (' + zoneName(t1) + '), ' + stepName(tt.step) + ' per grid line';
-
-      const lines = svg('g', { class: 'lines' }, root);
-      for (const s of visible) drawSeries(lines, s, x, y, t0, t1, pw);
-
-      const frame = svg('rect', { class: 'frame', x: m.left, y: m.top, width: pw, height: ph }, root);
-      frame.setAttribute('rx', 2);
-      chart.cursorLayer = svg('g', { class: 'cursor-layer' }, root);
-      const plot = svg('rect', { class: 'plot', x: m.left, y: m.top, width: pw, height: ph, fill: 'transparent' }, root);
-      plot.addEventListener('mousemove', (ev) => {
-        const r = root.getBoundingClientRect();
-        const px = (ev.clientX - r.left) * (width / r.width);
-        hover(t0 + (px - m.left) / pw * (t1 - t0), true);
+        tlabels[i].split('\n').forEach((line, j) => {
+          svg('text', { class: 'x', x: xx, y: m.top + ph + 15 + j * 13, 'text-anchor': 'middle' }, axis).textContent = line;
+        });
       });
-      plot.addEventListener('mouseleave', () => hover(null));
+      svg('line', { class: 'base', x1: m.left, x2: m.left + pw, y1: m.top + ph, y2: m.top + ph }, axis);
+      const lines = svg('g', { class: 'lines' }, root);
+      const stepMs = data.gaps === 'break' && data.step ? data.step * 1000 : 0;
+      for (const s of drawn) drawSeries(lines, s, x, y, t0, t1, pw, stepMs);
 
+      // The overlay over the plot area: hover, drag, double-click.
+      Object.assign(overlay.style, { left: m.left + 'px', top: m.top + 'px', width: pw + 'px', height: ph + 'px' });
+      plotBox.appendChild(overlay);
+      plotBox.appendChild(tooltip);
       // The keyboard's way to the values: the chart is focusable.
       container.tabIndex = 0;
       container.setAttribute('role', 'group');
       container.setAttribute('aria-label', `Chart of ${shown.length} series; arrow keys move the cursor, Escape hides it`);
-      container.onkeydown = onKey;
-      container.appendChild(tooltip);
+      renderLegend(shown);
+      note.textContent = all.length > shown.length
+        ? `Showing ${shown.length} of ${all.length} series; narrow the query to see the others.` : '';
+      if (chart.hoverTime !== null) hover(chart.hoverTime, false); else showValues(null);
+      container.dataset.drawMs = (performance.now() - began).toFixed(1);
+    }
 
-      const legend = html('ul', 'legend', container);
-      legend.setAttribute('aria-label', 'Series (press to hide or show)');
-      for (const s of shown) {
+    function renderLegend(shown) {
+      const key = document.activeElement && document.activeElement.closest && document.activeElement.closest('.legend')
+        ? document.activeElement.dataset.series : null;
+      legend.textContent = '';
+      entries = shown.map((s) => {
         const li = html('li', '', legend);
         const b = html('button', '', li);
         b.type = 'button';
         b.dataset.series = s.name;
-        b.setAttribute('aria-pressed', String(!chart.hidden.has(s.name)));
-        const sw = html('span', 'swatch', b);
-        sw.style.background = s.color;
-        html('span', '', b, s.name);
-        const last = lastValue(s.points);
-        html('span', 'val', b, last === null ? '' : formatValue(last));
-        b.addEventListener('click', () => {
-          if (chart.hidden.has(s.name)) chart.hidden.delete(s.name); else chart.hidden.add(s.name);
-          render(chart.data);
-          const again = container.querySelector(`.legend button[data-series="${CSS.escape(s.name)}"]`);
-          if (again) again.focus();
-        });
+        b.dataset.color = s.color;
+        b.dataset.points = String(s.count);
+        b.setAttribute('aria-pressed', String(visible(s.name)));
+        html('span', 'swatch', b).style.background = s.color;
+        F.wrap(html('span', 'name', b), s.name);
+        const val = html('span', 'val', b);
+        b.addEventListener('click', (ev) => toggle(s.name, ev.ctrlKey || ev.metaKey));
+        if (s.name === key) setTimeout(() => b.focus(), 0);
+        return { b, val, s };
+      });
+    }
+
+    // toggle isolates the series (or, if it is the one isolated, shows all
+    // again); with one, it shows or hides that one alone.
+    function toggle(name, one) {
+      if (one) {
+        if (chart.isolated !== null) {
+          for (const e of entries) if (e.s.name !== chart.isolated) chart.hidden.add(e.s.name);
+          chart.isolated = null;
+        }
+        if (chart.hidden.has(name)) chart.hidden.delete(name); else chart.hidden.add(name);
+      } else {
+        chart.isolated = chart.isolated === name ? null : name;
+        chart.hidden.clear();
       }
-      if (all.length > shown.length) {
-        html('p', 'note', container, `Showing ${shown.length} of ${all.length} series; narrow the query to see the others.`);
+      render(chart.data);
+    }
+
+    function setValue(el, v) {
+      const full = valid(v) ? F.full(v) : '';
+      if (el.dataset.value === full && el.textContent !== '') return;
+      el.textContent = valid(v) ? F.si(v) : '';
+      el.title = full;
+      el.dataset.value = full;
+    }
+
+    // showValues writes each series' value at time t in the legend, or its
+    // last value when t is null.
+    function showValues(t) {
+      for (const e of entries) {
+        const pts = e.s.points;
+        let v = null;
+        if (t === null) {
+          for (let i = pts.length - 1; i >= 0; i--) if (valid(pts[i][1])) { v = pts[i][1]; break; }
+        } else {
+          const i = lowerBound(pts, t);
+          if (i < pts.length && pts[i][0] === t) v = pts[i][1];
+        }
+        setValue(e.val, v);
       }
-      if (chart.hoverTime !== null) hover(chart.hoverTime, false);
     }
 
-    function stepName(step) {
-      if (step >= 86400000) return step / 86400000 + ' d';
-      if (step >= 3600000) return step / 3600000 + ' h';
-      if (step >= 60000) return step / 60000 + ' min';
-      return step / 1000 + ' s';
-    }
-
-    function lastValue(points) {
-      for (let i = points.length - 1; i >= 0; i--) if (points[i][1] !== null) return points[i][1];
-      return null;
-    }
-
-    // hover shows the values at the timestamp nearest to t (null hides it).
+    // hover shows the values at the timestamp nearest to t (null hides
+    // them); snap leaves them hidden when no point is near.
     function hover(t, snap) {
       const L = layout;
-      const layer = chart.cursorLayer;
-      if (layer) layer.textContent = '';
-      if (t === null || !L || L.visible.length === 0) {
-        tooltip.hidden = true;
+      dots.textContent = '';
+      if (t === null || !L || L.drawn.length === 0) {
+        tooltip.hidden = cursor.hidden = true;
         chart.hoverTime = null;
+        showValues(null);
         return;
       }
-      // Snap to the nearest point of any visible series.
       let at = null;
       let bestD = Infinity;
-      for (const s of L.visible) {
+      for (const s of L.drawn) {
         const i = nearest(s.points, t);
         if (i >= 0 && Math.abs(s.points[i][0] - t) < bestD) { bestD = Math.abs(s.points[i][0] - t); at = s.points[i][0]; }
       }
-      if (at === null || (snap && bestD > (L.t1 - L.t0) / 4 && bestD > 60000)) {
-        tooltip.hidden = true;
+      if (at === null || at < L.t0 || at > L.t1 || (snap && bestD > (L.t1 - L.t0) / 4 && bestD > 60000)) {
+        tooltip.hidden = cursor.hidden = true;
+        showValues(null);
         return;
       }
       chart.hoverTime = at;
-      const xx = L.x(at);
-      svg('line', { class: 'cursor', x1: xx, x2: xx, y1: L.m.top, y2: L.m.top + L.ph }, layer);
+      const xx = L.x(at) - L.m.left;
+      cursor.hidden = false;
+      cursor.style.transform = `translateX(${xx.toFixed(1)}px)`;
       const rows = [];
-      for (const s of L.visible) {
-        const i = nearest(s.points, at);
-        if (i < 0 || s.points[i][0] !== at) continue;
-        const v = s.points[i][1];
-        rows.push({ s, v });
-        svg('circle', { class: 'hover-dot', cx: xx, cy: L.y(v).toFixed(1), r: 4, fill: s.color, stroke: '#fff', 'stroke-width': 1.5 }, layer);
+      for (const s of L.drawn) {
+        const i = lowerBound(s.points, at);
+        if (i < s.points.length && s.points[i][0] === at && valid(s.points[i][1])) rows.push({ s, v: s.points[i][1] });
       }
       rows.sort((a, b) => b.v - a.v);
+      // The series nearest to the pointer gets its exact value too.
+      let focus = rows[0];
+      if (L.pointerY !== undefined) {
+        for (const r of rows) if (Math.abs(L.y(r.v) - L.pointerY) < Math.abs(L.y(focus.v) - L.pointerY)) focus = r;
+      }
+      for (const r of rows.slice(0, 50)) {
+        const d = html('span', 'dot', dots);
+        d.style.background = r.s.color;
+        d.style.transform = `translate(${xx.toFixed(1)}px, ${(L.y(r.v) - L.m.top).toFixed(1)}px)`;
+      }
       tooltip.textContent = '';
       tooltip.dataset.time = String(at);
-      html('div', 'when', tooltip, fullTime(at));
-      for (const r of rows.slice(0, MAX_TOOLTIP_ROWS)) {
-        const row = html('div', 'row', tooltip);
+      html('div', 'when', tooltip, F.fullTime(at));
+      const list = rows.slice(0, MAX_TOOLTIP_ROWS);
+      if (focus && !list.includes(focus)) list[list.length - 1] = focus;
+      for (const r of list) {
+        const row = html('div', 'row' + (r === focus ? ' focus' : ''), tooltip);
         row.dataset.series = r.s.name;
-        row.dataset.value = String(r.v);
+        row.dataset.value = F.full(r.v);
         html('span', 'swatch', row).style.background = r.s.color;
-        html('span', 'name', row, r.s.name);
-        html('span', 'val', row, formatValue(r.v));
+        F.wrap(html('span', 'name', row), r.s.name);
+        html('span', 'val', row, F.si(r.v));
+        if (r === focus && F.full(r.v) !== F.si(r.v)) html('span', 'full', row, F.full(r.v));
       }
-      if (rows.length > MAX_TOOLTIP_ROWS) html('div', 'row', tooltip, `and ${rows.length - MAX_TOOLTIP_ROWS} more`);
-      tooltip.hidden = false;
-      const svgBox = container.querySelector('svg').getBoundingClientRect();
-      const scale = svgBox.width / L.width;
-      const left = xx * scale;
+      if (rows.length > list.length) html('div', 'more', tooltip, `and ${rows.length - list.length} more`);
+      tooltip.hidden = rows.length === 0;
+      showValues(at);
+      // Beside the cursor, on the side with room.
+      const left = L.x(at);
       const w = tooltip.offsetWidth;
-      tooltip.style.left = (left + 14 + w > svgBox.width ? Math.max(0, left - 14 - w) : left + 14) + 'px';
-      tooltip.style.top = (L.m.top + 8) + 'px';
+      const tx = left + 14 + w > L.width ? Math.max(0, left - 14 - w) : left + 14;
+      tooltip.style.transform = `translate(${tx.toFixed(0)}px, ${L.m.top + 8}px)`;
     }
 
-    // onKey moves the cursor from point to point of the visible series.
-    function onKey(ev) {
+    // The mouse over the plot: hover, drag to zoom, double-click to reset.
+    function timeAt(ev) {
+      const r = overlay.getBoundingClientRect();
+      const px = Math.max(0, Math.min(r.width, ev.clientX - r.left));
+      return { px, t: layout.t0 + px / r.width * (layout.t1 - layout.t0), py: ev.clientY - r.top + layout.m.top };
+    }
+    overlay.addEventListener('mousemove', (ev) => {
+      if (!layout) return;
+      const p = timeAt(ev);
+      layout.pointerY = p.py;
+      if (drag) return;
+      hover(p.t, true);
+    });
+    overlay.addEventListener('mouseleave', () => { if (!drag) hover(null); });
+    overlay.addEventListener('mousedown', (ev) => {
+      if (!layout || ev.button !== 0) return;
+      ev.preventDefault();
+      const p = timeAt(ev);
+      drag = { x0: p.px, x1: p.px };
+      const move = (e) => {
+        drag.x1 = timeAt(e).px;
+        const a = Math.min(drag.x0, drag.x1);
+        select.hidden = false;
+        select.style.transform = `translateX(${a.toFixed(1)}px)`;
+        select.style.width = Math.abs(drag.x1 - drag.x0).toFixed(1) + 'px';
+      };
+      const up = (e) => {
+        global.removeEventListener('mousemove', move);
+        global.removeEventListener('mouseup', up);
+        const d = drag;
+        drag = null;
+        select.hidden = true;
+        d.x1 = timeAt(e).px;
+        if (Math.abs(d.x1 - d.x0) >= 4 && handlers.onZoom && layout) {
+          const w = overlay.getBoundingClientRect().width;
+          const at = (px) => Math.round(layout.t0 + px / w * (layout.t1 - layout.t0));
+          handlers.onZoom(at(Math.min(d.x0, d.x1)), at(Math.max(d.x0, d.x1)));
+        }
+      };
+      global.addEventListener('mousemove', move);
+      global.addEventListener('mouseup', up);
+    });
+    overlay.addEventListener('dblclick', (ev) => {
+      ev.preventDefault();
+      if (handlers.onReset) handlers.onReset();
+    });
+
+    // The keyboard moves the cursor from point to point.
+    container.addEventListener('keydown', (ev) => {
       const L = layout;
-      if (!L || L.visible.length === 0) return;
+      if (!L || L.drawn.length === 0 || (ev.target.closest && ev.target.closest('.legend'))) return;
       if (ev.key === 'Escape') { hover(null); return; }
       if (!['ArrowLeft', 'ArrowRight', 'Home', 'End'].includes(ev.key)) return;
-      if (ev.target.closest && ev.target.closest('.legend')) return;
       ev.preventDefault();
       const times = new Set();
-      for (const s of L.visible) for (const p of s.points) if (p[1] !== null) times.add(p[0]);
+      for (const s of L.drawn) for (const p of s.points) if (valid(p[1]) && p[0] >= L.t0 && p[0] <= L.t1) times.add(p[0]);
       const sorted = [...times].sort((a, b) => a - b);
       if (sorted.length === 0) return;
       let i = chart.hoverTime === null ? -1 : sorted.indexOf(chart.hoverTime);
@@ -391,25 +483,43 @@
       else if (ev.key === 'End') i = sorted.length - 1;
       else if (i < 0) i = ev.key === 'ArrowLeft' ? sorted.length - 1 : 0;
       else i = Math.max(0, Math.min(sorted.length - 1, i + (ev.key === 'ArrowLeft' ? -1 : 1)));
+      L.pointerY = undefined;
       hover(sorted[i], false);
-    }
+    });
 
+    // Follow the container's width and the system's colour scheme.
+    let resizeTimer = null;
+    global.addEventListener('resize', () => {
+      clearTimeout(resizeTimer);
+      resizeTimer = setTimeout(() => { if (chart.data && layout) render(chart.data); }, 150);
+    });
+    if (DARK) DARK.addEventListener('change', () => { if (chart.data && layout) render(chart.data); });
+
+    setBusy(false);
     return chart;
   }
 
-  // drawSeries draws one series as a path, broken at null values; when it
+  // drawSeries draws one series as a path, broken at null values and, with
+  // stepMs, where consecutive points are more than 1.5 steps apart; when it
   // has many more points than pixels, each pixel column keeps its first,
-  // lowest, highest and last point. Points alone between gaps get a dot.
-  function drawSeries(g, s, x, y, t0, t1, pw) {
+  // lowest, highest and last point. A point alone between gaps is a dot.
+  function drawSeries(g, s, x, y, t0, t1, pw, stepMs) {
     const pts = s.points;
     let d = '';
     let vertices = 0;
     let run = 0; // points in the current unbroken run
     let runStart = null;
-    const dots = [];
+    let prevT = null;
+    const lone = [];
     const dense = pts.length > pw * 4;
     let col = null;
     let bucket = [];
+    const emit = (p) => {
+      d += (run === 0 ? 'M' : 'L') + x(p[0]).toFixed(1) + ',' + y(p[1]).toFixed(1);
+      if (run === 0) runStart = p;
+      run++;
+      vertices++;
+    };
     const flush = () => {
       if (bucket.length === 0) return;
       let lo = bucket[0];
@@ -420,23 +530,20 @@
       for (const p of keep) emit(p);
       bucket = [];
     };
-    const emit = (p) => {
-      d += (run === 0 ? 'M' : 'L') + x(p[0]).toFixed(1) + ',' + y(p[1]).toFixed(1);
-      if (run === 0) runStart = p;
-      run++;
-      vertices++;
-    };
     const endRun = () => {
-      if (run === 1) dots.push(runStart);
+      flush();
+      if (run === 1) lone.push(runStart);
       run = 0;
     };
     for (const p of pts) {
       if (p[0] < t0 || p[0] > t1) continue;
-      if (p[1] === null || !isFinite(p[1])) {
-        flush();
+      if (!valid(p[1])) {
         endRun();
+        prevT = null;
         continue;
       }
+      if (stepMs && prevT !== null && p[0] - prevT > stepMs * 1.5) endRun();
+      prevT = p[0];
       if (dense) {
         const c = Math.floor(x(p[0]));
         if (c !== col) { flush(); col = c; }
@@ -445,14 +552,13 @@
         emit(p);
       }
     }
-    flush();
     endRun();
     const path = svg('path', { class: 'series', d: d || 'M0,0', stroke: s.color }, g);
     path.dataset.series = s.name;
     path.dataset.points = String(s.count);
     path.dataset.vertices = String(vertices);
-    for (const p of dots) svg('circle', { class: 'dot', cx: x(p[0]).toFixed(1), cy: y(p[1]).toFixed(1), r: 2.5, fill: s.color }, g);
+    for (const p of lone) svg('circle', { class: 'dot', cx: x(p[0]).toFixed(1), cy: y(p[1]).toFixed(1), r: 2.5, fill: s.color }, g);
   }
 
-  global.ApptuitChart = { create, niceStep, valueTicks, timeTicks, formatTick, formatValue, formatShort, fullTime };
+  global.ApptuitChart = { create, PALETTES, MAX_SERIES };
 })(window);

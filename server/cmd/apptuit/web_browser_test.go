@@ -250,7 +250,7 @@ func TestWebPageInBrowser(t *testing.T) {
 
 	// Hovering shows the values at the nearest timestamp.
 	var plot struct{ X, Y, W, H float64 }
-	eval(`(() => { const r = document.querySelector('#chart .plot-overlay').getBoundingClientRect(); return {X: r.x, Y: r.y, W: r.width, H: r.height}; })()`, &plot)
+	eval(`(() => { const r = document.querySelector('#chart .u-over').getBoundingClientRect(); return {X: r.x, Y: r.y, W: r.width, H: r.height}; })()`, &plot)
 	// The middle of the data, not of the range: the demo filled part of it.
 	var first, last int64
 	for _, m := range values {
@@ -360,7 +360,7 @@ func TestWebPageInBrowser(t *testing.T) {
 	eval(`(() => { const r = document.getElementById('range'); r.focus(); document.getElementById('metrics').scrollTop = 0; })()`, nil)
 	type_("#filter", "order.")
 	wait(`document.querySelector('#metrics li[data-metric="order.queue.size.value"]') && [...document.querySelectorAll('#metrics li.metric')].every(li => li.dataset.metric.startsWith('order.'))`)
-	eval(`(() => { const r = document.querySelector('#chart .plot-overlay').getBoundingClientRect(); return {X: r.x, Y: r.y, W: r.width, H: r.height}; })()`, &plot)
+	eval(`(() => { const r = document.querySelector('#chart .u-over').getBoundingClientRect(); return {X: r.x, Y: r.y, W: r.width, H: r.height}; })()`, &plot)
 	p.Mouse(chromedp.MouseMoved, midX, plot.Y+plot.H/3, 0)
 	wait(`!document.querySelector('#chart .tooltip').hidden`)
 	_, png := p.Screenshot("web-page.png")

@@ -32,6 +32,8 @@ func TestHandlerServesFiles(t *testing.T) {
 		{"/ui/chart.js", "text/javascript; charset=utf-8", "global.ApptuitChart"},
 		{"/ui/format.js", "text/javascript; charset=utf-8", "global.ApptuitFormat"},
 		{"/ui/complete.js", "text/javascript; charset=utf-8", "global.ApptuitComplete"},
+		{"/ui/vendor/uPlot.iife.min.js", "text/javascript; charset=utf-8", "var uPlot="},
+		{"/ui/vendor/uPlot.min.css", "text/css; charset=utf-8", ".uplot"},
 		{"/ui/app.css", "text/css; charset=utf-8", "--accent"},
 		{"/ui/icon.svg", "image/svg+xml", "<svg"},
 		{"/favicon.ico", "image/svg+xml", "<svg"},
@@ -107,7 +109,8 @@ func TestHandles(t *testing.T) {
 	}
 	files := Files()
 	sort.Strings(files)
-	want := []string{"/", "/favicon.ico", "/ui/app.css", "/ui/app.js", "/ui/chart.js", "/ui/complete.js", "/ui/format.js", "/ui/icon.svg"}
+	want := []string{"/", "/favicon.ico", "/ui/app.css", "/ui/app.js", "/ui/chart.js", "/ui/complete.js", "/ui/format.js", "/ui/icon.svg",
+		"/ui/vendor/uPlot.iife.min.js", "/ui/vendor/uPlot.min.css"}
 	if strings.Join(files, " ") != strings.Join(want, " ") {
 		t.Errorf("Files() = %q, want %q", files, want)
 	}
@@ -127,7 +130,8 @@ func TestAssetsStayLocal(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		s := string(b)
 		for _, u := range url.FindAllString(s, -1) {
-			if u != "http://www.w3.org/2000/svg" { // an XML namespace name, never fetched
+			// An XML namespace name and uPlot's credit line, never fetched.
+			if u != "http://www.w3.org/2000/svg" && !(p == "/ui/vendor/uPlot.iife.min.js" && u == "https://github.com/leeoniya/uPlot") {
 				t.Errorf("%s: external URL %q", p, u)
 			}
 		}

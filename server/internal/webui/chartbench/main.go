@@ -1,17 +1,19 @@
-// Command chartbench measures the web page's chart (chart.js, SVG) against
-// uPlot, the canvas chart of vmui and Prometheus's UI, in headless
+// Command chartbench measures the web page's chart (chart.js over uPlot)
+// against uPlot alone and against the page's former SVG chart, in headless
 // Chromium: the CPU time the browser's processes spend to draw N series of
 // P points and to follow the mouse over them, and the wall time to the
 // second animation frame. It is how the page's chart was chosen
 // (bench/RESULTS.md, "The web page's chart"); it is not a test.
 //
-//	npm pack uplot@1.6.32 && tar xzf uplot-1.6.32.tgz
-//	go run ./server/internal/webui/chartbench -uplot package/dist -p 1000
+//	git show 0cff8c3:server/internal/webui/assets/chart.js >/tmp/svgchart.js
+//	git show 0cff8c3:server/internal/webui/assets/app.css >/tmp/svgchart.css
+//	go run ./server/internal/webui/chartbench -svg /tmp/svgchart.js -svgcss /tmp/svgchart.css -p 1000
 //
 // Linux only (it reads the CPU time of the browser's processes in /proc).
 package main
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"errors"
@@ -34,32 +36,41 @@ import (
 var page embed.FS
 
 func main() {
-	uplot := flag.String("uplot", "", "directory holding uPlot.iife.min.js (package/dist of the npm package)")
+	svg := flag.String("svg", "", "the SVG chart.js to measure too (its global ApptuitChart is renamed SVGChart)")
+	svgCSS := flag.String("svgcss", "", "the app.css of the SVG chart (its rules for the SVG)")
 	n := flag.Int("n", 50, "series")
 	p := flag.Int("p", 1000, "points per series")
 	rounds := flag.Int("rounds", 5, "rounds, each drawing with both charts in turn")
 	runs := flag.Int("runs", 20, "draws and mouse moves per chart per round")
-	wrapper := flag.String("wrapper", "", "a chart.js that draws with uPlot (global UPlotChart), to measure too")
 	flag.Parse()
-	if err := run(*uplot, *wrapper, *n, *p, *rounds, *runs); err != nil {
+	if err := run(*svg, *svgCSS, *n, *p, *rounds, *runs); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(uplot, wrapper string, n, p, rounds, runs int) error {
-	if _, err := os.Stat(filepath.Join(uplot, "uPlot.iife.min.js")); err != nil {
-		return fmt.Errorf("-uplot: %w", err)
+func run(svg, svgCSS string, n, p, rounds, runs int) error {
+	var svgJS, css []byte
+	if svg != "" {
+		b, err := os.ReadFile(svg)
+		if err != nil {
+			return fmt.Errorf("-svg: %w", err)
+		}
+		svgJS = bytes.ReplaceAll(b, []byte("global.ApptuitChart = "), []byte("global.SVGChart = "))
+		if css, err = os.ReadFile(svgCSS); err != nil {
+			return fmt.Errorf("-svgcss (needed with -svg): %w", err)
+		}
 	}
 	_, self, _, _ := runtime.Caller(0)
 	assets := os.DirFS(filepath.Join(filepath.Dir(self), "..", "assets")) // the page's files, as in the repository
 	mux := http.NewServeMux()
 	mux.Handle("/ui/", http.StripPrefix("/ui/", http.FileServerFS(assets)))
-	mux.Handle("/uplot/", http.StripPrefix("/uplot/", http.FileServer(http.Dir(uplot))))
-	mux.HandleFunc("/wrapper.js", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/svg.js", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/javascript")
-		if wrapper != "" {
-			http.ServeFile(w, r, wrapper)
-		}
+		w.Write(svgJS)
+	})
+	mux.HandleFunc("/svg.css", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/css")
+		w.Write(css)
 	})
 	mux.Handle("/", http.FileServerFS(page))
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -89,9 +100,9 @@ func run(uplot, wrapper string, n, p, rounds, runs int) error {
 	fmt.Printf("%d series × %d points, %d draws and %d mouse moves per chart and round; ms per draw + mouse move\n", n, p, runs, runs)
 	fmt.Printf("%-5s %-6s %12s %12s %12s %12s %12s\n", "round", "chart", "CPU", "draw wall", "draw p90", "move wall", "idle frames")
 	for r := 0; r < rounds; r++ {
-		charts := []string{"svg", "uplot"}
-		if wrapper != "" {
-			charts = append(charts, "wrapped")
+		charts := []string{"page", "uplot"}
+		if svg != "" {
+			charts = append(charts, "svg")
 		}
 		if r%2 == 1 {
 			slices.Reverse(charts)

@@ -1,7 +1,9 @@
 // The local backend: package server and the apptuit command. Its
 // dependencies are Prometheus's PromQL engine (prometheus/prometheus: only
 // promql, promql/parser, storage and model/labels, whose imports pull no
-// cloud SDK) and, for the tests, client_golang's Prometheus API client.
+// cloud SDK) and, for the tests, client_golang's Prometheus API client and
+// chromedp (headless Chromium for the web page's browser tests and
+// internal/webui/chartbench).
 // In this repository the workspace (../go.work) provides the library
 // module; a release pins a tagged version of it here.
 module github.com/apptuit-go/apptuit/server

@@ -633,9 +633,8 @@
       cell(d.toTimeString().slice(0, 8) + '.' + String(d.getMilliseconds()).padStart(3, '0'), '', F.fullTime(d.getTime()));
       cell(r.method);
       const text = requestText(r.path, r.query);
-      const req = cell('', 'mono request', text + (r.userAgent ? '\n\n' + r.userAgent : ''));
+      const req = cell(text, 'mono request', text + (r.userAgent ? '\n\n' + r.userAgent : ''));
       req.dataset.text = text;
-      F.wrap(req, text);
       cell(r.status === 0 ? 'dropped' : String(r.status), 'status-' + String(r.status).charAt(0));
       cell(fmtInt(r.accepted), 'num');
       cell(fmtInt(r.failed), 'num');

@@ -137,6 +137,8 @@
     function setBusy(on) {
       busy.hidden = !on;
       container.setAttribute('aria-busy', String(!!on));
+      // Over a chart the overlay dims it; over a message it replaces it.
+      stateBox.classList.toggle('busy', !!on);
     }
 
     function destroy() {
@@ -205,6 +207,7 @@
             shown.length > FEW_SERIES ? { show: false } : {}),
         }))),
         cursor: {
+          y: false, // a vertical line only
           drag: { x: true, y: false, setScale: false },
           bind: { dblclick: () => () => { if (handlers.onReset) handlers.onReset(); return null; } },
           // Dimming the others redraws every series: only for a few.

@@ -14,6 +14,7 @@ import (
 	"github.com/apptuit-go/apptuit/server/internal/browsertest"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/prometheus/common/model"
 )
 
 // The browser tests of the web page: each loads the page of a server that
@@ -996,5 +997,82 @@ func TestPageChartCost(t *testing.T) {
 	}
 	t.Logf("50 series × 1,000 points drawn in %s ms (render() to uPlot's first draw); 21 mouse moves and a frame in %v", drawn.DrawMs, hover)
 	p.Screenshot("web-50x1000.png")
+	p.NoProblems()
+}
+
+// TestPageFunctions checks the page's pure functions in the browser,
+// table by table with exact values: format.js's numbers, ticks, order and
+// times, and complete.js's reading of the query before the cursor.
+func TestPageFunctions(t *testing.T) {
+	p, _ := openPage(t, "/?refresh=off", 800, 600)
+	eval := func(expr string) string {
+		t.Helper()
+		var out any
+		p.Eval(expr, &out)
+		b, _ := json.Marshal(out)
+		return string(b)
+	}
+	for _, tt := range []struct{ expr, want string }{
+		// si: 4 significant digits, an SI prefix from a thousand up and below a thousandth.
+		{`ApptuitFormat.si(2356541274)`, `"2.357G"`},
+		{`ApptuitFormat.si(43)`, `"43"`},
+		{`ApptuitFormat.si(-2.7173)`, `"-2.717"`},
+		{`ApptuitFormat.si(0.1 + 0.2)`, `"0.3"`},
+		{`ApptuitFormat.si(999.96)`, `"1k"`},
+		{`ApptuitFormat.si(1234.6)`, `"1.235k"`},
+		{`ApptuitFormat.si(0.00042)`, `"420µ"`},
+		{`ApptuitFormat.si(0.001234)`, `"0.001234"`},
+		{`ApptuitFormat.si(0)`, `"0"`},
+		{`ApptuitFormat.si(5e20)`, `"500E"`},
+		{`ApptuitFormat.si(1e21)`, `"1e+21"`},
+		{`ApptuitFormat.si(NaN)`, `"NaN"`},
+		{`ApptuitFormat.si(-Infinity)`, `"-Inf"`},
+		{`ApptuitFormat.si("+Inf")`, `"+Inf"`},
+		{`ApptuitFormat.si(null)`, `"–"`},
+		// full: the exact value.
+		{`[2356541274, 0.1 + 0.2, -0, 1e21, NaN].map(ApptuitFormat.full)`, `["2356541274","0.30000000000000004","0","1e+21","NaN"]`},
+		// ticks: one prefix for the axis, the decimals its step needs.
+		{`ApptuitFormat.ticks([0, 5e8, 1e9, 1.5e9])`, `["0","0.5G","1.0G","1.5G"]`},
+		{`ApptuitFormat.ticks([2356480000, 2356500000, 2356520000])`, `["2.35648G","2.35650G","2.35652G"]`},
+		{`ApptuitFormat.ticks([-2, 0, 2])`, `["-2","0","2"]`},
+		{`ApptuitFormat.ticks([0, 0.0001, 0.0002])`, `["0","100µ","200µ"]`},
+		{`ApptuitFormat.ticks([0.5, 0.75, 1])`, `["0.50","0.75","1.00"]`},
+		{`ApptuitFormat.ticks([0, 25, 50])`, `["0","25","50"]`},
+		{`ApptuitFormat.ticks([0, 2500, 5000])`, `["0","2.5k","5.0k"]`},
+		// naturalCompare and compareSeries.
+		{`["+Inf", "10", "0.5", "2.5", "1e-3", "NaN", "-Inf"].sort(ApptuitFormat.naturalCompare)`, `["-Inf","1e-3","0.5","2.5","10","+Inf","NaN"]`},
+		{`["host10", "host2", "host", "host02", "a_b", "a.b"].sort(ApptuitFormat.naturalCompare)`, `["a.b","a_b","host","host2","host02","host10"]`},
+		{`[{metric: "apptuit.reporter.send.total"}, {metric: "zeta"}, {metric: "h", labels: {le: "+Inf"}}, {metric: "h", labels: {le: "10"}}, {metric: "a", group: 1}]
+			.sort(ApptuitFormat.compareSeries).map(s => s.metric + (s.labels ? s.labels.le : ''))`, `["h10","h+Inf","zeta","apptuit.reporter.send.total","a"]`},
+		// timeTicks (the tab's zone is UTC): the date under the first tick of a day.
+		{`ApptuitFormat.timeTicks([1700006400, 1700092740, 1700092800], 60)`, `["00:00\nNov 15","23:59","00:00\nNov 16"]`},
+		{`ApptuitFormat.timeTicks([1700006400.5], 0.5)`, `["00:00:00.500\nNov 15"]`},
+		{`ApptuitFormat.timeTicks([1700006400, 1700092800], 86400)`, `["Nov 15","Nov 16"]`},
+		{`ApptuitFormat.fullTime(1700006400123)`, `"2023-11-15 00:00:00.123 UTC"`},
+		{`[59e3, 60e3, 90e3, 3600e3, 86400e3 + 60e3].map(ApptuitFormat.duration)`, `["59 s","1 min","1 min 30 s","1 h","1 d 1 min"]`},
+		// complete.js: what the text before the cursor asks for.
+		{`ApptuitComplete.contextApptuit("fetch('ord")`, `{"kind":"metric","prefix":"ord","quote":"'"}`},
+		{`ApptuitComplete.contextApptuit("a = fetch(\"m.x\", {\"ci")`, `{"kind":"key","metric":"m.x","prefix":"ci","quote":"\""}`},
+		{`ApptuitComplete.contextApptuit("fetch('m', {'city': 'LDN|N")`, `{"key":"city","kind":"value","metric":"m","prefix":"N","quote":"'"}`},
+		{`ApptuitComplete.contextApptuit("fetch('m').rate()")`, `null`},
+		{`ApptuitComplete.contextPromQL("sum(rate(http_re")`, `{"bare":true,"kind":"metric","prefix":"http_re","quote":"\""}`},
+		{`ApptuitComplete.contextPromQL("up{jo")`, `{"kind":"key","metric":"up","prefix":"jo","quote":"\""}`},
+		{`ApptuitComplete.contextPromQL("{\"a.b\", city=~\"N")`, `{"key":"city","kind":"value","metric":"a.b","prefix":"N","quote":"\""}`},
+		{`ApptuitComplete.contextPromQL("{__name__=\"or")`, `{"inString":true,"kind":"metric","prefix":"or","quote":"\""}`},
+		{`ApptuitComplete.contextPromQL("up{job=\"a\"} + 1")`, `null`},
+		{`["city", "a.b", "x_y", "1a"].map(ApptuitComplete.labelPath)`, `["city","U__a_2e_b","x_y","U__1a"]`},
+	} {
+		if got := eval(tt.expr); got != tt.want {
+			t.Errorf("%s = %s, want %s", tt.expr, got, tt.want)
+		}
+	}
+	// The label path escapes as Prometheus unescapes.
+	for _, name := range []string{"a.b", "x.y_z", "ünï", "1a"} {
+		var path string
+		p.Eval(`ApptuitComplete.labelPath(`+browsertest.JS(name)+`)`, &path)
+		if got := model.UnescapeName(path, model.ValueEncodingEscaping); got != name {
+			t.Errorf("labelPath(%q) = %q, which Prometheus reads as %q", name, path, got)
+		}
+	}
 	p.NoProblems()
 }

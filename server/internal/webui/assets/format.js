@@ -73,7 +73,10 @@
     if (!Number.isFinite(step)) step = maxAbs || 1;
     if (maxAbs >= 1e21 || (maxAbs > 0 && maxAbs < 1e-12)) return values.map((v) => (v === 0 ? '0' : v.toExponential(1)));
     const [m, sym] = prefix(maxAbs);
-    const decimals = Math.max(0, Math.min(12, -Math.floor(Math.log10(step / m) + 1e-9)));
+    // As many decimals as write the step exactly (0.25 needs 2, 0.2 one).
+    const s = step / m;
+    let decimals = Math.max(0, -Math.floor(Math.log10(s) + 1e-9));
+    while (decimals < 12 && Math.abs(Math.round(s * 10 ** decimals) - s * 10 ** decimals) > 1e-6 * s * 10 ** decimals) decimals++;
     return values.map((v) => {
       const s = special(v);
       if (s !== null) return s;

@@ -3,8 +3,6 @@ package server
 import (
 	"cmp"
 	"math"
-	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -33,19 +31,32 @@ func compareMetrics(a, b string) int {
 	return naturalCompare(a, b)
 }
 
-// numberRE is what naturalCompare reads as a number: a decimal, with an
-// exponent, or ±Inf, or NaN (as Prometheus writes le and quantile).
-var numberRE = regexp.MustCompile(`^[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|Inf|inf|NaN)$`)
-
+// numeric reads s as naturalCompare's number: a decimal, with an
+// exponent, or ±Inf, or NaN (as Prometheus writes le and quantile). It
+// checks the bytes before it parses, so that a word costs no allocation
+// (strconv's error would).
 func numeric(s string) (float64, bool) {
-	if !numberRE.MatchString(s) {
-		return 0, false
-	}
-	if strings.HasSuffix(strings.ToLower(s), "inf") {
-		if s[0] == '-' {
+	switch strings.TrimLeft(s, "+-") {
+	case "Inf", "inf":
+		if len(s) > 1 && s[0] == '-' && len(s)-len(strings.TrimLeft(s, "+-")) == 1 {
 			return math.Inf(-1), true
 		}
-		return math.Inf(1), true
+		return math.Inf(1), len(s)-len(strings.TrimLeft(s, "+-")) <= 1
+	case "NaN":
+		return math.NaN(), s == "NaN"
+	}
+	digits := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case isDigit(c):
+			digits = true
+		case c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-':
+		default:
+			return 0, false
+		}
+	}
+	if !digits || (s[0] != '.' && s[0] != '+' && s[0] != '-' && !isDigit(s[0])) {
+		return 0, false
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	return f, err == nil
@@ -118,25 +129,37 @@ func trimZeros(s string) string {
 }
 
 // compareTags orders tag sets key by key (keys by their bytes, values
-// naturally); a set that is a prefix of the other comes first.
+// naturally); a set that is a prefix of the other comes first. It does not
+// allocate: it walks both maps in key order by finding each next key, in
+// O(k²) for k tags, which for the few tags of a series is cheaper than
+// sorting copies of the keys at each of a sort's comparisons.
 func compareTags(a, b map[string]string) int {
-	ka, kb := sortedKeys(a), sortedKeys(b)
-	for i := 0; i < len(ka) && i < len(kb); i++ {
-		if c := strings.Compare(ka[i], kb[i]); c != 0 {
+	var ka, kb string
+	for first := true; ; first = false {
+		na, okA := nextKey(a, ka, first)
+		nb, okB := nextKey(b, kb, first)
+		if !okA || !okB {
+			return cmp.Compare(len(a), len(b))
+		}
+		if c := strings.Compare(na, nb); c != 0 {
 			return c
 		}
-		if c := naturalCompare(a[ka[i]], b[kb[i]]); c != 0 {
+		if c := naturalCompare(a[na], b[nb]); c != 0 {
 			return c
 		}
+		ka, kb = na, nb
 	}
-	return cmp.Compare(len(ka), len(kb))
 }
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
+// nextKey returns the smallest key of m after the key after (with first,
+// the smallest key of all), and whether m has one.
+func nextKey(m map[string]string, after string, first bool) (string, bool) {
+	var best string
+	found := false
 	for k := range m {
-		keys = append(keys, k)
+		if (first || k > after) && (!found || k < best) {
+			best, found = k, true
+		}
 	}
-	sort.Strings(keys)
-	return keys
+	return best, found
 }

@@ -18,6 +18,7 @@ func TestNaturalOrder(t *testing.T) {
 		{"same number, different text", []string{"1.0", "1", "01"}, naturalCompare, []string{"01", "1", "1.0"}},
 		{"digit runs", []string{"host10", "host2", "host1", "host02", "host"}, naturalCompare, []string{"host", "host1", "host2", "host02", "host10"}},
 		{"words", []string{"b", "B", "a", "a.b", "a_b"}, naturalCompare, []string{"B", "a", "a.b", "a_b", "b"}},
+		{"not numbers", []string{"1.2.3", "+-1", "e5", "Inff", "-NaN", "2"}, naturalCompare, []string{"+-1", "-NaN", "1.2.3", "2", "Inff", "e5"}},
 		{"versions", []string{"v1.10.0", "v1.9.2", "v1.9.10"}, naturalCompare, []string{"v1.9.2", "v1.9.10", "v1.10.0"}},
 		{"meta last", []string{"apptuit.reporter.send.total", "zzz", "go.goroutines", "apptuit_x", "apptuitx"}, compareMetrics,
 			[]string{"apptuitx", "go.goroutines", "zzz", "apptuit.reporter.send.total", "apptuit_x"}},
@@ -55,5 +56,20 @@ func TestCompareTags(t *testing.T) {
 	want := []string{" ", "/a ", "/a 0.5", "/a 10", "/a +Inf", "/b 0.5"}
 	if !slices.Equal(got, want) {
 		t.Errorf("%q, want %q", got, want)
+	}
+}
+
+// TestOrderAllocs: the comparisons of a sort allocate nothing (a page of
+// /apptuittest/series sorts every series of a metric).
+func TestOrderAllocs(t *testing.T) {
+	a := map[string]string{"host": "web10", "dc": "east", "le": "0.5"}
+	b := map[string]string{"host": "web2", "dc": "east", "le": "+Inf"}
+	if n := testing.AllocsPerRun(100, func() {
+		compareTags(a, b)
+		compareMetrics("apptuit.reporter.send.total", "order_count.count")
+		naturalCompare("host10", "host2")
+		naturalCompare("+Inf", "0.5")
+	}); n != 0 {
+		t.Errorf("%v allocations per comparison", n)
 	}
 }

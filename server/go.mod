@@ -1,7 +1,9 @@
 // The local backend: package server and the apptuit command. Its
 // dependencies are Prometheus's PromQL engine (prometheus/prometheus: only
 // promql, promql/parser, storage and model/labels, whose imports pull no
-// cloud SDK) and, for the tests, client_golang's Prometheus API client.
+// cloud SDK) and, for the tests, client_golang's Prometheus API client and
+// chromedp (headless Chromium for the web page's browser tests and
+// internal/webui/chartbench).
 // In this repository the workspace (../go.work) provides the library
 // module; a release pins a tagged version of it here.
 module github.com/apptuit-go/apptuit/server
@@ -10,6 +12,7 @@ go 1.26.7
 
 require (
 	github.com/apptuit-go/apptuit v0.0.0
+	github.com/chromedp/cdproto v0.160.1
 	github.com/chromedp/chromedp v0.23.1
 	github.com/prometheus/client_golang v1.25.0
 	github.com/prometheus/common v0.72.1
@@ -19,11 +22,10 @@ require (
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/chromedp/cdproto v0.160.1 // indirect
 	github.com/dennwc/varint v1.0.0 // indirect
 	github.com/edsrzf/mmap-go v1.2.1-0.20241212181136-fad1cd13edbd // indirect
-	github.com/facette/natsort v0.0.0-20181210072756-2cd4dd1e2dcb // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+	github.com/facette/natsort v0.0.0-20181210072756-2cd4dd1e2dcb // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/grafana/regexp v0.0.0-20250905093917-f7b3be9d1853 // indirect

@@ -3,7 +3,7 @@ package server
 import (
 	"math"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -74,7 +74,7 @@ type metricSummary struct {
 	Series        int                 `json:"series"` // matching the filter
 	Points        int                 `json:"points"`
 	Last          int64               `json:"last"`                    // Unix ms of the newest point
-	Tags          map[string][]string `json:"tags"`                    // tag key -> values (sorted, at most 10)
+	Tags          map[string][]string `json:"tags"`                    // tag key -> values (in natural order, at most 10)
 	TagsTruncated map[string]bool     `json:"tagsTruncated,omitempty"` // keys with more values than listed
 }
 
@@ -212,7 +212,8 @@ func hasSuffixFold(s, p string) bool {
 }
 
 // serveSeries answers GET /apptuittest/series?q=&offset=&limit=: the
-// series stored, sorted by metric and then tags, that match the filter q,
+// series stored, in the order of order.go (the user's metrics before the
+// meta metrics, names and tag values in natural order), that match the filter q,
 // a page of them, with a summary of each metric on the page. Its cost is
 // one pass over the series under the store's read lock (a filter match per
 // series), a sort of the metric names, and a sort of the series of the
@@ -246,7 +247,7 @@ func (s *Server) seriesPage(filter seriesFilter, offset, limit int) seriesPage {
 		var names []string
 		rd.Metrics(func(m string, _ int) bool { names = append(names, m); return true })
 		page.MetricsTotal = len(names)
-		sort.Strings(names)
+		slices.SortFunc(names, compareMetrics)
 		var buf []store.View
 		end := offset + limit
 		for _, m := range names {
@@ -261,7 +262,7 @@ func (s *Server) seriesPage(filter seriesFilter, offset, limit int) seriesPage {
 			if page.Matched.Series <= offset || first >= end {
 				continue
 			}
-			sort.Slice(buf, func(i, j int) bool { return buf[i].Key() < buf[j].Key() })
+			slices.SortFunc(buf, func(a, b store.View) int { return compareTags(a.Tags(), b.Tags()) })
 			page.Metrics = append(page.Metrics, summarize(m, buf))
 			lo, hi := max(offset-first, 0), min(end-first, len(buf))
 			for _, v := range buf[lo:hi] {
@@ -301,7 +302,7 @@ func summarize(metric string, views []store.View) metricSummary {
 		for tv := range set {
 			list = append(list, tv)
 		}
-		sort.Strings(list)
+		slices.SortFunc(list, naturalCompare)
 		if len(list) > maxTagValuesListed {
 			list = list[:maxTagValuesListed]
 			if m.TagsTruncated == nil {

@@ -258,3 +258,34 @@ func TestRequestsEndpoint(t *testing.T) {
 		t.Errorf("%d failures, want 3", len(only.Requests))
 	}
 }
+
+// TestSeriesEndpointOrder: the user's metrics before the meta metrics, tag
+// values in natural order (le numerically, +Inf last).
+func TestSeriesEndpointOrder(t *testing.T) {
+	srv := newServer(t)
+	var pts []string
+	for _, m := range []string{"apptuit.reporter.send.total", "zeta", "alpha"} {
+		pts = append(pts, `{"metric":"`+m+`","timestamp":1700000000,"value":1,"tags":{"host":"a"}}`)
+	}
+	for _, le := range []string{"+Inf", "10", "0.5", "2.5", "0.05"} {
+		pts = append(pts, `{"metric":"h.bucket","timestamp":1700000000,"value":1,"tags":{"le":"`+le+`"}}`)
+	}
+	if code, b := post(t, srv, "", "["+strings.Join(pts, ",")+"]"); code/100 != 2 {
+		t.Fatalf("put: %d %s", code, b)
+	}
+	var page seriesPage
+	if code, body := getJSON(t, srv, "/apptuittest/series", "", &page); code != 200 {
+		t.Fatalf("%d %s", code, body)
+	}
+	var series []string
+	for _, s := range page.Series {
+		series = append(series, s.Metric+"/"+s.Tags["le"])
+	}
+	want := []string{"alpha/", "h.bucket/0.05", "h.bucket/0.5", "h.bucket/2.5", "h.bucket/10", "h.bucket/+Inf", "zeta/", "apptuit.reporter.send.total/"}
+	if !reflect.DeepEqual(series, want) {
+		t.Errorf("series %q, want %q", series, want)
+	}
+	if got := page.Metrics[1].Tags["le"]; !reflect.DeepEqual(got, []string{"0.05", "0.5", "2.5", "10", "+Inf"}) {
+		t.Errorf("h.bucket's le values %q", got)
+	}
+}

@@ -1,14 +1,12 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"testing"
-	"time"
 
-	"github.com/apptuit-go/apptuit/server/internal/cdp"
+	"github.com/apptuit-go/apptuit/server/internal/browsertest"
 )
 
 // linesHostilePage is a page on another origin that tries every way a page has
@@ -58,7 +56,7 @@ async function attack(target) {
 // WebSocket and a text/plain form never opens a line connection: every
 // connection it makes is HTTP, and nothing is stored.
 func TestTelnetNotFromBrowser(t *testing.T) {
-	b := cdp.ForTest(t)
+	page := browsertest.New(t, 800, 600)
 	srv := newServer(t)
 	hostile := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -66,20 +64,9 @@ func TestTelnetNotFromBrowser(t *testing.T) {
 	}))
 	defer hostile.Close()
 
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	page, err := b.NewPage(ctx, 800, 600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer page.Close(ctx)
-	if err := page.Navigate(ctx, hostile.URL); err != nil {
-		t.Fatal(err)
-	}
+	page.Navigate(hostile.URL)
 	var out []string
-	if err := page.Eval(ctx, "attack("+strconv.Quote(srv.URL())+")", &out); err != nil {
-		t.Fatal(err)
-	}
+	page.Eval("attack("+strconv.Quote(srv.URL())+")", &out)
 	t.Logf("the page's attempts: %q", out)
 	if len(out) != 6 {
 		t.Fatalf("the page made %d attempts, want 6: %q", len(out), out)

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -16,16 +15,14 @@ import (
 	"time"
 
 	"github.com/apptuit-go/apptuit/internal/leakcheck"
-	"github.com/apptuit-go/apptuit/server/internal/cdp"
+	"github.com/apptuit-go/apptuit/server/internal/browsertest"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
-// Environment of the browser test: where it writes its screenshot (a CI
-// artifact; a temporary directory by default), and a path to also write a
-// screenshot of a longer demo to, for the README.
-const (
-	envArtifacts  = "APPTUIT_TEST_ARTIFACTS"
-	envScreenshot = "APPTUIT_WEB_SCREENSHOT"
-)
+// envScreenshot names the environment variable giving a path to also write
+// the screenshot of a longer demo to, for the README.
+const envScreenshot = "APPTUIT_WEB_SCREENSHOT"
 
 // webDemo runs "apptuit demo --web" until the test ends and returns the
 // URL of its page once the demo is done (its data complete).
@@ -112,48 +109,16 @@ func seriesName(metric string, tags map[string]string) string {
 func TestWebPageInBrowser(t *testing.T) {
 	cleanEnv(t)
 	leakcheck.AtCleanup(t)
-	b := cdp.ForTest(t)
 	duration, width, height := 4*time.Second, 1360, 900
 	readme := os.Getenv(envScreenshot)
 	if readme != "" {
 		duration = 40 * time.Second // a chart worth showing
 	}
+	p := browsertest.New(t, width, height)
 	base := webDemo(t, duration)
+	eval, wait, type_ := p.Eval, p.Wait, p.Type
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	p, err := b.NewPage(ctx, width, height)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close(ctx)
-	eval := func(expr string, out any) {
-		t.Helper()
-		if err := p.Eval(ctx, expr, out); err != nil {
-			t.Fatal(err)
-		}
-	}
-	wait := func(expr string) {
-		t.Helper()
-		wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
-		defer wcancel()
-		if err := p.WaitFor(wctx, expr); err != nil {
-			var html string
-			p.Eval(ctx, `document.body.innerText`, &html)
-			t.Fatalf("%v\npage text:\n%s\nproblems: %q", err, html, p.Problems())
-		}
-	}
-	type_ := func(selector, text string) {
-		t.Helper()
-		eval(`document.querySelector(`+jsString(selector)+`).focus()`, nil)
-		if err := p.InsertText(ctx, text); err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	if err := p.Navigate(ctx, base+"/"); err != nil {
-		t.Fatal(err)
-	}
+	p.Navigate(base + "/")
 	// Without the token the page says how to give it, and lists nothing.
 	wait(`!document.getElementById('auth-banner').hidden`)
 	wait(`document.getElementById('metrics-summary').textContent === 'Needs the API token.'`)
@@ -165,9 +130,7 @@ func TestWebPageInBrowser(t *testing.T) {
 
 	// The token, typed and entered with the keyboard.
 	type_("#token", demoToken)
-	if err := p.Key(ctx, "Enter", "Enter", 13, 0); err != nil {
-		t.Fatal(err)
-	}
+	p.Key(kb.Enter)
 	wait(`document.getElementById('auth-banner').hidden`)
 
 	// The metrics list holds what the server holds.
@@ -218,26 +181,26 @@ func TestWebPageInBrowser(t *testing.T) {
 	// A query typed into the box, run with Ctrl+Enter, over the last minute.
 	eval(`(() => { const r = document.getElementById('range'); r.value = '1m'; r.dispatchEvent(new Event('change')); })()`, nil)
 	const query = "fetch('order_count.count').rate()"
+	eval(`document.getElementById('q').focus()`, nil)
 	type_("#q", query)
-	if err := p.Key(ctx, "Enter", "Enter", 13, cdp.Ctrl); err != nil {
-		t.Fatal(err)
+	eval(`document.getElementById('q-complete').hidden = true`, nil)
+	p.Key(kb.Enter, chromedp.ModifierCtrl)
+	chartDrawn := func(lang string, n int) {
+		t.Helper()
+		wait(fmt.Sprintf(`(() => { const c = document.getElementById('chart'); return c.dataset.state === 'chart' && c.dataset.lang === %q &&
+			c.getAttribute('aria-busy') === 'false' && c.querySelectorAll('.legend button').length === %d; })()`, lang, n))
 	}
-	wait(`document.querySelectorAll('#chart path.series').length === 3`)
+	chartDrawn("apptuit", 3)
 	var drawn struct {
 		Start, End string
-		Paths      []struct{ Series, Points, Vertices string }
-		Legend     int
-		XLabels    []string
-		YLabels    []string
+		Legend     []struct{ Series, Points, Value string }
 		Status     string
+		URL        string
 	}
 	eval(`(() => { const c = document.getElementById('chart'); return {
 		Start: c.dataset.start, End: c.dataset.end,
-		Paths: [...c.querySelectorAll('path.series')].map(p => ({Series: p.dataset.series, Points: p.dataset.points, Vertices: p.dataset.vertices})),
-		Legend: c.querySelectorAll('.legend button').length,
-		XLabels: [...c.querySelectorAll('.axis text[text-anchor=middle]')].map(t => t.textContent),
-		YLabels: [...c.querySelectorAll('.axis text[text-anchor=end]')].map(t => t.textContent),
-		Status: document.getElementById('query-status').textContent,
+		Legend: [...c.querySelectorAll('.legend button')].map(b => ({Series: b.dataset.series, Points: b.dataset.points, Value: b.querySelector('.val').dataset.value})),
+		Status: document.getElementById('query-status').textContent, URL: location.search,
 	}; })()`, &drawn)
 	// The same query from Go over the page's range gives the points drawn.
 	var ans struct {
@@ -252,6 +215,7 @@ func TestWebPageInBrowser(t *testing.T) {
 	startMs, endMs := mustAtoi(t, drawn.Start), mustAtoi(t, drawn.End)
 	apiGet(t, base, "/api/query?"+url.Values{"start": {fmt.Sprint(startMs / 1000)}, "end": {fmt.Sprint((endMs + 999) / 1000)}, "q": {query}}.Encode(), &ans)
 	wantPoints := map[string]int{}
+	lastValue := map[string]float64{}
 	values := map[string]map[int64]float64{}
 	total := 0
 	for _, o := range ans.Outputs {
@@ -262,115 +226,77 @@ func TestWebPageInBrowser(t *testing.T) {
 				if dp[1] != nil {
 					wantPoints[name]++
 					values[name][int64(*dp[0])*1000] = *dp[1]
+					lastValue[name] = *dp[1]
 					total++
 				}
 			}
 		}
 	}
-	if len(drawn.Paths) != len(wantPoints) || drawn.Legend != len(wantPoints) {
-		t.Errorf("drew %d paths and %d legend entries, want %d series", len(drawn.Paths), drawn.Legend, len(wantPoints))
+	if len(drawn.Legend) != len(wantPoints) {
+		t.Errorf("the legend lists %d series, want %d", len(drawn.Legend), len(wantPoints))
 	}
-	for _, path := range drawn.Paths {
-		n, ok := wantPoints[path.Series]
-		if !ok || path.Points != fmt.Sprint(n) || path.Vertices != fmt.Sprint(n) || n < 2 {
-			t.Errorf("path %q has %s points and %s vertices, want %d of both (and more than 1)", path.Series, path.Points, path.Vertices, n)
+	for _, l := range drawn.Legend {
+		n, ok := wantPoints[l.Series]
+		if !ok || l.Points != fmt.Sprint(n) || n < 2 || l.Value != fmt.Sprint(lastValue[l.Series]) {
+			t.Errorf("the legend shows %q with %s points and last value %s; the server %d points, last %v", l.Series, l.Points, l.Value, n, lastValue[l.Series])
 		}
 	}
-	if w := fmt.Sprintf("3 series, %d points, in ", total); !strings.HasPrefix(drawn.Status, w) {
+	if w := fmt.Sprintf("3 series, %d points over the last 1 min, in ", total); !strings.HasPrefix(drawn.Status, w) {
 		t.Errorf("query status %q, want it to start %q", drawn.Status, w)
 	}
-	if len(drawn.XLabels) < 3 || len(drawn.YLabels) < 3 {
-		t.Errorf("axis labels: time %q, values %q; want at least 3 of each", drawn.XLabels, drawn.YLabels)
-	}
-	for _, l := range drawn.XLabels {
-		if !regexp.MustCompile(`^(\d\d:\d\d(:\d\d)?|[A-Z][a-z]{2} \d{1,2})$`).MatchString(l) {
-			t.Errorf("time axis label %q is not a time or a date", l)
-		}
+	if u, _ := url.ParseQuery(strings.TrimPrefix(drawn.URL, "?")); u.Get("q") != query || u.Get("range") != "1m" {
+		t.Errorf("the page's URL is %q", drawn.URL)
 	}
 
 	// Hovering shows the values at the nearest timestamp.
 	var plot struct{ X, Y, W, H float64 }
-	eval(`(() => { const r = document.querySelector('#chart rect.plot').getBoundingClientRect(); return {X: r.x, Y: r.y, W: r.width, H: r.height}; })()`, &plot)
+	eval(`(() => { const r = document.querySelector('#chart .u-over').getBoundingClientRect(); return {X: r.x, Y: r.y, W: r.width, H: r.height}; })()`, &plot)
 	// The middle of the data, not of the range: the demo filled part of it.
-	var lastX float64
-	eval(`(() => { const d = [...document.querySelector('#chart path.series').getAttribute('d').matchAll(/[ML]([\d.]+),/g)].map(m => +m[1]); return (d[0] + d[d.length-1]) / 2; })()`, &lastX)
-	if err := p.MouseMove(ctx, lastX, plot.Y+plot.H/2); err != nil {
-		t.Fatal(err)
-	}
-	wait(`!document.querySelector('#chart .tooltip').hidden && document.querySelectorAll('#chart .tooltip .row').length === 3`)
-	checkTooltip := func(how string) int64 {
-		t.Helper()
-		var tip struct {
-			Time, When string
-			Rows       []struct{ Series, Value string }
-		}
-		eval(`(() => { const t = document.querySelector('#chart .tooltip'); return {Time: t.dataset.time, When: t.querySelector('.when').textContent,
-			Rows: [...t.querySelectorAll('.row')].map(r => ({Series: r.dataset.series, Value: r.dataset.value}))}; })()`, &tip)
-		at := int64(mustAtoi(t, tip.Time))
-		if !regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC`).MatchString(tip.When) {
-			t.Errorf("%s: the tooltip's time is %q", how, tip.When)
-		}
-		for _, r := range tip.Rows {
-			v, ok := values[r.Series][at]
-			if !ok || fmt.Sprint(v) != r.Value {
-				t.Errorf("%s: the tooltip shows %s = %s at %d, the server %v (present %v)", how, r.Series, r.Value, at, v, ok)
-			}
-		}
-		return at
-	}
-	checkTooltip("hover")
-	var dots int
-	eval(`document.querySelectorAll('#chart .hover-dot').length`, &dots)
-	if dots != 3 {
-		t.Errorf("%d hover dots, want 3", dots)
-	}
-	// And with the keyboard: End goes to the last timestamp.
-	if err := p.MouseMove(ctx, 5, 5); err != nil {
-		t.Fatal(err)
-	}
-	eval(`document.getElementById('chart').focus()`, nil)
-	if err := p.Key(ctx, "End", "End", 35, 0); err != nil {
-		t.Fatal(err)
-	}
-	wait(`!document.querySelector('#chart .tooltip').hidden`)
-	var lastT int64
+	var first, last int64
 	for _, m := range values {
 		for ts := range m {
-			lastT = max(lastT, ts)
+			if first == 0 || ts < first {
+				first = ts
+			}
+			last = max(last, ts)
 		}
 	}
-	if at := checkTooltip("End key"); at != lastT {
-		t.Errorf("End moved the cursor to %d, want the last timestamp %d", at, lastT)
+	midX := plot.X + plot.W*float64((first+last)/2-startMs)/float64(endMs-startMs)
+	p.Mouse(chromedp.MouseMoved, midX, plot.Y+plot.H/2, 0)
+	wait(`!document.querySelector('#chart .tooltip').hidden && document.querySelectorAll('#chart .tooltip .row').length === 3`)
+	var tip struct {
+		Time, When string
+		Rows       []struct{ Series, Value string }
+	}
+	eval(`(() => { const t = document.querySelector('#chart .tooltip'); return {Time: t.dataset.time, When: t.querySelector('.when').textContent,
+		Rows: [...t.querySelectorAll('.row')].map(r => ({Series: r.dataset.series, Value: r.dataset.value}))}; })()`, &tip)
+	at := mustAtoi(t, tip.Time)
+	if !regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC`).MatchString(tip.When) {
+		t.Errorf("the tooltip's time is %q", tip.When)
+	}
+	for _, r := range tip.Rows {
+		v, ok := values[r.Series][at]
+		if !ok || fmt.Sprint(v) != r.Value {
+			t.Errorf("the tooltip shows %s = %s at %d, the server %v (present %v)", r.Series, r.Value, at, v, ok)
+		}
 	}
 
 	// PromQL: the same metric through /api/v1/query_range, with the step
 	// the page chose for the chart's width.
+	p.Mouse(chromedp.MouseMoved, 5, 5, 0)
 	eval(`(() => { const l = document.getElementById('lang'); l.value = 'promql'; l.dispatchEvent(new Event('change')); document.getElementById('q').value = ''; })()`, nil)
 	wait(`!document.getElementById('step-label').hidden`)
 	const promQuery = `{__name__="order_count.count"}`
 	type_("#q", promQuery)
-	if err := p.Key(ctx, "Enter", "Enter", 13, cdp.Ctrl); err != nil {
-		t.Fatal(err)
-	}
-	wait(`document.getElementById('chart').dataset.lang === 'promql' && document.querySelectorAll('#chart path.series').length === 3`)
+	eval(`document.getElementById('q-complete').hidden = true`, nil)
+	p.Key(kb.Enter, chromedp.ModifierCtrl)
+	chartDrawn("promql", 3)
 	var prom struct {
 		Start, End, Step string
 		Points           []int
 	}
 	eval(`(() => { const c = document.getElementById('chart'); return {Start: c.dataset.start, End: c.dataset.end, Step: c.dataset.step,
-		Points: [...c.querySelectorAll('path.series')].map(p => +p.dataset.points).sort((a, b) => a - b)}; })()`, &prom)
-	form := url.Values{"query": {promQuery}, "start": {fmt.Sprintf("%.3f", float64(mustAtoi(t, prom.Start))/1000)},
-		"end": {fmt.Sprintf("%.3f", float64(mustAtoi(t, prom.End))/1000)}, "step": {prom.Step}}
-	preq, err := http.NewRequest("POST", base+"/api/v1/query_range", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	preq.Header.Set("Authorization", "Bearer "+demoToken)
-	preq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	presp, err := http.DefaultClient.Do(preq)
-	if err != nil {
-		t.Fatal(err)
-	}
+		Points: [...c.querySelectorAll('.legend button')].map(b => +b.dataset.points).sort((a, b) => a - b)}; })()`, &prom)
 	var pans struct {
 		Data struct {
 			Result []struct {
@@ -378,11 +304,8 @@ func TestWebPageInBrowser(t *testing.T) {
 			}
 		}
 	}
-	err = json.NewDecoder(presp.Body).Decode(&pans)
-	presp.Body.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	apiGet(t, base, "/api/v1/query_range?"+url.Values{"query": {promQuery}, "start": {fmt.Sprintf("%.3f", float64(mustAtoi(t, prom.Start))/1000)},
+		"end": {fmt.Sprintf("%.3f", float64(mustAtoi(t, prom.End))/1000)}, "step": {prom.Step}}.Encode(), &pans)
 	var promWant []int
 	for _, r := range pans.Data.Result {
 		promWant = append(promWant, len(r.Values))
@@ -391,25 +314,23 @@ func TestWebPageInBrowser(t *testing.T) {
 	if fmt.Sprint(prom.Points) != fmt.Sprint(promWant) || len(promWant) != 3 || promWant[0] < 2 {
 		t.Errorf("PromQL chart: %v points per series (step %s), the server %v", prom.Points, prom.Step, promWant)
 	}
-	// A bad query is an error the page shows, as the server words it.
+	// A bad query is an error the page shows in place of the chart, as the
+	// server words it.
 	eval(`document.getElementById('q').value = ''`, nil)
 	type_("#q", "rate(")
-	if err := p.Key(ctx, "Enter", "Enter", 13, cdp.Ctrl); err != nil {
-		t.Fatal(err)
-	}
-	wait(`document.getElementById('query-status').getAttribute('role') === 'alert'`)
+	eval(`document.getElementById('q-complete').hidden = true`, nil)
+	p.Key(kb.Enter, chromedp.ModifierCtrl)
+	wait(`document.getElementById('chart').dataset.state === 'error'`)
 	var promErr string
-	eval(`document.getElementById('query-status').textContent`, &promErr)
-	if !strings.HasPrefix(promErr, "PromQL error (HTTP 400): bad_data: ") {
-		t.Errorf("the status after a bad PromQL query: %q", promErr)
+	eval(`document.querySelector('#chart .chart-state').textContent`, &promErr)
+	if !strings.HasPrefix(promErr, "PromQL error (HTTP 400)bad_data: ") {
+		t.Errorf("the chart after a bad PromQL query: %q", promErr)
 	}
 	// Back to the Apptuit query, run with the Run button from the keyboard.
 	eval(`(() => { const l = document.getElementById('lang'); l.value = 'apptuit'; l.dispatchEvent(new Event('change'));
 		document.getElementById('q').value = `+jsString(query)+`; document.getElementById('run').focus(); })()`, nil)
-	if err := p.Key(ctx, "Enter", "Enter", 13, 0); err != nil {
-		t.Fatal(err)
-	}
-	wait(`document.getElementById('chart').dataset.lang === 'apptuit' && document.querySelectorAll('#chart path.series').length === 3`)
+	p.Key(kb.Enter)
+	chartDrawn("apptuit", 3)
 
 	// The request log shows why points were rejected.
 	put, err := http.NewRequest("POST", base+"/api/put", strings.NewReader(`[{"metric":"bad metric!","timestamp":1700000000,"value":1,"tags":{"k":"v"}},`+
@@ -440,26 +361,10 @@ func TestWebPageInBrowser(t *testing.T) {
 	eval(`(() => { const r = document.getElementById('range'); r.focus(); document.getElementById('metrics').scrollTop = 0; })()`, nil)
 	type_("#filter", "order.")
 	wait(`document.querySelector('#metrics li[data-metric="order.queue.size.value"]') && [...document.querySelectorAll('#metrics li.metric')].every(li => li.dataset.metric.startsWith('order.'))`)
-	if err := p.MouseMove(ctx, lastX, plot.Y+plot.H/3); err != nil {
-		t.Fatal(err)
-	}
+	eval(`(() => { const r = document.querySelector('#chart .u-over').getBoundingClientRect(); return {X: r.x, Y: r.y, W: r.width, H: r.height}; })()`, &plot)
+	p.Mouse(chromedp.MouseMoved, midX, plot.Y+plot.H/3, 0)
 	wait(`!document.querySelector('#chart .tooltip').hidden`)
-	png, err := p.Screenshot(ctx, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := os.Getenv(envArtifacts)
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	shot := filepath.Join(dir, "web-page.png")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(shot, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot of the page: %s (%d bytes)", shot, len(png))
+	_, png := p.Screenshot("web-page.png")
 	if readme != "" {
 		if err := os.WriteFile(readme, png, 0o644); err != nil {
 			t.Fatal(err)
@@ -550,24 +455,10 @@ func TestWebPageInBrowser(t *testing.T) {
 
 	// No console error, warning or exception but the browser's note of the
 	// bad query's 400.
-	var probs []string
-	expected := "log network error: Failed to load resource: the server responded with a status of 400 (Bad Request) " + base + "/api/v1/query_range"
-	for _, pr := range p.Problems() {
-		if pr == expected {
-			expected = "" // once
-			continue
-		}
-		probs = append(probs, pr)
-	}
-	if len(probs) > 0 {
-		t.Errorf("the page reported problems:\n%s", strings.Join(probs, "\n"))
-	}
+	p.NoProblems("the server responded with a status of 400 (Bad Request)")
 }
 
-func jsString(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}
+var jsString = browsertest.JS
 
 func mustAtoi(t *testing.T, s string) int64 {
 	t.Helper()

@@ -3,6 +3,8 @@ package store
 import (
 	"encoding/binary"
 	"iter"
+
+	"github.com/apptuit-go/apptuit/internal/opentsdb"
 )
 
 // A series key (opentsdb.SeriesKeyOf) is its metric and its tags sorted by
@@ -96,4 +98,41 @@ func (t Tags) Map() map[string]string {
 		m[k] = v
 	}
 	return m
+}
+
+// TagsOf returns tags as a series' Tags (as a series of any metric with
+// them would have them).
+func TagsOf(tags map[string]string) Tags {
+	_, t, _ := splitKey(opentsdb.SeriesKeyOf("m", tags))
+	return t
+}
+
+// CompareTags orders tag sets name by name (names by their bytes, values
+// by value); a set that is a prefix of the other comes first. It walks
+// both keys once and does not allocate.
+func CompareTags(a, b Tags, value func(x, y string) int) int {
+	ra, rb := a.enc, b.enc
+	for ra != "" && rb != "" {
+		ka, rest, _ := nextString(ra)
+		va, restA, _ := nextString(rest)
+		kb, rest, _ := nextString(rb)
+		vb, restB, _ := nextString(rest)
+		if ka != kb {
+			if ka < kb {
+				return -1
+			}
+			return 1
+		}
+		if c := value(va, vb); c != 0 {
+			return c
+		}
+		ra, rb = restA, restB
+	}
+	switch {
+	case ra == "" && rb == "":
+		return 0
+	case ra == "":
+		return -1
+	}
+	return 1
 }

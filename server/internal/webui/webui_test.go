@@ -30,6 +30,10 @@ func TestHandlerServesFiles(t *testing.T) {
 		{"/", "text/html; charset=utf-8", `<script src="/ui/app.js" defer></script>`},
 		{"/ui/app.js", "text/javascript; charset=utf-8", "ApptuitChart.create"},
 		{"/ui/chart.js", "text/javascript; charset=utf-8", "global.ApptuitChart"},
+		{"/ui/format.js", "text/javascript; charset=utf-8", "global.ApptuitFormat"},
+		{"/ui/complete.js", "text/javascript; charset=utf-8", "global.ApptuitComplete"},
+		{"/ui/vendor/uPlot.iife.min.js", "text/javascript; charset=utf-8", "var uPlot="},
+		{"/ui/vendor/uPlot.min.css", "text/css; charset=utf-8", ".uplot"},
 		{"/ui/app.css", "text/css; charset=utf-8", "--accent"},
 		{"/ui/icon.svg", "image/svg+xml", "<svg"},
 		{"/favicon.ico", "image/svg+xml", "<svg"},
@@ -105,7 +109,8 @@ func TestHandles(t *testing.T) {
 	}
 	files := Files()
 	sort.Strings(files)
-	want := []string{"/", "/favicon.ico", "/ui/app.css", "/ui/app.js", "/ui/chart.js", "/ui/icon.svg"}
+	want := []string{"/", "/favicon.ico", "/ui/app.css", "/ui/app.js", "/ui/chart.js", "/ui/complete.js", "/ui/format.js", "/ui/icon.svg",
+		"/ui/vendor/uPlot.iife.min.js", "/ui/vendor/uPlot.min.css"}
 	if strings.Join(files, " ") != strings.Join(want, " ") {
 		t.Errorf("Files() = %q, want %q", files, want)
 	}
@@ -116,7 +121,7 @@ func TestHandles(t *testing.T) {
 func TestAssetsStayLocal(t *testing.T) {
 	url := regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.-]*://[^\s"'<>)]*`)
 	attr := regexp.MustCompile(`(?i)\b(src|href|action|srcset|poster|data)\s*=\s*["']?([^"'\s>]*)`)
-	cssURL := regexp.MustCompile(`(?i)url\(\s*['"]?([^'")]*)`)
+	cssURL := regexp.MustCompile(`(?i)\burl\(\s*['"]?([^'")]*)`)
 	banned := []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function",
 		"@import", "localStorage", "<iframe", "<style", "javascript:", " on" + "click=", " on" + "load=", "style=\""}
 	h := Handler()
@@ -125,7 +130,8 @@ func TestAssetsStayLocal(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		s := string(b)
 		for _, u := range url.FindAllString(s, -1) {
-			if u != "http://www.w3.org/2000/svg" { // an XML namespace name, never fetched
+			// An XML namespace name and uPlot's credit line, never fetched.
+			if u != "http://www.w3.org/2000/svg" && !(p == "/ui/vendor/uPlot.iife.min.js" && u == "https://github.com/leeoniya/uPlot") {
 				t.Errorf("%s: external URL %q", p, u)
 			}
 		}

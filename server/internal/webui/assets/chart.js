@@ -1,33 +1,57 @@
-// chart.js: the time-series chart of the page of apptuit serve, drawn as
-// SVG by this file (no library). ApptuitChart.create(container) returns a
-// chart whose render(data) draws
+// chart.js: the time-series chart of the page of apptuit serve, drawn by
+// uPlot (vendor/uPlot.iife.min.js, on a canvas: see the package comment of
+// webui for why) with the page's own legend, tooltip and states around it. ApptuitChart.create(container, handlers)
+// returns a chart:
 //
-//   data = {start: ms, end: ms, series: [{name, points: [[ms, value|null], ...]}]}
+//   chart.render({start, end, gaps, series: [{name, metric, labels, group, points: [[ms, value|null], ...]}]})
+//   chart.setState('initial' | 'empty' | 'error', title, detail)
+//   chart.setBusy(true | false)          a loading overlay over what is shown
 //
-// with a line per series (a null value breaks it), a time axis in local
-// time, a value axis with round ticks, a legend that hides and shows series,
-// and a cursor that shows the values at the nearest timestamp on hover or
-// with the arrow keys. The DOM says what was drawn, for tests and tools:
-// each line is a <path class="series" data-series=... data-points=N
-// data-vertices=M>, the tooltip carries data-time.
+// render sorts the series (ApptuitFormat.compareSeries), gives each a
+// colour (64 distinct ones per theme), draws a line per series — broken at
+// a null value, and with gaps: 'break' (PromQL's steps) also where a
+// series has no point at a time another has — and lists them in a legend:
+// a click isolates a series (again: all), Ctrl/⌘-click shows or hides one.
+// Hovering shows the values at the cursor's time; dragging across the
+// plot calls handlers.onZoom(startMs, endMs), a double-click
+// handlers.onReset(). Values are written as the value axis writes them
+// (ApptuitFormat.si), the exact value on hover.
+//
+// The arrow keys, Home and End move the cursor when the chart has the
+// focus, Escape hides it.
+//
+// The DOM says what is shown, for tests and tools: container.dataset.state
+// ('initial', 'empty', 'error', 'chart'), aria-busy while loading,
+// data-draw-ms the milliseconds from render() to the chart drawn,
+// data-draws the number of times the canvas was drawn; each
+// legend entry is a <button data-series data-color data-points
+// aria-pressed>; the tooltip has data-time and rows with data-series and
+// data-value.
 'use strict';
 (function (global) {
-  const SVG = 'http://www.w3.org/2000/svg';
-  const PALETTE = ['#1f6feb', '#e8590c', '#2b8a3e', '#c2255c', '#6741d9', '#0b7285',
-    '#d9480f', '#5c940d', '#862e9c', '#364fc7', '#a61e4d', '#087f5b'];
-  const MAX_SERIES = 50; // drawn; the rest are listed as not shown
+  const F = global.ApptuitFormat;
+  // From palette-gen.js: the first six by hand, the rest each as far from
+  // those before it as the theme's contrast allows.
+  const PALETTES = {
+    light: ['#1f6feb', '#e8590c', '#2b8a3e', '#c2255c', '#6741d9', '#0b7285', '#573304', '#512c60', '#a6940c', '#ef54cf', '#b9868f',
+      '#7c91d3', '#1f4324', '#8a1107', '#8e9163', '#cd8149', '#7f1187', '#6d1e2f', '#b870b3', '#39a48d', '#fa434f', '#536202', '#70a213',
+      '#252f8f', '#b876ee', '#154f87', '#e47071', '#860458', '#17aa2e', '#f22c96', '#98523f', '#876511', '#786384', '#c98504', '#179ed2',
+      '#7063bc', '#e26c9a', '#055008', '#984d70', '#9e4701', '#2196fe', '#5e5835', '#477b50', '#db5c3d', '#869c46', '#b50b89', '#034056',
+      '#b68b69', '#c11313', '#fa266e', '#0a6256', '#7141b5', '#6687a8', '#a6323d', '#6d4240', '#833a83', '#b243c7', '#619da2', '#373f01',
+      '#1266ba', '#e167ba', '#c20539', '#e0772b', '#6a2513'],
+    dark: ['#4c8df6', '#ff8a3d', '#51cf66', '#f06595', '#9775fa', '#22b8cf', '#f0e037', '#7d7948', '#f3d2f9', '#bee7c0', '#e42939',
+      '#fdbe9a', '#94679b', '#058d66', '#ce30b0', '#7a9607', '#0af2ca', '#fca1ff', '#b45f50', '#bb9004', '#ded47b', '#407baf', '#b2ef55',
+      '#c7939c', '#82b368', '#91c5fe', '#1f8a0b', '#aa6821', '#408180', '#f11567', '#afa1ec', '#fe776e', '#a657ba', '#71f0ed', '#fcba66',
+      '#96f1a8', '#e31089', '#f9a0cd', '#e472f8', '#d44610', '#bfb68f', '#fca317', '#847814', '#7ba585', '#9b97bb', '#b35b78', '#2ffaa7',
+      '#0f70f9', '#ee6cc2', '#bb9555', '#a4e1f3', '#16bd7e', '#10baaa', '#ea8f61', '#796ac4', '#15a8fc', '#c2ea7e', '#69b920', '#f9949c',
+      '#bcb432', '#a07963', '#ffca47', '#d1445b', '#32873b'],
+  };
+  const MAX_SERIES = 200; // drawn; the rest are counted in a note
   const MAX_TOOLTIP_ROWS = 12;
-  const HEIGHT = 340;
-  const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800,
-    21600, 43200, 86400, 172800, 604800, 1209600, 2592000].map((s) => s * 1000);
-  const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const FEW_SERIES = 12; // up to which the points get dots
+  const DARK = global.matchMedia ? global.matchMedia('(prefers-color-scheme: dark)') : null;
 
-  function svg(name, attrs, parent) {
-    const e = document.createElementNS(SVG, name);
-    for (const k in attrs) e.setAttribute(k, attrs[k]);
-    if (parent) parent.appendChild(e);
-    return e;
-  }
+  function theme() { return DARK && DARK.matches ? 'dark' : 'light'; }
 
   function html(name, cls, parent, text) {
     const e = document.createElement(name);
@@ -37,422 +61,341 @@
     return e;
   }
 
-  // niceStep is a round step (1, 2 or 5 times a power of ten) near span/count.
-  function niceStep(span, count) {
-    const raw = span / Math.max(count, 1);
-    if (!(raw > 0) || !isFinite(raw)) return 1;
-    const mag = Math.pow(10, Math.floor(Math.log10(raw)));
-    const f = raw / mag;
-    return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag;
+  function cssVar(name) {
+    return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
   }
 
-  // valueTicks covers [lo, hi] with about count round ticks.
-  function valueTicks(lo, hi, count) {
-    if (lo === hi) {
-      const d = Math.abs(lo) * 0.1 || 1;
-      lo -= d;
-      hi += d;
-    }
-    const step = niceStep(hi - lo, count);
-    const first = Math.floor(lo / step) * step;
-    const last = Math.ceil(hi / step) * step;
-    const ticks = [];
-    for (let i = 0; first + i * step <= last + step / 2 && i < 100; i++) {
-      const v = first + i * step;
-      ticks.push(Math.abs(v) < step * 1e-9 ? 0 : v);
-    }
-    return { lo: first, hi: last, step, ticks };
+  // align puts the series on one time axis (uPlot's data: seconds, then a
+  // column per series). A missing point is undefined (the line spans it)
+  // or, with gaps 'break', null (the line breaks), as a null value is.
+  function align(series, gaps) {
+    const times = new Set();
+    for (const s of series) for (const p of s.points) times.add(p[0]);
+    const ms = Float64Array.from(times).sort();
+    const index = new Map();
+    ms.forEach((t, i) => index.set(t, i));
+    const fill = gaps === 'break' ? null : undefined;
+    const cols = series.map((s) => {
+      const col = new Array(ms.length).fill(fill);
+      for (const p of s.points) col[index.get(p[0])] = p[1] === null || !Number.isFinite(p[1]) ? null : p[1];
+      return col;
+    });
+    return { ms, data: [Array.from(ms, (t) => t / 1000)].concat(cols) };
   }
 
-  function decimals(step) {
-    return Math.max(0, Math.min(9, -Math.floor(Math.log10(step) + 1e-9)));
-  }
-
-  const SI = [[1e15, 'P'], [1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
-
-  // formatTick writes a tick value with the decimals its step needs and an
-  // SI prefix from a thousand up.
-  function formatTick(v, step) {
-    const a = Math.max(Math.abs(v), step);
-    for (const [m, s] of SI) {
-      if (a >= m) return (v / m).toFixed(decimals(step / m)) + s;
-    }
-    if (step < 1e-4) return v === 0 ? '0' : v.toExponential(1);
-    return v.toFixed(decimals(step));
-  }
-
-  // formatValue writes a value with up to 10 significant digits.
-  function formatValue(v) {
-    if (v === null || v === undefined) return '–';
-    if (!isFinite(v)) return String(v);
-    const a = Math.abs(v);
-    if (a !== 0 && (a < 1e-6 || a >= 1e15)) return v.toExponential(6);
-    return String(Number(v.toPrecision(10)));
-  }
-
-  // formatShort writes a value with up to 6 significant digits, for lists.
-  function formatShort(v) {
-    if (typeof v !== 'number') return String(v); // "NaN", "+Inf" from the server
-    if (!isFinite(v)) return String(v);
-    const a = Math.abs(v);
-    if (a !== 0 && (a < 1e-4 || a >= 1e12)) return v.toExponential(3);
-    return String(Number(v.toPrecision(6)));
-  }
-
-  function pad(n, w) { return String(n).padStart(w || 2, '0'); }
-
-  function zoneName(ms) {
-    const off = -new Date(ms).getTimezoneOffset();
-    if (off === 0) return 'UTC';
-    const a = Math.abs(off);
-    return 'UTC' + (off < 0 ? '−' : '+') + pad(Math.floor(a / 60)) + ':' + pad(a % 60);
-  }
-
-  function dayLabel(d) { return MONTHS[d.getMonth()] + ' ' + d.getDate(); }
-
-  function timeLabel(ms, step) {
-    const d = new Date(ms);
-    if (step >= 86400000) return dayLabel(d);
-    const hm = pad(d.getHours()) + ':' + pad(d.getMinutes());
-    return step < 60000 ? hm + ':' + pad(d.getSeconds()) : hm;
-  }
-
-  // fullTime is the tooltip's timestamp: date, time to the millisecond when
-  // it has one, and zone.
-  function fullTime(ms) {
-    const d = new Date(ms);
-    let s = d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ' +
-      pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
-    if (ms % 1000 !== 0) s += '.' + pad(d.getMilliseconds(), 3);
-    return s + ' ' + zoneName(ms);
-  }
-
-  // timeTicks places ticks at round local times, about one per 90 pixels.
-  function timeTicks(t0, t1, width) {
-    const want = (t1 - t0) / Math.max(2, Math.floor(width / 90));
-    let step = TIME_STEPS[TIME_STEPS.length - 1];
-    for (const s of TIME_STEPS) {
-      if (s >= want) { step = s; break; }
-    }
-    const ticks = [];
-    if (step >= 86400000) {
-      const d = new Date(t0);
-      d.setHours(0, 0, 0, 0);
-      const days = step / 86400000;
-      while (d.getTime() <= t1 && ticks.length < 200) {
-        if (d.getTime() >= t0) ticks.push(d.getTime());
-        d.setDate(d.getDate() + days);
+  // lonePoints are the indexes of col whose value has no value next to it
+  // (a line cannot show it; a dot does).
+  function lonePoints(col) {
+    const out = [];
+    let prev = null; // the value before, skipping undefined
+    for (let i = 0; i < col.length; i++) {
+      const v = col[i];
+      if (v === undefined) continue;
+      if (v !== null && prev === null) {
+        let j = i + 1;
+        while (j < col.length && col[j] === undefined) j++;
+        if (j >= col.length || col[j] === null) out.push(i);
       }
-    } else {
-      const off = -new Date(t0).getTimezoneOffset() * 60000;
-      for (let t = Math.ceil((t0 + off) / step) * step - off; t <= t1 && ticks.length < 200; t += step) ticks.push(t);
+      prev = v;
     }
-    return { step, ticks };
+    return out.length ? out : null;
   }
 
-  // lowerBound is the first index of points whose time is >= t.
-  function lowerBound(points, t) {
-    let lo = 0;
-    let hi = points.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (points[mid][0] < t) lo = mid + 1; else hi = mid;
-    }
-    return lo;
-  }
-
-  // nearest is the index of the point of points (with a value) nearest to t,
-  // or -1.
-  function nearest(points, t) {
-    const i = lowerBound(points, t);
-    let best = -1;
-    let bestD = Infinity;
-    for (let j = i - 1; j >= 0 && j >= i - 64; j--) {
-      if (points[j][1] !== null) { best = j; bestD = t - points[j][0]; break; }
-    }
-    for (let j = i; j < points.length && j < i + 64; j++) {
-      if (points[j][1] !== null) {
-        if (points[j][0] - t < bestD) best = j;
-        break;
-      }
-    }
-    return best;
-  }
-
-  function create(container) {
-    const chart = { hidden: new Set(), hoverTime: null, data: null, render, hover };
-    const tooltip = html('div', 'tooltip');
+  function create(container, handlers) {
+    handlers = handlers || {};
+    const chart = { render, setState, setBusy, data: null, hidden: new Set(), isolated: null };
+    const stateBox = html('div', 'chart-state', container);
+    const plotBox = html('div', 'chart-plot', container);
+    const busy = html('div', 'chart-loading', container);
+    busy.hidden = true;
+    html('span', 'spinner', busy).setAttribute('aria-hidden', 'true');
+    html('span', '', busy, 'Loading…');
+    const legend = html('ul', 'legend', container);
+    legend.setAttribute('aria-label', 'Series: click to show only one (again: all), Ctrl+click to show or hide one');
+    const note = html('p', 'note', container);
+    const tooltip = html('div', 'tooltip', plotBox);
     tooltip.hidden = true;
-    tooltip.setAttribute('role', 'status');
-    let layout = null; // of the last render
+    let u = null;
+    let shown = []; // the drawn series: {name, color, col, lone, count}
+    let entries = []; // legend buttons, as shown
+    let ms = null;
+
+    function setState(kind, title, detail) {
+      destroy();
+      container.dataset.state = kind;
+      stateBox.textContent = '';
+      stateBox.hidden = false;
+      stateBox.className = 'chart-state ' + kind;
+      stateBox.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+      html('p', 'title', stateBox, title);
+      if (detail) html(kind === 'error' ? 'pre' : 'p', 'detail', stateBox, detail);
+      legend.textContent = '';
+      note.textContent = '';
+      chart.data = null;
+    }
+
+    function setBusy(on) {
+      busy.hidden = !on;
+      container.setAttribute('aria-busy', String(!!on));
+      // Over a chart the overlay dims it; over a message it replaces it.
+      stateBox.classList.toggle('busy', !!on);
+    }
+
+    function destroy() {
+      if (u) {
+        u.destroy();
+        u = null;
+      }
+      tooltip.hidden = true;
+      plotBox.hidden = true;
+    }
 
     function render(data) {
+      const began = performance.now();
       chart.data = data;
-      container.textContent = '';
-      const all = data.series || [];
+      const all = (data.series || []).slice().sort(F.compareSeries);
       if (all.length === 0) {
-        html('p', 'empty', container, data.emptyText || 'The query returned no series in this time range.');
-        layout = null;
+        setState('empty', data.emptyTitle || 'No data in this time range.', data.emptyDetail || '');
         return;
       }
-      const shown = all.slice(0, MAX_SERIES).map((s, i) => ({
-        name: s.name, points: s.points, color: PALETTE[i % PALETTE.length],
-        count: s.points.reduce((n, p) => n + (p[1] === null ? 0 : 1), 0),
+      const palette = PALETTES[theme()];
+      const drawn = all.slice(0, MAX_SERIES);
+      const { ms: times, data: cols } = align(drawn, data.gaps);
+      ms = times;
+      const names = new Set(drawn.map((s) => s.name));
+      if (chart.isolated !== null && !names.has(chart.isolated)) chart.isolated = null;
+      shown = drawn.map((s, i) => ({
+        name: s.name, color: palette[i % palette.length], col: cols[i + 1], lone: lonePoints(cols[i + 1]),
+        count: s.points.reduce((n, p) => n + (p[1] === null || !Number.isFinite(p[1]) ? 0 : 1), 0),
       }));
-      const visible = shown.filter((s) => !chart.hidden.has(s.name));
 
-      let t0 = data.start;
-      let t1 = data.end;
-      if (!(t1 > t0)) {
-        for (const s of shown) {
-          if (s.points.length) {
-            t0 = Math.min(t0 || Infinity, s.points[0][0]);
-            t1 = Math.max(t1 || -Infinity, s.points[s.points.length - 1][0]);
-          }
-        }
-        if (!(t1 > t0)) { t0 -= 30000; t1 += 30000; }
-      }
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (const s of visible) {
-        for (const p of s.points) {
-          if (p[1] !== null && isFinite(p[1]) && p[0] >= t0 && p[0] <= t1) {
-            if (p[1] < lo) lo = p[1];
-            if (p[1] > hi) hi = p[1];
-          }
-        }
-      }
-      if (lo === Infinity) { lo = 0; hi = 1; }
-      const width = Math.max(container.clientWidth || 800, 320);
-      const vt = valueTicks(lo, hi, 5);
-      const labels = vt.ticks.map((v) => formatTick(v, vt.step));
-      const m = { top: 12, right: 18, bottom: 46, left: Math.max(...labels.map((l) => l.length)) * 7 + 20 };
-      const pw = width - m.left - m.right;
-      const ph = HEIGHT - m.top - m.bottom;
-      const x = (t) => m.left + (t - t0) / (t1 - t0) * pw;
-      const y = (v) => m.top + (vt.hi - v) / (vt.hi - vt.lo) * ph;
-      layout = { m, pw, ph, x, y, t0, t1, width, visible };
-
-      const root = svg('svg', { viewBox: `0 0 ${width} ${HEIGHT}`, width, height: HEIGHT, 'aria-hidden': 'true' }, container);
-      root.style.height = HEIGHT + 'px';
-      const grid = svg('g', { class: 'grid' }, root);
-      const axis = svg('g', { class: 'axis' }, root);
-      vt.ticks.forEach((v, i) => {
-        const yy = y(v).toFixed(1);
-        svg('line', { x1: m.left, x2: m.left + pw, y1: yy, y2: yy }, grid);
-        const t = svg('text', { x: m.left - 8, y: yy, 'text-anchor': 'end', 'dominant-baseline': 'middle' }, axis);
-        t.textContent = labels[i];
-      });
-      const tt = timeTicks(t0, t1, pw);
-      let lastDay = '';
-      for (const t of tt.ticks) {
-        const xx = x(t).toFixed(1);
-        svg('line', { x1: xx, x2: xx, y1: m.top, y2: m.top + ph }, grid);
-        const label = svg('text', { x: xx, y: m.top + ph + 15, 'text-anchor': 'middle' }, axis);
-        label.textContent = timeLabel(t, tt.step);
-        const day = dayLabel(new Date(t));
-        if (tt.step < 86400000 && day !== lastDay) {
-          const dl = svg('text', { x: xx, y: m.top + ph + 28, 'text-anchor': 'middle' }, axis);
-          dl.textContent = day;
-        }
-        lastDay = day;
-      }
-      svg('line', { class: 'base', x1: m.left, x2: m.left + pw, y1: m.top + ph, y2: m.top + ph }, axis);
-      const xt = svg('text', { class: 'axis-title', x: m.left + pw, y: HEIGHT - 4, 'text-anchor': 'end' }, root);
-      xt.textContent = 'time (' + zoneName(t1) + '), ' + stepName(tt.step) + ' per grid line';
-
-      const lines = svg('g', { class: 'lines' }, root);
-      for (const s of visible) drawSeries(lines, s, x, y, t0, t1, pw);
-
-      const frame = svg('rect', { class: 'frame', x: m.left, y: m.top, width: pw, height: ph }, root);
-      frame.setAttribute('rx', 2);
-      chart.cursorLayer = svg('g', { class: 'cursor-layer' }, root);
-      const plot = svg('rect', { class: 'plot', x: m.left, y: m.top, width: pw, height: ph, fill: 'transparent' }, root);
-      plot.addEventListener('mousemove', (ev) => {
-        const r = root.getBoundingClientRect();
-        const px = (ev.clientX - r.left) * (width / r.width);
-        hover(t0 + (px - m.left) / pw * (t1 - t0), true);
-      });
-      plot.addEventListener('mouseleave', () => hover(null));
-
+      container.dataset.state = 'chart';
+      container.dataset.theme = theme();
+      stateBox.hidden = true;
+      plotBox.hidden = false;
+      const width = Math.max(plotBox.clientWidth || container.clientWidth || 800, 200);
+      const height = width < 500 ? 240 : 340;
+      const muted = cssVar('--muted') || '#5b6677';
+      const line = cssVar('--line') || '#dde3ea';
+      const font = '11px ' + (cssVar('--sans') || 'sans-serif');
+      const opts = {
+        width,
+        height,
+        legend: { show: false },
+        scales: {
+          x: { time: true, range: () => [data.start / 1000, data.end / 1000] },
+        },
+        axes: [
+          {
+            stroke: muted, font, grid: { stroke: line, width: 1 }, ticks: { stroke: line, width: 1 }, space: 64,
+            values: (self, secs, axis, space, incr) => F.timeTicks(secs, incr),
+          },
+          {
+            stroke: muted, font, grid: { stroke: line, width: 1 }, ticks: { stroke: line, width: 1 },
+            values: (self, ticks) => F.ticks(ticks),
+            size: (self, values) => (values ? Math.max(...values.map((v) => v.length)) * 7 + 16 : 40),
+          },
+        ],
+        series: [{}].concat(shown.map((s) => ({
+          label: s.name,
+          stroke: s.color,
+          width: 1.6,
+          spanGaps: false,
+          show: visible(s.name),
+          // Dots where they fit, for a few series; a point alone always.
+          points: Object.assign({ size: 5, fill: s.color, filter: (self, i, show) => (show ? null : s.lone) },
+            shown.length > FEW_SERIES ? { show: false } : {}),
+        }))),
+        cursor: {
+          y: false, // a vertical line only
+          drag: { x: true, y: false, setScale: false },
+          bind: { dblclick: () => () => { if (handlers.onReset) handlers.onReset(); return null; } },
+          // Dimming the others redraws every series: only for a few.
+          focus: { prox: shown.length > FEW_SERIES ? -1 : 24 },
+          points: { size: 7 },
+        },
+        focus: { alpha: shown.length > FEW_SERIES ? 1 : 0.35 },
+        hooks: {
+          setSelect: [(self) => {
+            const sel = self.select;
+            if (sel.width >= 4 && handlers.onZoom) {
+              const from = self.posToVal(sel.left, 'x') * 1000;
+              const to = self.posToVal(sel.left + sel.width, 'x') * 1000;
+              self.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+              handlers.onZoom(Math.round(from), Math.round(to));
+            }
+          }],
+          setCursor: [() => showCursor()],
+          draw: [() => {
+            if (container.dataset.drawn !== 'true') container.dataset.drawMs = (performance.now() - began).toFixed(1);
+            container.dataset.drawn = 'true';
+            container.dataset.draws = String(Number(container.dataset.draws || 0) + 1);
+          }],
+          setSeries: [() => showCursor()],
+        },
+      };
+      destroy();
+      plotBox.hidden = false;
+      container.dataset.drawn = 'false';
+      u = new global.uPlot(opts, cols, plotBox);
+      plotBox.appendChild(tooltip);
       // The keyboard's way to the values: the chart is focusable.
       container.tabIndex = 0;
       container.setAttribute('role', 'group');
-      container.setAttribute('aria-label', `Chart of ${shown.length} series; arrow keys move the cursor, Escape hides it`);
-      container.onkeydown = onKey;
-      container.appendChild(tooltip);
+      container.setAttribute('aria-label', `Chart of ${drawn.length} series; arrow keys move the cursor, Escape hides it`);
+      renderLegend();
+      note.textContent = all.length > drawn.length
+        ? `Showing ${drawn.length} of ${all.length} series; narrow the query to see the others.` : '';
+    }
 
-      const legend = html('ul', 'legend', container);
-      legend.setAttribute('aria-label', 'Series (press to hide or show)');
-      for (const s of shown) {
+    function visible(name) {
+      return chart.isolated !== null ? chart.isolated === name : !chart.hidden.has(name);
+    }
+
+    // renderLegend lists the drawn series, each with its value at the
+    // cursor, or its last value.
+    function renderLegend() {
+      legend.textContent = '';
+      entries = shown.map((s, i) => {
         const li = html('li', '', legend);
         const b = html('button', '', li);
         b.type = 'button';
         b.dataset.series = s.name;
-        b.setAttribute('aria-pressed', String(!chart.hidden.has(s.name)));
-        const sw = html('span', 'swatch', b);
-        sw.style.background = s.color;
-        html('span', '', b, s.name);
-        const last = lastValue(s.points);
-        html('span', 'val', b, last === null ? '' : formatValue(last));
-        b.addEventListener('click', () => {
-          if (chart.hidden.has(s.name)) chart.hidden.delete(s.name); else chart.hidden.add(s.name);
-          render(chart.data);
-          const again = container.querySelector(`.legend button[data-series="${CSS.escape(s.name)}"]`);
-          if (again) again.focus();
-        });
+        b.dataset.color = s.color;
+        b.dataset.points = String(s.count);
+        b.setAttribute('aria-pressed', String(visible(s.name)));
+        html('span', 'swatch', b).style.background = s.color;
+        F.wrap(html('span', 'name', b), s.name);
+        const val = html('span', 'val', b);
+        b.addEventListener('click', (ev) => toggle(s.name, ev.ctrlKey || ev.metaKey));
+        return { b, val, s, i };
+      });
+      showCursor();
+    }
+
+    // toggle isolates the series (or, if it is the one isolated, shows
+    // all again); with alone false it shows or hides that one.
+    function toggle(name, one) {
+      if (one) {
+        if (chart.isolated !== null) {
+          for (const s of shown) if (s.name !== chart.isolated) chart.hidden.add(s.name);
+          chart.hidden.delete(chart.isolated);
+          chart.isolated = null;
+        }
+        if (chart.hidden.has(name)) chart.hidden.delete(name); else chart.hidden.add(name);
+      } else {
+        chart.isolated = chart.isolated === name ? null : name;
+        if (chart.isolated === null) chart.hidden.clear();
       }
-      if (all.length > shown.length) {
-        html('p', 'note', container, `Showing ${shown.length} of ${all.length} series; narrow the query to see the others.`);
+      u.batch(() => shown.forEach((s, i) => u.setSeries(i + 1, { show: visible(s.name) })));
+      for (const e of entries) e.b.setAttribute('aria-pressed', String(visible(e.s.name)));
+    }
+
+    // valueAt is a series' value at the index i of the time axis, or its
+    // last value when i is null.
+    function valueAt(s, i) {
+      if (i === null || i === undefined) {
+        for (let j = s.col.length - 1; j >= 0; j--) if (s.col[j] !== null && s.col[j] !== undefined) return s.col[j];
+        return null;
       }
-      if (chart.hoverTime !== null) hover(chart.hoverTime, false);
+      const v = s.col[i];
+      return v === undefined ? null : v;
     }
 
-    function stepName(step) {
-      if (step >= 86400000) return step / 86400000 + ' d';
-      if (step >= 3600000) return step / 3600000 + ' h';
-      if (step >= 60000) return step / 60000 + ' min';
-      return step / 1000 + ' s';
+    function setValue(el, v) {
+      const full = v === null ? '' : F.full(v);
+      if (el.dataset.value === full && el.textContent !== '') return;
+      el.textContent = v === null ? '' : F.si(v);
+      el.title = v === null ? '' : F.full(v);
+      el.dataset.value = v === null ? '' : F.full(v);
     }
 
-    function lastValue(points) {
-      for (let i = points.length - 1; i >= 0; i--) if (points[i][1] !== null) return points[i][1];
-      return null;
-    }
-
-    // hover shows the values at the timestamp nearest to t (null hides it).
-    function hover(t, snap) {
-      const L = layout;
-      const layer = chart.cursorLayer;
-      if (layer) layer.textContent = '';
-      if (t === null || !L || L.visible.length === 0) {
+    // showCursor updates the legend's values and the tooltip to the
+    // cursor's position.
+    function showCursor() {
+      if (!u) return;
+      const idx = u.cursor.idx;
+      const hovering = idx !== null && idx !== undefined && u.cursor.left >= 0;
+      for (const e of entries) setValue(e.val, valueAt(e.s, hovering ? idx : null));
+      if (!hovering) {
         tooltip.hidden = true;
-        chart.hoverTime = null;
         return;
       }
-      // Snap to the nearest point of any visible series.
-      let at = null;
-      let bestD = Infinity;
-      for (const s of L.visible) {
-        const i = nearest(s.points, t);
-        if (i >= 0 && Math.abs(s.points[i][0] - t) < bestD) { bestD = Math.abs(s.points[i][0] - t); at = s.points[i][0]; }
-      }
-      if (at === null || (snap && bestD > (L.t1 - L.t0) / 4 && bestD > 60000)) {
-        tooltip.hidden = true;
-        return;
-      }
-      chart.hoverTime = at;
-      const xx = L.x(at);
-      svg('line', { class: 'cursor', x1: xx, x2: xx, y1: L.m.top, y2: L.m.top + L.ph }, layer);
       const rows = [];
-      for (const s of L.visible) {
-        const i = nearest(s.points, at);
-        if (i < 0 || s.points[i][0] !== at) continue;
-        const v = s.points[i][1];
-        rows.push({ s, v });
-        svg('circle', { class: 'hover-dot', cx: xx, cy: L.y(v).toFixed(1), r: 4, fill: s.color, stroke: '#fff', 'stroke-width': 1.5 }, layer);
+      shown.forEach((s, i) => {
+        const v = s.col[idx];
+        if (visible(s.name) && v !== null && v !== undefined) rows.push({ s, i, v });
+      });
+      if (rows.length === 0) {
+        tooltip.hidden = true;
+        return;
       }
       rows.sort((a, b) => b.v - a.v);
+      // The series nearest to the cursor, as uPlot focuses it.
+      const cy = u.cursor.top;
+      let focus = rows[0];
+      for (const r of rows) if (Math.abs(u.valToPos(r.v, 'y') - cy) < Math.abs(u.valToPos(focus.v, 'y') - cy)) focus = r;
+      const at = ms[idx];
       tooltip.textContent = '';
       tooltip.dataset.time = String(at);
-      html('div', 'when', tooltip, fullTime(at));
-      for (const r of rows.slice(0, MAX_TOOLTIP_ROWS)) {
-        const row = html('div', 'row', tooltip);
+      html('div', 'when', tooltip, F.fullTime(at));
+      const list = rows.slice(0, MAX_TOOLTIP_ROWS);
+      if (!list.includes(focus)) list[list.length - 1] = focus;
+      for (const r of list) {
+        const row = html('div', 'row' + (r === focus ? ' focus' : ''), tooltip);
         row.dataset.series = r.s.name;
-        row.dataset.value = String(r.v);
+        row.dataset.value = F.full(r.v);
         html('span', 'swatch', row).style.background = r.s.color;
-        html('span', 'name', row, r.s.name);
-        html('span', 'val', row, formatValue(r.v));
+        F.wrap(html('span', 'name', row), r.s.name);
+        html('span', 'val', row, F.si(r.v));
+        if (r === focus && F.full(r.v) !== F.si(r.v)) html('span', 'full', row, F.full(r.v));
       }
-      if (rows.length > MAX_TOOLTIP_ROWS) html('div', 'row', tooltip, `and ${rows.length - MAX_TOOLTIP_ROWS} more`);
+      if (rows.length > list.length) html('div', 'more', tooltip, `and ${rows.length - list.length} more`);
       tooltip.hidden = false;
-      const svgBox = container.querySelector('svg').getBoundingClientRect();
-      const scale = svgBox.width / L.width;
-      const left = xx * scale;
+      // Beside the cursor, on the side with room; over the plot area.
+      const over = u.over;
+      const left = over.offsetLeft + u.cursor.left;
       const w = tooltip.offsetWidth;
-      tooltip.style.left = (left + 14 + w > svgBox.width ? Math.max(0, left - 14 - w) : left + 14) + 'px';
-      tooltip.style.top = (L.m.top + 8) + 'px';
+      const room = plotBox.clientWidth;
+      const tx = Math.max(0, left + 16 + w > room ? left - 16 - w : left + 16);
+      tooltip.style.transform = `translate(${tx.toFixed(0)}px, ${over.offsetTop + 8}px)`;
     }
 
-    // onKey moves the cursor from point to point of the visible series.
-    function onKey(ev) {
-      const L = layout;
-      if (!L || L.visible.length === 0) return;
-      if (ev.key === 'Escape') { hover(null); return; }
+    // The keyboard moves the cursor from time to time of the data.
+    container.addEventListener('keydown', (ev) => {
+      if (!u || (ev.target.closest && ev.target.closest('.legend'))) return;
+      if (ev.key === 'Escape') {
+        u.setCursor({ left: -10, top: -10 });
+        return;
+      }
       if (!['ArrowLeft', 'ArrowRight', 'Home', 'End'].includes(ev.key)) return;
-      if (ev.target.closest && ev.target.closest('.legend')) return;
       ev.preventDefault();
-      const times = new Set();
-      for (const s of L.visible) for (const p of s.points) if (p[1] !== null) times.add(p[0]);
-      const sorted = [...times].sort((a, b) => a - b);
-      if (sorted.length === 0) return;
-      let i = chart.hoverTime === null ? -1 : sorted.indexOf(chart.hoverTime);
-      if (ev.key === 'Home') i = 0;
-      else if (ev.key === 'End') i = sorted.length - 1;
-      else if (i < 0) i = ev.key === 'ArrowLeft' ? sorted.length - 1 : 0;
-      else i = Math.max(0, Math.min(sorted.length - 1, i + (ev.key === 'ArrowLeft' ? -1 : 1)));
-      hover(sorted[i], false);
-    }
+      const xs = u.data[0];
+      const inRange = [];
+      for (let i = 0; i < xs.length; i++) {
+        if (xs[i] * 1000 >= chart.data.start && xs[i] * 1000 <= chart.data.end && shown.some((s) => visible(s.name) && s.col[i] != null)) inRange.push(i);
+      }
+      if (inRange.length === 0) return;
+      const cur = u.cursor.left >= 0 ? inRange.indexOf(u.cursor.idx) : -1;
+      let k;
+      if (ev.key === 'Home') k = 0;
+      else if (ev.key === 'End') k = inRange.length - 1;
+      else if (cur < 0) k = ev.key === 'ArrowLeft' ? inRange.length - 1 : 0;
+      else k = Math.max(0, Math.min(inRange.length - 1, cur + (ev.key === 'ArrowLeft' ? -1 : 1)));
+      u.setCursor({ left: u.valToPos(xs[inRange[k]], 'x'), top: u.over.clientHeight / 2 });
+    });
 
+    // Follow the container's width and the system's colour scheme.
+    let resizeTimer = null;
+    global.addEventListener('resize', () => {
+      clearTimeout(resizeTimer);
+      resizeTimer = setTimeout(() => { if (chart.data && u) render(chart.data); }, 150);
+    });
+    if (DARK) DARK.addEventListener('change', () => { if (chart.data && u) render(chart.data); });
+
+    setBusy(false);
     return chart;
   }
 
-  // drawSeries draws one series as a path, broken at null values; when it
-  // has many more points than pixels, each pixel column keeps its first,
-  // lowest, highest and last point. Points alone between gaps get a dot.
-  function drawSeries(g, s, x, y, t0, t1, pw) {
-    const pts = s.points;
-    let d = '';
-    let vertices = 0;
-    let run = 0; // points in the current unbroken run
-    let runStart = null;
-    const dots = [];
-    const dense = pts.length > pw * 4;
-    let col = null;
-    let bucket = [];
-    const flush = () => {
-      if (bucket.length === 0) return;
-      let lo = bucket[0];
-      let hi = bucket[0];
-      for (const p of bucket) { if (p[1] < lo[1]) lo = p; if (p[1] > hi[1]) hi = p; }
-      const keep = [bucket[0], lo, hi, bucket[bucket.length - 1]]
-        .filter((p, i, a) => a.indexOf(p) === i).sort((a, b) => a[0] - b[0]);
-      for (const p of keep) emit(p);
-      bucket = [];
-    };
-    const emit = (p) => {
-      d += (run === 0 ? 'M' : 'L') + x(p[0]).toFixed(1) + ',' + y(p[1]).toFixed(1);
-      if (run === 0) runStart = p;
-      run++;
-      vertices++;
-    };
-    const endRun = () => {
-      if (run === 1) dots.push(runStart);
-      run = 0;
-    };
-    for (const p of pts) {
-      if (p[0] < t0 || p[0] > t1) continue;
-      if (p[1] === null || !isFinite(p[1])) {
-        flush();
-        endRun();
-        continue;
-      }
-      if (dense) {
-        const c = Math.floor(x(p[0]));
-        if (c !== col) { flush(); col = c; }
-        bucket.push(p);
-      } else {
-        emit(p);
-      }
-    }
-    flush();
-    endRun();
-    const path = svg('path', { class: 'series', d: d || 'M0,0', stroke: s.color }, g);
-    path.dataset.series = s.name;
-    path.dataset.points = String(s.count);
-    path.dataset.vertices = String(vertices);
-    for (const p of dots) svg('circle', { class: 'dot', cx: x(p[0]).toFixed(1), cy: y(p[1]).toFixed(1), r: 2.5, fill: s.color }, g);
-  }
-
-  global.ApptuitChart = { create, niceStep, valueTicks, timeTicks, formatTick, formatValue, formatShort, fullTime };
+  global.ApptuitChart = { create, PALETTES, MAX_SERIES };
 })(window);

@@ -17,7 +17,7 @@ func TestDemo(t *testing.T) {
 	}
 	for _, re := range []string{
 		`embedded Apptuit API listening on http://127\.0\.0\.1:\d+\n`,
-		`\[  1s\] orders \d+ \(NYC \d+, SF \d+, LDN \d+\)  queue \d+  reports \d+, points stored \d+\n`,
+		`\[ *\d+s\] orders \d+ \(NYC \d+, SF \d+, LDN \d+\)  queue \d+  reports \d+, points stored \d+\n`,
 		`stopped after 2\.\ds; final report sent: `,
 		`the server holds \d+ points of \d+ metrics, among them order_count\.count, order\.processed\.1m_rate, order\.processing\.time\.avg, `,
 		`# orders\ntime +order_count\.count\{service:orders\}\n(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +\d+\n){2,}\n`,

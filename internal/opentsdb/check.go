@@ -6,9 +6,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/apptuit-go/apptuit"
 	"github.com/apptuit-go/apptuit/internal/timestamp"
 )
 
@@ -203,33 +202,12 @@ func javaMap(tags []tagPair) string {
 	return b.String()
 }
 
-// illegalChar returns the first character of s outside Apptuit's name rule:
-// Unicode letters and numbers, '-', '_', '.', '/'.
+// illegalChar returns the first character of s outside Apptuit's name rule
+// (apptuit.CheckName: the one rule the client, the fake and the server
+// share). s is not empty: checkPoint refuses empty names first.
 func illegalChar(s []byte) (rune, bool) {
-	ascii := true
-	for _, c := range s {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.', c == '/':
-		case c >= 0x80:
-			ascii = false
-		default:
-			if ascii {
-				return rune(c), true
-			}
-		}
-	}
-	if ascii {
-		return 0, false
-	}
-	for _, r := range string(s) {
-		switch {
-		case r == '-' || r == '_' || r == '.' || r == '/':
-		case r == utf8.RuneError:
-			return r, true
-		case unicode.IsLetter(r) || unicode.IsNumber(r):
-		default:
-			return r, true
-		}
+	if err, ok := apptuit.CheckName(s).(*apptuit.NameError); ok {
+		return err.Char, true
 	}
 	return 0, false
 }

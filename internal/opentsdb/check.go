@@ -136,54 +136,46 @@ func parseInt(b []byte, plus bool) (int64, bool) {
 // isInteger reports whether s is an optional '-' and decimal digits.
 func isInteger(s []byte) bool {
 	s = bytes.TrimPrefix(s, []byte("-"))
-	if len(s) == 0 {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
+	return len(s) > 0 && skipDigits(s, 0) == len(s)
 }
 
 // isDecimal reports whether s is a decimal floating-point literal: sign,
 // digits with an optional fraction, optional exponent.
 func isDecimal(s []byte) bool {
-	i := 0
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		i++
-	}
-	digits := 0
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-		digits++
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-			digits++
-		}
+	i := skipSign(s, 0)
+	end := skipDigits(s, i)
+	digits := end - i
+	if end < len(s) && s[end] == '.' {
+		i = end + 1
+		end = skipDigits(s, i)
+		digits += end - i
 	}
 	if digits == 0 {
 		return false
 	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		n := 0
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-			n++
-		}
-		if n == 0 {
+	if end < len(s) && (s[end] == 'e' || s[end] == 'E') {
+		i = skipSign(s, end+1)
+		if end = skipDigits(s, i); end == i {
 			return false
 		}
 	}
-	return i == len(s)
+	return end == len(s)
+}
+
+// skipSign returns the offset after a '+' or '-' at s[i], or i.
+func skipSign(s []byte, i int) int {
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		return i + 1
+	}
+	return i
+}
+
+// skipDigits returns the offset after the decimal digits from s[i].
+func skipDigits(s []byte, i int) int {
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return i
 }
 
 // javaMap formats tags like Java's Map.toString, keys sorted: {k=v, k2=v2}.

@@ -47,23 +47,8 @@ func checkPoint(metric, ts []byte, tsNull bool, value []byte, tags []tagPair) (m
 	if len(tags) == 0 {
 		return 0, 0, "Missing tags"
 	}
-	if !bytes.ContainsAny(value, ".eE") {
-		// OpenTSDB's looksLikeInteger: parsed as a long, so "NaN" fails.
-		n, ok := parseInt(value, true)
-		if !ok {
-			return 0, 0, msgUnparsableValue
-		}
-		v = float64(n)
-	} else {
-		if !isDecimal(value) {
-			return 0, 0, msgUnparsableValue
-		}
-		// Syntax is checked; a range error gives ±Inf, an underflow 0.
-		f, _ := strconv.ParseFloat(string(value), 64)
-		if math.IsInf(f, 0) || math.IsNaN(f) {
-			return 0, 0, msgNaNOrInfinite + string(value)
-		}
-		v = f
+	if v, msg = valueOf(value); msg != "" {
+		return 0, 0, msg
 	}
 	if len(tags) > MaxTags {
 		return 0, 0, fmt.Sprintf("Too many tags: %d maximum allowed: %d, tags: %s", len(tags), MaxTags, javaMap(tags))
@@ -90,6 +75,28 @@ func checkPoint(metric, ts []byte, tsNull bool, value []byte, tags []tagPair) (m
 		ms *= 1000
 	}
 	return ms, v, ""
+}
+
+// valueOf parses a value's text as OpenTSDB does, or returns the message
+// it fails with.
+func valueOf(value []byte) (float64, string) {
+	if !bytes.ContainsAny(value, ".eE") {
+		// OpenTSDB's looksLikeInteger: parsed as a long, so "NaN" fails.
+		n, ok := parseInt(value, true)
+		if !ok {
+			return 0, msgUnparsableValue
+		}
+		return float64(n), ""
+	}
+	if !isDecimal(value) {
+		return 0, msgUnparsableValue
+	}
+	// Syntax is checked; a range error gives ±Inf, an underflow 0.
+	f, _ := strconv.ParseFloat(string(value), 64)
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, msgNaNOrInfinite + string(value)
+	}
+	return f, ""
 }
 
 // timestampOf parses a timestamp's text: an optional '-' and decimal digits

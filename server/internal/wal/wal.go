@@ -255,10 +255,14 @@ func (l *Log) replay(segs []segFile, replay func(payload []byte) error, rep *Rep
 	return nil
 }
 
-// newSegment creates segment n, empty, and makes it the one l appends to.
+// newSegment creates segment n, holding only its header, through a
+// temporary file (replaceFile), and makes it the one l appends to.
 func (l *Log) newSegment(n uint64, base bool) error {
 	h := segHeader{base: base, salt: newSalt()}
-	if err := writeSegment(l.dir, n, h); err != nil {
+	if err := replaceFile(filepath.Join(l.dir, name(n)), func(f *os.File) error {
+		_, err := f.Write(h.bytes())
+		return err
+	}); err != nil {
 		return err
 	}
 	l.seg, l.size, l.salt = n, headerSize, saltCRC(h.salt)
@@ -396,29 +400,17 @@ type written struct {
 }
 
 // writeBase writes the base segment path, holding the records write adds,
-// through a temporary file: written, synced, renamed into place. If it
-// fails before the rename, path does not exist.
+// through a temporary file (replaceFile).
 func writeBase(path string, write func(add func(items int, parts ...[]byte) error) error) (written, error) {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	var seg written
+	err := replaceFile(path, func(f *os.File) (err error) {
+		seg, err = writeRecords(f, write)
+		return err
+	})
 	if err != nil {
 		return written{}, err
 	}
-	seg, err := writeRecords(f, write)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return written{}, err
-	}
-	return seg, syncDir(filepath.Dir(path))
+	return seg, nil
 }
 
 // writeRecords writes to f a base segment's header and the records write
@@ -464,34 +456,31 @@ func removeBefore(dir string, n uint64) error {
 	return syncDir(dir)
 }
 
-// writeSegment creates segment n, holding only its header, through a
-// temporary file.
-func writeSegment(dir string, n uint64, h segHeader) error {
-	tmp := filepath.Join(dir, name(n)+".tmp")
-	if err := writeFileSync(tmp, h.bytes()); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, name(n))); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-func writeFileSync(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+// replaceFile writes path through a temporary file beside it: write
+// fills it, then it is synced, renamed into place and the directory
+// synced. If it fails before the rename, path is as it was and the
+// temporary file is gone.
+func replaceFile(path string, write func(f *os.File) error) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
+	err = write(f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return syncDir(filepath.Dir(path))
 }
 
 func syncDir(dir string) error {

@@ -166,9 +166,7 @@ func (l *lexer) next() (token, *Error) {
 		return l.number(p)
 	case isIdentStart(r):
 		start := l.off
-		for r, _ := l.peekRune(); r != -1 && isIdentPart(r); r, _ = l.peekRune() {
-			l.advance()
-		}
+		l.skipWhile(isIdentPart)
 		return token{kind: tIdent, pos: p, text: l.src[start:l.off]}, nil
 	}
 	if k := punctuation(r); k != tError {
@@ -194,9 +192,7 @@ func (l *lexer) skipBlank() (token, bool) {
 			l.advance()
 			return token{kind: tNewline, pos: p}, true
 		case r == '#':
-			for r, _ := l.peekRune(); r != -1 && r != '\n'; r, _ = l.peekRune() {
-				l.advance()
-			}
+			l.skipWhile(func(r rune) bool { return r != '\n' })
 		case strings.ContainsRune(" \t\r\n\f\v", r):
 			l.advance()
 		default:
@@ -285,35 +281,19 @@ func (l *lexer) str(p Pos, quote rune) (token, *Error) {
 // number lexes [+-]? digits [. digits] [eE [+-] digits], or [+-]? . digits ...
 func (l *lexer) number(p Pos) (token, *Error) {
 	start := l.off
-	if r, _ := l.peekRune(); r == '-' || r == '+' {
-		l.advance()
-	}
-	digits := 0
-	for r, _ := l.peekRune(); isDigit(r); r, _ = l.peekRune() {
-		l.advance()
-		digits++
-	}
+	l.skipSign()
+	digits := l.skipWhile(isDigit)
 	if r, _ := l.peekRune(); r == '.' && l.digitAt(l.off+1) {
 		l.advance()
-		for r, _ := l.peekRune(); isDigit(r); r, _ = l.peekRune() {
-			l.advance()
-			digits++
-		}
+		digits += l.skipWhile(isDigit)
 	}
 	if digits == 0 {
 		return token{}, l.errf(p, "malformed number")
 	}
 	if r, _ := l.peekRune(); r == 'e' || r == 'E' {
 		l.advance()
-		if r, _ := l.peekRune(); r == '-' || r == '+' {
-			l.advance()
-		}
-		n := 0
-		for r, _ := l.peekRune(); isDigit(r); r, _ = l.peekRune() {
-			l.advance()
-			n++
-		}
-		if n == 0 {
+		l.skipSign()
+		if l.skipWhile(isDigit) == 0 {
 			return token{}, l.errf(p, "malformed number")
 		}
 	}
@@ -321,4 +301,22 @@ func (l *lexer) number(p Pos) (token, *Error) {
 		return token{}, l.errf(p, "malformed number")
 	}
 	return token{kind: tNumber, pos: p, text: l.src[start:l.off]}, nil
+}
+
+// skipSign advances over a '+' or a '-'.
+func (l *lexer) skipSign() {
+	if r, _ := l.peekRune(); r == '-' || r == '+' {
+		l.advance()
+	}
+}
+
+// skipWhile advances over the runes for which ok holds, up to the end, and
+// returns how many.
+func (l *lexer) skipWhile(ok func(rune) bool) int {
+	n := 0
+	for r, _ := l.peekRune(); r != -1 && ok(r); r, _ = l.peekRune() {
+		l.advance()
+		n++
+	}
+	return n
 }

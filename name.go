@@ -11,8 +11,9 @@ import (
 // made of Unicode letters and numbers, '.', '-', '_' and '/' (Python's
 // [-\w_/.]+ with re.UNICODE, as apptuit-py and the API check it).
 // CheckName applies it, CleanName makes a name follow it; everything else
-// (the client's validation, SanitizeApptuit, the line transports and the
-// bridges' names) calls these two.
+// (the client's validation, SanitizeApptuit, the line transports, the
+// bridges' names and the OpenTSDB put checker that the fake and the local
+// server share) calls these two.
 
 // nameRule is the rule as error messages state it.
 const nameRule = "Unicode letters and digits, '.', '-', '_', '/'"

@@ -131,16 +131,9 @@ func (c *Client) QueryRange(ctx context.Context, query string, start, end time.T
 		},
 		maxBytes: c.cfg.maxResponse,
 	}
-	resp, attempts, err := c.do(ctx, req)
+	body, resp, attempts, err := c.fetch(ctx, &req)
 	if err != nil {
 		return nil, err
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, c.httpError(&req, resp, attempts, readErrorBody(resp.Body))
-	}
-	body, err := readBody(resp, c.cfg.maxResponse)
-	if err != nil {
-		return nil, fmt.Errorf("apptuit: promql: %w", readError(err))
 	}
 	res, err := decodePromQLResponse(body, resp.StatusCode, query)
 	var aw *authWarning

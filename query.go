@@ -144,16 +144,9 @@ func (c *Client) Query(ctx context.Context, q string, start, end time.Time) (*Qu
 		header:   http.Header{"Accept": {"application/json"}},
 		maxBytes: c.cfg.maxResponse,
 	}
-	resp, attempts, err := c.do(ctx, req)
+	data, _, _, err := c.fetch(ctx, &req)
 	if err != nil {
 		return nil, err
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, c.httpError(&req, resp, attempts, readErrorBody(resp.Body))
-	}
-	data, err := readBody(resp, c.cfg.maxResponse)
-	if err != nil {
-		return nil, fmt.Errorf("apptuit: query: %w", readError(err))
 	}
 	res, err := decodeQueryBytes(data, start, end)
 	if err != nil {

@@ -18,6 +18,24 @@ import (
 // This file reads responses: successful query bodies within their cap, and
 // error bodies into an *HTTPError with the server's message.
 
+// fetch sends the query req and reads the body of a 2xx answer (readBody,
+// within the client's cap on responses); another status is an
+// *HTTPError. It also returns the response, closed, and the attempts made,
+// for the caller's own judgement of the body.
+func (c *Client) fetch(ctx context.Context, req *request) (body []byte, resp *http.Response, attempts int, err error) {
+	resp, attempts, err = c.do(ctx, *req)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, resp, attempts, c.httpError(req, resp, attempts, readErrorBody(resp.Body))
+	}
+	if body, err = readBody(resp, c.cfg.maxResponse); err != nil {
+		return nil, resp, attempts, fmt.Errorf("apptuit: %s: %w", req.op, readError(err))
+	}
+	return body, resp, attempts, nil
+}
+
 // readBody reads the whole body of a successful response, at most limit
 // bytes, and closes it. A Content-Length above limit fails at once, before
 // anything is read. A body that turns out larger than limit fails with a

@@ -353,52 +353,11 @@ func (s *sketch) countLocked() (n uint64, first, last int, used uint64) {
 // the octaves s uses — an atomic load per bucket of the allocated pages,
 // plus a swap and a few floating-point operations per non-empty bucket —
 // and allocate nothing. s.mu must be held.
-func (s *sketch) summarizeLocked(reset bool, n uint64, first, last int, used uint64, sum, lo, hi float64, minExp int) (r summary) {
-	inf := math.Inf(1)
-	fix := func(first, last int) {
-		if first < 0 {
-			return
-		}
-		if math.IsInf(lo, 0) {
-			lo = value(first, minExp, -inf, inf)
-		}
-		if math.IsInf(hi, 0) {
-			hi = value(last, minExp, -inf, inf)
-		}
-		lo, hi = min(lo, hi), max(lo, hi)
-	}
-	fix(first, last)
-	var ranks [len(quantiles)]uint64
-	for j, q := range quantiles {
-		ranks[j] = max(1, uint64(math.Ceil(q*float64(n))))
-	}
-	mean := 0.0
-	if n != 0 {
-		mean = min(max(sum/float64(n), lo), hi)
-	}
-	clo, chi := lo, hi
-	if lo > hi { // still empty: every value arrived after the first pass
-		clo, chi = -inf, inf
-	}
-	var sq float64
-	j := 0
-	first, last = -1, -1
-	add := func(i int, x uint64) {
-		if first < 0 {
-			first = i
-		}
-		last = i
-		v := value(i, minExp, clo, chi)
-		d := v - mean
-		sq += float64(x) * d * d
-		r.n += x
-		for j < len(ranks) && ranks[j] <= r.n {
-			r.p[j] = v
-			j++
-		}
-	}
+func (s *sketch) summarizeLocked(reset bool, n uint64, first, last int, used uint64, sum, lo, hi float64, minExp int) summary {
+	lo, hi = fixExtremes(lo, hi, first, last, minExp)
+	w := newRanking(n, sum, lo, hi, minExp)
 	if x := s.count(underflow, &s.under, reset); x != 0 {
-		add(underflow, x)
+		w.add(underflow, x)
 	}
 	if d := s.dir.Load(); d != nil {
 		spilled := len(s.spill) != 0
@@ -416,21 +375,83 @@ func (s *sketch) summarizeLocked(reset bool, n uint64, first, last int, used uin
 					x = uint64(p[k].Swap(0))
 				}
 				if x != 0 {
-					add(base+k, x)
+					w.add(base+k, x)
 				}
 			}
 		}
 	}
 	if x := s.count(overflow, &s.over, reset); x != 0 {
-		add(overflow, x)
+		w.add(overflow, x)
 	}
+	r := w.r
 	if r.n == 0 {
 		return summary{}
 	}
-	fix(first, last) // when every value arrived between the passes
-	r.lo, r.hi = lo, hi
+	r.lo, r.hi = fixExtremes(lo, hi, w.first, w.last, minExp) // when every value arrived between the passes
 	if r.n > 1 {
-		r.stdDev = math.Sqrt(sq / float64(r.n-1))
+		r.stdDev = math.Sqrt(w.sq / float64(r.n-1))
 	}
 	return r
+}
+
+// fixExtremes replaces an extreme lo or hi still at ±Inf by the value of
+// the first or last non-empty bucket (none when first < 0).
+func fixExtremes(lo, hi float64, first, last, minExp int) (float64, float64) {
+	if first < 0 {
+		return lo, hi
+	}
+	inf := math.Inf(1)
+	if math.IsInf(lo, 0) {
+		lo = value(first, minExp, -inf, inf)
+	}
+	if math.IsInf(hi, 0) {
+		hi = value(last, minExp, -inf, inf)
+	}
+	return min(lo, hi), max(lo, hi)
+}
+
+// ranking is the second pass of a snapshot as it reads the non-empty
+// buckets in order: the values counted, their squared deviations from the
+// mean, and each quantile's value once its rank is reached.
+type ranking struct {
+	minExp      int
+	clo, chi    float64 // the range bucket values are clamped to
+	mean        float64
+	ranks       [len(quantiles)]uint64
+	j           int // the next quantile to reach
+	first, last int // the first and last non-empty buckets read
+	sq          float64
+	r           summary // n and p
+}
+
+// newRanking starts the second pass of n values of sum sum between lo
+// and hi (lo > hi: none yet).
+func newRanking(n uint64, sum, lo, hi float64, minExp int) ranking {
+	w := ranking{minExp: minExp, clo: lo, chi: hi, first: -1, last: -1}
+	for j, q := range quantiles {
+		w.ranks[j] = max(1, uint64(math.Ceil(q*float64(n))))
+	}
+	if n != 0 {
+		w.mean = min(max(sum/float64(n), lo), hi)
+	}
+	if lo > hi { // still empty: every value arrived after the first pass
+		w.clo, w.chi = math.Inf(-1), math.Inf(1)
+	}
+	return w
+}
+
+// add reads bucket i, holding x values.
+func (w *ranking) add(i int, x uint64) {
+	if w.first < 0 {
+		w.first = i
+	}
+	w.last = i
+	v := value(i, w.minExp, w.clo, w.chi)
+	d := v - w.mean
+	w.sq += float64(x) * d * d
+	w.r.n += x
+	for w.j < len(w.ranks) && w.ranks[w.j] <= w.r.n {
+		w.r.p[w.j] = v
+		w.j++
+	}
 }

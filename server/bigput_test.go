@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -117,21 +116,7 @@ func TestLoadBigPut(t *testing.T) {
 		t.Fatalf("the body is outside the default limits")
 	}
 
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperServer$")
-	cmd.Env = append(os.Environ(), "APPTUIT_SERVER_HELPER=server")
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { stdin.Close(); cmd.Wait() }()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "URL ") {
-		t.Fatalf("child said %q: %v", line, err)
-	}
-	url := strings.TrimSpace(strings.TrimPrefix(line, "URL "))
-	pid := cmd.Process.Pid
+	url, pid := startChildServer(t)
 	base := procStatus(t, pid, "VmRSS")
 
 	start := time.Now()

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -9,52 +8,21 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
-	"os/exec"
 	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
 
-	"github.com/chromedp/chromedp"
+	"github.com/apptuit-go/apptuit/server/internal/browsertest"
 )
 
-// hostileBrowser starts headless Chromium (Debian's chromium, run as
-// .ci/run installs it) in which the names evil.test and *.evil.test
-// resolve to 127.0.0.1, and returns a context for one tab. It skips the
-// test when there is no Chromium; CI fails on that skip.
-func hostileBrowser(t *testing.T) context.Context {
+// hostileBrowser starts headless Chromium (browsertest.New) in which the
+// names evil.test and *.evil.test resolve to 127.0.0.1: the attacker's
+// domain, resolved to this machine (as a rebinding domain is once it has
+// rebound).
+func hostileBrowser(t *testing.T) *browsertest.Page {
 	t.Helper()
-	path := os.Getenv("APPTUIT_CHROMIUM")
-	if path == "" {
-		for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-			if p, err := exec.LookPath(name); err == nil {
-				path = p
-				break
-			}
-		}
-	}
-	if path == "" {
-		t.Skip("no chromium on PATH (set APPTUIT_CHROMIUM): .ci/run installs Debian's chromium")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		// The attacker's domain, resolved to this machine (as a
-		// rebinding domain is once it has rebound).
-		chromedp.Flag("host-resolver-rules", "MAP evil.test 127.0.0.1, MAP *.evil.test 127.0.0.1"),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelTab := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelTab(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		t.Fatalf("starting %s: %v", path, err)
-	}
-	return ctx
+	return browsertest.New(t, 800, 600, browsertest.ResolveToLoopback("evil.test", "*.evil.test"))
 }
 
 // hostilePage is a page of another site that tries, against the server at
@@ -148,7 +116,6 @@ func logged(srv *testServer) []string {
 // stored and nothing computed: the server's request log shows every
 // request refused with 403 before its handler ran.
 func TestHostilePages(t *testing.T) {
-	ctx := hostileBrowser(t)
 	srv := newServer(t, WithWebPage())
 	base, _ := url.Parse(srv.URL())
 	hostile := httptest.NewServer(servePage(strings.ReplaceAll(hostilePage, "TARGET", srv.URL())))
@@ -161,19 +128,16 @@ func TestHostilePages(t *testing.T) {
 		"POST /api/put 403", "POST /api/put 403", "POST /api/put 403", "POST /api/put 403", "POST /api/put 403", "POST /api/put 403",
 		"POST /api/v1/query 403",
 	}
-	for _, page := range []struct{ name, url, site string }{
+	for _, site := range []struct{ name, url, site string }{
 		{"same-site (another port of 127.0.0.1)", hostile.URL + "/", "same-site"},
 		{"cross-site (another name)", "http://www.evil.test:" + hport + "/", "cross-site"},
 	} {
-		t.Run(page.name, func(t *testing.T) {
+		t.Run(site.name, func(t *testing.T) {
+			page := hostileBrowser(t)
 			before := len(srv.Requests())
-			if err := chromedp.Do(ctx, chromedp.Navigate(page.url)); err != nil {
-				t.Fatal(err)
-			}
-			res, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]string](`attack()`, chromedp.EvalAwaitPromise))
-			if err != nil {
-				t.Fatal(err)
-			}
+			page.Navigate(site.url)
+			var res map[string]string
+			page.Eval(`attack()`, &res)
 			for k, v := range res {
 				if v != "settled" && v != "failed" {
 					t.Errorf("%s: %s", k, v)
@@ -183,8 +147,8 @@ func TestHostilePages(t *testing.T) {
 			var got []string
 			for _, r := range reqs {
 				got = append(got, fmt.Sprintf("%s %s %d", r.Method, r.Path, r.Status))
-				if site := r.Header.Get("Sec-Fetch-Site"); site != page.site {
-					t.Errorf("%s %s: Sec-Fetch-Site %q, want %q", r.Method, r.Path, site, page.site)
+				if fs := r.Header.Get("Sec-Fetch-Site"); fs != site.site {
+					t.Errorf("%s %s: Sec-Fetch-Site %q, want %q", r.Method, r.Path, fs, site.site)
 				}
 				if len(r.Errors) != 1 || !strings.Contains(r.Errors[0], "refused: the API answers only its own page") {
 					t.Errorf("%s %s: %v", r.Method, r.Path, r.Errors)
@@ -194,7 +158,7 @@ func TestHostilePages(t *testing.T) {
 			if strings.Join(got, "\n") != strings.Join(want, "\n") {
 				t.Errorf("requests logged:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
-			t.Logf("the page at %s sent %d requests to %s: %s", page.url, len(reqs), base.Host, strings.Join(got, ", "))
+			t.Logf("the page at %s sent %d requests to %s: %s", site.url, len(reqs), base.Host, strings.Join(got, ", "))
 		})
 	}
 	if st := srv.Stats(); st.Points != 0 || st.Accepted != 0 || len(srv.Series()) != 0 {
@@ -216,7 +180,7 @@ func TestHostilePages(t *testing.T) {
 // query languages, a JSON put — all get 403 naming the Host rule, and
 // the page reads no data.
 func TestRebindingPage(t *testing.T) {
-	ctx := hostileBrowser(t)
+	page := hostileBrowser(t)
 	srv := newServer(t, WithWebPage())
 	if code, body := post(t, srv, "", `[{"metric":"m","timestamp":1700000000,"value":7,"tags":{"secret":"s3cr3t"}}]`); code != 204 {
 		t.Fatalf("seed: %d %s", code, body)
@@ -239,19 +203,15 @@ func TestRebindingPage(t *testing.T) {
 	_, port, _ := net.SplitHostPort(l.Listener.Addr().String())
 	host := "rebind.evil.test:" + port
 
-	if err := chromedp.Do(ctx, chromedp.Navigate("http://"+host+"/")); err != nil {
-		t.Fatal(err)
-	}
+	page.Navigate("http://" + host + "/")
 	rebound.Store(true)
 	l.Config.SetKeepAlivesEnabled(false)
 	l.CloseClientConnections() // a new connection per request, to the "new address"
-	res, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]struct {
+	var res map[string]struct {
 		Status int
 		Body   string
-	}](`attack()`, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatal(err)
 	}
+	page.Eval(`attack()`, &res)
 	if len(res) != 6 {
 		t.Errorf("answers: %+v", res)
 	}

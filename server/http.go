@@ -72,10 +72,7 @@ func (s *Server) serveAPI(api *http.ServeMux, rw http.ResponseWriter, r *http.Re
 				rec.Errors = []string{msg}
 			}
 		}
-		s.reqs.Add(*rec)
-		if s.cfg.logf != nil {
-			s.cfg.logf(*rec)
-		}
+		s.record(*rec)
 	}()
 	if code, msg := s.refuse(r, true); code != 0 {
 		opentsdb.WriteError(w, code, msg)

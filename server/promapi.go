@@ -316,7 +316,7 @@ func stringsResult(list []string, limit int) result {
 	if list == nil {
 		list = []string{}
 	}
-	res.data = func(b []byte) []byte { return appendStrings(b, list) }
+	res.data = func(b []byte) []byte { return appendArray(b, list, appendString) }
 	return res
 }
 
@@ -357,16 +357,7 @@ func (p *promQL) series(r *http.Request) result {
 		found = found[:limit]
 		res.warnings = res.warnings.Add(errors.New("results truncated due to limit"))
 	}
-	res.data = func(b []byte) []byte {
-		b = append(b, '[')
-		for i, ls := range found {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendLabels(b, ls)
-		}
-		return append(b, ']')
-	}
+	res.data = func(b []byte) []byte { return appendArray(b, found, appendLabels) }
 	return res
 }
 

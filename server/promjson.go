@@ -22,11 +22,11 @@ func appendResponse(b []byte, data func([]byte) []byte, warnings, infos []string
 	b = data(b)
 	if len(warnings) > 0 {
 		b = append(b, `,"warnings":`...)
-		b = appendStrings(b, warnings)
+		b = appendArray(b, warnings, appendString)
 	}
 	if len(infos) > 0 {
 		b = append(b, `,"infos":`...)
-		b = appendStrings(b, infos)
+		b = appendArray(b, infos, appendString)
 	}
 	return append(b, '}')
 }
@@ -47,23 +47,9 @@ func appendQueryData(b []byte, v parser.Value) []byte {
 	b = append(b, `,"result":`...)
 	switch v := v.(type) {
 	case promql.Matrix:
-		b = append(b, '[')
-		for i, s := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendSeries(b, s)
-		}
-		b = append(b, ']')
+		b = appendArray(b, v, appendSeries)
 	case promql.Vector:
-		b = append(b, '[')
-		for i, s := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendSample(b, s)
-		}
-		b = append(b, ']')
+		b = appendArray(b, v, appendSample)
 	default: // promql.Scalar and promql.String marshal themselves
 		j, err := json.Marshal(v)
 		if err != nil {
@@ -161,13 +147,14 @@ func appendLabels(b []byte, ls labels.Labels) []byte {
 	return append(b, '}')
 }
 
-func appendStrings(b []byte, ss []string) []byte {
+// appendArray appends xs as a JSON array, each element by appendOne.
+func appendArray[T any](b []byte, xs []T, appendOne func([]byte, T) []byte) []byte {
 	b = append(b, '[')
-	for i, s := range ss {
+	for i, x := range xs {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, s)
+		b = appendOne(b, x)
 	}
 	return append(b, ']')
 }

@@ -121,42 +121,18 @@ func run() error {
 	defer os.RemoveAll(dir)
 	logf("load average %s; %d CPUs; %s", loadavg(), runtime.NumCPU(), runtime.Version())
 	data := newDataset(*nSeries, *nPoints)
-
-	start := time.Now()
-	om := filepath.Join(dir, "data.om")
-	if err := writeFile(om, data.writeOpenMetrics); err != nil {
+	tsdb, err := data.prometheusBlocks(dir)
+	if err != nil {
 		return err
 	}
-	tsdb := filepath.Join(dir, "tsdb")
-	if out, err := exec.Command(*promtool, "tsdb", "create-blocks-from", "openmetrics", om, tsdb).CombinedOutput(); err != nil {
-		return fmt.Errorf("promtool tsdb create-blocks-from openmetrics: %v\n%s", err, tail(out))
-	}
-	os.Remove(om)
-	logf("promtool made the blocks of %d samples in %s", data.samples(), time.Since(start).Round(time.Millisecond))
-	cfg := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(cfg, []byte("global: {}\n"), 0o644); err != nil {
-		return err
-	}
-
-	var servers []*server
+	servers, err := startServers(dir, tsdb)
 	defer func() {
 		for _, s := range servers {
 			s.stop()
 		}
 	}()
-	for _, s := range []struct {
-		name, bin string
-		args      []string
-	}{
-		{"Prometheus 2.42", *promBin, []string{"--config.file=" + cfg, "--storage.tsdb.path=" + tsdb, "--storage.tsdb.retention.time=100y"}},
-		{"apptuit (this tree)", *newBin, append([]string{"serve"}, strings.Fields(*newFlags)...)},
-		{"apptuit (previous engine)", *oldBin, append([]string{"serve"}, strings.Fields(*oldFlags)...)},
-	} {
-		srv, err := startServer(dir, s.name, s.bin, s.args)
-		if err != nil {
-			return err
-		}
-		servers = append(servers, srv)
+	if err != nil {
+		return err
 	}
 	prom, ours, old := servers[0], servers[1], servers[2]
 	logf("Prometheus %s at %s, this tree's apptuit at %s, the previous at %s", promVersion(prom), prom.url, ours.url, old.url)
@@ -174,15 +150,75 @@ func run() error {
 	for _, s := range servers {
 		logf("%s: resident memory %s", s.name, rss(s.cmd.Process.Pid))
 	}
-	// Every server holds every sample: count them 100 series at a time
-	// (the previous engine reads at most 5,000,000 samples per query).
-	end := data.end()
+	if err := data.check(servers); err != nil {
+		return err
+	}
+	logf("all three hold the %d samples of %d series", data.samples(), *nSeries)
+	times, shape, err := timeQueries(servers, data.end())
+	if err != nil {
+		return err
+	}
+	logf("load average %s", loadavg())
+	if now, err := blockCount(prom); err != nil || now != blocks {
+		return fmt.Errorf("the blocks of Prometheus changed while queries were timed (%s, then %s, %v): run again with a longer -settle", blocks, now, err)
+	}
+	printTable(times, shape)
+	return nil
+}
+
+// prometheusBlocks writes the data as Prometheus's blocks (promtool tsdb
+// create-blocks-from openmetrics) into dir/tsdb, and returns that path.
+func (d *dataset) prometheusBlocks(dir string) (string, error) {
+	start := time.Now()
+	om := filepath.Join(dir, "data.om")
+	if err := writeFile(om, d.writeOpenMetrics); err != nil {
+		return "", err
+	}
+	tsdb := filepath.Join(dir, "tsdb")
+	if out, err := exec.Command(*promtool, "tsdb", "create-blocks-from", "openmetrics", om, tsdb).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("promtool tsdb create-blocks-from openmetrics: %v\n%s", err, tail(out))
+	}
+	os.Remove(om)
+	logf("promtool made the blocks of %d samples in %s", d.samples(), time.Since(start).Round(time.Millisecond))
+	return tsdb, nil
+}
+
+// startServers starts Prometheus over the blocks in tsdb, this tree's
+// apptuit and the previous one, in that order; it returns those started
+// even when one fails.
+func startServers(dir, tsdb string) ([]*server, error) {
+	cfg := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(cfg, []byte("global: {}\n"), 0o644); err != nil {
+		return nil, err
+	}
+	var servers []*server
+	for _, s := range []struct {
+		name, bin string
+		args      []string
+	}{
+		{"Prometheus 2.42", *promBin, []string{"--config.file=" + cfg, "--storage.tsdb.path=" + tsdb, "--storage.tsdb.retention.time=100y"}},
+		{"apptuit (this tree)", *newBin, append([]string{"serve"}, strings.Fields(*newFlags)...)},
+		{"apptuit (previous engine)", *oldBin, append([]string{"serve"}, strings.Fields(*oldFlags)...)},
+	} {
+		srv, err := startServer(dir, s.name, s.bin, s.args)
+		if err != nil {
+			return servers, err
+		}
+		servers = append(servers, srv)
+	}
+	return servers, nil
+}
+
+// check checks that every server holds every sample: it counts them 100
+// series at a time (the previous engine reads at most 5,000,000 samples
+// per query).
+func (d *dataset) check(servers []*server) error {
 	for _, s := range servers {
 		total := 0
 		for j := range *nSeries / 100 {
 			for _, metric := range []string{"pq_gauge", "pq_requests_total", "pq_latency_seconds_bucket"} {
-				q := fmt.Sprintf(`sum(count_over_time(%s{shard="%d"}[%ds]))`, metric, j, data.span()/1000+60)
-				a, err := ask(s.url, url.Values{"query": {q}, "time": {fmtTime(end + 30_000)}}, "/api/v1/query")
+				q := fmt.Sprintf(`sum(count_over_time(%s{shard="%d"}[%ds]))`, metric, j, d.span()/1000+60)
+				a, err := ask(s.url, url.Values{"query": {q}, "time": {fmtTime(d.end() + 30_000)}}, "/api/v1/query")
 				if err != nil {
 					return fmt.Errorf("%s: %s: %w", s.name, q, err)
 				}
@@ -194,58 +230,71 @@ func run() error {
 				}
 			}
 		}
-		if total != data.samples() {
-			return fmt.Errorf("%s holds %d samples, want %d", s.name, total, data.samples())
+		if total != d.samples() {
+			return fmt.Errorf("%s holds %d samples, want %d", s.name, total, d.samples())
 		}
 	}
-	logf("all three hold the %d samples of %d series", data.samples(), *nSeries)
+	return nil
+}
 
-	// times[q][s] are the latencies of query q on server s.
-	times := make([][][]time.Duration, len(queries))
-	shape := make([]string, len(queries))
+// timeQueries asks every query of a warm-up round, whose answers must
+// agree, then of -rounds timed rounds, once per server in a rotating
+// order. It returns the latencies, times[q][s] of query q on server s,
+// and the description of each query's answer.
+func timeQueries(servers []*server, end int64) (times [][][]time.Duration, shape []string, err error) {
+	times = make([][][]time.Duration, len(queries))
+	shape = make([]string, len(queries))
 	for qi := range queries {
 		times[qi] = make([][]time.Duration, len(servers))
 	}
 	for round := range *rounds + 1 {
 		for qi, q := range queries {
-			form, path := q.form(end)
-			var answers [3]answer
-			for k := range servers {
-				si := (round + qi + k) % len(servers)
-				start := time.Now()
-				a, err := ask(servers[si].url, form, path)
-				d := time.Since(start)
-				if err != nil {
-					return fmt.Errorf("%s: %s: %w", servers[si].name, q.q, err)
-				}
-				answers[si] = a
-				if round > 0 {
+			answers, took, err := askAll(servers, q, end, round+qi)
+			if err != nil {
+				return nil, nil, err
+			}
+			if round > 0 {
+				for si, d := range took {
 					times[qi][si] = append(times[qi][si], d)
 				}
+				continue
 			}
-			if round == 0 {
-				s, err := compare(answers)
-				if err != nil {
-					return fmt.Errorf("%s: %w", q.q, err)
-				}
-				shape[qi] = s
+			if shape[qi], err = compare(answers); err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", q.q, err)
 			}
 		}
 		if round == 0 {
 			logf("warm-up round done; the answers agree; %d timed rounds follow", *rounds)
 		}
 	}
-	logf("load average %s", loadavg())
-	if now, err := blockCount(prom); err != nil || now != blocks {
-		return fmt.Errorf("the blocks of Prometheus changed while queries were timed (%s, then %s, %v): run again with a longer -settle", blocks, now, err)
-	}
+	return times, shape, nil
+}
 
+// askAll asks q of the three servers, starting with server first (mod 3),
+// and returns their answers and latencies.
+func askAll(servers []*server, q query, end int64, first int) (answers [3]answer, took [3]time.Duration, err error) {
+	form, path := q.form(end)
+	for k := range servers {
+		si := (first + k) % len(servers)
+		start := time.Now()
+		answers[si], err = ask(servers[si].url, form, path)
+		took[si] = time.Since(start)
+		if err != nil {
+			return answers, took, fmt.Errorf("%s: %s: %w", servers[si].name, q.q, err)
+		}
+	}
+	return answers, took, nil
+}
+
+// printTable prints the median latencies as Markdown, with the ratios of
+// this tree's to the others' and their geometric means.
+func printTable(times [][][]time.Duration, shape []string) {
 	fmt.Printf("\n| query | PromQL | answer (agreement with Prometheus) | Prometheus 2.42 | this tree | previous engine | this/previous | this/Prometheus |\n")
 	fmt.Printf("|---|---|---|--:|--:|--:|--:|--:|\n")
 	var logOld, logProm float64
 	for qi, q := range queries {
-		m := make([]time.Duration, len(servers))
-		for si := range servers {
+		m := make([]time.Duration, len(times[qi]))
+		for si := range m {
 			m[si] = median(times[qi][si])
 		}
 		rOld, rProm := float64(m[1])/float64(m[2]), float64(m[1])/float64(m[0])
@@ -260,7 +309,6 @@ func run() error {
 	n := float64(len(queries))
 	fmt.Printf("| **geometric mean** | | | | | | **%.2f** | **%.2f** |\n", math.Exp(logOld/n), math.Exp(logProm/n))
 	fmt.Printf("\nMedians of %d interleaved rounds (after a warm-up round), milliseconds per query over HTTP (request sent to answer read).\n", *rounds)
-	return nil
 }
 
 func (q query) form(end int64) (url.Values, string) {
@@ -605,59 +653,77 @@ func ask(base string, form url.Values, path string) (answer, error) {
 	if r.Status != "success" {
 		return answer{}, fmt.Errorf("%d %s: %s", resp.StatusCode, r.ErrorType, r.Error)
 	}
-	var res []struct {
-		Metric map[string]string
-		Value  []json.RawMessage
-		Values [][]json.RawMessage
+	res, err := decodeResult(r.Data.ResultType, r.Data.Result)
+	if err != nil {
+		return answer{}, err
 	}
 	var a answer
-	switch r.Data.ResultType {
-	case "vector", "matrix":
-		if err := json.Unmarshal(r.Data.Result, &res); err != nil {
-			return answer{}, err
-		}
-	case "scalar":
-		var v []json.RawMessage
-		if err := json.Unmarshal(r.Data.Result, &v); err != nil {
-			return answer{}, err
-		}
-		res = append(res, struct {
-			Metric map[string]string
-			Value  []json.RawMessage
-			Values [][]json.RawMessage
-		}{Value: v})
-	default:
-		return answer{}, fmt.Errorf("resultType %q", r.Data.ResultType)
-	}
 	for _, s := range res {
-		keys := make([]string, 0, len(s.Metric))
-		for k, v := range s.Metric {
-			keys = append(keys, k+"="+strconv.Quote(v))
-		}
-		slices.Sort(keys)
-		as := answerSeries{key: "{" + strings.Join(keys, ",") + "}"}
-		pts := s.Values
-		if s.Value != nil {
-			pts = [][]json.RawMessage{s.Value}
-		}
-		for _, p := range pts {
-			if len(p) != 2 {
-				return answer{}, fmt.Errorf("a point of %d elements", len(p))
-			}
-			sec, err1 := strconv.ParseFloat(string(p[0]), 64)
-			var vs string
-			err2 := json.Unmarshal(p[1], &vs)
-			v, err3 := strconv.ParseFloat(vs, 64)
-			if err := errors.Join(err1, err2, err3); err != nil {
-				return answer{}, err
-			}
-			as.ts = append(as.ts, int64(math.Round(sec*1000)))
-			as.vals = append(as.vals, v)
+		as, err := s.series()
+		if err != nil {
+			return answer{}, err
 		}
 		a.series = append(a.series, as)
 	}
 	slices.SortFunc(a.series, func(x, y answerSeries) int { return strings.Compare(x.key, y.key) })
 	return a, nil
+}
+
+// resultSeries is a series of a vector, a matrix or a scalar (Value
+// alone) as the HTTP API writes it.
+type resultSeries struct {
+	Metric map[string]string
+	Value  []json.RawMessage
+	Values [][]json.RawMessage
+}
+
+// decodeResult decodes the result of an answer of type typ.
+func decodeResult(typ string, result json.RawMessage) ([]resultSeries, error) {
+	var res []resultSeries
+	switch typ {
+	case "vector", "matrix":
+		if err := json.Unmarshal(result, &res); err != nil {
+			return nil, err
+		}
+	case "scalar":
+		var v []json.RawMessage
+		if err := json.Unmarshal(result, &v); err != nil {
+			return nil, err
+		}
+		res = append(res, resultSeries{Value: v})
+	default:
+		return nil, fmt.Errorf("resultType %q", typ)
+	}
+	return res, nil
+}
+
+// series returns s keyed by its label set, its points' times in ms.
+func (s resultSeries) series() (answerSeries, error) {
+	keys := make([]string, 0, len(s.Metric))
+	for k, v := range s.Metric {
+		keys = append(keys, k+"="+strconv.Quote(v))
+	}
+	slices.Sort(keys)
+	as := answerSeries{key: "{" + strings.Join(keys, ",") + "}"}
+	pts := s.Values
+	if s.Value != nil {
+		pts = [][]json.RawMessage{s.Value}
+	}
+	for _, p := range pts {
+		if len(p) != 2 {
+			return answerSeries{}, fmt.Errorf("a point of %d elements", len(p))
+		}
+		sec, err1 := strconv.ParseFloat(string(p[0]), 64)
+		var vs string
+		err2 := json.Unmarshal(p[1], &vs)
+		v, err3 := strconv.ParseFloat(vs, 64)
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return answerSeries{}, err
+		}
+		as.ts = append(as.ts, int64(math.Round(sec*1000)))
+		as.vals = append(as.vals, v)
+	}
+	return as, nil
 }
 
 // compare checks that the three answers (Prometheus, this tree, the

@@ -47,12 +47,36 @@ func median(xs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
+// results are the medians' inputs read from the benchmark output.
+type results struct {
+	ns, allocs map[string][]float64 // by benchmark
+	order      []string             // benchmarks, as first seen
+	mem        map[string][]float64 // B/metric by kind + "/" + library
+	kinds      []string             // as first seen
+}
+
 func main() {
-	ns := map[string][]float64{}
-	allocs := map[string][]float64{}
-	mem := map[string][]float64{} // kind + "/" + library
-	var order, kinds []string
-	sc := bufio.NewScanner(os.Stdin)
+	r, err := read(bufio.NewScanner(os.Stdin))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if len(r.order) > 0 {
+		r.printBenchmarks()
+		fmt.Println()
+		r.printTargets()
+	}
+	if len(r.kinds) > 0 {
+		if len(r.order) > 0 {
+			fmt.Println()
+		}
+		r.printMemory()
+	}
+}
+
+// read reads the lines of the benchmarks and of BenchmarkMemoryPerMetric.
+func read(sc *bufio.Scanner) (*results, error) {
+	r := &results{ns: map[string][]float64{}, allocs: map[string][]float64{}, mem: map[string][]float64{}}
 	for sc.Scan() {
 		if m := perMetric.FindStringSubmatch(sc.Text()); m != nil {
 			kind := strings.ReplaceAll(m[1], "_", " ")
@@ -60,10 +84,10 @@ func main() {
 			if err != nil {
 				continue
 			}
-			if !slices.Contains(kinds, kind) {
-				kinds = append(kinds, kind)
+			if !slices.Contains(r.kinds, kind) {
+				r.kinds = append(r.kinds, kind)
 			}
-			mem[kind+"/"+m[2]] = append(mem[kind+"/"+m[2]], v)
+			r.mem[kind+"/"+m[2]] = append(r.mem[kind+"/"+m[2]], v)
 			continue
 		}
 		m := line.FindStringSubmatch(sc.Text())
@@ -74,80 +98,83 @@ func main() {
 		if err != nil {
 			continue
 		}
-		if _, ok := ns[m[1]]; !ok {
-			order = append(order, m[1])
+		if _, ok := r.ns[m[1]]; !ok {
+			r.order = append(r.order, m[1])
 		}
-		ns[m[1]] = append(ns[m[1]], v)
+		r.ns[m[1]] = append(r.ns[m[1]], v)
 		if m[3] != "" {
 			a, _ := strconv.ParseFloat(m[3], 64)
-			allocs[m[1]] = append(allocs[m[1]], a)
+			r.allocs[m[1]] = append(r.allocs[m[1]], a)
 		}
 	}
-	if err := sc.Err(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	return r, sc.Err()
+}
+
+// printBenchmarks prints the table of every benchmark's ns/op and allocs/op.
+func (r *results) printBenchmarks() {
+	fmt.Println("| benchmark | runs | median ns/op | min | max | allocs/op |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|")
+	for _, k := range r.order {
+		a := "?"
+		if len(r.allocs[k]) > 0 {
+			a = strconv.FormatFloat(median(r.allocs[k]), 'f', -1, 64)
+		}
+		fmt.Printf("| %s | %d | %.2f | %.2f | %.2f | %s |\n", k, len(r.ns[k]), median(r.ns[k]), slices.Min(r.ns[k]), slices.Max(r.ns[k]), a)
 	}
-	if len(order) > 0 {
-		fmt.Println("| benchmark | runs | median ns/op | min | max | allocs/op |")
-		fmt.Println("|---|---:|---:|---:|---:|---:|")
-		for _, k := range order {
-			a := "?"
-			if len(allocs[k]) > 0 {
-				a = strconv.FormatFloat(median(allocs[k]), 'f', -1, 64)
+}
+
+// printTargets prints the table of the targets, in both modes, and
+// whether each holds.
+func (r *results) printTargets() {
+	fmt.Println("| target | mode | ours ns/op | theirs ns/op | ratio | holds |")
+	fmt.Println("|---|---|---:|---:|---:|---|")
+	for _, t := range targets {
+		for _, mode := range []string{"", "Parallel"} {
+			o, b := r.ns[t.ours+mode], r.ns[t.base+mode]
+			if len(o) == 0 || len(b) == 0 {
+				fmt.Printf("| %s | %s | missing | | | |\n", t.name, modeName(mode))
+				continue
 			}
-			fmt.Printf("| %s | %d | %.2f | %.2f | %.2f | %s |\n", k, len(ns[k]), median(ns[k]), slices.Min(ns[k]), slices.Max(ns[k]), a)
+			ratio := median(o) / median(b)
+			holds := "yes"
+			if ratio > t.max {
+				holds = "**no**"
+			}
+			fmt.Printf("| %s | %s | %.2f | %.2f | %.3f | %s |\n", t.name, modeName(mode), median(o), median(b), ratio, holds)
+		}
+	}
+}
+
+// printMemory prints the table of BenchmarkMemoryPerMetric: the median
+// B/metric per kind and library, and our ratio to each peer.
+func (r *results) printMemory() {
+	fmt.Print("| kind (B/metric, median) |")
+	for _, l := range libraries {
+		fmt.Printf(" %s |", l)
+	}
+	fmt.Print(" apptuit / prometheus | apptuit / victoriametrics | apptuit / gometrics |\n|---|")
+	for range libraries {
+		fmt.Print("---:|")
+	}
+	fmt.Println("---:|---:|---:|")
+	for _, k := range r.kinds {
+		fmt.Printf("| %s |", k)
+		for _, l := range libraries {
+			if v := r.mem[k+"/"+l]; len(v) > 0 {
+				fmt.Printf(" %.0f |", median(v))
+			} else {
+				fmt.Print(" — |")
+			}
+		}
+		ours := r.mem[k+"/apptuit"]
+		for _, l := range libraries[1:] {
+			if v := r.mem[k+"/"+l]; len(v) > 0 && len(ours) > 0 {
+				fmt.Printf(" %.2f |", median(ours)/median(v))
+			} else {
+				fmt.Print(" — |")
+			}
 		}
 		fmt.Println()
-		fmt.Println("| target | mode | ours ns/op | theirs ns/op | ratio | holds |")
-		fmt.Println("|---|---|---:|---:|---:|---|")
-		for _, t := range targets {
-			for _, mode := range []string{"", "Parallel"} {
-				o, b := ns[t.ours+mode], ns[t.base+mode]
-				if len(o) == 0 || len(b) == 0 {
-					fmt.Printf("| %s | %s | missing | | | |\n", t.name, modeName(mode))
-					continue
-				}
-				r := median(o) / median(b)
-				holds := "yes"
-				if r > t.max {
-					holds = "**no**"
-				}
-				fmt.Printf("| %s | %s | %.2f | %.2f | %.3f | %s |\n", t.name, modeName(mode), median(o), median(b), r, holds)
-			}
-		}
-	}
-	if len(kinds) > 0 {
-		if len(order) > 0 {
-			fmt.Println()
-		}
-		fmt.Print("| kind (B/metric, median) |")
-		for _, l := range libraries {
-			fmt.Printf(" %s |", l)
-		}
-		fmt.Print(" apptuit / prometheus | apptuit / victoriametrics | apptuit / gometrics |\n|---|")
-		for range libraries {
-			fmt.Print("---:|")
-		}
-		fmt.Println("---:|---:|---:|")
-		for _, k := range kinds {
-			fmt.Printf("| %s |", k)
-			for _, l := range libraries {
-				if v := mem[k+"/"+l]; len(v) > 0 {
-					fmt.Printf(" %.0f |", median(v))
-				} else {
-					fmt.Print(" — |")
-				}
-			}
-			ours := mem[k+"/apptuit"]
-			for _, l := range libraries[1:] {
-				if v := mem[k+"/"+l]; len(v) > 0 && len(ours) > 0 {
-					fmt.Printf(" %.2f |", median(ours)/median(v))
-				} else {
-					fmt.Print(" — |")
-				}
-			}
-			fmt.Println()
-		}
 	}
 }
 

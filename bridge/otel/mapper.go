@@ -13,6 +13,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/instrumentation"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/resource"
+
+	"github.com/apptuit-go/apptuit"
 )
 
 // pointFunc receives one point of a mapping: tags is reused once it
@@ -361,8 +363,9 @@ func (m *mapper) namesOf(name, unit string, typ otlptranslator.MetricType) *metr
 		if err != nil {
 			n.err = fmt.Errorf("otelbridge: metric %q left out: %w", name, err)
 		} else {
-			// The translator keeps ':', which Apptuit does not accept.
-			base = strings.ReplaceAll(base, ":", "_")
+			// The translator's names are Prometheus's, which may hold
+			// ':': CleanName makes them Apptuit's.
+			base = apptuit.CleanName(base)
 			n.base, n.bucket, n.sum, n.count = base, base+"_bucket", base+"_sum", base+"_count"
 		}
 		m.metricNames[k] = n

@@ -92,14 +92,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *requests < 0 || *duration < 0 {
 		return errors.New("-requests and -duration must not be negative")
 	}
-	opts := []apptuit.Option{apptuit.WithUserAgent("prometheus-example/1.0")}
-	if *endpoint != "" {
-		opts = append(opts, apptuit.WithEndpoint(*endpoint))
-	}
-	if *token != "" {
-		opts = append(opts, apptuit.WithToken(*token))
-	}
-	client, err := apptuit.New(opts...)
+	client, err := newClient(*endpoint, *token)
 	if err != nil {
 		return err
 	}
@@ -129,34 +122,59 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "serving %s/hello and %s/metrics; pushing to %s every %v\n", base, base, client.Endpoint(), *interval)
 
-	var loadErr error
-	sent, families := 0, 0
-	if *duration > 0 {
-		sent, loadErr = load(ctx, base, *requests, *duration)
-		if loadErr == nil {
-			families, loadErr = scrape(ctx, base)
-		}
-	} else {
-		<-ctx.Done()
-	}
-
-	// Stop serving, then stop the reporter: its final report carries the
-	// last requests.
-	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutting the server down: %w", err)
-	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+	sent, families, loadErr := exercise(ctx, base, *requests, *duration)
+	if err := stop(srv, served, rep); err != nil {
 		return err
-	}
-	if err := rep.Stop(sctx); err != nil {
-		return fmt.Errorf("final report: %w", err)
 	}
 	if loadErr != nil {
 		return loadErr
 	}
 	fmt.Fprintf(stdout, "served %d requests; /metrics had %d families; metrics delivered to %s\n", sent, families, client.Endpoint())
+	return nil
+}
+
+// newClient returns the Apptuit client: endpoint and token when given,
+// else the environment's.
+func newClient(endpoint, token string) (*apptuit.Client, error) {
+	opts := []apptuit.Option{apptuit.WithUserAgent("prometheus-example/1.0")}
+	if endpoint != "" {
+		opts = append(opts, apptuit.WithEndpoint(endpoint))
+	}
+	if token != "" {
+		opts = append(opts, apptuit.WithToken(token))
+	}
+	return apptuit.New(opts...)
+}
+
+// exercise sends n requests to the service at base over d, then reads its
+// /metrics, and returns how many requests were answered and how many
+// metric families /metrics had; with d = 0 it waits for ctx instead.
+func exercise(ctx context.Context, base string, n int, d time.Duration) (sent, families int, err error) {
+	if d == 0 {
+		<-ctx.Done()
+		return 0, 0, nil
+	}
+	if sent, err = load(ctx, base, n, d); err != nil {
+		return sent, 0, err
+	}
+	families, err = scrape(ctx, base)
+	return sent, families, err
+}
+
+// stop stops serving, then stops the reporter: its final report carries
+// the last requests.
+func stop(srv *http.Server, served <-chan error, rep *reporter.Reporter) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		return fmt.Errorf("shutting the server down: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	if err := rep.Stop(ctx); err != nil {
+		return fmt.Errorf("final report: %w", err)
+	}
 	return nil
 }
 

@@ -60,40 +60,15 @@ func (c *capReader) Read(p []byte) (int, error) {
 // own errors (400). So, to be judged, a body is read to its end (within
 // both limits) even after its JSON has failed.
 func (h *Put) read(w http.ResponseWriter, r *http.Request, col *putCollector) (int64, *bodyError) {
-	maxBody, maxDec := h.MaxBody, h.MaxDecompressed
-	tooBig := &bodyError{http.StatusRequestEntityTooLarge, fmt.Sprintf("Request Entity Too Large: the body exceeds %d bytes", maxBody)}
-	if r.ContentLength > maxBody {
+	tooBig := &bodyError{http.StatusRequestEntityTooLarge, fmt.Sprintf("Request Entity Too Large: the body exceeds %d bytes", h.MaxBody)}
+	if r.ContentLength > h.MaxBody {
 		return 0, tooBig
 	}
 	body := NewBodyReader(w, r.Body, h.BodyTimeout)
 	defer body.Clear()
-	raw := &capReader{r: body, max: maxBody}
-	var (
-		src       io.Reader // what the parser reads
-		dec       *capReader
-		headerErr error
-		enc       = strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding")))
-	)
-	switch enc {
-	case "", "identity":
-		src = raw
-	case "gzip", "x-gzip":
-		if zr, err := gzip.NewReader(raw); err != nil {
-			headerErr = err
-		} else {
-			dec = &capReader{r: zr, max: maxDec}
-			src = dec
-		}
-	case "deflate":
-		// HTTP's "deflate" is zlib (RFC 1950); raw deflate fails here with
-		// "zlib: invalid header", as on VictoriaMetrics.
-		if zr, err := zlib.NewReader(raw); err != nil {
-			headerErr = err
-		} else {
-			dec = &capReader{r: zr, max: maxDec}
-			src = dec
-		}
-	}
+	raw := &capReader{r: body, max: h.MaxBody}
+	enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding")))
+	src, headerErr := decompressor(enc, raw, h.MaxDecompressed)
 	outcome := parseOK
 	if src != nil {
 		outcome = newPutParser(src, col.point).parse()
@@ -106,35 +81,59 @@ func (h *Put) read(w http.ResponseWriter, r *http.Request, col *putCollector) (i
 
 	switch {
 	case raw.err != nil:
-		// Closed unread, the body is not drained before the answer (as
-		// net/http would do for up to 256 KiB): the connection is closed
-		// after it.
-		r.Body.Close()
-		var ne net.Error
-		if errors.As(raw.err, &ne) && ne.Timeout() {
-			return 0, &bodyError{http.StatusRequestTimeout, fmt.Sprintf("Request Timeout: the body was not received within %v", h.BodyTimeout)}
-		}
-		return 0, &bodyError{http.StatusBadRequest, "reading the body: " + raw.err.Error()}
+		return 0, h.readError(r, raw.err)
 	case raw.over:
 		return 0, tooBig
 	case raw.n == 0:
 		return 0, &bodyError{http.StatusBadRequest, msgMissingContent}
-	case src == nil && headerErr == nil:
-		return 0, &bodyError{http.StatusUnsupportedMediaType, fmt.Sprintf("unsupported Content-Encoding %q (want gzip, deflate or identity)", enc)}
 	case headerErr != nil:
 		return 0, &bodyError{http.StatusBadRequest, headerErr.Error()}
+	case src == nil:
+		return 0, &bodyError{http.StatusUnsupportedMediaType, fmt.Sprintf("unsupported Content-Encoding %q (want gzip, deflate or identity)", enc)}
+	case src.over: // decompressed (raw is not over)
+		return src.n, &bodyError{http.StatusRequestEntityTooLarge, fmt.Sprintf("Request Entity Too Large: the decompressed body exceeds %d bytes", h.MaxDecompressed)}
+	case src.err != nil: // decompressed (raw has no error)
+		return src.n, &bodyError{http.StatusBadRequest, src.err.Error()}
 	}
-	size := raw.n
-	if dec != nil {
-		size = dec.n
-		if dec.over {
-			return size, &bodyError{http.StatusRequestEntityTooLarge, fmt.Sprintf("Request Entity Too Large: the decompressed body exceeds %d bytes", maxDec)}
-		}
-		if dec.err != nil {
-			return size, &bodyError{http.StatusBadRequest, dec.err.Error()}
-		}
+	return src.n, outcome.err()
+}
+
+// decompressor returns the reader of the body of Content-Encoding enc:
+// raw itself without an encoding, else its decompression capped at max
+// bytes; nil for an encoding it does not know, or with the error of a bad
+// compression header.
+func decompressor(enc string, raw *capReader, max int64) (*capReader, error) {
+	var zr io.Reader
+	var err error
+	switch enc {
+	case "", "identity":
+		return raw, nil
+	case "gzip", "x-gzip":
+		zr, err = gzip.NewReader(raw)
+	case "deflate":
+		// HTTP's "deflate" is zlib (RFC 1950); raw deflate fails here with
+		// "zlib: invalid header", as on VictoriaMetrics.
+		zr, err = zlib.NewReader(raw)
+	default:
+		return nil, nil
 	}
-	return size, outcome.err()
+	if err != nil {
+		return nil, err
+	}
+	return &capReader{r: zr, max: max}, nil
+}
+
+// readError is the answer to a body whose reading failed with err.
+func (h *Put) readError(r *http.Request, err error) *bodyError {
+	// Closed unread, the body is not drained before the answer (as
+	// net/http would do for up to 256 KiB): the connection is closed
+	// after it.
+	r.Body.Close()
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return &bodyError{http.StatusRequestTimeout, fmt.Sprintf("Request Timeout: the body was not received within %v", h.BodyTimeout)}
+	}
+	return &bodyError{http.StatusBadRequest, "reading the body: " + err.Error()}
 }
 
 // err returns the whole-body error of a parse outcome, nil for parseOK.

@@ -6,9 +6,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/apptuit-go/apptuit"
 	"github.com/apptuit-go/apptuit/internal/timestamp"
 )
 
@@ -48,23 +47,8 @@ func checkPoint(metric, ts []byte, tsNull bool, value []byte, tags []tagPair) (m
 	if len(tags) == 0 {
 		return 0, 0, "Missing tags"
 	}
-	if !bytes.ContainsAny(value, ".eE") {
-		// OpenTSDB's looksLikeInteger: parsed as a long, so "NaN" fails.
-		n, ok := parseInt(value, true)
-		if !ok {
-			return 0, 0, msgUnparsableValue
-		}
-		v = float64(n)
-	} else {
-		if !isDecimal(value) {
-			return 0, 0, msgUnparsableValue
-		}
-		// Syntax is checked; a range error gives ±Inf, an underflow 0.
-		f, _ := strconv.ParseFloat(string(value), 64)
-		if math.IsInf(f, 0) || math.IsNaN(f) {
-			return 0, 0, msgNaNOrInfinite + string(value)
-		}
-		v = f
+	if v, msg = valueOf(value); msg != "" {
+		return 0, 0, msg
 	}
 	if len(tags) > MaxTags {
 		return 0, 0, fmt.Sprintf("Too many tags: %d maximum allowed: %d, tags: %s", len(tags), MaxTags, javaMap(tags))
@@ -91,6 +75,28 @@ func checkPoint(metric, ts []byte, tsNull bool, value []byte, tags []tagPair) (m
 		ms *= 1000
 	}
 	return ms, v, ""
+}
+
+// valueOf parses a value's text as OpenTSDB does, or returns the message
+// it fails with.
+func valueOf(value []byte) (float64, string) {
+	if !bytes.ContainsAny(value, ".eE") {
+		// OpenTSDB's looksLikeInteger: parsed as a long, so "NaN" fails.
+		n, ok := parseInt(value, true)
+		if !ok {
+			return 0, msgUnparsableValue
+		}
+		return float64(n), ""
+	}
+	if !isDecimal(value) {
+		return 0, msgUnparsableValue
+	}
+	// Syntax is checked; a range error gives ±Inf, an underflow 0.
+	f, _ := strconv.ParseFloat(string(value), 64)
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, msgNaNOrInfinite + string(value)
+	}
+	return f, ""
 }
 
 // timestampOf parses a timestamp's text: an optional '-' and decimal digits
@@ -137,54 +143,46 @@ func parseInt(b []byte, plus bool) (int64, bool) {
 // isInteger reports whether s is an optional '-' and decimal digits.
 func isInteger(s []byte) bool {
 	s = bytes.TrimPrefix(s, []byte("-"))
-	if len(s) == 0 {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
+	return len(s) > 0 && skipDigits(s, 0) == len(s)
 }
 
 // isDecimal reports whether s is a decimal floating-point literal: sign,
 // digits with an optional fraction, optional exponent.
 func isDecimal(s []byte) bool {
-	i := 0
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		i++
-	}
-	digits := 0
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-		digits++
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-			digits++
-		}
+	i := skipSign(s, 0)
+	end := skipDigits(s, i)
+	digits := end - i
+	if end < len(s) && s[end] == '.' {
+		i = end + 1
+		end = skipDigits(s, i)
+		digits += end - i
 	}
 	if digits == 0 {
 		return false
 	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		n := 0
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-			n++
-		}
-		if n == 0 {
+	if end < len(s) && (s[end] == 'e' || s[end] == 'E') {
+		i = skipSign(s, end+1)
+		if end = skipDigits(s, i); end == i {
 			return false
 		}
 	}
-	return i == len(s)
+	return end == len(s)
+}
+
+// skipSign returns the offset after a '+' or '-' at s[i], or i.
+func skipSign(s []byte, i int) int {
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		return i + 1
+	}
+	return i
+}
+
+// skipDigits returns the offset after the decimal digits from s[i].
+func skipDigits(s []byte, i int) int {
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return i
 }
 
 // javaMap formats tags like Java's Map.toString, keys sorted: {k=v, k2=v2}.
@@ -203,33 +201,12 @@ func javaMap(tags []tagPair) string {
 	return b.String()
 }
 
-// illegalChar returns the first character of s outside Apptuit's name rule:
-// Unicode letters and numbers, '-', '_', '.', '/'.
+// illegalChar returns the first character of s outside Apptuit's name rule
+// (apptuit.CheckName: the one rule the client, the fake and the server
+// share). s is not empty: checkPoint refuses empty names first.
 func illegalChar(s []byte) (rune, bool) {
-	ascii := true
-	for _, c := range s {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.', c == '/':
-		case c >= 0x80:
-			ascii = false
-		default:
-			if ascii {
-				return rune(c), true
-			}
-		}
-	}
-	if ascii {
-		return 0, false
-	}
-	for _, r := range string(s) {
-		switch {
-		case r == '-' || r == '_' || r == '.' || r == '/':
-		case r == utf8.RuneError:
-			return r, true
-		case unicode.IsLetter(r) || unicode.IsNumber(r):
-		default:
-			return r, true
-		}
+	if err, ok := apptuit.CheckName(s).(*apptuit.NameError); ok {
+		return err.Char, true
 	}
 	return 0, false
 }

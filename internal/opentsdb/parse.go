@@ -150,40 +150,21 @@ func (p *putParser) parse() parseOutcome {
 		}
 		return parseMissing
 	}
-	empty := false
+	points := 0
 	switch c {
 	case '{':
 		if !p.point() {
 			return p.failure()
 		}
+		points++
 	case '[':
 		p.i++
 		p.depth = 1
-		if c, ok = p.nonWS(); !ok {
+		if !p.members(']', func() bool {
+			points++
+			return p.buf[p.i] == '{' && p.point()
+		}) {
 			return p.failure()
-		}
-		if c == ']' {
-			p.i++
-			empty = true
-			break
-		}
-		for {
-			if c != '{' || !p.point() {
-				return p.failure()
-			}
-			if c, ok = p.nonWS(); !ok {
-				return p.failure()
-			}
-			p.i++
-			if c == ']' {
-				break
-			}
-			if c != ',' {
-				return p.failure()
-			}
-			if c, ok = p.nonWS(); !ok {
-				return p.failure()
-			}
 		}
 	default:
 		return parseMustStart
@@ -194,7 +175,7 @@ func (p *putParser) parse() parseOutcome {
 	switch {
 	case p.rerr:
 		return parseRead
-	case empty:
+	case points == 0:
 		return parseNoPoints
 	}
 	return parseOK
@@ -203,6 +184,41 @@ func (p *putParser) parse() parseOutcome {
 func (p *putParser) push() bool {
 	p.depth++
 	return p.depth <= maxDepth
+}
+
+// members reads the rest of an object or array whose opening byte is
+// consumed and pushed: the members, each read by member at its first byte
+// (for an object, at its key), separated by commas, up to and including
+// the closing byte end. It pops the depth.
+func (p *putParser) members(end byte, member func() bool) bool {
+	c, ok := p.nonWS()
+	if !ok {
+		return false
+	}
+	if c == end {
+		p.i++
+		p.depth--
+		return true
+	}
+	for {
+		if !member() {
+			return false
+		}
+		if c, ok = p.nonWS(); !ok {
+			return false
+		}
+		p.i++
+		if c == end {
+			p.depth--
+			return true
+		}
+		if c != ',' {
+			return false
+		}
+		if _, ok = p.nonWS(); !ok {
+			return false
+		}
+	}
 }
 
 // point reads one data point object (at '{') and emits it.
@@ -214,63 +230,38 @@ func (p *putParser) point() bool {
 	p.arena = p.arena[:0]
 	p.pt = rawPoint{tags: p.pt.tags[:0]}
 	p.tooLarge = false
-	c, ok := p.nonWS()
-	if !ok {
+	if !p.members('}', p.field) {
 		return false
 	}
-	if c == '}' {
-		p.i++
-	} else {
-		for {
-			name, ok := p.fieldName()
-			if !ok || !p.colon() {
-				return false
-			}
-			switch name {
-			case fieldMetric:
-				s, null, bad, ok := p.scalar()
-				if !ok {
-					return false
-				}
-				if null {
-					s = span{}
-				}
-				p.pt.metric, p.pt.metricBad = s, bad
-			case fieldTimestamp:
-				if p.pt.ts, p.pt.tsNull, p.pt.tsBad, ok = p.scalar(); !ok {
-					return false
-				}
-			case fieldValue:
-				if p.pt.value, p.pt.valueNull, p.pt.valueBad, ok = p.scalar(); !ok {
-					return false
-				}
-			case fieldTags:
-				if !p.tags() {
-					return false
-				}
-			default:
-				if !p.skipValue() {
-					return false
-				}
-			}
-			if c, ok = p.nonWS(); !ok {
-				return false
-			}
-			p.i++
-			if c == '}' {
-				break
-			}
-			if c != ',' {
-				return false
-			}
-			if _, ok = p.nonWS(); !ok {
-				return false
-			}
-		}
-	}
-	p.depth--
 	p.emit(p.arena, &p.pt)
 	return true
+}
+
+// field reads one field of a point (at its name) into p.pt; the values of
+// fields a point does not have are checked and skipped.
+func (p *putParser) field() bool {
+	name, ok := p.fieldName()
+	if !ok || !p.colon() {
+		return false
+	}
+	switch name {
+	case fieldMetric:
+		s, null, bad, ok := p.scalar()
+		if null {
+			s = span{}
+		}
+		p.pt.metric, p.pt.metricBad = s, bad
+		return ok
+	case fieldTimestamp:
+		p.pt.ts, p.pt.tsNull, p.pt.tsBad, ok = p.scalar()
+		return ok
+	case fieldValue:
+		p.pt.value, p.pt.valueNull, p.pt.valueBad, ok = p.scalar()
+		return ok
+	case fieldTags:
+		return p.tags()
+	}
+	return p.skipValue()
 }
 
 // The fields of a point.
@@ -335,13 +326,13 @@ func (p *putParser) scalar() (s span, null, bad, ok bool) {
 	c := p.buf[p.i]
 	lo := len(p.arena)
 	switch {
-	case c == '"' || c == 'N' || c == 'I' || (c == '-' && p.peek2() == 'I'):
+	case p.atString():
 		over, ok := p.stringOrBare(&p.arena, p.room())
 		if over {
 			p.tooLarge = true
 		}
 		return span{lo, len(p.arena)}, false, false, ok && !over
-	case c == '-' || (c >= '0' && c <= '9'):
+	case c == '-' || isDigit(c):
 		ok := p.number(true) && !p.tooLarge
 		return span{lo, len(p.arena)}, false, false, ok
 	case c == 't':
@@ -356,6 +347,13 @@ func (p *putParser) scalar() (s span, null, bad, ok bool) {
 		return span{lo, lo}, false, true, p.skipValue()
 	}
 	return span{}, false, false, false
+}
+
+// atString reports whether a string or a bare NaN, Infinity or -Infinity
+// token starts at the current byte.
+func (p *putParser) atString() bool {
+	c := p.buf[p.i]
+	return c == '"' || c == 'N' || c == 'I' || (c == '-' && p.peek2() == 'I')
 }
 
 // peek2 returns the byte after the current one (0 if none).
@@ -434,24 +432,9 @@ func (p *putParser) str(dst *[]byte, limit int) (over, ok bool) {
 			return false, false
 		}
 		// Copy the run of ordinary bytes at once.
-		j := p.i
-		for j < p.n {
-			c := p.buf[j]
-			if c == '"' || c == '\\' || c < 0x20 {
-				break
-			}
-			if c >= 0x80 {
-				plain = false
-			}
-			j++
-		}
-		if !over {
-			if len(*dst)-lo+j-p.i > limit {
-				over = true
-			} else {
-				*dst = append(*dst, p.buf[p.i:j]...)
-			}
-		}
+		j, ascii := p.ordinary()
+		plain = plain && ascii
+		over = within(dst, lo, limit, over, p.buf[p.i:j])
 		p.i = j
 		if j == p.n {
 			continue
@@ -465,38 +448,67 @@ func (p *putParser) str(dst *[]byte, limit int) (over, ok bool) {
 			return p.decode(dst, lo, limit), true
 		case c < 0x20:
 			return false, false
-		default: // backslash
-			plain = false
-			esc := [6]byte{'\\'}
-			p.i++
-			e, ok := p.next()
-			if !ok {
-				return false, false
-			}
-			esc[1] = e
-			n := 2
-			switch e {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				for ; n < 6; n++ {
-					h, ok := p.next()
-					if !ok || !isHex(h) {
-						return false, false
-					}
-					esc[n] = h
-				}
-			default:
-				return false, false
-			}
-			if !over {
-				if len(*dst)-lo+n > limit {
-					over = true
-				} else {
-					*dst = append(*dst, esc[:n]...)
-				}
-			}
+		}
+		plain = false
+		esc, n, ok := p.escape()
+		if !ok {
+			return false, false
+		}
+		over = within(dst, lo, limit, over, esc[:n])
+	}
+}
+
+// ordinary returns the end of the run of ordinary string bytes at p.i (up
+// to a quote, a backslash, a control byte or the end of the buffer) and
+// whether they are all ASCII.
+func (p *putParser) ordinary() (end int, ascii bool) {
+	ascii = true
+	for end = p.i; end < p.n; end++ {
+		c := p.buf[end]
+		if c == '"' || c == '\\' || c < 0x20 {
+			break
+		}
+		if c >= 0x80 {
+			ascii = false
 		}
 	}
+	return end, ascii
+}
+
+// escape reads a string's escape sequence (at its backslash) and returns
+// its text as written, in esc[:n].
+func (p *putParser) escape() (esc [6]byte, n int, ok bool) {
+	esc[0] = '\\'
+	p.i++
+	e, ok := p.next()
+	if !ok {
+		return esc, 0, false
+	}
+	esc[1] = e
+	switch e {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return esc, 2, true
+	case 'u':
+		for n = 2; n < 6; n++ {
+			h, ok := p.next()
+			if !ok || !isHex(h) {
+				return esc, 0, false
+			}
+			esc[n] = h
+		}
+		return esc, n, true
+	}
+	return esc, 0, false
+}
+
+// within appends b to the string text (*dst)[lo:] unless that is over
+// already or would pass limit; it returns whether the text is over.
+func within(dst *[]byte, lo, limit int, over bool, b []byte) bool {
+	if over || len(*dst)-lo+len(b) > limit {
+		return true
+	}
+	*dst = append(*dst, b...)
+	return false
 }
 
 // decode replaces the raw string text (*dst)[lo:] by its value, exactly as
@@ -531,85 +543,71 @@ func hasByte(b []byte, c byte) bool {
 }
 
 func isHex(c byte) bool {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+	return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
 }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // number reads a JSON number (at '-' or a digit), kept as written when
 // keep is set.
 func (p *putParser) number(keep bool) bool {
-	put := func(c byte) bool {
-		if keep {
-			return p.keep(c)
-		}
-		return true
-	}
-	digit := func() (byte, bool) {
-		if !p.fill() {
-			return 0, false
-		}
-		c := p.buf[p.i]
-		return c, c >= '0' && c <= '9'
-	}
-	digits := func() bool {
-		n := 0
-		for p.fill() {
-			j := p.i
-			for j < p.n && p.buf[j] >= '0' && p.buf[j] <= '9' {
-				j++
-			}
-			if keep && !p.keep(p.buf[p.i:j]...) {
-				return false
-			}
-			n += j - p.i
-			p.i = j
-			if j < p.n {
-				break
-			}
-		}
-		return n > 0 && !p.tooLarge
-	}
-	c := p.buf[p.i]
-	if c == '-' {
-		if !put(c) {
-			return false
-		}
-		p.i++
-	}
-	if c, ok := digit(); !ok {
-		return false
-	} else if c == '0' {
-		if !put(c) {
-			return false
-		}
-		p.i++
-	} else if !digits() {
+	if p.buf[p.i] == '-' && !p.take(keep) {
 		return false
 	}
-	if p.fill() && p.buf[p.i] == '.' {
-		if !put('.') {
-			return false
-		}
-		p.i++
-		if !digits() {
-			return false
-		}
+	if !p.fill() {
+		return false
 	}
-	if p.fill() && (p.buf[p.i] == 'e' || p.buf[p.i] == 'E') {
-		if !put(p.buf[p.i]) {
+	if p.buf[p.i] == '0' { // no digit may follow a leading 0
+		if !p.take(keep) {
 			return false
 		}
-		p.i++
-		if p.fill() && (p.buf[p.i] == '+' || p.buf[p.i] == '-') {
-			if !put(p.buf[p.i]) {
-				return false
-			}
-			p.i++
-		}
-		if !digits() {
+	} else if !p.digits(keep) {
+		return false
+	}
+	if p.fill() && p.buf[p.i] == '.' && !(p.take(keep) && p.digits(keep)) {
+		return false
+	}
+	if p.at('e', 'E') {
+		if !p.take(keep) || (p.at('+', '-') && !p.take(keep)) || !p.digits(keep) {
 			return false
 		}
 	}
 	return !p.rerr
+}
+
+// at reports whether the next byte is a or b (not consumed).
+func (p *putParser) at(a, b byte) bool {
+	return p.fill() && (p.buf[p.i] == a || p.buf[p.i] == b)
+}
+
+// take consumes the current byte, kept in the arena when keep is set.
+func (p *putParser) take(keep bool) bool {
+	if keep && !p.keep(p.buf[p.i]) {
+		return false
+	}
+	p.i++
+	return true
+}
+
+// digits consumes a run of at least one decimal digit, kept in the arena
+// when keep is set.
+func (p *putParser) digits(keep bool) bool {
+	n := 0
+	for p.fill() {
+		j := p.i
+		for j < p.n && isDigit(p.buf[j]) {
+			j++
+		}
+		if keep && !p.keep(p.buf[p.i:j]...) {
+			return false
+		}
+		n += j - p.i
+		p.i = j
+		if j < p.n {
+			break
+		}
+	}
+	return n > 0 && !p.tooLarge
 }
 
 // tags reads the tags field's value (at its first byte): null, or an object
@@ -631,49 +629,29 @@ func (p *putParser) tags() bool {
 		return false
 	}
 	p.pt.tagsPresent = true
-	c, ok := p.nonWS()
+	return p.members('}', p.tag)
+}
+
+// tag reads one tag (at its key) into p.pt.tags.
+func (p *putParser) tag() bool {
+	if p.room() < 16 {
+		p.tooLarge = true
+		return false
+	}
+	lo := len(p.arena)
+	over, ok := p.stringOrBare(&p.arena, p.room()-16)
+	if over {
+		p.tooLarge = true
+	}
+	if !ok || over || !p.colon() {
+		return false
+	}
+	k := span{lo, len(p.arena)}
+	v, null, bad, ok := p.scalar()
 	if !ok {
 		return false
 	}
-	if c == '}' {
-		p.i++
-		p.depth--
-		return true
-	}
-	for {
-		if p.room() < 16 {
-			p.tooLarge = true
-			return false
-		}
-		lo := len(p.arena)
-		over, ok := p.stringOrBare(&p.arena, p.room()-16)
-		if over {
-			p.tooLarge = true
-		}
-		if !ok || over || !p.colon() {
-			return false
-		}
-		k := span{lo, len(p.arena)}
-		v, null, bad, ok := p.scalar()
-		if !ok {
-			return false
-		}
-		p.pt.tags = append(p.pt.tags, rawTag{k: k, v: v, null: null, bad: bad})
-		if c, ok = p.nonWS(); !ok {
-			return false
-		}
-		p.i++
-		if c == '}' {
-			break
-		}
-		if c != ',' {
-			return false
-		}
-		if _, ok = p.nonWS(); !ok {
-			return false
-		}
-	}
-	p.depth--
+	p.pt.tags = append(p.pt.tags, rawTag{k: k, v: v, null: null, bad: bad})
 	return true
 }
 
@@ -683,10 +661,10 @@ func (p *putParser) skipValue() bool {
 	var none []byte
 	c := p.buf[p.i]
 	switch {
-	case c == '"' || c == 'N' || c == 'I' || (c == '-' && p.peek2() == 'I'):
+	case p.atString():
 		_, ok := p.stringOrBare(&none, -1)
 		return ok
-	case c == '-' || (c >= '0' && c <= '9'):
+	case c == '-' || isDigit(c):
 		return p.number(false)
 	case c == 't':
 		return p.literal("true")
@@ -694,49 +672,20 @@ func (p *putParser) skipValue() bool {
 		return p.literal("false")
 	case c == 'n':
 		return p.literal("null")
-	case c == '{' || c == '[':
+	case c == '[':
 		p.i++
-		if !p.push() {
-			return false
-		}
-		end := byte('}')
-		if c == '[' {
-			end = ']'
-		}
-		c, ok := p.nonWS()
-		if !ok {
-			return false
-		}
-		if c == end {
-			p.i++
-			p.depth--
-			return true
-		}
-		for {
-			if end == '}' {
-				if _, ok := p.stringOrBare(&none, -1); !ok || !p.colon() {
-					return false
-				}
-			}
-			if !p.skipValue() {
-				return false
-			}
-			if c, ok = p.nonWS(); !ok {
-				return false
-			}
-			p.i++
-			if c == end {
-				break
-			}
-			if c != ',' {
-				return false
-			}
-			if _, ok = p.nonWS(); !ok {
-				return false
-			}
-		}
-		p.depth--
-		return true
+		return p.push() && p.members(']', p.skipValue)
+	case c == '{':
+		p.i++
+		return p.push() && p.members('}', p.skipMember)
 	}
 	return false
+}
+
+// skipMember checks and consumes an object's member (at its key) without
+// keeping it.
+func (p *putParser) skipMember() bool {
+	var none []byte
+	_, ok := p.stringOrBare(&none, -1)
+	return ok && p.colon() && p.skipValue()
 }

@@ -205,19 +205,7 @@ func (h *Query) answer(ctx context.Context, prog *ql.Program, st ql.Store, text 
 	if err != nil {
 		return nil, err
 	}
-	// About 24 bytes a point and 100 a series; at most MaxBytes and room
-	// for the point or series header that passes it, so that the buffer
-	// does not grow (a copy) just to be abandoned.
-	size := 128 + len(text)
-	for _, o := range outs {
-		for _, s := range o.Series {
-			size += 100 + 24*len(s.Points)
-		}
-	}
-	if h.MaxBytes > 0 {
-		size = min(size, h.MaxBytes+4096)
-	}
-	b := make([]byte, 0, size)
+	b := make([]byte, 0, answerSize(outs, text, h.MaxBytes))
 	b = append(b, `{"outputs":[`...)
 	for i, o := range outs {
 		if i > 0 {
@@ -230,32 +218,9 @@ func (h *Query) answer(ctx context.Context, prog *ql.Program, st ql.Store, text 
 			if j > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, `{"metric":`...)
-			b = appendString(b, s.Metric)
-			if h.MaxBytes > 0 && len(b) > h.MaxBytes {
-				return nil, errTooLarge
-			}
-			b = append(b, `,"tags":{`...)
-			for k, key := range slices.Sorted(maps.Keys(s.Tags)) {
-				if k > 0 {
-					b = append(b, ',')
-				}
-				b = appendString(b, key)
-				b = append(b, ':')
-				b = appendString(b, s.Tags[key])
-			}
-			b = append(b, `},"aggregatedTags":[`...)
-			for k, key := range s.AggregatedTags {
-				if k > 0 {
-					b = append(b, ',')
-				}
-				b = appendString(b, key)
-			}
-			b = append(b, `],"dps":`...)
-			if b, err = appendDps(ctx, b, s.Points, h.MaxBytes); err != nil {
+			if b, err = appendSeries(ctx, b, s, h.MaxBytes); err != nil {
 				return nil, err
 			}
-			b = append(b, '}')
 		}
 		b = append(b, "]}"...)
 		if h.MaxBytes > 0 && len(b) > h.MaxBytes {
@@ -273,6 +238,55 @@ func (h *Query) answer(ctx context.Context, prog *ql.Program, st ql.Store, text 
 		return nil, errTooLarge
 	}
 	return b, nil
+}
+
+// answerSize is the capacity of the buffer of the answer of outs to the
+// query text: about 24 bytes a point and 100 a series; at most maxBytes
+// (when > 0) and room for the point or series header that passes it, so
+// that the buffer does not grow (a copy) just to be abandoned.
+func answerSize(outs []ql.Output, text string, maxBytes int) int {
+	size := 128 + len(text)
+	for _, o := range outs {
+		for _, s := range o.Series {
+			size += 100 + 24*len(s.Points)
+		}
+	}
+	if maxBytes > 0 {
+		size = min(size, maxBytes+4096)
+	}
+	return size
+}
+
+// appendSeries appends s as an object of an output's result, or fails
+// with errTooLarge once b passes maxBytes (when > 0).
+func appendSeries(ctx context.Context, b []byte, s ql.Series, maxBytes int) ([]byte, error) {
+	b = append(b, `{"metric":`...)
+	b = appendString(b, s.Metric)
+	if maxBytes > 0 && len(b) > maxBytes {
+		return nil, errTooLarge
+	}
+	b = append(b, `,"tags":{`...)
+	for k, key := range slices.Sorted(maps.Keys(s.Tags)) {
+		if k > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, key)
+		b = append(b, ':')
+		b = appendString(b, s.Tags[key])
+	}
+	b = append(b, `},"aggregatedTags":[`...)
+	for k, key := range s.AggregatedTags {
+		if k > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, key)
+	}
+	b = append(b, `],"dps":`...)
+	b, err := appendDps(ctx, b, s.Points, maxBytes)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '}'), nil
 }
 
 // appendString appends s as a JSON string, escaped as encoding/json does.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -319,6 +320,14 @@ func seriesAgg(name string, in []Series) []Series {
 	if len(in) == 0 {
 		return nil
 	}
+	common, aggTags := splitTags(in)
+	return []Series{{Metric: in[0].Metric, Tags: common, AggregatedTags: aggTags, Points: foldByTime(name, in)}}
+}
+
+// foldByTime returns, at each timestamp present in any series of in, the
+// aggregate name ("series_sum", "series_avg", "series_min", "series_max")
+// of the values there.
+func foldByTime(name string, in []Series) []Point {
 	// All points merged by time, stably: at each time the values are
 	// folded in the order of the series.
 	all := make([]Point, 0, countPoints(in))
@@ -351,11 +360,15 @@ func seriesAgg(name string, in []Series) []Series {
 		all[k] = Point{T: t, V: v}
 		k++
 	}
-	pts := slices.Clone(all[:k])
-	common := map[string]string{}
-	for k, v := range in[0].Tags {
-		common[k] = v
-	}
+	return slices.Clone(all[:k])
+}
+
+// splitTags returns the tags common to all series of in (same key and
+// value) and, sorted, every other key, with the keys the series had
+// already aggregated.
+func splitTags(in []Series) (common map[string]string, aggregated []string) {
+	common = make(map[string]string, len(in[0].Tags))
+	maps.Copy(common, in[0].Tags)
 	aggSet := map[string]bool{}
 	for _, s := range in {
 		for _, k := range s.AggregatedTags {
@@ -376,10 +389,10 @@ func seriesAgg(name string, in []Series) []Series {
 	for k := range common {
 		delete(aggSet, k)
 	}
-	aggTags := make([]string, 0, len(aggSet))
+	aggregated = make([]string, 0, len(aggSet))
 	for k := range aggSet {
-		aggTags = append(aggTags, k)
+		aggregated = append(aggregated, k)
 	}
-	sort.Strings(aggTags)
-	return []Series{{Metric: in[0].Metric, Tags: common, AggregatedTags: aggTags, Points: pts}}
+	sort.Strings(aggregated)
+	return common, aggregated
 }

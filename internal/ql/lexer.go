@@ -151,78 +151,97 @@ func isDigit(r rune) bool      { return r >= '0' && r <= '9' }
 
 // next returns the next token.
 func (l *lexer) next() (token, *Error) {
+	if nl, ok := l.skipBlank(); ok {
+		return nl, nil
+	}
+	p := l.pos()
+	r, _ := l.peekRune()
+	switch {
+	case r == -1:
+		return token{kind: tEOF, pos: p}, nil
+	case r == '\'' || r == '"':
+		return l.str(p, r)
+	case r == '-' || r == '+' || isDigit(r) || r == '.' && l.digitAt(l.off+1):
+		// ".5" is a number; a '.' before anything else is a method call's.
+		return l.number(p)
+	case isIdentStart(r):
+		start := l.off
+		l.skipWhile(isIdentPart)
+		return token{kind: tIdent, pos: p, text: l.src[start:l.off]}, nil
+	}
+	if k := punctuation(r); k != tError {
+		l.advance()
+		l.nest(k)
+		return token{kind: k, pos: p}, nil
+	}
+	if r == utf8.RuneError {
+		return token{}, l.errf(p, "invalid UTF-8")
+	}
+	return token{}, l.errf(p, "unexpected character %q", r)
+}
+
+// skipBlank skips white space, comments and the newlines inside
+// parentheses and braces. A newline outside them separates statements: it
+// returns it as a token.
+func (l *lexer) skipBlank() (token, bool) {
 	for {
 		r, _ := l.peekRune()
 		switch {
 		case r == '\n' && l.depth == 0:
 			p := l.pos()
 			l.advance()
-			return token{kind: tNewline, pos: p}, nil
-		case r == ' ' || r == '\t' || r == '\r' || r == '\n' || r == '\f' || r == '\v':
-			l.advance()
-			continue
+			return token{kind: tNewline, pos: p}, true
 		case r == '#':
-			for r, _ := l.peekRune(); r != -1 && r != '\n'; r, _ = l.peekRune() {
-				l.advance()
-			}
-			continue
-		}
-		break
-	}
-	p := l.pos()
-	r, _ := l.peekRune()
-	single := func(k tokKind) (token, *Error) {
-		l.advance()
-		return token{kind: k, pos: p}, nil
-	}
-	switch {
-	case r == -1:
-		return token{kind: tEOF, pos: p}, nil
-	case r == '(':
-		l.depth++
-		return single(tLParen)
-	case r == '{':
-		l.depth++
-		return single(tLBrace)
-	case r == ')':
-		if l.depth > 0 {
-			l.depth--
-		}
-		return single(tRParen)
-	case r == '}':
-		if l.depth > 0 {
-			l.depth--
-		}
-		return single(tRBrace)
-	case r == ',':
-		return single(tComma)
-	case r == ':':
-		return single(tColon)
-	case r == '.':
-		// ".5" is a number; otherwise a method call dot.
-		if l.off+1 < len(l.src) && isDigit(rune(l.src[l.off+1])) {
-			return l.number(p)
-		}
-		return single(tDot)
-	case r == '=':
-		return single(tAssign)
-	case r == ';':
-		return single(tSemi)
-	case r == '\'' || r == '"':
-		return l.str(p, r)
-	case r == '-' || r == '+' || isDigit(r):
-		return l.number(p)
-	case isIdentStart(r):
-		start := l.off
-		for r, _ := l.peekRune(); r != -1 && isIdentPart(r); r, _ = l.peekRune() {
+			l.skipWhile(func(r rune) bool { return r != '\n' })
+		case strings.ContainsRune(" \t\r\n\f\v", r):
 			l.advance()
+		default:
+			return token{}, false
 		}
-		return token{kind: tIdent, pos: p, text: l.src[start:l.off]}, nil
 	}
-	if r == utf8.RuneError {
-		return token{}, l.errf(p, "invalid UTF-8")
+}
+
+// punctuation returns the kind of the one-character token r, or tError.
+func punctuation(r rune) tokKind {
+	switch r {
+	case '(':
+		return tLParen
+	case ')':
+		return tRParen
+	case '{':
+		return tLBrace
+	case '}':
+		return tRBrace
+	case ',':
+		return tComma
+	case ':':
+		return tColon
+	case '.':
+		return tDot
+	case '=':
+		return tAssign
+	case ';':
+		return tSemi
 	}
-	return token{}, l.errf(p, "unexpected character %q", r)
+	return tError
+}
+
+// nest keeps the depth of parentheses and braces (where a newline is
+// white space) after the token k.
+func (l *lexer) nest(k tokKind) {
+	switch k {
+	case tLParen, tLBrace:
+		l.depth++
+	case tRParen, tRBrace:
+		if l.depth > 0 {
+			l.depth--
+		}
+	}
+}
+
+// digitAt reports whether the byte at off is a decimal digit.
+func (l *lexer) digitAt(off int) bool {
+	return off < len(l.src) && isDigit(rune(l.src[off]))
 }
 
 func (l *lexer) str(p Pos, quote rune) (token, *Error) {
@@ -262,35 +281,19 @@ func (l *lexer) str(p Pos, quote rune) (token, *Error) {
 // number lexes [+-]? digits [. digits] [eE [+-] digits], or [+-]? . digits ...
 func (l *lexer) number(p Pos) (token, *Error) {
 	start := l.off
-	if r, _ := l.peekRune(); r == '-' || r == '+' {
+	l.skipSign()
+	digits := l.skipWhile(isDigit)
+	if r, _ := l.peekRune(); r == '.' && l.digitAt(l.off+1) {
 		l.advance()
-	}
-	digits := 0
-	for r, _ := l.peekRune(); isDigit(r); r, _ = l.peekRune() {
-		l.advance()
-		digits++
-	}
-	if r, _ := l.peekRune(); r == '.' && l.off+1 < len(l.src) && isDigit(rune(l.src[l.off+1])) {
-		l.advance()
-		for r, _ := l.peekRune(); isDigit(r); r, _ = l.peekRune() {
-			l.advance()
-			digits++
-		}
+		digits += l.skipWhile(isDigit)
 	}
 	if digits == 0 {
 		return token{}, l.errf(p, "malformed number")
 	}
 	if r, _ := l.peekRune(); r == 'e' || r == 'E' {
 		l.advance()
-		if r, _ := l.peekRune(); r == '-' || r == '+' {
-			l.advance()
-		}
-		n := 0
-		for r, _ := l.peekRune(); isDigit(r); r, _ = l.peekRune() {
-			l.advance()
-			n++
-		}
-		if n == 0 {
+		l.skipSign()
+		if l.skipWhile(isDigit) == 0 {
 			return token{}, l.errf(p, "malformed number")
 		}
 	}
@@ -298,4 +301,22 @@ func (l *lexer) number(p Pos) (token, *Error) {
 		return token{}, l.errf(p, "malformed number")
 	}
 	return token{kind: tNumber, pos: p, text: l.src[start:l.off]}, nil
+}
+
+// skipSign advances over a '+' or a '-'.
+func (l *lexer) skipSign() {
+	if r, _ := l.peekRune(); r == '-' || r == '+' {
+		l.advance()
+	}
+}
+
+// skipWhile advances over the runes for which ok holds, up to the end, and
+// returns how many.
+func (l *lexer) skipWhile(ok func(rune) bool) int {
+	n := 0
+	for r, _ := l.peekRune(); r != -1 && ok(r); r, _ = l.peekRune() {
+		l.advance()
+		n++
+	}
+	return n
 }

@@ -100,12 +100,7 @@ func sign(i int) int {
 // only on its arguments.
 func drawChart(w io.Writer, title string, times []time.Time, values []float64, t0, t1 time.Time, width, height int) {
 	fmt.Fprintln(w, clipColumns(escapeText(title), width))
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, v := range values {
-		if !math.IsNaN(v) && !math.IsInf(v, 0) {
-			lo, hi = math.Min(lo, v), math.Max(hi, v)
-		}
-	}
+	lo, hi := finiteRange(values)
 	if len(times) == 0 || math.IsInf(lo, 0) {
 		fmt.Fprintln(w, "  (no values)")
 		return
@@ -113,24 +108,37 @@ func drawChart(w io.Writer, title string, times []time.Time, values []float64, t
 	top, bottom := strconv.FormatFloat(hi, 'g', 6, 64), strconv.FormatFloat(lo, 'g', 6, 64)
 	labelW := max(len(top), len(bottom))
 	plotW := max(width-labelW-2, 1)
-	height = max(height, 2)
-	c := newCanvas(plotW, height)
+	c := newCanvas(plotW, max(height, 2))
+	c.plot(times, values, t0, t1, lo, hi)
 
-	span := t1.Sub(t0)
-	xOf := func(t time.Time) int {
-		if span <= 0 {
-			return c.cols / 2
-		}
-		return min(max(int(math.Round(float64(t.Sub(t0))/float64(span)*float64(c.cols-1))), 0), c.cols-1)
+	var b strings.Builder
+	for r, row := range c.cells {
+		label, axis := c.axisLabel(r, top, bottom, hi == lo)
+		fmt.Fprintf(&b, "%*s %c", labelW, label, axis)
+		b.WriteString(strings.TrimRight(brailleText(row), " "))
+		b.WriteByte('\n')
 	}
-	yOf := func(v float64) int {
-		// Halved so that hi-lo cannot overflow to +Inf (values near ±MaxFloat64).
-		r := (v/2 - lo/2) / (hi/2 - lo/2)
-		if hi == lo || math.IsNaN(r) || math.IsInf(r, 0) {
-			return c.rows / 2
+	fmt.Fprintf(&b, "%*s └%s\n", labelW, "", strings.Repeat("─", plotW))
+	b.WriteString(timeAxis(labelW, plotW, t0, t1))
+	io.WriteString(w, b.String())
+}
+
+// finiteRange returns the least and the greatest of the finite values
+// (+Inf and -Inf when there are none).
+func finiteRange(values []float64) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, v := range values {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
 		}
-		return min(max(int(math.Round(r*float64(c.rows-1))), 0), c.rows-1)
 	}
+	return lo, hi
+}
+
+// plot draws the points (times[i], values[i]) on axes from t0 to t1 and
+// from lo to hi: a line through consecutive points, which a NaN or an
+// infinite value breaks.
+func (c *canvas) plot(times []time.Time, values []float64, t0, t1 time.Time, lo, hi float64) {
 	havePrev := false
 	var px, py int
 	for i, t := range times {
@@ -139,7 +147,7 @@ func drawChart(w io.Writer, title string, times []time.Time, values []float64, t
 			havePrev = false
 			continue
 		}
-		x, y := xOf(t), yOf(v)
+		x, y := c.x(t, t0, t1), c.y(v, lo, hi)
 		if havePrev {
 			c.line(px, py, x, y)
 		} else {
@@ -147,36 +155,57 @@ func drawChart(w io.Writer, title string, times []time.Time, values []float64, t
 		}
 		px, py, havePrev = x, y, true
 	}
+}
 
-	var b strings.Builder
-	for r, row := range c.cells {
-		label := ""
-		axis := '│'
-		switch {
-		case hi == lo:
-			if r == (c.rows-1-c.rows/2)/4 {
-				label, axis = top, '┤'
-			}
-		case r == 0:
-			label, axis = top, '┤'
-		case r == len(c.cells)-1:
-			label, axis = bottom, '┤'
-		}
-		fmt.Fprintf(&b, "%*s %c", labelW, label, axis)
-		line := make([]rune, len(row))
-		for i, cell := range row {
-			if cell == 0 {
-				line[i] = ' '
-			} else {
-				line[i] = 0x2800 + cell
-			}
-		}
-		b.WriteString(strings.TrimRight(string(line), " "))
-		b.WriteByte('\n')
+// x is the dot column of time t on an axis from t0 to t1 (the middle one
+// when t1 is not after t0).
+func (c *canvas) x(t, t0, t1 time.Time) int {
+	span := t1.Sub(t0)
+	if span <= 0 {
+		return c.cols / 2
 	}
-	fmt.Fprintf(&b, "%*s └%s\n", labelW, "", strings.Repeat("─", plotW))
-	b.WriteString(timeAxis(labelW, plotW, t0, t1))
-	io.WriteString(w, b.String())
+	return min(max(int(math.Round(float64(t.Sub(t0))/float64(span)*float64(c.cols-1))), 0), c.cols-1)
+}
+
+// y is the dot row (from the bottom) of v on an axis from lo to hi (the
+// middle one when they are equal).
+func (c *canvas) y(v, lo, hi float64) int {
+	// Halved so that hi-lo cannot overflow to +Inf (values near ±MaxFloat64).
+	r := (v/2 - lo/2) / (hi/2 - lo/2)
+	if hi == lo || math.IsNaN(r) || math.IsInf(r, 0) {
+		return c.rows / 2
+	}
+	return min(max(int(math.Round(r*float64(c.rows-1))), 0), c.rows-1)
+}
+
+// axisLabel returns the label and the y axis character of text row r: the
+// top value on the first row and the bottom one on the last, or, when
+// flat (every value is the same), the value on the row of the line.
+func (c *canvas) axisLabel(r int, top, bottom string, flat bool) (string, rune) {
+	switch {
+	case flat:
+		if r == (c.rows-1-c.rows/2)/4 {
+			return top, '┤'
+		}
+	case r == 0:
+		return top, '┤'
+	case r == len(c.cells)-1:
+		return bottom, '┤'
+	}
+	return "", '│'
+}
+
+// brailleText is a row of braille cells as text, an empty cell as a space.
+func brailleText(row []rune) string {
+	line := make([]rune, len(row))
+	for i, cell := range row {
+		if cell == 0 {
+			line[i] = ' '
+		} else {
+			line[i] = 0x2800 + cell
+		}
+	}
+	return string(line)
 }
 
 // timeAxis is the line under a chart's x axis: the first and last time,

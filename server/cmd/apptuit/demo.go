@@ -163,62 +163,112 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	if done {
 		return code
 	}
+	if err := o.check(pos); err != nil {
+		return usageError(stderr, "demo", fs, "%v", err)
+	}
+	if err := o.run(ctx, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "apptuit demo: %v\n", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+// check checks the arguments and the flags.
+func (o *demoOpts) check(pos []string) error {
 	switch {
 	case len(pos) > 0:
-		return usageError(stderr, "demo", fs, "unexpected argument %q", pos[0])
+		return fmt.Errorf("unexpected argument %q", pos[0])
 	case o.duration <= 0 || o.duration > 5*time.Minute:
-		return usageError(stderr, "demo", fs, "--duration must be more than 0 and at most 5m")
+		return errors.New("--duration must be more than 0 and at most 5m")
 	case o.interval <= 0:
-		return usageError(stderr, "demo", fs, "--interval must be more than 0")
+		return errors.New("--interval must be more than 0")
 	}
 	if loop, err := isLoopback(o.listen); err != nil || !loop {
-		return usageError(stderr, "demo", fs, "bad --listen address %q: must be a loopback host and a port, e.g. 127.0.0.1:4243", o.listen)
+		return fmt.Errorf("bad --listen address %q: must be a loopback host and a port, e.g. 127.0.0.1:4243", o.listen)
 	}
-	began := time.Now()
-	l, err := net.Listen("tcp", o.listen)
-	if err != nil {
-		fmt.Fprintf(stderr, "apptuit demo: %v\n", err)
-		return exitFail
-	}
+	return nil
+}
 
-	// The embedded server, counting what it stores.
-	var puts, stored atomic.Int64
-	opts := []server.Option{
-		server.WithToken(demoToken),
-		server.WithRequestLog(func(r server.Request) {
-			if r.Path == "/api/put" && r.Status/100 == 2 {
-				puts.Add(1)
-				stored.Add(int64(r.Accepted))
-			}
-		}),
+// run runs the demo: the embedded server, the order service reporting to
+// it for --duration, the data queried back; with --web, the server keeps
+// serving until ctx ends.
+func (o *demoOpts) run(ctx context.Context, stdout, stderr io.Writer) error {
+	began := time.Now()
+	d, err := startDemoServer(o.listen, o.web)
+	if err != nil {
+		return err
 	}
+	defer d.srv.Close()
+	fmt.Fprintf(stdout, "embedded Apptuit API listening on %s\n", d.url)
 	if o.web {
+		fmt.Fprintf(stdout, "web page at %s/ (API token: %s)\n", d.url, demoToken)
+	}
+	client, err := apptuit.New(apptuit.WithEndpoint(d.url), apptuit.WithToken(demoToken), apptuit.WithIgnoreEnvTags())
+	if err != nil {
+		return err
+	}
+	start, err := o.simulate(ctx, client, d, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	if err := d.queryBack(ctx, client, start, o.width, stdout); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\ndemo done in %.1fs\n", time.Since(began).Seconds())
+	if o.web {
+		fmt.Fprintf(stdout, "the web page keeps serving at %s/ (API token: %s); Ctrl-C to stop\n", d.url, demoToken)
+		<-ctx.Done()
+		d.srv.Close()
+		fmt.Fprintln(stdout, "stopped")
+	}
+	return nil
+}
+
+// demoServer is the demo's embedded server, counting the puts it stored
+// and their points.
+type demoServer struct {
+	srv          *server.Server
+	url          string
+	puts, stored atomic.Int64
+}
+
+// startDemoServer starts the embedded server on listen, with the web page
+// when web is set.
+func startDemoServer(listen string, web bool) (*demoServer, error) {
+	l, err := net.Listen("tcp", listen)
+	if err != nil {
+		return nil, err
+	}
+	d := &demoServer{url: "http://" + l.Addr().String()}
+	opts := []server.Option{server.WithToken(demoToken), server.WithRequestLog(d.count)}
+	if web {
 		opts = append(opts, server.WithWebPage())
 	}
-	srv, err := server.New(opts...)
-	if err != nil {
+	if d.srv, err = server.New(opts...); err != nil {
 		l.Close()
-		fmt.Fprintf(stderr, "apptuit demo: %v\n", err)
-		return exitFail
+		return nil, err
 	}
-	go srv.Serve(l)
-	defer srv.Close()
-	url := "http://" + l.Addr().String()
-	fmt.Fprintf(stdout, "embedded Apptuit API listening on %s\n", url)
-	if o.web {
-		fmt.Fprintf(stdout, "web page at %s/ (API token: %s)\n", url, demoToken)
-	}
+	go d.srv.Serve(l)
+	return d, nil
+}
 
-	client, err := apptuit.New(apptuit.WithEndpoint(url), apptuit.WithToken(demoToken), apptuit.WithIgnoreEnvTags())
-	if err != nil {
-		fmt.Fprintf(stderr, "apptuit demo: %v\n", err)
-		return exitFail
+// count counts a put that was stored.
+func (d *demoServer) count(r server.Request) {
+	if r.Path == "/api/put" && r.Status/100 == 2 {
+		d.puts.Add(1)
+		d.stored.Add(int64(r.Accepted))
 	}
+}
+
+// simulate runs the order service, reported to client every --interval,
+// for --duration (or until ctx ends: an error), printing its progress every
+// second, and stops the reporter, whose final report must succeed. It
+// returns when the service started.
+func (o *demoOpts) simulate(ctx context.Context, client *apptuit.Client, d *demoServer, stdout, stderr io.Writer) (time.Time, error) {
 	reg := metrics.NewRegistry()
 	svc, err := newOrderService(reg)
 	if err != nil {
-		fmt.Fprintf(stderr, "apptuit demo: %v\n", err)
-		return exitFail
+		return time.Time{}, err
 	}
 	rep, err := reporter.New(client, reg,
 		reporter.WithInterval(o.interval),
@@ -229,12 +279,10 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		reporter.WithErrorWriter(stderr),
 	)
 	if err != nil {
-		fmt.Fprintf(stderr, "apptuit demo: %v\n", err)
-		return exitFail
+		return time.Time{}, err
 	}
 	if err := rep.Start(); err != nil {
-		fmt.Fprintf(stderr, "apptuit demo: %v\n", err)
-		return exitFail
+		return time.Time{}, err
 	}
 	fmt.Fprintf(stdout, "order service running for %s, reporting every %s\n", o.duration, o.interval)
 
@@ -243,24 +291,7 @@ func runDemo(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); svc.run(simCtx) }()
-	tick := time.NewTicker(time.Second)
-	deadline := time.NewTimer(o.duration)
-	interrupted := false
-loop:
-	for {
-		select {
-		case <-ctx.Done():
-			interrupted = true
-			break loop
-		case <-deadline.C:
-			break loop
-		case <-tick.C:
-			fmt.Fprintf(stdout, "[%3.0fs] %s  reports %d, points stored %d\n",
-				time.Since(start).Seconds(), svc.progress(), puts.Load(), stored.Load())
-		}
-	}
-	tick.Stop()
-	deadline.Stop()
+	interrupted := d.progress(ctx, o.duration, start, svc, stdout)
 
 	stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -268,49 +299,62 @@ loop:
 	stopSim()
 	wg.Wait()
 	if err != nil {
-		fmt.Fprintf(stderr, "apptuit demo: final report: %v\n", err)
-		return exitFail
+		return start, fmt.Errorf("final report: %w", err)
 	}
 	fmt.Fprintf(stdout, "stopped after %.1fs; final report sent: %s  reports %d, points stored %d\n",
-		time.Since(start).Seconds(), svc.progress(), puts.Load(), stored.Load())
+		time.Since(start).Seconds(), svc.progress(), d.puts.Load(), d.stored.Load())
 	if interrupted {
-		fmt.Fprintln(stderr, "apptuit demo: interrupted")
-		return exitFail
+		return start, errors.New("interrupted")
 	}
+	return start, nil
+}
 
-	// Query the data back.
+// progress prints the progress of svc every second until duration has
+// passed since start (false) or ctx ends (true).
+func (d *demoServer) progress(ctx context.Context, duration time.Duration, start time.Time, svc *orderService, stdout io.Writer) (interrupted bool) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	deadline := time.NewTimer(duration)
+	defer deadline.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return true
+		case <-deadline.C:
+			return false
+		case <-tick.C:
+			fmt.Fprintf(stdout, "[%3.0fs] %s  reports %d, points stored %d\n",
+				time.Since(start).Seconds(), svc.progress(), d.puts.Load(), d.stored.Load())
+		}
+	}
+}
+
+// queryBack prints what the server holds, then the demo's queries over the
+// time since start as a table and as charts: the table must have the
+// demo's three outputs of one series each.
+func (d *demoServer) queryBack(ctx context.Context, client *apptuit.Client, start time.Time, width int, stdout io.Writer) error {
 	qctx, cancelQ := context.WithTimeout(ctx, 10*time.Second)
 	defer cancelQ()
 	qStart, qEnd := start.Add(-time.Second), time.Now().Add(time.Second)
 	names := map[string]bool{}
-	for _, se := range srv.Series() {
+	for _, se := range d.srv.Series() {
 		names[se.Metric] = true
 	}
-	fmt.Fprintf(stdout, "\nthe server holds %d points of %d metrics, among them %s\n", srv.Stats().Points, len(names), sampleNames(names))
+	fmt.Fprintf(stdout, "\nthe server holds %d points of %d metrics, among them %s\n", d.srv.Stats().Points, len(names), sampleNames(names))
 	for i, q := range []struct{ ql, format string }{{demoTableQuery, "table"}, {demoChartQuery, "chart"}} {
 		fmt.Fprintf(stdout, "\n--- %s of the query %s\n\n", q.format, strings.ReplaceAll(q.ql, "\n", " "))
 		res, err := client.Query(qctx, q.ql, qStart, qEnd)
 		if err != nil {
-			fmt.Fprintf(stderr, "apptuit demo: query: %v\n", err)
-			return exitFail
+			return fmt.Errorf("query: %w", err)
 		}
 		if i == 0 && (res.Len() != 3 || countSeries(res) != 3) {
-			fmt.Fprintf(stderr, "apptuit demo: the query found %d outputs and %d series, want 3 and 3\n", res.Len(), countSeries(res))
-			return exitFail
+			return fmt.Errorf("the query found %d outputs and %d series, want 3 and 3", res.Len(), countSeries(res))
 		}
-		if err := printResult(stdout, res, q.format, o.width, 8); err != nil {
-			fmt.Fprintf(stderr, "apptuit demo: %v\n", err)
-			return exitFail
+		if err := printResult(stdout, res, q.format, width, 8); err != nil {
+			return err
 		}
 	}
-	fmt.Fprintf(stdout, "\ndemo done in %.1fs\n", time.Since(began).Seconds())
-	if o.web {
-		fmt.Fprintf(stdout, "the web page keeps serving at %s/ (API token: %s); Ctrl-C to stop\n", url, demoToken)
-		<-ctx.Done()
-		srv.Close()
-		fmt.Fprintln(stdout, "stopped")
-	}
-	return exitOK
+	return nil
 }
 
 // demoNames are metrics the demo shows as examples of what was stored.

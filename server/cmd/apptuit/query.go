@@ -104,46 +104,20 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if done {
 		return code
 	}
-	if len(pos) != 1 {
-		return usageError(stderr, "query", fs, "want one QUERY, got %d arguments", len(pos))
-	}
-	if o.step != 0 && !o.promql {
-		return usageError(stderr, "query", fs, "--step is for --promql")
-	}
-	if o.promPath != "" && !o.promql {
-		return usageError(stderr, "query", fs, "--promql-path is for --promql")
-	}
-	if o.strict && !o.promql {
-		return usageError(stderr, "query", fs, "--strict is for --promql (Apptuit query-language answers carry no partial flag)")
+	promPath, err := o.check(pos)
+	if err != nil {
+		return usageError(stderr, "query", fs, "%v", err)
 	}
 	if o.width == 0 {
 		o.width = chartWidth(stdout)
-	}
-	promPath, from := o.promPath, "--promql-path"
-	if promPath == "" {
-		promPath, from = os.Getenv(EnvPromQLPath), EnvPromQLPath
-	}
-	if promPath != "" && !strings.HasPrefix(promPath, "/") {
-		return usageError(stderr, "query", fs, "%s %s: want a path starting with '/'", from, quoteArg(promPath))
 	}
 	start, end, err := o.timeRange(time.Now())
 	if err != nil {
 		return usageError(stderr, "query", fs, "%v", err)
 	}
-	q := pos[0]
-	if q == "-" {
-		if isTerminal(stdin) {
-			fmt.Fprintln(stderr, "reading the query from the terminal; end with Ctrl-D, stop with Ctrl-C")
-		}
-		b, err := io.ReadAll(io.LimitReader(ctxReader{ctx, stdin}, maxLine+1))
-		if code, ok := interrupted(ctx); ok {
-			return code
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "apptuit query: reading the query: %s\n", escapeText(err.Error()))
-			return exitFail
-		}
-		q = string(b)
+	q, code, ok := readQuery(ctx, pos[0], stdin, stderr)
+	if !ok {
+		return code
 	}
 	if len(q) > maxLine {
 		return usageError(stderr, "query", fs, "the query is longer than %d bytes (1 MiB)", maxLine)
@@ -151,6 +125,62 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if strings.TrimSpace(q) == "" {
 		return usageError(stderr, "query", fs, "empty QUERY")
 	}
+	res, code := o.query(ctx, stderr, q, promPath, start, end)
+	if res == nil {
+		return code
+	}
+	return o.print(stdout, stderr, res)
+}
+
+// check checks the arguments and the flags that go with --promql, and
+// returns the PromQL path: --promql-path, else $APPTUIT_PROMQL_PATH, else
+// "" (the library's default).
+func (o *queryOpts) check(pos []string) (promPath string, err error) {
+	switch {
+	case len(pos) != 1:
+		return "", fmt.Errorf("want one QUERY, got %d arguments", len(pos))
+	case o.step != 0 && !o.promql:
+		return "", errors.New("--step is for --promql")
+	case o.promPath != "" && !o.promql:
+		return "", errors.New("--promql-path is for --promql")
+	case o.strict && !o.promql:
+		return "", errors.New("--strict is for --promql (Apptuit query-language answers carry no partial flag)")
+	}
+	promPath, from := o.promPath, "--promql-path"
+	if promPath == "" {
+		promPath, from = os.Getenv(EnvPromQLPath), EnvPromQLPath
+	}
+	if promPath != "" && !strings.HasPrefix(promPath, "/") {
+		return "", fmt.Errorf("%s %s: want a path starting with '/'", from, quoteArg(promPath))
+	}
+	return promPath, nil
+}
+
+// readQuery returns the query arg, read from stdin when arg is "-" (up to
+// one byte more than maxLine). When it cannot, it says why on stderr and
+// returns the exit status.
+func readQuery(ctx context.Context, arg string, stdin io.Reader, stderr io.Writer) (q string, code int, ok bool) {
+	if arg != "-" {
+		return arg, exitOK, true
+	}
+	if isTerminal(stdin) {
+		fmt.Fprintln(stderr, "reading the query from the terminal; end with Ctrl-D, stop with Ctrl-C")
+	}
+	b, err := io.ReadAll(io.LimitReader(ctxReader{ctx, stdin}, maxLine+1))
+	if code, ok := interrupted(ctx); ok {
+		return "", code, false
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "apptuit query: reading the query: %s\n", escapeText(err.Error()))
+		return "", exitFail, false
+	}
+	return string(b), exitOK, true
+}
+
+// query runs q over [start, end], saying on stderr what it waits for. When
+// it fails, it says why on stderr and returns a nil result and the exit
+// status.
+func (o *queryOpts) query(ctx context.Context, stderr io.Writer, q, promPath string, start, end time.Time) (*apptuit.QueryResult, int) {
 	opts := []apptuit.Option{apptuit.WithIgnoreEnvTags()}
 	if o.promql && promPath != "" {
 		opts = append(opts, apptuit.WithPromQLPath(promPath))
@@ -160,7 +190,7 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	client, err := o.client(opts...)
 	if err != nil {
-		return clientError(stderr, "query", err)
+		return nil, clientError(stderr, "query", err)
 	}
 	var res *apptuit.QueryResult
 	target := client.Endpoint() + "/api/query"
@@ -176,12 +206,18 @@ func runQuery(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	})
 	if code, ok := interrupted(ctx); ok {
-		return code
+		return nil, code
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, o.explain(err)) // the library's errors say "apptuit: query: …"
-		return exitFail
+		return nil, exitFail
 	}
+	return res, exitOK
+}
+
+// print writes res to stdout in --format, and the server's warnings and
+// notes to stderr; it returns the exit status.
+func (o *queryOpts) print(stdout, stderr io.Writer, res *apptuit.QueryResult) int {
 	if res.Partial {
 		fmt.Fprintln(stderr, "warning: partial answer: the server says some of its storage did not answer, so series or points may be missing (--strict refuses such answers)")
 	}

@@ -215,18 +215,50 @@ func formatRequest(r server.Request) string {
 
 func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs, o := serveFlags()
-	for _, a := range args {
-		if a == "--" {
-			break
-		}
-		if name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); name == "max-points" && strings.HasPrefix(a, "-") {
-			return usageError(stderr, "serve", fs, "--max-points is gone: the bound is --max-memory, the server's memory budget (e.g. --max-memory 256MiB, the default), of which the points, compressed, and their series and tags take at most three quarters")
-		}
+	if usesMaxPoints(args) {
+		return usageError(stderr, "serve", fs, "--max-points is gone: the bound is --max-memory, the server's memory budget (e.g. --max-memory 256MiB, the default), of which the points, compressed, and their series and tags take at most three quarters")
 	}
 	pos, code, done := parseFlags(fs, "serve", args, stdout, stderr)
 	if done {
 		return code
 	}
+	if code := o.check(fs, pos, stderr); code != exitOK {
+		return code
+	}
+	out := &syncWriter{w: stdout}
+	// Listen first, so that a port in use fails before loading the data;
+	// clients that connect while it loads wait in the listen backlog.
+	l, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "apptuit serve: %v\n", err)
+		return exitFail
+	}
+	srv, err := server.New(o.options(out)...)
+	if err != nil {
+		l.Close()
+		fmt.Fprintf(stderr, "apptuit serve: %v\n", err)
+		return exitFail
+	}
+	return o.serve(ctx, l, srv, out, stderr)
+}
+
+// usesMaxPoints reports whether args, before any "--", give the flag
+// --max-points, which --max-memory replaced.
+func usesMaxPoints(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); name == "max-points" && strings.HasPrefix(a, "-") {
+			return true
+		}
+	}
+	return false
+}
+
+// check checks the arguments and the flags; when they are refused, it
+// says why on stderr and returns the exit status (exitOK: none refused).
+func (o *serveOpts) check(fs *flag.FlagSet, pos []string, stderr io.Writer) int {
 	if len(pos) > 0 {
 		return usageError(stderr, "serve", fs, "unexpected argument %q", pos[0])
 	}
@@ -241,7 +273,12 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if o.requestLog < 0 {
 		return usageError(stderr, "serve", fs, "bad --request-log %d: must not be negative", o.requestLog)
 	}
-	out := &syncWriter{w: stdout}
+	return exitOK
+}
+
+// options are the server's options for the flags, with its request log
+// and its messages printed to out.
+func (o *serveOpts) options(out *syncWriter) []server.Option {
 	opts := []server.Option{
 		server.WithRequestLog(func(r server.Request) { out.printf("%s\n", formatRequest(r)) }),
 		server.WithRequestLogSize(o.requestLog),
@@ -262,19 +299,13 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if o.data != "" {
 		opts = append(opts, server.WithDataDir(o.data), server.WithSyncInterval(o.syncInterval))
 	}
-	// Listen first, so that a port in use fails before loading the data;
-	// clients that connect while it loads wait in the listen backlog.
-	l, err := net.Listen("tcp", o.listen)
-	if err != nil {
-		fmt.Fprintf(stderr, "apptuit serve: %v\n", err)
-		return exitFail
-	}
-	srv, err := server.New(opts...)
-	if err != nil {
-		l.Close()
-		fmt.Fprintf(stderr, "apptuit serve: %v\n", err)
-		return exitFail
-	}
+	return opts
+}
+
+// serve serves l with srv until ctx ends, the process's memory following
+// the budget, and prints what the server held when it stopped; it returns
+// the exit status.
+func (o *serveOpts) serve(ctx context.Context, l net.Listener, srv *server.Server, out *syncWriter, stderr io.Writer) int {
 	// The process is the server's: its memory follows the budget (memory.go).
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(memoryLimit(o.maxMemory)))
 	memCtx, stopGiveBack := context.WithCancel(ctx)

@@ -75,6 +75,23 @@ var flags = []chromedp.ExecAllocatorOption{
 	chromedp.Flag("lang", "en-US"),
 }
 
+// Option changes how New starts the browser.
+type Option func(*[]chromedp.ExecAllocatorOption)
+
+// ResolveToLoopback makes the browser resolve the host names (patterns
+// such as "evil.test" and "*.evil.test") to 127.0.0.1, through Chromium's
+// --host-resolver-rules: pages of another site, or of a rebinding domain
+// once it has rebound, served from this machine.
+func ResolveToLoopback(names ...string) Option {
+	rules := make([]string, len(names))
+	for i, n := range names {
+		rules[i] = "MAP " + n + " 127.0.0.1"
+	}
+	return func(opts *[]chromedp.ExecAllocatorOption) {
+		*opts = append(*opts, chromedp.Flag("host-resolver-rules", strings.Join(rules, ", ")))
+	}
+}
+
 // Page is a browser tab of a test, with a browser of its own (so tests
 // share nothing and a crash stays in one test).
 type Page struct {
@@ -87,7 +104,7 @@ type Page struct {
 
 // New starts a browser for t with one tab of the given size in CSS
 // pixels, and closes it when the test ends. The tab's time zone is UTC.
-func New(t testing.TB, width, height int) *Page {
+func New(t testing.TB, width, height int, options ...Option) *Page {
 	t.Helper()
 	path, err := find()
 	if err != nil {
@@ -98,6 +115,9 @@ func New(t testing.TB, width, height int) *Page {
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], flags...)
 	opts = append(opts, chromedp.ExecPath(path))
+	for _, o := range options {
+		o(&opts)
+	}
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
 	p := &Page{t: t, ctx: ctx}

@@ -127,30 +127,18 @@ func truncateSync(path string, size int64) error {
 }
 
 // rewriteSegment writes the header of s and its records outside spans,
-// renumbered, to a temporary file and renames it over s. It returns the
-// new size.
+// renumbered, over s through a temporary file (replaceFile). It returns
+// the new size.
 func rewriteSegment(dir string, s segFile, src *os.File, spans []span) (int64, error) {
-	path := filepath.Join(dir, s.name)
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	var size int64
+	err := replaceFile(filepath.Join(dir, s.name), func(f *os.File) (err error) {
+		size, err = copyRecords(f, s, src, spans)
+		return err
+	})
 	if err != nil {
 		return 0, err
 	}
-	size, err := copyRecords(f, s, src, spans)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return 0, err
-	}
-	return size, syncDir(dir)
+	return size, nil
 }
 
 // copyRecords writes the header of s and its records outside spans to w.

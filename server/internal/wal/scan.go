@@ -138,13 +138,7 @@ func replaySegment(dir string, s segFile, replay func([]byte) error) (scan, erro
 // anything.
 func scan2(r *segReader, hdr segHeader, replay func([]byte) error, sc *scan) ([]span, error) {
 	salt := saltCRC(hdr.salt)
-	var spans []span
-	var open *span
-	// For an unreadable part at the end: the records whose headers verify
-	// in it, and whether they follow one another from its start.
-	var chainAt int64
-	var chainIndex, chainItems uint64
-	var next, items uint64 // the index and items the next record should have
+	var rec recovery
 	pos := int64(headerSize)
 	for pos < r.size {
 		h, ok, err := r.header(pos, salt)
@@ -152,67 +146,106 @@ func scan2(r *segReader, hdr segHeader, replay func([]byte) error, sc *scan) ([]
 			return nil, err
 		}
 		reason := "bad record header"
-		switch {
-		case !ok:
-		case h.end(pos) > r.size:
-			reason = "torn record"
-		default:
-			payload, err := r.at(pos+recHeader, int(h.length))
-			if err != nil {
+		if ok {
+			if reason, err = rec.check(r, pos, h, replay); err != nil {
 				return nil, err
 			}
-			switch {
-			case crc32.Checksum(payload, castagnoli) != h.pcrc:
-				reason = "checksum mismatch"
-			case h.index < next || h.items < items:
-				reason = "record out of sequence"
-			default:
-				if err := replay(payload); err != nil {
-					reason = "record rejected: " + err.Error()
-					break
-				}
-				if open != nil {
-					open.end, open.records, open.items, open.exact = pos, int(h.index-next), h.items-items, true
-					spans = append(spans, *open)
-					open = nil
-				} else if h.index != next || h.items != items {
-					// Records missing, though no byte is damaged (the
-					// segment was cut at a record's end, and not by a crash).
-					spans = append(spans, span{off: pos, end: pos, reason: "records missing", records: int(h.index - next), items: h.items - items, exact: true})
-				}
-				sc.records++
-				sc.items += uint64(h.count)
-				next, items = h.index+1, h.items+uint64(h.count)
-				pos = h.end(pos)
-				continue
-			}
 		}
-		if open == nil {
-			open = &span{off: pos, reason: reason, exact: true}
-			chainAt, chainIndex, chainItems = pos, next, items
+		if reason == "" {
+			rec.replayed(pos, h)
+			sc.records++
+			sc.items += uint64(h.count)
+			pos = h.end(pos)
+			continue
 		}
-		if ok && h.index >= next {
-			// A record lost, at least: its header says so.
-			open.records++
-			open.items += uint64(h.count)
-			if open.exact && pos == chainAt && h.index == chainIndex && h.items == chainItems {
-				chainAt, chainIndex, chainItems = h.end(pos), h.index+1, h.items+uint64(h.count)
-			} else {
-				open.exact = false
-			}
-		} else {
-			open.exact = false
-		}
+		rec.damaged(pos, h, ok, reason)
 		if pos, err = r.nextHeader(pos+1, salt); err != nil {
 			return nil, err
 		}
 	}
-	if open != nil {
-		open.end = r.size
-		open.exact = open.exact && chainAt >= r.size
-		spans = append(spans, *open)
+	return rec.finish(r.size), nil
+}
+
+// recovery follows the records of a format-2 segment in order: the
+// unreadable parts found, the one open, and the index and items the next
+// record should have.
+type recovery struct {
+	spans       []span
+	open        *span
+	next, items uint64 // the index and items the next record should have
+	// For an unreadable part at the end: the records whose headers verify
+	// in it, and whether they follow one another from its start.
+	chainAt                int64
+	chainIndex, chainItems uint64
+}
+
+// check verifies the record at pos, whose header h verifies, and replays
+// it; it returns why the record is unreadable, or "".
+func (rec *recovery) check(r *segReader, pos int64, h recHdr, replay func([]byte) error) (string, error) {
+	if h.end(pos) > r.size {
+		return "torn record", nil
 	}
-	return spans, nil
+	payload, err := r.at(pos+recHeader, int(h.length))
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case crc32.Checksum(payload, castagnoli) != h.pcrc:
+		return "checksum mismatch", nil
+	case h.index < rec.next || h.items < rec.items:
+		return "record out of sequence", nil
+	}
+	if err := replay(payload); err != nil {
+		return "record rejected: " + err.Error(), nil
+	}
+	return "", nil
+}
+
+// replayed follows the record at pos, replayed: it closes the unreadable
+// part open before it, or notes the records missing before it.
+func (rec *recovery) replayed(pos int64, h recHdr) {
+	if rec.open != nil {
+		rec.open.end, rec.open.records, rec.open.items, rec.open.exact = pos, int(h.index-rec.next), h.items-rec.items, true
+		rec.spans = append(rec.spans, *rec.open)
+		rec.open = nil
+	} else if h.index != rec.next || h.items != rec.items {
+		// Records missing, though no byte is damaged (the segment was cut
+		// at a record's end, and not by a crash).
+		rec.spans = append(rec.spans, span{off: pos, end: pos, reason: "records missing", records: int(h.index - rec.next), items: h.items - rec.items, exact: true})
+	}
+	rec.next, rec.items = h.index+1, h.items+uint64(h.count)
+}
+
+// damaged adds the record at pos, unreadable for reason, to the
+// unreadable part open (opening one); ok says its header h verifies.
+func (rec *recovery) damaged(pos int64, h recHdr, ok bool, reason string) {
+	if rec.open == nil {
+		rec.open = &span{off: pos, reason: reason, exact: true}
+		rec.chainAt, rec.chainIndex, rec.chainItems = pos, rec.next, rec.items
+	}
+	if !ok || h.index < rec.next {
+		rec.open.exact = false
+		return
+	}
+	// A record lost, at least: its header says so.
+	rec.open.records++
+	rec.open.items += uint64(h.count)
+	if rec.open.exact && pos == rec.chainAt && h.index == rec.chainIndex && h.items == rec.chainItems {
+		rec.chainAt, rec.chainIndex, rec.chainItems = h.end(pos), h.index+1, h.items+uint64(h.count)
+	} else {
+		rec.open.exact = false
+	}
+}
+
+// finish closes the unreadable part open at the end of the segment (of
+// size bytes) and returns all of them.
+func (rec *recovery) finish(size int64) []span {
+	if rec.open != nil {
+		rec.open.end = size
+		rec.open.exact = rec.open.exact && rec.chainAt >= size
+		rec.spans = append(rec.spans, *rec.open)
+	}
+	return rec.spans
 }
 
 // segReader reads a segment through a window.

@@ -164,13 +164,8 @@ func openLocked(dir string, opts Options, replay func(payload []byte) error) (*L
 			return nil, rep, err
 		}
 	}
-	for _, t := range tmps {
-		if err := os.Remove(filepath.Join(dir, t)); err != nil {
-			return nil, rep, err
-		}
-		rep.Removed++
-	}
-	// Replay from the newest base segment.
+	// Replay from the newest base segment: the temporary files and the
+	// segments before it go.
 	start := 0
 	for i := len(segs) - 1; i >= 0; i-- {
 		if segs[i].base {
@@ -178,28 +173,69 @@ func openLocked(dir string, opts Options, replay func(payload []byte) error) (*L
 			break
 		}
 	}
+	stale := tmps
 	for _, s := range segs[:start] {
-		if err := os.Remove(filepath.Join(dir, s.name)); err != nil {
+		stale = append(stale, s.name)
+	}
+	if err := removeFiles(dir, stale, &rep); err != nil {
+		return nil, rep, err
+	}
+	l := &Log{dir: dir, opts: opts}
+	if err := l.replay(segs[start:], replay, &rep); err != nil {
+		return nil, rep, err
+	}
+	if l.seg == 0 {
+		// No segment of this format to append to: a new one, a base one
+		// if the log is empty.
+		last := uint64(0)
+		if len(nums) > 0 {
+			last = nums[len(nums)-1]
+		}
+		if err := l.newSegment(last+1, rep.Segments == 0); err != nil {
 			return nil, rep, err
+		}
+	}
+	l.f, err = os.OpenFile(filepath.Join(dir, name(l.seg)), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return nil, rep, err
+	}
+	if err := syncDir(dir); err != nil {
+		l.f.Close()
+		return nil, rep, err
+	}
+	rep.Bytes = l.total
+	if opts.SyncInterval > 0 {
+		l.stop, l.done = make(chan struct{}), make(chan struct{})
+		go l.syncLoop()
+	}
+	return l, rep, nil
+}
+
+// removeFiles deletes the files names of dir, counting them in rep.
+func removeFiles(dir string, names []string, rep *Report) error {
+	for _, n := range names {
+		if err := os.Remove(filepath.Join(dir, n)); err != nil {
+			return err
 		}
 		rep.Removed++
 	}
-	l := &Log{dir: dir, opts: opts}
-	last := uint64(0)
-	if len(nums) > 0 {
-		last = nums[len(nums)-1]
-	}
-	for _, s := range segs[start:] {
+	return nil
+}
+
+// replay replays segs, in order, into replay, reporting in rep, and makes
+// the last one of the current format the segment l appends to (none when
+// the last one is of format 1). A segment never written is deleted.
+func (l *Log) replay(segs []segFile, replay func(payload []byte) error, rep *Report) error {
+	for _, s := range segs {
 		if s.size == 0 { // created and never written: nothing to keep
-			if err := os.Remove(filepath.Join(dir, s.name)); err != nil {
-				return nil, rep, err
+			if err := removeFiles(l.dir, []string{s.name}, rep); err != nil {
+				return err
 			}
-			rep.Removed++
 			continue
 		}
-		sc, err := replaySegment(dir, s, replay)
+		sc, err := replaySegment(l.dir, s, replay)
 		if err != nil {
-			return nil, rep, err
+			return err
 		}
 		rep.Damage = append(rep.Damage, sc.damage...)
 		if sc.removed {
@@ -216,30 +252,22 @@ func openLocked(dir string, opts Options, replay func(payload []byte) error) (*L
 		}
 		l.seg, l.size, l.salt, l.index, l.items = s.n, sc.size, saltCRC(s.hdr.salt), uint64(sc.records), sc.items
 	}
-	if l.seg == 0 {
-		// No segment of this format to append to: a new one, a base one
-		// if the log is empty.
-		h := segHeader{base: rep.Segments == 0, salt: newSalt()}
-		if err := writeSegment(dir, last+1, h); err != nil {
-			return nil, rep, err
-		}
-		l.seg, l.size, l.salt = last+1, headerSize, saltCRC(h.salt)
-		l.total += headerSize
+	return nil
+}
+
+// newSegment creates segment n, holding only its header, through a
+// temporary file (replaceFile), and makes it the one l appends to.
+func (l *Log) newSegment(n uint64, base bool) error {
+	h := segHeader{base: base, salt: newSalt()}
+	if err := replaceFile(filepath.Join(l.dir, name(n)), func(f *os.File) error {
+		_, err := f.Write(h.bytes())
+		return err
+	}); err != nil {
+		return err
 	}
-	l.f, err = os.OpenFile(filepath.Join(dir, name(l.seg)), os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		return nil, rep, err
-	}
-	if err := syncDir(dir); err != nil {
-		l.f.Close()
-		return nil, rep, err
-	}
-	rep.Bytes = l.total
-	if opts.SyncInterval > 0 {
-		l.stop, l.done = make(chan struct{}), make(chan struct{})
-		go l.syncLoop()
-	}
-	return l, rep, nil
+	l.seg, l.size, l.salt = n, headerSize, saltCRC(h.salt)
+	l.total += headerSize
+	return nil
 }
 
 func name(n uint64) string { return fmt.Sprintf("%016d%s", n, suffix) }
@@ -275,14 +303,8 @@ func list(dir string) ([]uint64, []string, error) {
 // cost). On a write error it cuts the partial record off again; if that
 // fails too, the log refuses further appends.
 func (l *Log) Append(items int, parts ...[]byte) error {
-	n := 0
-	for _, p := range parts {
-		n += len(p)
-	}
-	if n > MaxRecord {
-		return ErrTooLarge
-	}
-	if err := checkItems(items); err != nil {
+	n, err := checkRecord(items, parts)
+	if err != nil {
 		return err
 	}
 	pcrc := payloadCRC(parts)
@@ -314,11 +336,20 @@ func (l *Log) Append(items int, parts ...[]byte) error {
 	return nil
 }
 
-func checkItems(n int) error {
-	if n < 0 || uint64(n) > maxCount {
-		return fmt.Errorf("wal: a record of %d items: want 0 to %d", n, uint64(maxCount))
+// checkRecord checks a record of items items whose payload is parts and
+// returns the payload's length.
+func checkRecord(items int, parts [][]byte) (int, error) {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
 	}
-	return nil
+	if n > MaxRecord {
+		return 0, ErrTooLarge
+	}
+	if items < 0 || uint64(items) > maxCount {
+		return 0, fmt.Errorf("wal: a record of %d items: want 0 to %d", items, uint64(maxCount))
+	}
+	return n, nil
 }
 
 func writeAll(w io.Writer, h []byte, parts [][]byte) error {
@@ -344,57 +375,8 @@ func (l *Log) Rewrite(write func(add func(items int, parts ...[]byte) error) err
 		return errors.New("wal: log closed")
 	}
 	n := l.seg + 1
-	tmp := filepath.Join(l.dir, name(n)+".tmp")
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	seg, err := writeBase(filepath.Join(l.dir, name(n)), write)
 	if err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(f, 1<<16)
-	hdr := segHeader{base: true, salt: newSalt()}
-	salt := saltCRC(hdr.salt)
-	size := int64(headerSize)
-	var index, items uint64
-	var hb []byte
-	_, err = w.Write(hdr.bytes())
-	if err == nil {
-		err = write(func(count int, parts ...[]byte) error {
-			rn := 0
-			for _, p := range parts {
-				rn += len(p)
-			}
-			if rn > MaxRecord {
-				return ErrTooLarge
-			}
-			if err := checkItems(count); err != nil {
-				return err
-			}
-			hb = appendRecHeader(hb[:0], salt, recHdr{length: uint32(rn), index: index, items: items, count: uint32(count), pcrc: payloadCRC(parts)})
-			index++
-			items += uint64(count)
-			size += int64(recHeader + rn)
-			return writeAll(w, hb, parts)
-		})
-	}
-	if err == nil {
-		err = w.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if err == nil {
-		err = f.Close()
-	} else {
-		f.Close()
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(l.dir, name(n))); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := syncDir(l.dir); err != nil {
 		return err
 	}
 	// From here the new segment is the log.
@@ -404,50 +386,101 @@ func (l *Log) Rewrite(write func(add func(items int, parts ...[]byte) error) err
 		return l.err
 	}
 	old := l.f
-	l.f, l.seg, l.salt, l.index, l.items, l.size, l.total, l.dirty, l.err = nf, n, salt, index, items, size, size, false, nil
+	l.f, l.seg, l.salt, l.index, l.items, l.size, l.total, l.dirty, l.err = nf, n, seg.salt, seg.index, seg.items, seg.size, seg.size, false, nil
 	old.Close()
-	segs, _, err := list(l.dir)
+	return removeBefore(l.dir, n)
+}
+
+// written is what writeBase wrote: the segment's salt (its checksum
+// state), its records and their items, its size.
+type written struct {
+	salt         uint32
+	index, items uint64
+	size         int64
+}
+
+// writeBase writes the base segment path, holding the records write adds,
+// through a temporary file (replaceFile).
+func writeBase(path string, write func(add func(items int, parts ...[]byte) error) error) (written, error) {
+	var seg written
+	err := replaceFile(path, func(f *os.File) (err error) {
+		seg, err = writeRecords(f, write)
+		return err
+	})
+	if err != nil {
+		return written{}, err
+	}
+	return seg, nil
+}
+
+// writeRecords writes to f a base segment's header and the records write
+// adds.
+func writeRecords(f io.Writer, write func(add func(items int, parts ...[]byte) error) error) (written, error) {
+	w := bufio.NewWriterSize(f, 1<<16)
+	hdr := segHeader{base: true, salt: newSalt()}
+	seg := written{salt: saltCRC(hdr.salt), size: headerSize}
+	if _, err := w.Write(hdr.bytes()); err != nil {
+		return seg, err
+	}
+	var hb []byte
+	err := write(func(count int, parts ...[]byte) error {
+		rn, err := checkRecord(count, parts)
+		if err != nil {
+			return err
+		}
+		hb = appendRecHeader(hb[:0], seg.salt, recHdr{length: uint32(rn), index: seg.index, items: seg.items, count: uint32(count), pcrc: payloadCRC(parts)})
+		seg.index++
+		seg.items += uint64(count)
+		seg.size += int64(recHeader + rn)
+		return writeAll(w, hb, parts)
+	})
+	if err != nil {
+		return seg, err
+	}
+	return seg, w.Flush()
+}
+
+// removeBefore deletes the segments of dir numbered below n.
+func removeBefore(dir string, n uint64) error {
+	segs, _, err := list(dir)
 	if err != nil {
 		return err
 	}
 	for _, s := range segs {
 		if s < n {
-			if err := os.Remove(filepath.Join(l.dir, name(s))); err != nil {
+			if err := os.Remove(filepath.Join(dir, name(s))); err != nil {
 				return err
 			}
 		}
 	}
-	return syncDir(l.dir)
-}
-
-// writeSegment creates segment n, holding only its header, through a
-// temporary file.
-func writeSegment(dir string, n uint64, h segHeader) error {
-	tmp := filepath.Join(dir, name(n)+".tmp")
-	if err := writeFileSync(tmp, h.bytes()); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, name(n))); err != nil {
-		return err
-	}
 	return syncDir(dir)
 }
 
-func writeFileSync(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+// replaceFile writes path through a temporary file beside it: write
+// fills it, then it is synced, renamed into place and the directory
+// synced. If it fails before the rename, path is as it was and the
+// temporary file is gone.
+func replaceFile(path string, write func(f *os.File) error) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
+	err = write(f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return syncDir(filepath.Dir(path))
 }
 
 func syncDir(dir string) error {

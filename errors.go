@@ -392,7 +392,7 @@ const (
 // Error reads, for example,
 //
 //	apptuit: send: 2 points not delivered: no answer after 3 attempts: Post …: connection refused
-//	apptuit: send: 1000 points may not have arrived: after 2 attempts: TelnetTCP(127.0.0.1:4242): the server closed the connection after 91890 bytes were written: EOF
+//	apptuit: send: 1000 points may not have arrived: after 2 attempts: TelnetTCP(127.0.0.1:4242): the server closed the connection with 90890 bytes written: EOF
 //	apptuit: send: 310 of 3000 points not sent: XCollectorUDP(127.0.0.1:8953): write udp …: connection refused
 func (e *NetworkError) Error() string {
 	var b strings.Builder

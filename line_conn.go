@@ -286,20 +286,25 @@ func (tc *tcpConn) wait(ctx context.Context, d time.Duration, n int) error {
 	}
 }
 
-// closed is the error of a connection the server closed after n bytes were
-// written on it by the current Send; the reader has ended.
+// closed is the error of a connection the server closed or reset with n
+// bytes written on it by the current Send; the reader has ended.
 func (tc *tcpConn) closed(n int) error {
-	what := "closed"
-	if !errors.Is(tc.err, io.EOF) {
-		what = "reset"
+	return fmt.Errorf("the server %s the connection with %d bytes written%s: %w", tc.how(), n, tc.quote(), tc.err)
+}
+
+// how is "closed" if the server closed the connection (the reader read to
+// its end), else "reset"; the reader has ended.
+func (tc *tcpConn) how() string {
+	if errors.Is(tc.err, io.EOF) {
+		return "closed"
 	}
-	return fmt.Errorf("the server %s the connection after %d bytes were written%s: %w", what, n, tc.quote(), tc.err)
+	return "reset"
 }
 
 // writeFailed is the error of a write that failed after n of size bytes.
 func (tc *tcpConn) writeFailed(n, size int, err error) error {
 	if tc.ended() {
-		return fmt.Errorf("%d of %d bytes written: the server closed the connection%s: %w", n, size, tc.quote(), err)
+		return fmt.Errorf("the server %s the connection with %d of %d bytes written%s: %w", tc.how(), n, size, tc.quote(), err)
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {

@@ -183,6 +183,9 @@ func TestLineTCPHealthyPeer(t *testing.T) {
 func TestLineTCPClosingPeer(t *testing.T) {
 	checkNoLeaks(t)
 	closing := newLinePeer(t, nil, func(_ int, c net.Conn) { c.Close() })
+	// Closes a line it has not read, once its TCP acknowledged it: only
+	// waiting on a new connection (lineSettle) tells.
+	late := newLinePeer(t, nil, func(_ int, c net.Conn) { time.Sleep(5 * time.Millisecond); c.Close() })
 	http := httptest.NewServer(nil)
 	t.Cleanup(http.Close)
 	for _, tc := range []struct {
@@ -190,11 +193,13 @@ func TestLineTCPClosingPeer(t *testing.T) {
 		addr    string
 		retries int
 		calls   int
+		n       int      // points a call
 		wantErr []string // in the error's text
 	}{
-		{"closes at accept", closing.addr(), 0, 20, []string{"1000 points may not have arrived: TelnetTCP(" + closing.addr() + "): the server "}},
-		{"closes at accept, 2 retries", closing.addr(), 2, 5, []string{"1000 points may not have arrived: after 3 attempts: TelnetTCP("}},
-		{"an HTTP server", strings.TrimPrefix(http.URL, "http://"), 0, 3, []string{
+		{"closes at accept", closing.addr(), 0, 20, 1000, []string{"1000 points may not have arrived: TelnetTCP(" + closing.addr() + "): the server "}},
+		{"closes at accept, 2 retries", closing.addr(), 2, 5, 1000, []string{"1000 points may not have arrived: after 3 attempts: TelnetTCP("}},
+		{"closes 5 ms after accept", late.addr(), 0, 5, 1, []string{"1 point may not have arrived: TelnetTCP(" + late.addr() + "): the server reset the connection with 89 bytes written: "}},
+		{"an HTTP server", strings.TrimPrefix(http.URL, "http://"), 0, 3, 1000, []string{
 			"1000 points may not have arrived: TelnetTCP(", `; it wrote "HTTP/1.1 400 Bad Request\r\n`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -204,7 +209,7 @@ func TestLineTCPClosingPeer(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			pts := manyPoints(1000)
+			pts := manyPoints(tc.n)
 			var slowest time.Duration
 			for call := range tc.calls {
 				start := time.Now()
@@ -214,7 +219,7 @@ func TestLineTCPClosingPeer(t *testing.T) {
 				if !errors.As(err, &ne) {
 					t.Fatalf("call %d: got %v, want a *NetworkError", call, err)
 				}
-				if ne.Undelivered != 1000 || ne.Total != 1000 || ne.Attempts != tc.retries+1 || !IsRetryable(err) {
+				if ne.Undelivered != tc.n || ne.Total != tc.n || ne.Attempts != tc.retries+1 || !IsRetryable(err) {
 					t.Errorf("call %d: undelivered %d of %d after %d attempts, retryable %v", call, ne.Undelivered, ne.Total, ne.Attempts, IsRetryable(err))
 				}
 				if !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, syscall.EPIPE) {
@@ -359,5 +364,27 @@ func TestLineTCPHungPeer(t *testing.T) {
 			}
 			t.Logf("failed after %v (bound %v, encoding %v): %v", took.Round(time.Millisecond), bound, encoding.Round(time.Millisecond), err)
 		})
+	}
+}
+
+// TestLineTCPHungPeerCtx: the Send's ctx ends the wait for the server's
+// acknowledgement, and the error counts the points.
+func TestLineTCPHungPeerCtx(t *testing.T) {
+	checkNoLeaks(t)
+	peer := newLinePeer(t, listenSmallRcvbuf(t), func(int, net.Conn) {})
+	c, err := New(WithLineTransport(TelnetTCP(peer.addr())), WithIgnoreEnvTags(), WithRetries(2), WithTimeout(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err = c.Send(ctx, manyPoints(1000)) // written at once, never acknowledged
+	if !errors.Is(err, context.DeadlineExceeded) || err.Error() != "apptuit: send: 1000 points may not have arrived: context deadline exceeded" {
+		t.Fatalf("got %v", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("took %v", d)
 	}
 }

@@ -67,7 +67,9 @@
 //   - *HTTPError: any other non-2xx answer (401, 403, 404, 429 or 5xx after
 //     the retries, …), with the server's message; for a send, how many
 //     points were not delivered.
-//   - *NetworkError: no answer, after the retries.
+//   - *NetworkError: no answer, after the retries; with a line transport,
+//     a connection that failed before its lines were confirmed (how many
+//     points may not have arrived).
 //   - *RedirectError: a redirect the client does not follow (to another
 //     origin, or one that would lose a POST's body); for a send, how many
 //     points were not delivered.

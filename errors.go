@@ -125,19 +125,43 @@ func statusText(code int) string {
 // writeUndelivered writes "N points not delivered: " or "N of T points not
 // delivered: " when total is not 0.
 func writeUndelivered(b *strings.Builder, undelivered, total int) {
+	writeCount(b, undelivered, total, "not delivered")
+}
+
+// writeCount writes "N points <what>: " or "N of T points <what>: " when
+// total is not 0.
+func writeCount(b *strings.Builder, n, total int, what string) {
 	if total == 0 {
 		return
 	}
-	b.WriteString(strconv.Itoa(undelivered))
-	if undelivered != total {
+	b.WriteString(strconv.Itoa(n))
+	if n != total {
 		b.WriteString(" of ")
 		b.WriteString(strconv.Itoa(total))
 	}
 	if total == 1 {
-		b.WriteString(" point not delivered: ")
+		b.WriteString(" point ")
 	} else {
-		b.WriteString(" points not delivered: ")
+		b.WriteString(" points ")
 	}
+	b.WriteString(what)
+	b.WriteString(": ")
+}
+
+// mayNotHaveArrived is "N points may not have arrived: ", the count of a
+// TelnetTCP Send that failed.
+func mayNotHaveArrived(n, total int) string {
+	var b strings.Builder
+	writeCount(&b, n, total, "may not have arrived")
+	return b.String()
+}
+
+// notSent is "N of T points not sent: ", the count of an XCollectorUDP Send
+// that failed.
+func notSent(n, total int) string {
+	var b strings.Builder
+	writeCount(&b, n, total, "not sent")
+	return b.String()
 }
 
 // maxErrorText is how much of a server's message an Error() string quotes;
@@ -339,31 +363,63 @@ func IsRetryable(err error) bool {
 }
 
 // NetworkError is a request that got no HTTP answer (connection refused,
-// reset, timeout of an attempt) after all retries.
+// reset, timeout of an attempt) after all retries, or a line transport's
+// Send that failed (see LineTransport): a connection that could not be
+// made or written, that the server closed or reset, or a server that did
+// not take the lines within the timeout.
 type NetworkError struct {
 	Op       string
 	Attempts int // requests tried, the retries included
 	// For Send and SendTimeSeries, as in HTTPError: the points of the call
-	// not delivered, out of Total.
+	// not delivered, out of Total. For TelnetTCP: the points that may not
+	// have arrived, which is all of the call (see LineTransport); for
+	// XCollectorUDP: the points of the datagrams not sent.
 	Undelivered, Total int
 	Err                error
+
+	words errWords
 }
 
-// Error reads, for example, "apptuit: send: 2 points not delivered: no
-// answer after 3 attempts: Post …: connection refused".
+// errWords says how a *NetworkError words its count.
+type errWords uint8
+
+const (
+	wordsHTTP errWords = iota // "N points not delivered: no answer"
+	wordsTCP                  // "N points may not have arrived"
+	wordsUDP                  // "N of T points not sent"
+)
+
+// Error reads, for example,
+//
+//	apptuit: send: 2 points not delivered: no answer after 3 attempts: Post …: connection refused
+//	apptuit: send: 1000 points may not have arrived: after 2 attempts: TelnetTCP(127.0.0.1:4242): the server closed the connection with 90890 bytes written: EOF
+//	apptuit: send: 310 of 3000 points not sent: XCollectorUDP(127.0.0.1:8953): write udp …: connection refused
 func (e *NetworkError) Error() string {
 	var b strings.Builder
 	b.WriteString("apptuit: ")
 	b.WriteString(e.Op)
 	b.WriteString(": ")
-	writeUndelivered(&b, e.Undelivered, e.Total)
-	b.WriteString("no answer")
+	switch e.words {
+	case wordsTCP:
+		writeCount(&b, e.Undelivered, e.Total, "may not have arrived")
+	case wordsUDP:
+		writeCount(&b, e.Undelivered, e.Total, "not sent")
+	default:
+		writeUndelivered(&b, e.Undelivered, e.Total)
+		b.WriteString("no answer")
+	}
 	if e.Attempts > 1 {
-		b.WriteString(" after ")
+		if e.words != wordsHTTP {
+			b.WriteString("after ")
+		} else {
+			b.WriteString(" after ")
+		}
 		b.WriteString(strconv.Itoa(e.Attempts))
 		b.WriteString(" attempts")
 	}
-	b.WriteString(": ")
+	if e.words == wordsHTTP || e.Attempts > 1 {
+		b.WriteString(": ")
+	}
 	b.WriteString(e.Err.Error())
 	return b.String()
 }

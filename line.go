@@ -36,10 +36,12 @@ const (
 //
 // The line protocols have no answers: a line the server refuses (a bad
 // value, a name it does not accept, a database missing) is dropped by the
-// server without the client knowing, so Send never returns a *SendError and
-// IsRetryable is true only of connection failures (*NetworkError). Over UDP
-// even the delivery is unknown: a datagram lost on the way, or sent while
-// nothing listens, is lost silently.
+// server without the client knowing, so Send never returns a *SendError.
+// What a nil error means differs: over TCP the lines reached the server as
+// far as TCP can tell (see TelnetTCP); over UDP they were handed to the
+// kernel, no more (see XCollectorUDP). A failure is a *NetworkError (and
+// IsRetryable) whose Undelivered counts the points that may not have
+// arrived.
 //
 // A LineTransport is safe for concurrent use; it writes the lines of one
 // Send call together, so that lines of concurrent calls never interleave.
@@ -50,9 +52,10 @@ type LineTransport struct {
 	ascii   bool // names and tag values limited to tcollector's [-_./a-zA-Z0-9]
 	packet  int
 
-	mu   sync.Mutex // held while writing, and guards conn
-	conn net.Conn
-	bufs sync.Pool // of *[]byte: encoded lines
+	mu   sync.Mutex // held by a Send, and guards tcp and udp
+	tcp  *tcpConn   // TelnetTCP's connection (line_conn.go)
+	udp  net.Conn   // XCollectorUDP's
+	bufs sync.Pool  // of *[]byte: encoded lines
 }
 
 // TelnetTCP returns a transport that writes "put <metric> <timestamp>
@@ -61,13 +64,41 @@ type LineTransport struct {
 // and VictoriaMetrics' -opentsdbListenAddr take them. The connection is
 // made at the first Send and made again after a failure.
 //
-// Each write is bounded by the client's timeout (WithTimeout) and by the
-// Send's ctx; a failed write is retried on a new connection as the client's
-// retries and backoff allow (WithRetries, WithBackoff), from the start of
-// the chunk of lines that failed, so lines may arrive twice. A connection
-// that breaks in the middle of a line may leave that line truncated on the
-// server's side; servers that read a last line without its newline (InfluxDB
-// does) store it as it is.
+// A Send returns nil once every line of the call is in the server's hands
+// as far as TCP tells: written, every byte acknowledged by the server's TCP
+// (on Linux and macOS, which tell; elsewhere, the connection still open),
+// and, on a connection this Send made, 50 ms passed without the server
+// closing it (a server that accepts and closes every connection would
+// otherwise lose every call's lines). What the server sends back
+// (OpenTSDB's error lines) is read and dropped as it comes; the last of it
+// is quoted in the error when the server closes the connection. TCP cannot
+// tell more: lines acknowledged by a server that then exits, or closes the
+// connection without reading them, are lost without an error, and a
+// refused line is dropped by the server.
+//
+// A Send fails, with a retryable *NetworkError, when the connection cannot
+// be made or written, when the server closes or resets it before the
+// lines are acknowledged and settled (errors.Is io.EOF, or the reset's
+// error), or when the server does not take them within the timeout: it
+// is not reading (errors.Is os.ErrDeadlineExceeded). Its Undelivered is
+// then every point of the call: TCP tells which bytes the server's kernel
+// took, not which lines the server read, so any of them may be lost. A
+// failed attempt is retried as the client's retries and backoff allow
+// (WithRetries, WithBackoff), each time writing all the call's lines on a
+// new connection, so lines may arrive twice; a connection that breaks in
+// the middle of a line may leave that line truncated on the server's side
+// (InfluxDB stores a last line without its newline as it is).
+//
+// Bounds and cost: each attempt (connecting, writing, waiting for the
+// acknowledgement) and the backoff pause after it take at most the
+// client's timeout (WithTimeout) together, so a Send takes at most
+// timeout × (retries+1) once its lines are encoded, not counting the wait
+// for a concurrent Send on the same transport to finish; its ctx ends it
+// sooner. With a timeout of 0 only ctx bounds it. A Send takes at
+// least a round trip to the server (the acknowledgement), and 50 ms more
+// on a new connection: send many points per call, as the reporter does.
+// The connection is kept between calls; one the server closed meanwhile
+// is noticed (read as it happens) and made again.
 //
 // Tag values may hold any character but Unicode white space, '=' and
 // control characters (a line is split at white space and a tag at '=');
@@ -85,11 +116,14 @@ func TelnetTCP(addr string) *LineTransport {
 // metric names, tag keys and tag values must be made of ASCII letters and
 // digits, '-', '_', '.' and '/': anything else is a *ValidationError.
 //
-// UDP gives no delivery guarantee: datagrams are dropped when the
-// receiver's buffer is full or nothing listens, without an error. A write
-// error the kernel does report (for instance "connection refused" after an
-// ICMP port unreachable) is a *NetworkError, but the datagrams sent before
-// it are not known to be lost or delivered.
+// XCollectorUDP is fire-and-forget: Send returns nil once the datagrams
+// are handed to the kernel, which says nothing of their arrival. A
+// datagram is dropped without an error when the receiver's buffer is full,
+// when nothing listens, or on the way; nothing is retried. Only a write
+// error the kernel reports (such as "connection refused" after an ICMP
+// port unreachable answered an earlier datagram) fails a Send, with a
+// *NetworkError whose Undelivered counts the points of the datagrams not
+// sent; those sent before it are not known to have arrived or not.
 func XCollectorUDP(addr string) *LineTransport {
 	if addr == "" {
 		addr = DefaultXCollectorAddr

@@ -131,7 +131,7 @@ func (t *LineTransport) send(ctx context.Context, c *Client, src pointSet) error
 	if bad >= 0 {
 		return src.invalid(bad, errLineTooLong)
 	}
-	return t.write(ctx, c, b)
+	return t.write(ctx, c, b, src.len())
 }
 
 // appendLines is the line encoder: it appends the lines of every point of

@@ -3,9 +3,11 @@ package apptuit
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -125,20 +127,39 @@ func TestXCollectorUDPPacketSize(t *testing.T) {
 }
 
 // TestXCollectorUDPNobodyListens: the kernel reports the port unreachable
-// on a later write: that Send fails with a retryable *NetworkError (the
-// datagrams before it were lost without a word: UDP).
+// on a later write: that Send fails with a retryable *NetworkError counting
+// the points of the datagrams not sent (those before were lost without a
+// word: UDP).
 func TestXCollectorUDPNobodyListens(t *testing.T) {
 	pc, _ := net.ListenPacket("udp", "127.0.0.1:0")
 	addr := pc.LocalAddr().String()
 	pc.Close()
 	c := lineClient(t, XCollectorUDP(addr))
+	const n = 300 // 4 datagrams
 	var err error
 	for i := 0; i < 20 && err == nil; i++ {
-		err = c.Send(context.Background(), manyPoints(10))
+		err = c.Send(context.Background(), manyPoints(n))
 		time.Sleep(5 * time.Millisecond)
 	}
 	var ne *NetworkError
-	if !errors.As(err, &ne) || !IsRetryable(err) {
+	if !errors.As(err, &ne) || !IsRetryable(err) || !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Fatalf("got %v", err)
 	}
+	// The datagrams not sent hold whole lines: the count is a number of
+	// lines left, from a datagram's first.
+	lines := strings.Split(strings.ReplaceAll(manyPointsLines(n), "put ", ""), "\n")
+	packets := map[int]bool{n: true}
+	for left, size := n, 0; left > 0; left-- {
+		if size += len(lines[n-left]) + 1; size > linePacketBytes {
+			packets[left] = true
+			size = len(lines[n-left]) + 1
+		}
+	}
+	if ne.Total != n || !packets[ne.Undelivered] || ne.Attempts != 1 {
+		t.Errorf("%d of %d points not sent, after %d attempts: not the points of whole datagrams %v", ne.Undelivered, ne.Total, ne.Attempts, packets)
+	}
+	if want := fmt.Sprintf("apptuit: send: %s: XCollectorUDP(%s): write udp ", strings.TrimSuffix(notSent(ne.Undelivered, n), ": "), addr); !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("%q\nwant the prefix %q", err, want)
+	}
+	t.Log(err)
 }

@@ -187,7 +187,10 @@ func WithHTTPClient(hc *http.Client) Option {
 }
 
 // WithTimeout bounds each HTTP attempt (default 30s); 0 means no bound other
-// than the caller's context.
+// than the caller's context. With TelnetTCP it bounds each attempt of a Send
+// (connecting, writing, waiting for the server's acknowledgement) together
+// with the backoff pause after it, so that a Send takes at most
+// timeout × (retries+1); with XCollectorUDP, its writes.
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 0 {
@@ -199,7 +202,9 @@ func WithTimeout(d time.Duration) Option {
 }
 
 // WithRetries sets how many times a request is retried after a connection
-// error, a 429 or a 5xx answer (default 2). Waits grow exponentially from
+// error, a 429 or a 5xx answer (default 2); with TelnetTCP, how many times
+// a failed Send writes all its lines again on a new connection (see
+// TelnetTCP); XCollectorUDP does not retry. Waits grow exponentially from
 // the backoff base with full jitter, up to the backoff maximum; a
 // Retry-After header is honoured; the context ends the waiting.
 func WithRetries(n int) Option {

@@ -103,8 +103,25 @@ func TestUndeliveredWording(t *testing.T) {
 			t.Errorf("%d of %d: %q, want %q", tt.undelivered, tt.total, got, tt.want)
 		}
 	}
-	ne := &NetworkError{Op: "send", Attempts: 1, Undelivered: 1, Total: 1, Err: fmt.Errorf("reset")}
-	if got, want := ne.Error(), "apptuit: send: 1 point not delivered: no answer: reset"; got != want {
-		t.Errorf("%q, want %q", got, want)
+	for _, tt := range []struct {
+		e    *NetworkError
+		want string
+	}{
+		{&NetworkError{Op: "send", Attempts: 1, Undelivered: 1, Total: 1, Err: fmt.Errorf("reset")},
+			"apptuit: send: 1 point not delivered: no answer: reset"},
+		{&NetworkError{Op: "send", Attempts: 3, Undelivered: 2, Total: 2, Err: fmt.Errorf("reset")},
+			"apptuit: send: 2 points not delivered: no answer after 3 attempts: reset"},
+		// TelnetTCP: every point of the call may be lost.
+		{&NetworkError{Op: "send", Attempts: 1, Undelivered: 1, Total: 1, Err: fmt.Errorf("TelnetTCP(h:1): EOF"), words: wordsTCP},
+			"apptuit: send: 1 point may not have arrived: TelnetTCP(h:1): EOF"},
+		{&NetworkError{Op: "send", Attempts: 2, Undelivered: 1000, Total: 1000, Err: fmt.Errorf("TelnetTCP(h:1): EOF"), words: wordsTCP},
+			"apptuit: send: 1000 points may not have arrived: after 2 attempts: TelnetTCP(h:1): EOF"},
+		// XCollectorUDP: the points of the datagrams not sent.
+		{&NetworkError{Op: "send", Attempts: 1, Undelivered: 310, Total: 3000, Err: fmt.Errorf("XCollectorUDP(h:1): refused"), words: wordsUDP},
+			"apptuit: send: 310 of 3000 points not sent: XCollectorUDP(h:1): refused"},
+	} {
+		if got := tt.e.Error(); got != tt.want {
+			t.Errorf("%q, want %q", got, tt.want)
+		}
 	}
 }

@@ -223,20 +223,17 @@ func (s *spoolStore) batches() iter.Seq[batch] {
 						break
 					}
 				}
-				pts, err := s.decode(rec)
-				if err != nil {
+				if len(t.pts) > 0 && len(t.pts)+rec.Points > s.r.client.BatchSize() {
+					ahead = &rec
+					break
+				}
+				var err error
+				if t.pts, err = s.decode(t.pts, rec); err != nil {
 					// The checksums matched: a spool from another version,
 					// or a bug. Give the record up.
 					s.errs = append(s.errs, fmt.Errorf("reporter: spool: %d points given up: %w", rec.Points, err))
 					s.dropped += rec.Points
-					t.last, covered = rec, true
-					continue
 				}
-				if len(t.pts) > 0 && len(t.pts)+len(pts) > s.r.client.BatchSize() {
-					ahead = &rec
-					break
-				}
-				t.pts = append(t.pts, pts...)
 				t.last, covered = rec, true
 			}
 			if !covered {
@@ -250,38 +247,35 @@ func (s *spoolStore) batches() iter.Seq[batch] {
 	}
 }
 
-// decode turns a record back into points of series prepared with the
-// reporter's client. Points of a series the client refuses now (its
+// decode appends the points of a record to dst, of series prepared with
+// the reporter's client. Points of a series the client refuses now (its
 // configuration changed since they were kept) are given up and reported.
-func (s *spoolStore) decode(rec spool.Record) ([]apptuit.PreparedPoint, error) {
-	entries, eps, err := decodeBatch(rec.Data)
-	if err != nil {
-		return nil, err
-	}
+func (s *spoolStore) decode(dst []apptuit.PreparedPoint, rec spool.Record) ([]apptuit.PreparedPoint, error) {
 	if s.cache == nil || len(s.cache) >= maxEncodedSeries {
 		s.cache = make(map[string]*apptuit.PreparedSeries)
 	}
-	series := make([]*apptuit.PreparedSeries, len(entries))
-	for i, e := range entries {
-		ps := s.cache[e.key]
-		if ps == nil {
-			if ps, err = s.r.client.PrepareSeries(e.metric, e.tags); err != nil {
-				s.errs = append(s.errs, fmt.Errorf("reporter: spool: points of %q given up: %w", e.metric, err))
-				continue
-			}
-			s.cache[e.key] = ps
-		}
-		series[i] = ps
+	dst, given, err := decodeBatch(dst, rec.Data, s.series)
+	s.dropped += given
+	return dst, err
+}
+
+// series returns the prepared series of a series table entry, preparing
+// it the first time it is seen; nil when the client refuses it (reported
+// once).
+func (s *spoolStore) series(entry []byte) *apptuit.PreparedSeries {
+	if ps, ok := s.cache[string(entry)]; ok {
+		return ps
 	}
-	pts := make([]apptuit.PreparedPoint, 0, len(eps))
-	for _, p := range eps {
-		if series[p.series] == nil {
-			s.dropped++
-			continue
-		}
-		pts = append(pts, apptuit.PreparedPoint{Series: series[p.series], UnixMilli: p.unixMilli, Value: p.value})
+	metric, tags, err := parseSeries(entry)
+	var ps *apptuit.PreparedSeries
+	if err == nil {
+		ps, err = s.r.client.PrepareSeries(metric, tags)
 	}
-	return pts, nil
+	if err != nil {
+		s.errs = append(s.errs, fmt.Errorf("reporter: spool: points of %q given up: %w", metric, err))
+	}
+	s.cache[string(entry)] = ps
+	return ps
 }
 
 // settle acknowledges, after a report's sends, the batches read from the

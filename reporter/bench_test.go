@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apptuit-go/apptuit"
+	"github.com/apptuit-go/apptuit/internal/spool"
 	"github.com/apptuit-go/apptuit/metrics"
 )
 
@@ -62,4 +64,34 @@ func BenchmarkReport(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1000, "ns/metric")
 	b.ReportMetric(float64(len(r.points)), "points/report")
+}
+
+// BenchmarkSpoolDecode turns a spooled batch of 10,000 points, one for each
+// of 10,000 series, back into prepared points, as a drain does once the
+// series are known (decoded once, then cached).
+func BenchmarkSpoolDecode(b *testing.B) {
+	client := newClient(b, "http://127.0.0.1:1")
+	pts := make([]apptuit.PreparedPoint, 10_000)
+	for i := range pts {
+		ps, err := client.PrepareSeries("orders.processing.time.count", map[string]string{"host": "web-1", "s": strconv.Itoa(i)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		pts[i] = apptuit.PreparedPoint{Series: ps, UnixMilli: 1700000000000, Value: float64(i)}
+	}
+	s := &spoolStore{r: &Reporter{client: client}}
+	rec := spool.Record{Data: s.enc.appendBatch(nil, pts), Points: len(pts)}
+	if _, err := s.decode(nil, rec); err != nil {
+		b.Fatal(err)
+	}
+	var got []apptuit.PreparedPoint
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		got, err = s.decode(got[:0], rec)
+		if err != nil || len(got) != len(pts) {
+			b.Fatal(len(got), err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(pts)), "ns/point")
 }

@@ -97,6 +97,17 @@
 // refused again. The next report sends the kept points first, merged into
 // full batches, oldest first.
 //
+// Kept points never hold a report's own back for long: a report starts no
+// more sends of kept batches once one would end after half the interval
+// (judging by how long the last one took), nor after half the time its ctx
+// leaves, and then sends its own points; the rest of the backlog waits for
+// the next report. So, after an outage, however much was kept, a report's
+// points go out about half an interval after it begins at most (the
+// batches then in flight end first), and a backlog drains at about half
+// the rate the backend takes points. At least one kept batch is sent per
+// report, so a backlog always drains, even when one batch takes longer
+// than half the interval.
+//
 // A batch the server accepted is never sent again, so after an outage every
 // point arrives once. The exception is ambiguity the client cannot resolve:
 // a request that timed out or lost its connection after the server stored
@@ -120,14 +131,17 @@
 //
 // WithSpool(dir, maxBytes) keeps the batches that could not be delivered in
 // segment files under dir instead of the memory buffer, so that they outlive
-// the process: the next Reporter on dir sends them first. Guarantees:
+// the process: the next Reporter on dir sends them first, as kept points
+// (above). They are read one batch at a time as they are sent, and each is
+// acknowledged in the spool as soon as the backend accepted it, so draining
+// holds a few batches in memory whatever the spool holds. Guarantees:
 //
-//   - within a process, a batch is delivered once (a batch is acknowledged
-//     in the spool once the backend accepted it), but for a cursor that
+//   - within a process, a batch is delivered once, but for a cursor that
 //     could not be written (a disk error, given to the error handler);
-//   - across crashes, at least once: a batch accepted just before the
-//     process died, before its acknowledgement reached the disk, is sent
-//     again;
+//   - across crashes, at least once: the batches in flight when the process
+//     died (at most the client's concurrency), accepted before their
+//     acknowledgement reached the disk, are sent again by the next process,
+//     which goes on from there;
 //   - the files never exceed maxBytes: when full, the oldest segment is
 //     dropped and its points counted in MetaDropped;
 //   - a torn or damaged record fails its checksums and is skipped, never

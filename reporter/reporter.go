@@ -56,6 +56,7 @@ type Reporter struct {
 	meta        *registryCollector
 	buf         retryStore
 	healthy     bool                    // the last report's sends did not fail (see sender)
+	keptTook    time.Duration           // how long the last send of a kept batch took (see sender.run)
 	points      []apptuit.PreparedPoint // reused for the new points of a report
 	metaPts     []apptuit.PreparedPoint // reused for the meta metrics' points
 	spool       *spoolStore             // WithSpool's, also r.buf; nil without (spool.go)
@@ -296,9 +297,12 @@ func (r *Reporter) ReportNow(ctx context.Context) error {
 // until it ends or ctx is cancelled), then cancels it (its unsent points
 // are kept for retry; the error handler is not called for it, and a
 // ReportNow making it returns an error matching ErrStopped and
-// context.Canceled). Then it makes one final report, sending
-// the points kept for retry first, within ctx. Points still unsent when it
-// returns are counted as dropped, and the final report's error is returned.
+// context.Canceled). Then it makes one final report within ctx, which, as
+// every report, sends points kept for retry first, for no more than half
+// the interval and half the time ctx leaves, then its own. Points still
+// unsent when it returns are counted as dropped (but for those in a spool,
+// which stay for the next Reporter), and the final report's error is
+// returned.
 // It returns by ctx's deadline, give or take the time a cancelled request
 // takes to return. Later calls return nil at once. Stop may be called
 // without Start.

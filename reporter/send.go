@@ -48,13 +48,15 @@ func (b *batcher) flush() {
 type batch struct {
 	pts    []apptuit.PreparedPoint
 	owned  bool         // pts is not part of r.points: the retry buffer may keep it as is
+	kept   bool         // kept from an earlier report
 	ticket *spoolTicket // read from the spool, where it stays until acknowledged (spool.go)
 }
 
 // sender sends the batches of one report on a goroutine of its own: first
-// those kept from earlier reports, then those its in channel brings, in
-// order, through an inflight.Window of the client's concurrency (the
-// mechanism the client's own batches go through), so that while one batch
+// those kept from earlier reports (for about half the interval at most: see
+// run), then those its in channel brings, in order, through an
+// inflight.Window of the client's concurrency (the mechanism the client's
+// own batches go through), so that while one batch
 // is compressed another is on the wire; but when the report before failed
 // to send (or there was none), the first send goes alone until one
 // succeeds. Once a send fails with a retryable error, or ctx ends, it
@@ -64,8 +66,8 @@ type batch struct {
 //
 // finish is called once per batch, in order, as soon as the batch and
 // those before it are over, on the sender's goroutine: where a batch's
-// outcome is accounted for (and where a batch read from the spool could be
-// acknowledged). The sender alone uses the retry buffer while it runs.
+// outcome is accounted for, and where a batch read from the spool is
+// acknowledged. The sender alone uses the retry buffer while it runs.
 type sender struct {
 	r    *Reporter
 	ctx  context.Context
@@ -90,6 +92,7 @@ type sendJob struct {
 	n, ok, failed int
 	verrs         []error
 	err           error
+	took          time.Duration
 }
 
 func (r *Reporter) startSender(ctx context.Context, kept iter.Seq[batch]) *sender {
@@ -98,13 +101,45 @@ func (r *Reporter) startSender(ctx context.Context, kept iter.Seq[batch]) *sende
 	if !r.healthy {
 		s.w.Limit = 1
 	}
-	go s.run(kept)
+	go s.run(kept, keptUntil(ctx, r.cfg.interval))
 	return s
 }
 
-func (s *sender) run(kept iter.Seq[batch]) {
+// keptUntil returns until when the sends of batches kept from earlier
+// reports may last in a report that begins now: half the interval, and no
+// more than half the time ctx leaves. A backlog of any size then delays a
+// report's own points by about that much at most; what is left of it
+// waits for the next report.
+func keptUntil(ctx context.Context, interval time.Duration) time.Time {
+	now := time.Now()
+	share := interval / 2
+	if d, ok := ctx.Deadline(); ok {
+		share = min(share, d.Sub(now)/2)
+	}
+	return now.Add(share)
+}
+
+// run sends the kept batches until one would end after until, judging by
+// the last send of a kept batch (but at least one a report, so that a
+// backlog always drains), then the report's own.
+func (s *sender) run(kept iter.Seq[batch], until time.Time) {
 	defer close(s.done)
+	late := false // the kept batches' share of the report is spent
+	started := 0
 	for b := range kept {
+		if !late && started > 0 && s.w.Room() && time.Now().Add(s.r.keptTook).After(until) {
+			late = true
+		}
+		if late {
+			if b.ticket != nil {
+				break // the rest stays in the spool, for the next report
+			}
+			s.w.Wait() // the batches in flight come before b
+			s.r.keep(&s.st, b)
+			continue
+		}
+		b.kept = true
+		started++
 		s.add(b)
 		if s.stopped() && b.ticket != nil {
 			break // the rest stays in the spool; reading it would be wasted
@@ -138,7 +173,11 @@ func (s *sender) add(b batch) {
 
 func (s *sender) send(b batch) *sendJob {
 	j := &sendJob{b: b}
-	j.n, j.ok, j.failed, j.err = s.r.sendBatch(s.ctx, &j.b, &j.verrs)
+	if len(b.pts) > 0 { // a batch of the spool may have none (spool.go)
+		start := time.Now()
+		j.n, j.ok, j.failed, j.err = s.r.sendBatch(s.ctx, &j.b, &j.verrs)
+		j.took = time.Since(start)
+	}
 	return j
 }
 
@@ -155,6 +194,9 @@ func (s *sender) finish(j *sendJob) {
 	s.st.successful += j.ok
 	s.st.failed += j.failed
 	s.verrs = append(s.verrs, j.verrs...)
+	if j.b.kept && j.took > 0 {
+		s.r.keptTook = j.took
+	}
 	switch {
 	case j.err == nil:
 		s.w.Limit = s.r.client.Concurrency()
@@ -163,8 +205,14 @@ func (s *sender) finish(j *sendJob) {
 		// spend this one's time on them.
 		s.sendErrs = append(s.sendErrs, j.err)
 		s.r.keep(&s.st, j.b)
+		return
 	default:
 		s.sendErrs = append(s.sendErrs, j.err)
+	}
+	if j.b.ticket != nil {
+		// Delivered, or refused for good: acknowledged in the spool now,
+		// not when the report ends.
+		s.r.spool.delivered(j.b.ticket)
 	}
 }
 
@@ -217,7 +265,7 @@ func coalesce(batches [][]apptuit.PreparedPoint, n, size int) [][]apptuit.Prepar
 // keep puts b in the retry buffer, copying it when it is part of r.points.
 func (r *Reporter) keep(st *stats, b batch) {
 	if b.ticket != nil {
-		b.ticket.retry = true // still in the spool
+		r.spool.notDelivered(b.ticket) // still in the spool
 		return
 	}
 	if !b.owned {

@@ -32,14 +32,15 @@ type spoolConfig struct {
 // WithSpool keeps the points that could not be delivered in files under
 // dir (created with mode 0700 if needed) instead of the memory buffer, so
 // that they survive the process: the next Reporter made with the same dir
-// delivers them first, oldest first, before its own reports' points. The
-// files never add up to more than maxBytes (at least MinSpoolBytes); when
+// delivers them first, oldest first, before its own reports' points, in
+// about half of each interval at most (see "Sending and failures" in the
+// package documentation), with a few batches in memory whatever the spool
+// holds. The files never add up to more than maxBytes (at least MinSpoolBytes); when
 // the spool is full, the oldest data is dropped, a segment (maxBytes/8, at
 // most 64 MiB) at a time, and its points counted in
 // apptuit.reporter.send.dropped. WithBufferSize then bounds only the memory
 // buffer that takes the batches the spool cannot (a disk error). See "Spool"
-// in the package documentation for the guarantees, the costs and the
-// format.
+// in the package documentation for the guarantees and the costs.
 //
 // New fails if another Reporter (in any process) uses dir (ErrSpoolLocked);
 // Stop closes the spool, leaving in it whatever could not be sent. A
@@ -70,10 +71,12 @@ func WithSpoolNoSync() Option {
 // spoolStore is the retryStore of a reporter with a spool. Batches kept
 // for retry are appended to the spool (or, when that fails, to a memory
 // buffer). The batches a report sends first are read from the spool lazily,
-// one at a time, by batches(); they stay in it until settle acknowledges
-// them, after the report's sends, so that a batch is never lost between
-// being read and being delivered. All its methods run on the report's
-// goroutines, one at a time (the sender's, then the report's).
+// one at a time, by batches(), as the sender asks for them; each stays in
+// the spool until the sender's finish (send.go) has its outcome: delivered
+// acknowledges it at once, so that a report holds no more of the spool
+// than the batches in flight, and a process that dies sends again no more
+// than those. All its methods run on the report's goroutines, one at a
+// time (the sender's, then the report's).
 type spoolStore struct {
 	r     *Reporter
 	sp    *spool.Spool
@@ -83,18 +86,18 @@ type spoolStore struct {
 	cache map[string]*apptuit.PreparedSeries // series decoded, by their encoding
 
 	// Of the report in progress.
-	tickets []*spoolTicket // batches read from the spool, in order
+	failed  []*spoolTicket // batches read from the spool and not delivered, since the last acknowledgement, in order
 	errs    []error
 	dropped int
 	seen    spool.Stats // the spool's figures at the last settle
 }
 
-// spoolTicket is one batch read from the spool: the records it covers end
-// with last; retry is set when it was not delivered (see keep).
+// spoolTicket is one batch read from the spool: its points, and the last
+// of the records it covers (without its payload: acknowledging it needs
+// its position only).
 type spoolTicket struct {
-	last  spool.Record
-	pts   []apptuit.PreparedPoint
-	retry bool
+	last spool.Record
+	pts  []apptuit.PreparedPoint
 }
 
 // openSpool opens the spool of r's config, if any, and makes it r's
@@ -186,8 +189,6 @@ func (s *spoolStore) len() int { return int(s.sp.Stats().Points) + s.mem.len() }
 // asks for them.
 func (s *spoolStore) batches() iter.Seq[batch] {
 	return func(yield func(batch) bool) {
-		clear(s.tickets)
-		s.tickets = s.tickets[:0]
 		if s.mem.len() > 0 {
 			old := s.mem.take()
 			for i, b := range old {
@@ -223,112 +224,99 @@ func (s *spoolStore) batches() iter.Seq[batch] {
 						break
 					}
 				}
-				pts, err := s.decode(rec)
-				if err != nil {
+				if len(t.pts) > 0 && len(t.pts)+rec.Points > s.r.client.BatchSize() {
+					ahead = &rec
+					break
+				}
+				var err error
+				if t.pts, err = s.decode(t.pts, rec); err != nil {
 					// The checksums matched: a spool from another version,
 					// or a bug. Give the record up.
 					s.errs = append(s.errs, fmt.Errorf("reporter: spool: %d points given up: %w", rec.Points, err))
 					s.dropped += rec.Points
-					t.last, covered = rec, true
-					continue
 				}
-				if len(t.pts) > 0 && len(t.pts)+len(pts) > s.r.client.BatchSize() {
-					ahead = &rec
-					break
-				}
-				t.pts = append(t.pts, pts...)
+				rec.Data = nil
 				t.last, covered = rec, true
 			}
 			if !covered {
 				return
 			}
-			s.tickets = append(s.tickets, t)
-			if len(t.pts) > 0 && !yield(batch{pts: t.pts, owned: true, ticket: t}) {
+			// A batch of no points (every record given up) is yielded too:
+			// it is acknowledged in its turn.
+			if !yield(batch{pts: t.pts, owned: true, ticket: t}) {
 				return
 			}
 		}
 	}
 }
 
-// decode turns a record back into points of series prepared with the
-// reporter's client. Points of a series the client refuses now (its
+// decode appends the points of a record to dst, of series prepared with
+// the reporter's client. Points of a series the client refuses now (its
 // configuration changed since they were kept) are given up and reported.
-func (s *spoolStore) decode(rec spool.Record) ([]apptuit.PreparedPoint, error) {
-	entries, eps, err := decodeBatch(rec.Data)
-	if err != nil {
-		return nil, err
-	}
+func (s *spoolStore) decode(dst []apptuit.PreparedPoint, rec spool.Record) ([]apptuit.PreparedPoint, error) {
 	if s.cache == nil || len(s.cache) >= maxEncodedSeries {
 		s.cache = make(map[string]*apptuit.PreparedSeries)
 	}
-	series := make([]*apptuit.PreparedSeries, len(entries))
-	for i, e := range entries {
-		ps := s.cache[e.key]
-		if ps == nil {
-			if ps, err = s.r.client.PrepareSeries(e.metric, e.tags); err != nil {
-				s.errs = append(s.errs, fmt.Errorf("reporter: spool: points of %q given up: %w", e.metric, err))
-				continue
-			}
-			s.cache[e.key] = ps
-		}
-		series[i] = ps
-	}
-	pts := make([]apptuit.PreparedPoint, 0, len(eps))
-	for _, p := range eps {
-		if series[p.series] == nil {
-			s.dropped++
-			continue
-		}
-		pts = append(pts, apptuit.PreparedPoint{Series: series[p.series], UnixMilli: p.unixMilli, Value: p.value})
-	}
-	return pts, nil
+	dst, given, err := decodeBatch(dst, rec.Data, s.series)
+	s.dropped += given
+	return dst, err
 }
 
-// settle acknowledges, after a report's sends, the batches read from the
-// spool that were delivered (or refused for good: they would be refused
-// again), so that they are never read again, and leaves the others to be
-// read again. When a batch failed but a later one was delivered (sends in
-// flight together), the failed ones are appended again before the
-// acknowledgement covers them. It also counts the points the spool dropped
-// or found corrupt, and returns errs with the spool's errors added.
+// series returns the prepared series of a series table entry, preparing
+// it the first time it is seen; nil when the client refuses it (reported
+// once).
+func (s *spoolStore) series(entry []byte) *apptuit.PreparedSeries {
+	if ps, ok := s.cache[string(entry)]; ok {
+		return ps
+	}
+	metric, tags, err := parseSeries(entry)
+	var ps *apptuit.PreparedSeries
+	if err == nil {
+		ps, err = s.r.client.PrepareSeries(metric, tags)
+	}
+	if err != nil {
+		s.errs = append(s.errs, fmt.Errorf("reporter: spool: points of %q given up: %w", metric, err))
+	}
+	s.cache[string(entry)] = ps
+	return ps
+}
+
+// delivered acknowledges t, a batch read from the spool that the server
+// accepted (or refused for good: it would be refused again), and every
+// batch read before it, so that they are never read again, by this process
+// or the next. Batches read before it that were not delivered (sends in
+// flight together, the first failure stopping the sends) are appended to
+// the spool again first, so that the acknowledgement does not lose them.
+// The sender calls it as each batch ends, in order.
+func (s *spoolStore) delivered(t *spoolTicket) {
+	for _, f := range s.failed {
+		d, err := s.append(f.pts)
+		s.dropped += d
+		if err != nil {
+			s.errs = append(s.errs, err)
+			s.mem.add(f.pts)
+		}
+	}
+	clear(s.failed)
+	s.failed = s.failed[:0]
+	if err := s.sp.Ack(t.last); err != nil {
+		s.errs = append(s.errs, fmt.Errorf("reporter: spool: %w (the batches delivered will be sent again)", err))
+	}
+}
+
+// notDelivered notes that t, a batch read from the spool, was not
+// delivered: it stays in the spool, to be read again by the next report
+// unless a later batch is delivered first (see delivered).
+func (s *spoolStore) notDelivered(t *spoolTicket) { s.failed = append(s.failed, t) }
+
+// settle ends a report's use of the spool: the batches read and not
+// acknowledged are read again by the next report. It counts the points the
+// spool dropped or found corrupt, and returns errs with the spool's errors
+// added.
 func (s *spoolStore) settle(st *stats, errs []error) []error {
-	first := -1
-	for i, t := range s.tickets {
-		if t.retry {
-			first = i
-			break
-		}
-	}
-	ackTo := len(s.tickets) - 1
-	if first >= 0 {
-		ackTo = first - 1
-		for _, t := range s.tickets[first+1:] {
-			if !t.retry {
-				// Delivered after one that failed: keep the failed ones by
-				// appending them again, then acknowledge everything.
-				for _, t := range s.tickets[first:] {
-					if t.retry {
-						d, err := s.append(t.pts)
-						s.dropped += d
-						if err != nil {
-							s.errs = append(s.errs, err)
-							s.mem.add(t.pts)
-						}
-					}
-				}
-				ackTo = len(s.tickets) - 1
-				break
-			}
-		}
-	}
-	if ackTo >= 0 {
-		if err := s.sp.Ack(s.tickets[ackTo].last); err != nil {
-			s.errs = append(s.errs, fmt.Errorf("reporter: spool: %w (the batches delivered will be sent again)", err))
-		}
-	}
+	clear(s.failed)
+	s.failed = s.failed[:0]
 	s.sp.Rewind()
-	clear(s.tickets)
-	s.tickets = s.tickets[:0]
 
 	sst := s.sp.Stats()
 	recs, bytes, pts := sst.CorruptRecords-s.seen.CorruptRecords, sst.CorruptBytes-s.seen.CorruptBytes, sst.CorruptPoints-s.seen.CorruptPoints

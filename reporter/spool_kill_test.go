@@ -42,14 +42,17 @@ type child struct {
 	mu       sync.Mutex
 	reported []int64 // report times (Unix ms) it printed
 	stopped  string
+	heap     string // its "heap ..." line (-heap)
 	done     chan struct{}
 	stderr   strings.Builder
 }
 
-func startChild(t *testing.T, bin, endpoint, dir, run string) *child {
+// startChild starts bin reporting every 200 ms to endpoint with a spool in
+// dir; extra flags (see internal/spoolchild) come after, and win.
+func startChild(t *testing.T, bin, endpoint, dir, run string, extra ...string) *child {
 	t.Helper()
 	c := &child{done: make(chan struct{})}
-	c.cmd = exec.Command(bin, "-endpoint", endpoint, "-dir", dir, "-run", run, "-interval", "200ms")
+	c.cmd = exec.Command(bin, append([]string{"-endpoint", endpoint, "-dir", dir, "-run", run, "-interval", "200ms"}, extra...)...)
 	c.cmd.Stderr = &syncWriter{w: &c.stderr, mu: &c.mu}
 	out, err := c.cmd.StdoutPipe()
 	if err != nil {
@@ -74,6 +77,8 @@ func startChild(t *testing.T, bin, endpoint, dir, run string) *child {
 				c.reported = append(c.reported, ms)
 			case strings.HasPrefix(line, "stopped "):
 				c.stopped = line
+			case strings.HasPrefix(line, "heap "):
+				c.heap = line
 			}
 			c.mu.Unlock()
 		}

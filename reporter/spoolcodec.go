@@ -92,68 +92,75 @@ func (e *seriesEncoder) appendBatch(dst []byte, pts []apptuit.PreparedPoint) []b
 
 // appendString (collect_source.go) writes a uvarint length and the bytes.
 
-// seriesEntry is a decoded series table entry; key is its encoding.
-type seriesEntry struct {
-	metric string
-	tags   map[string]string
-	key    string
-}
-
-// encPoint is a decoded point: its series' index, time and value.
-type encPoint struct {
-	series    int
-	unixMilli int64
-	value     float64
-}
-
 var errBatchCorrupt = errors.New("reporter: spooled batch does not decode")
 
-// decodeBatch decodes a record made by appendBatch. It never allocates more
-// than a small multiple of len(b), whatever b holds.
-func decodeBatch(b []byte) ([]seriesEntry, []encPoint, error) {
+// decodeBatch decodes a record made by appendBatch, appending its points
+// to dst. series is called once per entry of the record's series table,
+// with the entry's encoding (a slice of b, which parseSeries decodes), and
+// returns the entry's prepared series, or nil to give its points up (their
+// number is returned). On an error dst is returned as it was. Besides dst,
+// it allocates one pointer per series, whatever b holds.
+func decodeBatch(dst []apptuit.PreparedPoint, b []byte, series func(entry []byte) *apptuit.PreparedSeries) ([]apptuit.PreparedPoint, int, error) {
 	if len(b) == 0 || b[0] != spoolCodecVersion {
-		return nil, nil, fmt.Errorf("%w: unknown version", errBatchCorrupt)
+		return dst, 0, fmt.Errorf("%w: unknown version", errBatchCorrupt)
 	}
 	d := decoder{b: b[1:]}
 	ns := d.uvarint()
 	// A series takes at least 2 bytes, a point 10.
 	if d.err != nil || ns > uint64(len(d.b))/2 {
-		return nil, nil, fmt.Errorf("%w: bad series count", errBatchCorrupt)
+		return dst, 0, fmt.Errorf("%w: bad series count", errBatchCorrupt)
 	}
-	series := make([]seriesEntry, ns)
-	for i := range series {
-		start := d.b
-		series[i].metric = d.string()
-		nt := d.uvarint()
-		if d.err != nil || nt > uint64(len(d.b))/2 {
-			return nil, nil, fmt.Errorf("%w: series %d", errBatchCorrupt, i)
+	table := make([]*apptuit.PreparedSeries, ns)
+	for i := range table {
+		entry := d.b
+		if !d.skipSeries() {
+			return dst, 0, fmt.Errorf("%w: series %d", errBatchCorrupt, i)
 		}
-		series[i].tags = make(map[string]string, nt)
-		for j := uint64(0); j < nt && d.err == nil; j++ {
-			k := d.string()
-			series[i].tags[k] = d.string()
-		}
-		if d.err != nil {
-			return nil, nil, fmt.Errorf("%w: series %d", errBatchCorrupt, i)
-		}
-		series[i].key = string(start[:len(start)-len(d.b)])
+		table[i] = series(entry[:len(entry)-len(d.b)])
 	}
 	np := d.uvarint()
 	if d.err != nil || np > uint64(len(d.b))/10 {
-		return nil, nil, fmt.Errorf("%w: bad point count", errBatchCorrupt)
+		return dst, 0, fmt.Errorf("%w: bad point count", errBatchCorrupt)
 	}
-	pts := make([]encPoint, np)
-	for i := range pts {
+	start := len(dst)
+	dst = slices.Grow(dst, int(np))
+	given := 0
+	for i := range np {
 		idx := d.uvarint()
-		pts[i] = encPoint{series: int(idx), unixMilli: d.varint(), value: d.float()}
+		ms, v := d.varint(), d.float()
 		if d.err != nil || idx >= ns {
-			return nil, nil, fmt.Errorf("%w: point %d", errBatchCorrupt, i)
+			return dst[:start], 0, fmt.Errorf("%w: point %d", errBatchCorrupt, i)
 		}
+		if table[idx] == nil {
+			given++
+			continue
+		}
+		dst = append(dst, apptuit.PreparedPoint{Series: table[idx], UnixMilli: ms, Value: v})
 	}
 	if len(d.b) != 0 {
-		return nil, nil, fmt.Errorf("%w: %d bytes after the last point", errBatchCorrupt, len(d.b))
+		return dst[:start], 0, fmt.Errorf("%w: %d bytes after the last point", errBatchCorrupt, len(d.b))
 	}
-	return series, pts, nil
+	return dst, given, nil
+}
+
+// parseSeries decodes a series table entry that decodeBatch handed over:
+// the metric name and the tags.
+func parseSeries(entry []byte) (string, map[string]string, error) {
+	d := decoder{b: entry}
+	metric := d.string()
+	nt := d.uvarint()
+	if d.err != nil || nt > uint64(len(d.b))/2 {
+		return "", nil, fmt.Errorf("%w: series %q", errBatchCorrupt, metric)
+	}
+	tags := make(map[string]string, nt)
+	for range nt {
+		k := d.string()
+		tags[k] = d.string()
+	}
+	if d.err != nil || len(d.b) != 0 {
+		return "", nil, fmt.Errorf("%w: series %q", errBatchCorrupt, metric)
+	}
+	return metric, tags, nil
 }
 
 type decoder struct {
@@ -186,6 +193,29 @@ func (d *decoder) varint() int64 {
 	}
 	d.b = d.b[n:]
 	return v
+}
+
+// skipSeries skips a series table entry, reporting whether it is whole.
+func (d *decoder) skipSeries() bool {
+	d.skip()
+	nt := d.uvarint()
+	if d.err != nil || nt > uint64(len(d.b))/2 {
+		return false
+	}
+	for j := uint64(0); j < 2*nt && d.err == nil; j++ {
+		d.skip()
+	}
+	return d.err == nil
+}
+
+// skip skips a string.
+func (d *decoder) skip() {
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(d.b)) {
+		d.fail()
+		return
+	}
+	d.b = d.b[n:]
 }
 
 func (d *decoder) string() string {

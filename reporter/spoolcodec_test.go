@@ -37,39 +37,80 @@ func codecClient(t testing.TB) *apptuit.Client {
 	return c
 }
 
+// tableOf collects the series table entries decodeBatch hands over, parsed,
+// giving each a series of its own (prepared with c) that records which.
+type tableOf struct {
+	c       *apptuit.Client
+	metrics []string
+	tags    []map[string]string
+	index   map[*apptuit.PreparedSeries]int
+}
+
+func (tb *tableOf) series(entry []byte) *apptuit.PreparedSeries {
+	m, tags, err := parseSeries(entry)
+	if err != nil {
+		panic(err)
+	}
+	ps, err := tb.c.PrepareSeries("entry.x", map[string]string{"i": string(rune('a' + len(tb.metrics)))})
+	if err != nil {
+		panic(err)
+	}
+	if tb.index == nil {
+		tb.index = map[*apptuit.PreparedSeries]int{}
+	}
+	tb.index[ps] = len(tb.metrics)
+	tb.metrics, tb.tags = append(tb.metrics, m), append(tb.tags, tags)
+	return ps
+}
+
 func TestBatchRoundTrip(t *testing.T) {
 	c := codecClient(t)
 	in := codecPoints(t, c)
 	var enc seriesEncoder
 	b := enc.appendBatch(nil, in)
-	entries, pts, err := decodeBatch(b)
-	if err != nil {
-		t.Fatal(err)
+	tb := &tableOf{c: c}
+	pts, given, err := decodeBatch(nil, b, tb.series)
+	if err != nil || given != 0 {
+		t.Fatal(given, err)
 	}
 	// Each series once, in order of first use.
-	if len(entries) != 2 || entries[0].metric != "a.count" || entries[1].metric != "日本" ||
-		!reflect.DeepEqual(entries[1].tags, map[string]string{"k": "v with space", "ü": "ß"}) {
-		t.Fatalf("series table %+v", entries)
+	if len(tb.metrics) != 2 || tb.metrics[0] != "a.count" || tb.metrics[1] != "日本" ||
+		!reflect.DeepEqual(tb.tags[0], map[string]string{"host": "web-1", "service": "orders"}) ||
+		!reflect.DeepEqual(tb.tags[1], map[string]string{"k": "v with space", "ü": "ß"}) {
+		t.Fatalf("series table %v %v", tb.metrics, tb.tags)
 	}
 	if len(pts) != len(in) {
 		t.Fatalf("%d points, want %d", len(pts), len(in))
 	}
 	for i, p := range pts {
 		w := in[i]
-		if entries[p.series].metric != w.Series.Metric() || p.unixMilli != w.UnixMilli || math.Float64bits(p.value) != math.Float64bits(w.Value) {
+		if tb.metrics[tb.index[p.Series]] != w.Series.Metric() || p.UnixMilli != w.UnixMilli || math.Float64bits(p.Value) != math.Float64bits(w.Value) {
 			t.Errorf("point %d: %+v, want %v %d %v", i, p, w.Series, w.UnixMilli, w.Value)
 		}
 	}
-	// The store prepares the series again with its client, once each.
+	// Points of a series refused are given up, and counted.
+	pts, given, err = decodeBatch(pts[:0], b, func(entry []byte) *apptuit.PreparedSeries {
+		if m, _, _ := parseSeries(entry); m == "日本" {
+			return nil
+		}
+		return in[0].Series
+	})
+	if err != nil || given != 2 || len(pts) != 2 || pts[1].UnixMilli != in[2].UnixMilli {
+		t.Fatalf("series 2 refused: %d given up, %+v, %v", given, pts, err)
+	}
+	// The store prepares the series again with its client, once each, and
+	// appends to what it is given.
 	s := &spoolStore{r: &Reporter{client: c}}
-	got, err := s.decode(recordOf(b, len(in)))
-	if err != nil || len(got) != len(in) || got[0].Series != got[2].Series || got[0].Series.String() != in[0].Series.String() {
+	head := []apptuit.PreparedPoint{in[1]}
+	got, err := s.decode(head, recordOf(b, len(in)))
+	if err != nil || len(got) != 1+len(in) || got[0] != in[1] || got[1].Series != got[3].Series || got[1].Series.String() != in[0].Series.String() {
 		t.Fatalf("decode: %v, %+v", err, got)
 	}
-	// Truncations are errors, never panics.
+	// Truncations are errors, never panics, and leave dst as it was.
 	for n := 0; n < len(b); n++ {
-		if _, _, err := decodeBatch(b[:n]); !errors.Is(err, errBatchCorrupt) {
-			t.Fatalf("truncated at %d: %v", n, err)
+		got, _, err := decodeBatch(head, b[:n], tb.series)
+		if !errors.Is(err, errBatchCorrupt) || len(got) != 1 {
+			t.Fatalf("truncated at %d: %v, %d points", n, err, len(got))
 		}
 	}
 }
@@ -89,7 +130,7 @@ func BenchmarkBatchCodec(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		buf = s.enc.appendBatch(buf[:0], pts)
-		if _, err := s.decode(recordOf(buf, len(pts))); err != nil {
+		if _, err := s.decode(nil, recordOf(buf, len(pts))); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -106,18 +147,27 @@ func FuzzDecodeBatch(f *testing.F) {
 	f.Add([]byte{2, 0, 0})
 	f.Add([]byte{2, 0xff, 0xff, 0xff, 0xff, 0x0f})
 	f.Add([]byte{1})
+	ps, _ := c.PrepareSeries("x", map[string]string{"k": "v"})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		entries, pts, err := decodeBatch(b)
+		entries := 0
+		pts, given, err := decodeBatch(nil, b, func(entry []byte) *apptuit.PreparedSeries {
+			entries++
+			if _, _, err := parseSeries(entry); err != nil {
+				t.Fatalf("entry %q handed over does not parse: %v", entry, err)
+			}
+			if entries%2 == 0 {
+				return nil
+			}
+			return ps
+		})
 		if err != nil {
+			if len(pts) != 0 {
+				t.Fatalf("%d points appended on an error", len(pts))
+			}
 			return
 		}
-		if len(pts)+len(entries) > len(b) {
-			t.Fatalf("%d series, %d points from %d bytes", len(entries), len(pts), len(b))
-		}
-		for _, p := range pts {
-			if p.series < 0 || p.series >= len(entries) {
-				t.Fatalf("point of series %d of %d", p.series, len(entries))
-			}
+		if len(pts)+given+entries > len(b) {
+			t.Fatalf("%d series, %d points (%d given up) from %d bytes", entries, len(pts), given, len(b))
 		}
 	})
 }

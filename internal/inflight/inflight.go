@@ -36,11 +36,7 @@ type job[T any] struct {
 // true; it returns false without starting run once Stop has returned
 // true.
 func (w *Window[T]) Add(run func() T) bool {
-	w.handBack(false)
-	for !w.stopped && len(w.queue) >= max(w.Limit, 1) {
-		w.ended1()
-	}
-	if w.stopped {
+	if !w.Room() {
 		return false
 	}
 	if w.Limit <= 1 {
@@ -62,6 +58,19 @@ func (w *Window[T]) Add(run func() T) bool {
 		w.ended <- j
 	}()
 	return true
+}
+
+// Room waits until a job added now would start at once (fewer than Limit
+// jobs started and not handed back), handing finished results to Done
+// meanwhile, and returns true; it returns false once Stop has returned
+// true. A caller that must know when its job would start calls it before
+// Add.
+func (w *Window[T]) Room() bool {
+	w.handBack(false)
+	for !w.stopped && len(w.queue) >= max(w.Limit, 1) {
+		w.ended1()
+	}
+	return !w.stopped
 }
 
 // Stopped reports whether Stop has returned true.

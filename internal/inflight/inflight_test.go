@@ -119,3 +119,37 @@ func TestWindowStartsAtMostLimitAhead(t *testing.T) {
 	w.Add(func() int { started.Add(1); return 2 })
 	w.Wait()
 }
+
+// Room returns once a job added next would start at once, having handed
+// back what ended meanwhile, and false once Stop said true: the reporter
+// asks it before deciding whether a kept batch can still be sent in time.
+func TestWindowRoom(t *testing.T) {
+	leakcheck.AtCleanup(t)
+	release := make(chan struct{})
+	var got []int
+	w := Window[int]{Limit: 2, Done: func(k int) { got = append(got, k) }, Stop: func(k int) bool { return k == 9 }}
+	if !w.Room() {
+		t.Fatal("no room in an empty window")
+	}
+	w.Add(func() int { <-release; return 0 })
+	w.Add(func() int { return 1 })
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		close(release)
+	}()
+	start := time.Now()
+	if !w.Room() {
+		t.Fatal("Room returned false before any stop")
+	}
+	if waited := time.Since(start); waited < 15*time.Millisecond {
+		t.Errorf("Room returned after %v with two jobs running and a limit of 2", waited)
+	}
+	if !slices.Equal(got, []int{0, 1}) {
+		t.Errorf("Done got %v by the time Room returned, want [0 1]", got)
+	}
+	w.Add(func() int { return 9 })
+	w.Wait()
+	if w.Room() {
+		t.Error("Room returned true after Stop said true")
+	}
+}

@@ -347,9 +347,19 @@ func (s *Spool) Append(payload []byte, points int) (dropped int64, err error) {
 	if err != nil {
 		return 0, fmt.Errorf("spool: compress: %w", err)
 	}
-	n := int64(len(s.buf))
+	if dropped, err = s.makeRoom(int64(len(s.buf))); err != nil {
+		return dropped, err
+	}
+	return dropped, s.writeRecord(points)
+}
+
+// makeRoom ends the active segment when a record of n bytes would take it
+// past its size, and drops the oldest segments until the record (and a new
+// segment's header) fits under the size limit. It returns the points the
+// dropped segments held that were not acknowledged.
+func (s *Spool) makeRoom(n int64) (dropped int64, err error) {
 	if s.active != nil && s.active.size+n > s.opt.SegmentBytes && s.active.size > segmentHeader {
-		s.active = nil // roll: the next segment starts below
+		s.active = nil // roll: the next segment starts in writeRecord
 	}
 	need := n
 	if s.active == nil {
@@ -368,9 +378,17 @@ func (s *Spool) Append(payload []byte, points int) (dropped int64, err error) {
 	if s.total+need > s.opt.MaxBytes {
 		return dropped, fmt.Errorf("%w: %d bytes compressed do not fit beside the segment being written", ErrTooLarge, n)
 	}
+	return dropped, nil
+}
+
+// writeRecord writes the record in s.buf, carrying points points, at the
+// end of the active segment (starting one if there is none), synced with
+// SyncEveryAppend. On an error nothing of the record is kept and the next
+// record starts a new segment.
+func (s *Spool) writeRecord(points int) error {
 	if s.active == nil {
 		if err := s.startSegment(); err != nil {
-			return dropped, err
+			return err
 		}
 	}
 	seg := s.active
@@ -388,13 +406,14 @@ func (s *Spool) Append(payload []byte, points int) (dropped int64, err error) {
 			seg.f.Truncate(seg.size)
 		}
 		s.active = nil
-		return dropped, fmt.Errorf("spool: write %s: %w", seg.path, err)
+		return fmt.Errorf("spool: write %s: %w", seg.path, err)
 	}
+	n := int64(len(s.buf))
 	seg.size += n
 	seg.records++
 	seg.points += int64(points)
 	s.total += n
-	return dropped, nil
+	return nil
 }
 
 // startSegment creates the next segment file and makes it active.

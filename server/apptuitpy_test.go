@@ -98,7 +98,7 @@ func TestApptuitPyRequests(t *testing.T) {
 	}
 }
 
-// pyQuote is Python's urllib.parse.quote(s, safe=”): every byte but
+// pyQuote is Python's urllib.parse.quote(s, safe=""): every byte but
 // letters, digits and _.-~ as %XX (a space as %20, not +).
 func pyQuote(s string) string {
 	var b []byte

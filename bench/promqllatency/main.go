@@ -56,7 +56,7 @@ var (
 	promBin    = flag.String("prometheus", "prometheus", "the prometheus `command` (2.42)")
 	promtool   = flag.String("promtool", "promtool", "the promtool `command`")
 	oldFlags   = flag.String("old-flags", "--max-points 0", "extra serve `flags` of the previous apptuit (space-separated)")
-	newFlags   = flag.String("new-flags", "--max-points 0", "extra serve `flags` of this tree's apptuit (space-separated)")
+	newFlags   = flag.String("new-flags", "--max-memory 0", "extra serve `flags` of this tree's apptuit (space-separated)")
 	nSeries    = flag.Int("series", 1000, "series (a multiple of 10: half gauges, 40 % counters, 10 % histogram buckets)")
 	nPoints    = flag.Int("points", 10000, "points per series")
 	interval   = flag.Duration("interval", 10*time.Second, "time between two points of a series (whole seconds)")

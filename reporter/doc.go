@@ -46,19 +46,15 @@
 // WithHostTag or APPTUIT_DISABLE_HOST_TAG (strtobool's true values) turns
 // it off.
 //
-// Every series is checked and encoded once, when first seen
-// (apptuit.Client.PrepareSeries), and forgotten when a report no longer
-// sees it: collecting a series seen before allocates nothing.
+// Every series is checked and encoded once, when first seen: collecting
+// a series seen before allocates nothing.
 //
 // # Timestamps
 //
-// A report's points carry the time the report was made, truncated to the
-// second when the interval is 1 s or more and to the millisecond when it is
-// shorter. Two reports never share a timestamp (a backend keeps one value
-// per series and timestamp): a report stamped like the one before (a
-// ReportNow, or Stop's final report, in the same second) is stamped one
-// unit later instead. New refuses an interval under 1 s with a client that
-// writes whole seconds (apptuit.PrecisionSeconds).
+// A report's points carry the time it was made, in whole seconds for an
+// interval of 1 s or more, else in milliseconds; a report stamped like the
+// one before (ReportNow, Stop) is stamped one unit later, so that no two
+// reports share a timestamp.
 //
 // # Meta metrics
 //
@@ -72,80 +68,54 @@
 //
 // After reading the registry, a report ends its interval
 // (metrics.Registry.EndInterval): the error handler gets a
-// *metrics.LimitError for each metric that reached its series limit and a
-// *metrics.ValuesError for each vector given the wrong number of values,
-// and a registry made with metrics.WithExpiry drops the series not updated
-// for that many reports (the report that drops one still sends it). Sources
-// get the registry's limit per metric name and report. What
-// PromQL's rate reads when a counter comes back is in package metrics.
+// *metrics.LimitError for each metric at its series limit and a
+// *metrics.ValuesError for each vector given the wrong number of values;
+// metrics.WithExpiry drops the series not updated for that many reports.
+// Sources get the registry's limit per metric name and report.
 //
 // # Sending and failures
 //
 // A report sends the points kept from earlier reports first, then its own,
-// in batches of the client's batch size (apptuit.WithBatchSize), one
-// apptuit.Client.SendPrepared call each, up to the client's concurrency
-// (apptuit.WithConcurrency) in flight, as the client's own batches. A batch
-// is sent as soon as it is collected; after a report that failed to send,
-// the first send goes alone until one succeeds.
+// in batches of the client's batch size, one apptuit.Client.SendPrepared
+// call each, up to the client's concurrency in flight. After a report that
+// failed to send, the first send goes alone until one succeeds.
 //
 // When a send fails with an error apptuit.IsRetryable accepts (429, 5xx,
 // no answer; after the client's own retries), or the report runs out of
-// time (the interval, at least 10 s), no more sends start: that batch and the rest
-// (but those already in flight) are kept for the next report, in their
-// order, in a buffer of WithBufferSize points whose oldest are dropped when
-// it is full. Points the server refuses (400) are not kept: they would be
-// refused again. The next report sends the kept points first, merged into
-// full batches, oldest first.
+// time (the interval, at least 10 s), no more sends start: that batch and
+// the rest are kept, in order, in a buffer of WithBufferSize points whose
+// oldest are dropped when it is full. Points the server refuses (400) are
+// not kept. Kept points never hold a report's own back for long: a report
+// starts no more kept batches once one would end after half the interval
+// (or half its ctx's time), then sends its own; at least one kept batch
+// goes each report, so a backlog drains at about half the rate the backend
+// takes points.
 //
-// Kept points never hold a report's own back for long: a report starts no
-// more sends of kept batches once one would end after half the interval
-// (judging by how long the last one took), nor after half the time its ctx
-// leaves, and then sends its own points; the rest of the backlog waits for
-// the next report. So, after an outage, however much was kept, a report's
-// points go out about half an interval after it begins at most (the
-// batches then in flight end first), and a backlog drains at about half
-// the rate the backend takes points. At least one kept batch is sent per
-// report, so a backlog always drains, even when one batch takes longer
-// than half the interval.
-//
-// A batch the server accepted is never sent again, so after an outage every
-// point arrives once. The exception is ambiguity the client cannot resolve:
-// a request that timed out or lost its connection after the server stored
-// it is sent again (at-least-once), as is the accepted half of a batch the
-// client split after a 413. After a report that did not deliver all its
-// points the error handler is called (WithErrorHandler; by default one line
-// to stderr).
+// A batch the server accepted is never sent again, but for what the client
+// cannot know: a request that timed out or lost its connection after the
+// server stored it, and the accepted half of a batch split after a 413.
+// After a report that did not deliver all its points the error handler is
+// called (WithErrorHandler; by default one line to stderr).
 //
 // # Concurrency
 //
 // Start runs one goroutine that reports every interval; reports never
-// overlap: ReportNow waits for a report in progress, no longer than its ctx
-// allows, and Stop cancels it when it has not ended in half the time Stop's
-// ctx allows (its unsent points are kept for the final report). Updating a
-// metric never waits for a report: a report only reads snapshots, so a slow
-// or failing backend delays nothing but the next report. Stop(ctx) makes a
-// final report within ctx and returns by ctx's deadline, give or take the
-// time a cancelled request takes to return.
+// overlap (ReportNow waits for one in progress, within its ctx). Updating a
+// metric never waits for a report, so a slow or failing backend delays
+// nothing but the next report. Stop(ctx) makes a final report within ctx
+// and returns by ctx's deadline.
 //
 // # Spool
 //
 // WithSpool(dir, maxBytes) keeps the batches that could not be delivered in
-// segment files under dir instead of the memory buffer, so that they outlive
-// the process: the next Reporter on dir sends them first, as kept points
-// (above). They are read one batch at a time as they are sent, and each is
-// acknowledged in the spool as soon as the backend accepted it, so draining
-// holds a few batches in memory whatever the spool holds. Guarantees:
-//
-//   - within a process, a batch is delivered once, but for a cursor that
-//     could not be written (a disk error, given to the error handler);
-//   - across crashes, at least once: the batches in flight when the process
-//     died (at most the client's concurrency), accepted before their
-//     acknowledgement reached the disk, are sent again by the next process,
-//     which goes on from there;
-//   - the files never exceed maxBytes: when full, the oldest segment is
-//     dropped and its points counted in MetaDropped;
-//   - a torn or damaged record fails its checksums and is skipped, never
-//     sent (ErrSpoolCorrupt); one Reporter per directory (ErrSpoolLocked).
-//
-// Every batch kept or delivered is fsynced, unless WithSpoolNoSync.
+// files under dir instead of the memory buffer, so that they outlive the
+// process: the next Reporter on dir sends them first, as kept points. They
+// are read one batch at a time and each is acknowledged as soon as the
+// backend accepted it: draining holds the batches in flight, whatever the
+// spool holds. Delivery is exactly once within a process and at least once
+// across crashes (the batches in flight are sent again); the files never
+// exceed maxBytes (the oldest segment is dropped, counted in MetaDropped);
+// a damaged record is skipped (ErrSpoolCorrupt); one Reporter per
+// directory (ErrSpoolLocked); every batch kept or delivered is fsynced
+// unless WithSpoolNoSync. The README's spool section has the details.
 package reporter

@@ -1,0 +1,82 @@
+package reporter
+
+import (
+	"context"
+	"math"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/apptuit-go/apptuit"
+	"github.com/apptuit-go/apptuit/metrics"
+)
+
+// TestSpoolInvalidPointThenFailureAmongConcurrentSends: a spooled batch
+// holding a point the client's validation refuses (here a NaN value, as a
+// spool written under another configuration may hold) loses that point
+// before it is sent; when the send then fails with a retryable error while
+// a later spooled batch is delivered, the failed batch is appended to the
+// spool again. What is appended must be the batch as sent (without the
+// refused point), not the ticket's stale view of it.
+func TestSpoolInvalidPointThenFailureAmongConcurrentSends(t *testing.T) {
+	clearEnv(t)
+	dir := t.TempDir()
+	reg := metrics.NewRegistry()
+	var mu sync.Mutex
+	var got []apptuit.DataPoint
+	failedOnce := false
+	url := newFakePut(t, func(pts []apptuit.DataPoint) (int, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, p := range pts {
+			if p.Metric == "a" && !failedOnce {
+				failedOnce = true
+				mu.Unlock()
+				time.Sleep(100 * time.Millisecond) // batch b is delivered meanwhile
+				mu.Lock()
+				return 503, ""
+			}
+		}
+		got = append(got, pts...)
+		return 204, ""
+	})
+	c := newClient(t, url, apptuit.WithConcurrency(2), apptuit.WithBatchSize(3))
+	var herrs []error
+	r, err := New(c, reg, WithClock(steppingClock(t0)), WithHostTag("h"), WithIgnoreEnvTags(), WithSpool(dir, 1<<20),
+		WithErrorHandler(func(err error) { mu.Lock(); herrs = append(herrs, err); mu.Unlock() }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustReport(t, r) // healthy: the next report sends at full concurrency
+
+	sa, _ := c.PrepareSeries("a", map[string]string{"k": "v"})
+	sb, _ := c.PrepareSeries("b", map[string]string{"k": "v"})
+	ms := t0.UnixMilli()
+	if _, err := r.spool.append([]apptuit.PreparedPoint{{Series: sa, UnixMilli: ms, Value: 1}, {Series: sa, UnixMilli: ms + 1000, Value: math.NaN()}, {Series: sa, UnixMilli: ms + 2000, Value: 3}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.spool.append([]apptuit.PreparedPoint{{Series: sb, UnixMilli: ms, Value: 1}, {Series: sb, UnixMilli: ms + 1000, Value: 2}, {Series: sb, UnixMilli: ms + 2000, Value: 3}}); err != nil {
+		t.Fatal(err)
+	}
+	r.ReportNow(context.Background()) // a fails (after losing its NaN), b is delivered
+	mu.Lock()
+	if !failedOnce {
+		t.Fatal("the failure was not injected")
+	}
+	mu.Unlock()
+	r.ReportNow(context.Background()) // a again
+	if err := r.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var as []int64
+	for _, p := range got {
+		if p.Metric == "a" {
+			as = append(as, p.Timestamp.Unix())
+		}
+	}
+	if len(as) != 2 || as[0] != ms || as[1] != ms+2000 { // the fake put reads the raw timestamp, here in ms
+		t.Errorf("points of a delivered: %v, want [%d %d]", as, ms, ms+2000)
+	}
+}

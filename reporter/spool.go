@@ -192,10 +192,12 @@ func (s *spoolStore) batches() iter.Seq[batch] {
 		if s.mem.len() > 0 {
 			old := s.mem.take()
 			for i, b := range old {
-				if _, err := s.append(b); err != nil {
+				d, err := s.append(b)
+				s.dropped += d // the oldest segments, dropped to make room
+				if err != nil {
 					s.errs = append(s.errs, err)
 					for _, rest := range old[i:] {
-						s.mem.add(rest)
+						s.dropped += s.mem.add(rest)
 					}
 					break
 				}
@@ -294,7 +296,7 @@ func (s *spoolStore) delivered(t *spoolTicket) {
 		s.dropped += d
 		if err != nil {
 			s.errs = append(s.errs, err)
-			s.mem.add(f.pts)
+			s.dropped += s.mem.add(f.pts)
 		}
 	}
 	clear(s.failed)

@@ -80,3 +80,43 @@ func TestSpoolInvalidPointThenFailureAmongConcurrentSends(t *testing.T) {
 		t.Errorf("points of a delivered: %v, want [%d %d]", as, ms, ms+2000)
 	}
 }
+
+// TestSpoolFullMemoryBatchDropsCounted: batches kept in memory because the
+// spool could not take them are appended to it at the next report; when
+// the spool is full, that drops its oldest segment, whose points must be
+// counted in MetaDropped as every other drop is.
+func TestSpoolFullMemoryBatchDropsCounted(t *testing.T) {
+	clearEnv(t)
+	url := newFakePut(t, func([]apptuit.DataPoint) (int, string) { return 503, "" })
+	c := newClient(t, url)
+	reg := metrics.NewRegistry()
+	r, err := New(c, reg, WithClock(steppingClock(t0)), WithHostTag("h"), WithIgnoreEnvTags(),
+		WithSpool(t.TempDir(), MinSpoolBytes), WithErrorHandler(func(error) {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop(context.Background())
+	ps, _ := c.PrepareSeries("x", map[string]string{"k": "v"})
+	batch := func(seed int) []apptuit.PreparedPoint {
+		pts := make([]apptuit.PreparedPoint, 500)
+		for i := range pts {
+			// Values that do not compress: the spool fills in a few batches.
+			pts[i] = apptuit.PreparedPoint{Series: ps, UnixMilli: t0.UnixMilli() + int64(i), Value: math.Float64frombits(uint64(seed*1000+i) * 0x9E3779B97F4A7C15)}
+		}
+		return pts
+	}
+	for i := 0; r.spool.sp.Stats().DroppedSegments == 0; i++ {
+		r.spool.add(batch(i))
+	}
+	// As after a failed write: a batch in memory.
+	r.spool.mem.add(batch(-1))
+	before, spBefore := r.dropped.Count(), r.spool.sp.Stats().DroppedPoints
+	r.ReportNow(context.Background())
+	counted, spooled := r.dropped.Count()-before, r.spool.sp.Stats().DroppedPoints-spBefore
+	if spooled == 0 {
+		t.Fatal("the spool dropped nothing: the test did not fill it")
+	}
+	if counted != spooled {
+		t.Errorf("the spool dropped %d points, MetaDropped counted %d", spooled, counted)
+	}
+}

@@ -1,8 +1,14 @@
 package reporter
 
 import (
+	"compress/gzip"
 	"context"
+	"encoding/json"
+	"io"
 	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -118,5 +124,178 @@ func TestSpoolFullMemoryBatchDropsCounted(t *testing.T) {
 	}
 	if counted != spooled {
 		t.Errorf("the spool dropped %d points, MetaDropped counted %d", spooled, counted)
+	}
+}
+
+// TestSpoolStopDuringDrain: Stop interrupts a slow drain; every spooled
+// point is delivered exactly once, by this Reporter or the next.
+func TestSpoolStopDuringDrain(t *testing.T) {
+	clearEnv(t)
+	dir := t.TempDir()
+	var mu sync.Mutex
+	slow := true
+	seen := map[int64]int{}
+	srvURL := newFakePutCtx(t, func(ctx context.Context, pts []apptuit.DataPoint) int {
+		mu.Lock()
+		s := slow
+		mu.Unlock()
+		if s {
+			select {
+			case <-time.After(150 * time.Millisecond):
+			case <-ctx.Done():
+				return 503 // the client is gone: nothing stored
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, p := range pts {
+			if p.Metric == "x" {
+				seen[p.Timestamp.Unix()]++
+			}
+		}
+		return 204
+	})
+	reg := metrics.NewRegistry()
+	mk := func() *Reporter {
+		c := newClient(t, srvURL, apptuit.WithConcurrency(2), apptuit.WithBatchSize(10))
+		r, err := New(c, reg, WithClock(steppingClock(t0)), WithHostTag("h"), WithIgnoreEnvTags(),
+			WithSpool(dir, 1<<20), WithInterval(10*time.Second), WithErrorHandler(func(error) {}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	r := mk()
+	ps, _ := r.client.PrepareSeries("x", map[string]string{"k": "v"})
+	const n = 400
+	for i := 0; i < n; i += 10 {
+		pts := make([]apptuit.PreparedPoint, 10)
+		for j := range pts {
+			pts[j] = apptuit.PreparedPoint{Series: ps, UnixMilli: t0.UnixMilli() + int64(i+j), Value: 1}
+		}
+		r.spool.add(pts)
+	}
+	done := make(chan struct{})
+	go func() { r.ReportNow(context.Background()); close(done) }()
+	time.Sleep(400 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+	r.Stop(ctx)
+	cancel()
+	<-done
+	mu.Lock()
+	slow = false
+	first := len(seen)
+	mu.Unlock()
+	if first == 0 || first >= n {
+		t.Fatalf("the first Reporter delivered %d of %d points: Stop did not interrupt a drain", first, n)
+	}
+	t.Logf("the first Reporter delivered %d of %d points", first, n)
+	r2 := mk()
+	for i := 0; i < 5 && r2.spool.len() > 0; i++ {
+		r2.ReportNow(context.Background())
+	}
+	r2.Stop(context.Background())
+	mu.Lock()
+	defer mu.Unlock()
+	for i := int64(0); i < n; i++ {
+		// The fake put reads the raw timestamp (ms) as seconds.
+		if c := seen[t0.UnixMilli()+i]; c != 1 {
+			t.Errorf("point %d delivered %d times", i, c)
+		}
+	}
+}
+
+// newFakePutCtx is newFakePut whose fn sees the request's context and
+// answers with a status alone.
+func newFakePutCtx(t *testing.T, fn func(context.Context, []apptuit.DataPoint) int) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var rd io.Reader = req.Body
+		if req.Header.Get("Content-Encoding") == "gzip" {
+			zr, err := gzip.NewReader(req.Body)
+			if err != nil {
+				http.Error(w, err.Error(), 400)
+				return
+			}
+			rd = zr
+		}
+		var raw []struct {
+			Metric    string  `json:"metric"`
+			Timestamp int64   `json:"timestamp"`
+			Value     float64 `json:"value"`
+		}
+		if err := json.NewDecoder(rd).Decode(&raw); err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		pts := make([]apptuit.DataPoint, len(raw))
+		for i, p := range raw {
+			pts[i] = apptuit.DataPoint{Metric: p.Metric, Timestamp: time.Unix(p.Timestamp, 0), Value: p.Value}
+		}
+		w.WriteHeader(fn(req.Context(), pts))
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// TestSpoolOversizedRecordPartlyAccepted: a spooled record holding more
+// points than the client's batch size (kept by a process whose client had
+// a larger one) is sent in one SendPrepared call, which the client splits;
+// when the first request is accepted and the second fails with 503, the
+// accepted points must not be sent again.
+func TestSpoolOversizedRecordPartlyAccepted(t *testing.T) {
+	if os.Getenv("APPTUIT_KNOWN_BUGS") == "" {
+		t.Skip("known, not fixed: a record over the batch size is one ticket; its accepted part is sent again (set APPTUIT_KNOWN_BUGS=1 to run)")
+	}
+	clearEnv(t)
+	var mu sync.Mutex
+	reqs := 0
+	seen := map[int64]int{}
+	url := newFakePut(t, func(pts []apptuit.DataPoint) (int, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		xs := 0
+		for _, p := range pts {
+			if p.Metric == "x" {
+				xs++
+			}
+		}
+		if xs == 0 {
+			return 204, ""
+		}
+		reqs++
+		if reqs == 2 {
+			return 503, ""
+		}
+		for _, p := range pts {
+			if p.Metric == "x" {
+				seen[p.Timestamp.Unix()]++
+			}
+		}
+		return 204, ""
+	})
+	c := newClient(t, url, apptuit.WithBatchSize(10), apptuit.WithConcurrency(1))
+	r, err := New(c, metrics.NewRegistry(), WithClock(steppingClock(t0)), WithHostTag("h"), WithIgnoreEnvTags(),
+		WithSpool(t.TempDir(), 1<<20), WithErrorHandler(func(error) {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, _ := c.PrepareSeries("x", map[string]string{"k": "v"})
+	pts := make([]apptuit.PreparedPoint, 20)
+	for i := range pts {
+		pts[i] = apptuit.PreparedPoint{Series: ps, UnixMilli: t0.UnixMilli() + int64(i), Value: 1}
+	}
+	if _, err := r.spool.append(pts); err != nil {
+		t.Fatal(err)
+	}
+	r.ReportNow(context.Background())
+	r.ReportNow(context.Background())
+	r.Stop(context.Background())
+	mu.Lock()
+	defer mu.Unlock()
+	for i := int64(0); i < 20; i++ {
+		if c := seen[t0.UnixMilli()+i]; c != 1 {
+			t.Errorf("point %d delivered %d times", i, c)
+		}
 	}
 }

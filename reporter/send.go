@@ -265,7 +265,12 @@ func coalesce(batches [][]apptuit.PreparedPoint, n, size int) [][]apptuit.Prepar
 // keep puts b in the retry buffer, copying it when it is part of r.points.
 func (r *Reporter) keep(st *stats, b batch) {
 	if b.ticket != nil {
-		r.spool.notDelivered(b.ticket) // still in the spool
+		// Still in the spool. b.pts may have lost points the client's
+		// validation refused (sendBatch deletes them in place, in the
+		// ticket's array): should the batch be appended to the spool
+		// again (spoolStore.delivered), it is b.pts that goes.
+		b.ticket.pts = b.pts
+		r.spool.notDelivered(b.ticket)
 		return
 	}
 	if !b.owned {

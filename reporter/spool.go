@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"slices"
 
 	"github.com/apptuit-go/apptuit"
 	"github.com/apptuit-go/apptuit/internal/spool"
@@ -192,10 +193,12 @@ func (s *spoolStore) batches() iter.Seq[batch] {
 		if s.mem.len() > 0 {
 			old := s.mem.take()
 			for i, b := range old {
-				if _, err := s.append(b); err != nil {
+				d, err := s.append(b)
+				s.dropped += d // the oldest segments, dropped to make room
+				if err != nil {
 					s.errs = append(s.errs, err)
 					for _, rest := range old[i:] {
-						s.mem.add(rest)
+						s.dropped += s.mem.add(rest)
 					}
 					break
 				}
@@ -228,6 +231,16 @@ func (s *spoolStore) batches() iter.Seq[batch] {
 					ahead = &rec
 					break
 				}
+				if rec.Points > s.r.client.BatchSize() {
+					// Kept by a client with a larger batch size: one
+					// ticket would be several requests, acknowledged
+					// together. Append it again in batches of this size,
+					// and acknowledge the record in its turn.
+					s.split(rec)
+					rec.Data = nil
+					t.last, covered = rec, true
+					break
+				}
 				var err error
 				if t.pts, err = s.decode(t.pts, rec); err != nil {
 					// The checksums matched: a spool from another version,
@@ -247,6 +260,22 @@ func (s *spoolStore) batches() iter.Seq[batch] {
 				return
 			}
 		}
+	}
+}
+
+// split appends the points of rec again, in records of at most the
+// client's batch size, at the end of the spool (or to the memory buffer
+// when the spool cannot take them). Until rec is acknowledged a crash
+// leaves both copies: sent twice, at least once.
+func (s *spoolStore) split(rec spool.Record) {
+	pts, err := s.decode(nil, rec)
+	if err != nil {
+		s.errs = append(s.errs, fmt.Errorf("reporter: spool: %d points given up: %w", rec.Points, err))
+		s.dropped += rec.Points
+		return
+	}
+	for b := range slices.Chunk(pts, s.r.client.BatchSize()) {
+		s.dropped += s.add(b)
 	}
 }
 
@@ -294,7 +323,7 @@ func (s *spoolStore) delivered(t *spoolTicket) {
 		s.dropped += d
 		if err != nil {
 			s.errs = append(s.errs, err)
-			s.mem.add(f.pts)
+			s.dropped += s.mem.add(f.pts)
 		}
 	}
 	clear(s.failed)

@@ -207,7 +207,7 @@ func (m *promSeries) series(i int) (*TimeSeries, error) {
 		}
 		ms := math.Round(t * 1000)
 		if !(math.Abs(ms) <= timestamp.MaxMillis) { // NaN too
-			return nil, fmt.Errorf("apptuit: promql: series %d point %d: timestamp %v is out of range (at most %d ms in magnitude)", i, j, t, timestamp.MaxMillis)
+			return nil, fmt.Errorf("apptuit: promql: series %d point %d: timestamp %v is out of range (at most %d ms in magnitude)", i, j, t, int64(timestamp.MaxMillis))
 		}
 		s.ts = append(s.ts, int64(ms))
 		s.vals = append(s.vals, v)

@@ -439,7 +439,7 @@ func (d *qdec) timestamp() (int64, error) {
 		return ms, nil
 	}
 	d.i = at
-	return 0, fmt.Errorf("decoding the response: at byte %d: timestamp %s is out of range (at most %d in magnitude)", at, tok, maxTimestampMagnitude)
+	return 0, fmt.Errorf("decoding the response: at byte %d: timestamp %s is out of range (at most %d in magnitude)", at, tok, int64(maxTimestampMagnitude))
 }
 
 // secondsFast reads, in one pass, the common timestamp: an integer of at

@@ -194,8 +194,10 @@ func (c *Client) lineUnsupported(op string) error {
 
 // Close releases what the client holds open: the line transport's
 // connection, or the idle connections of the HTTP client New made (one given
-// with WithHTTPClient is left alone). The client may still be used
-// afterwards: a line transport connects again at the next Send.
+// with WithHTTPClient is left alone). With a line transport it first waits
+// for a Send in progress to end, which that Send's timeout and ctx bound.
+// The client may still be used afterwards: a line transport connects again
+// at the next Send.
 func (c *Client) Close() error {
 	if err := c.made(); err != nil {
 		return err

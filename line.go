@@ -52,10 +52,10 @@ type LineTransport struct {
 	ascii   bool // names and tag values limited to tcollector's [-_./a-zA-Z0-9]
 	packet  int
 
-	mu   sync.Mutex // held by a Send, and guards tcp and udp
-	tcp  *tcpConn   // TelnetTCP's connection (line_conn.go)
-	udp  net.Conn   // XCollectorUDP's
-	bufs sync.Pool  // of *[]byte: encoded lines
+	sem  chan struct{} // of 1: held by a Send (see lock), and guards tcp and udp
+	tcp  *tcpConn      // TelnetTCP's connection (line_conn.go)
+	udp  net.Conn      // XCollectorUDP's
+	bufs sync.Pool     // of *[]byte: encoded lines
 }
 
 // TelnetTCP returns a transport that writes "put <metric> <timestamp>
@@ -105,7 +105,7 @@ type LineTransport struct {
 // note that OpenTSDB itself accepts in tag values only what it accepts in
 // names, and silently drops other lines.
 func TelnetTCP(addr string) *LineTransport {
-	return &LineTransport{network: "tcp", addr: addr, put: true}
+	return &LineTransport{network: "tcp", addr: addr, put: true, sem: make(chan struct{}, 1)}
 }
 
 // XCollectorUDP returns a transport that sends "<metric> <timestamp>
@@ -128,7 +128,7 @@ func XCollectorUDP(addr string) *LineTransport {
 	if addr == "" {
 		addr = DefaultXCollectorAddr
 	}
-	return &LineTransport{network: "udp", addr: addr, ascii: true, packet: linePacketBytes}
+	return &LineTransport{network: "udp", addr: addr, ascii: true, packet: linePacketBytes, sem: make(chan struct{}, 1)}
 }
 
 // String describes the transport, e.g. "TelnetTCP(127.0.0.1:4242)".
@@ -194,8 +194,10 @@ func (c *Client) lineUnsupported(op string) error {
 
 // Close releases what the client holds open: the line transport's
 // connection, or the idle connections of the HTTP client New made (one given
-// with WithHTTPClient is left alone). The client may still be used
-// afterwards: a line transport connects again at the next Send.
+// with WithHTTPClient is left alone). With a line transport it first waits
+// for a Send in progress to end, which that Send's timeout and ctx bound.
+// The client may still be used afterwards: a line transport connects again
+// at the next Send.
 func (c *Client) Close() error {
 	if err := c.made(); err != nil {
 		return err

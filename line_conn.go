@@ -48,8 +48,10 @@ func (t *LineTransport) write(ctx context.Context, c *Client, b []byte, points i
 // the call at most timeout × (retries+1) (the last attempt is cut short by
 // what the earlier ones overran).
 func (t *LineTransport) sendTCP(ctx context.Context, c *Client, b []byte, points int) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+	if err := t.lock(ctx); err != nil {
+		return lineCtxError(err, points)
+	}
+	defer t.unlock()
 	timeout, retries := c.cfg.timeout, c.cfg.retries
 	var end time.Time // of the call
 	if timeout > 0 && timeout <= math.MaxInt64/time.Duration(retries+1) {
@@ -327,8 +329,10 @@ func (tc *tcpConn) quote() string {
 // reports (a port unreachable) fails the Send, and counts the points of
 // the datagrams not sent.
 func (t *LineTransport) sendUDP(ctx context.Context, c *Client, b []byte, points int) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+	if err := t.lock(ctx); err != nil {
+		return fmt.Errorf("apptuit: send: %s%w", notSent(points, points), err)
+	}
+	defer t.unlock()
 	fail := func(off int, err error) error {
 		t.dropConn()
 		if ctxErr := ctxDone(ctx); ctxErr != nil {
@@ -368,6 +372,24 @@ func (t *LineTransport) sendUDP(ctx context.Context, c *Client, b []byte, points
 	return nil
 }
 
+// lock takes the transport for a Send, waiting for a concurrent Send to
+// finish; it returns ctx's error if ctx ends first.
+func (t *LineTransport) lock(ctx context.Context) error {
+	select {
+	case t.sem <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case t.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (t *LineTransport) unlock() { <-t.sem }
+
 func (t *LineTransport) dropConn() {
 	if t.tcp != nil {
 		t.tcp.close()
@@ -381,8 +403,8 @@ func (t *LineTransport) dropConn() {
 
 // close closes the connection; the next Send makes a new one.
 func (t *LineTransport) close() error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+	t.sem <- struct{}{}
+	defer t.unlock()
 	var err error
 	if t.tcp != nil {
 		err = t.tcp.close()

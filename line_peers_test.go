@@ -359,7 +359,10 @@ func TestLineTCPHungPeer(t *testing.T) {
 				t.Errorf("%v: not a timeout with %q", err, tc.want)
 			}
 			bound := tc.timeout * time.Duration(tc.retries+1)
-			if wire := took - encoding; wire > bound+250*time.Millisecond || took < bound-50*time.Millisecond {
+			// Slack for a loaded machine: the encoding measured above is
+			// not the Send's own, and validation comes before it.
+			slack := 250*time.Millisecond + bound/4
+			if wire := took - encoding; wire > bound+slack || took < bound-50*time.Millisecond {
 				t.Errorf("took %v (encoding %v), want the bound %v", took, encoding, bound)
 			}
 			t.Logf("failed after %v (bound %v, encoding %v): %v", took.Round(time.Millisecond), bound, encoding.Round(time.Millisecond), err)

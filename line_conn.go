@@ -130,9 +130,13 @@ func (t *LineTransport) attemptTCP(ctx context.Context, b []byte, deadline time.
 		n, err = tc.Write(b)
 	} else {
 		// A cancelled ctx ends a write blocked on a server that does not read.
-		stop := context.AfterFunc(ctx, func() { tc.SetWriteDeadline(time.Unix(1, 0)) })
+		// If it ran, wait for it: run late, it would cut the next Send's write.
+		done := make(chan struct{})
+		stop := context.AfterFunc(ctx, func() { tc.SetWriteDeadline(time.Unix(1, 0)); close(done) })
 		n, err = tc.Write(b)
-		stop()
+		if !stop() {
+			<-done
+		}
 	}
 	if err != nil {
 		return tc.writeFailed(n, len(b), err)

@@ -138,6 +138,12 @@ func mustListen(t *testing.T, addr string) net.Listener {
 // returns the status and body to answer. It returns the server's URL.
 func newFakePut(t *testing.T, fn func([]apptuit.DataPoint) (int, string)) string {
 	t.Helper()
+	return newFakePutCtx(t, func(_ context.Context, pts []apptuit.DataPoint) (int, string) { return fn(pts) })
+}
+
+// newFakePutCtx is newFakePut whose fn also sees the request's context.
+func newFakePutCtx(t *testing.T, fn func(context.Context, []apptuit.DataPoint) (int, string)) string {
+	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		var rd io.Reader = req.Body
 		if req.Header.Get("Content-Encoding") == "gzip" {
@@ -162,7 +168,7 @@ func newFakePut(t *testing.T, fn func([]apptuit.DataPoint) (int, string)) string
 		for i, p := range raw {
 			pts[i] = apptuit.DataPoint{Metric: p.Metric, Tags: p.Tags, Timestamp: time.Unix(p.Timestamp, 0), Value: p.Value}
 		}
-		code, body := fn(pts)
+		code, body := fn(req.Context(), pts)
 		if body != "" {
 			w.Header().Set("Content-Type", "application/json")
 		}

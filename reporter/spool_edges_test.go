@@ -1,13 +1,8 @@
 package reporter
 
 import (
-	"compress/gzip"
 	"context"
-	"encoding/json"
-	"io"
 	"math"
-	"net/http"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -134,7 +129,7 @@ func TestSpoolStopDuringDrain(t *testing.T) {
 	var mu sync.Mutex
 	slow := true
 	seen := map[int64]int{}
-	srvURL := newFakePutCtx(t, func(ctx context.Context, pts []apptuit.DataPoint) int {
+	srvURL := newFakePutCtx(t, func(ctx context.Context, pts []apptuit.DataPoint) (int, string) {
 		mu.Lock()
 		s := slow
 		mu.Unlock()
@@ -142,7 +137,7 @@ func TestSpoolStopDuringDrain(t *testing.T) {
 			select {
 			case <-time.After(150 * time.Millisecond):
 			case <-ctx.Done():
-				return 503 // the client is gone: nothing stored
+				return 503, "" // the client is gone: nothing stored
 			}
 		}
 		mu.Lock()
@@ -152,7 +147,7 @@ func TestSpoolStopDuringDrain(t *testing.T) {
 				seen[p.Timestamp.Unix()]++
 			}
 		}
-		return 204
+		return 204, ""
 	})
 	reg := metrics.NewRegistry()
 	mk := func() *Reporter {
@@ -202,39 +197,6 @@ func TestSpoolStopDuringDrain(t *testing.T) {
 			t.Errorf("point %d delivered %d times", i, c)
 		}
 	}
-}
-
-// newFakePutCtx is newFakePut whose fn sees the request's context and
-// answers with a status alone.
-func newFakePutCtx(t *testing.T, fn func(context.Context, []apptuit.DataPoint) int) string {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		var rd io.Reader = req.Body
-		if req.Header.Get("Content-Encoding") == "gzip" {
-			zr, err := gzip.NewReader(req.Body)
-			if err != nil {
-				http.Error(w, err.Error(), 400)
-				return
-			}
-			rd = zr
-		}
-		var raw []struct {
-			Metric    string  `json:"metric"`
-			Timestamp int64   `json:"timestamp"`
-			Value     float64 `json:"value"`
-		}
-		if err := json.NewDecoder(rd).Decode(&raw); err != nil {
-			http.Error(w, err.Error(), 400)
-			return
-		}
-		pts := make([]apptuit.DataPoint, len(raw))
-		for i, p := range raw {
-			pts[i] = apptuit.DataPoint{Metric: p.Metric, Timestamp: time.Unix(p.Timestamp, 0), Value: p.Value}
-		}
-		w.WriteHeader(fn(req.Context(), pts))
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
 }
 
 // TestSpoolOversizedRecordPartlyAccepted: a spooled record holding more

@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"cmp"
 	"compress/flate"
 	"errors"
 	"fmt"
@@ -214,7 +215,7 @@ func (s *Spool) load() error {
 		}
 		s.segs = append(s.segs, &segment{seq: seq, path: path})
 	}
-	slices.SortFunc(s.segs, func(a, b *segment) int { return cmpUint64(a.seq, b.seq) })
+	slices.SortFunc(s.segs, func(a, b *segment) int { return cmp.Compare(a.seq, b.seq) })
 	s.nextSeq = maxSeq + 1
 	kept := s.segs[:0]
 	for _, seg := range s.segs {
@@ -299,16 +300,6 @@ func (s *Spool) scan(seg *segment) (bool, error) {
 		off = next
 	}
 	return true, nil
-}
-
-func cmpUint64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 const segmentSuffix = ".seg"
@@ -534,7 +525,7 @@ func (s *Spool) Next() (Record, error) {
 
 // segment finds the segment seq, or where it would be.
 func (s *Spool) segment(seq uint64) (int, bool) {
-	return slices.BinarySearchFunc(s.segs, seq, func(g *segment, seq uint64) int { return cmpUint64(g.seq, seq) })
+	return slices.BinarySearchFunc(s.segs, seq, func(g *segment, seq uint64) int { return cmp.Compare(g.seq, seq) })
 }
 
 func (s *Spool) openForRead(seg *segment) error {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"container/heap"
 	"math"
 	"slices"
@@ -333,7 +334,7 @@ type mergeScratch struct {
 // timestamp. The cost is a decoding and an encoding of each chunk touched.
 // The caller holds mu.
 func (st *Store) mergeLate(s *series, late []sample) {
-	slices.SortStableFunc(late, func(a, b sample) int { return cmpInt(a.t, b.t) })
+	slices.SortStableFunc(late, func(a, b sample) int { return cmp.Compare(a.t, b.t) })
 	for p := 0; p < len(late); {
 		j := max(0, sort.Search(len(s.chunks), func(i int) bool { return s.chunks[i].minT > late[p].t })-1)
 		end := len(late)
@@ -558,16 +559,6 @@ func (h *seriesHeap) Pop() any {
 	*h = old[:len(old)-1]
 	s.heapIdx = -1
 	return s
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Points returns every stored point, for tests: the series in the order of

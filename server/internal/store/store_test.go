@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -159,7 +160,7 @@ func TestStoreModel(t *testing.T) {
 						// The model keeps each series sorted by time, stable:
 						// a point goes after those at its timestamp.
 						list := model[key]
-						j, _ := slices.BinarySearchFunc(list, ms+1, func(s sample, t int64) int { return cmpInt(s.t, t) })
+						j, _ := slices.BinarySearchFunc(list, ms+1, func(s sample, t int64) int { return cmp.Compare(s.t, t) })
 						model[key] = slices.Insert(list, j, sample{ms, v})
 					} else {
 						tooOld++
@@ -263,7 +264,7 @@ func checkReads(t *testing.T, rng *rand.Rand, st *Store, model map[string][]samp
 			if i%5 == 4 && len(viaIter) > 0 {
 				target := viaIter[len(viaIter)-1].t + int64(rng.IntN(20_000)) - 1000
 				ok = it.SeekTo(target)
-				j, _ := slices.BinarySearchFunc(want, target, func(s sample, t int64) int { return cmpInt(s.t, t) })
+				j, _ := slices.BinarySearchFunc(want, target, func(s sample, t int64) int { return cmp.Compare(s.t, t) })
 				want = append(want[:len(viaIter)], want[max(j, len(viaIter)):]...)
 				if ok && len(viaIter) > 0 && it.t < viaIter[len(viaIter)-1].t {
 					t.Fatalf("SeekTo(%d) went back to %d", target, it.t)

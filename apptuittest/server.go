@@ -2,8 +2,6 @@ package apptuittest
 
 import (
 	"bytes"
-	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -222,7 +219,7 @@ func Open(opts ...Option) (*Server, error) {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("/api/put", func(w http.ResponseWriter, r *http.Request) {
 		res := s.put.Serve(w, r)
-		rec := recordOf(r)
+		rec := reqlog.RecordOf[Request](r)
 		rec.BodySize, rec.Accepted, rec.Failed, rec.Errors = res.BodySize, res.Accepted, res.Failed, res.Errors
 	})
 	s.query = opentsdb.Query{
@@ -349,17 +346,6 @@ func (s *Server) Reset() {
 	s.reqs.Reset()
 }
 
-func (s *Server) authorized(r *http.Request) bool {
-	if s.cfg.token == "" {
-		return true
-	}
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return false
-	}
-	return subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.token)) == 1
-}
-
 // drop reads the body, records the request, then closes the connection
 // without answering. The record comes first so that a client that sees its
 // connection die finds the drop in Requests.
@@ -451,12 +437,11 @@ func (s *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		opentsdb.WriteError(w, http.StatusNotFound, "Endpoint not found")
 		return
 	}
-	if !s.authorized(r) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="apptuit"`)
-		opentsdb.WriteError(w, http.StatusUnauthorized, "token is invalid: a valid \"Authorization: Bearer <token>\" header is required")
+	if !opentsdb.Authorized(r, s.cfg.token) {
+		opentsdb.WriteUnauthorized(w)
 		return
 	}
-	s.mux.ServeHTTP(w, r.WithContext(withRecord(r.Context(), rec)))
+	s.mux.ServeHTTP(w, r.WithContext(reqlog.WithRecord(r.Context(), rec)))
 }
 
 func (s *Server) record(rec Request) {
@@ -464,18 +449,4 @@ func (s *Server) record(rec Request) {
 	if s.cfg.logf != nil {
 		s.cfg.logf(rec)
 	}
-}
-
-type recordKey struct{}
-
-func withRecord(ctx context.Context, rec *Request) context.Context {
-	return context.WithValue(ctx, recordKey{}, rec)
-}
-
-// recordOf returns the record of r, for handlers to fill in.
-func recordOf(r *http.Request) *Request {
-	if rec, _ := r.Context().Value(recordKey{}).(*Request); rec != nil {
-		return rec
-	}
-	return &Request{}
 }

@@ -19,7 +19,7 @@ func (s *Server) routes() http.Handler {
 	api := http.NewServeMux()
 	api.HandleFunc("/api/put", func(w http.ResponseWriter, r *http.Request) {
 		res := s.put.Serve(w, r)
-		rec := recordOf(r)
+		rec := reqlog.RecordOf[Request](r)
 		rec.BodySize, rec.Accepted, rec.Failed, rec.Evicted, rec.Errors = res.BodySize, res.Accepted, res.Failed, res.Evicted, res.Errors
 	})
 	api.HandleFunc("/api/query", func(w http.ResponseWriter, r *http.Request) {
@@ -82,11 +82,11 @@ func (s *Server) serveAPI(api *http.ServeMux, rw http.ResponseWriter, r *http.Re
 		opentsdb.WriteError(w, http.StatusNotFound, "Endpoint not found")
 		return
 	}
-	if !s.authorized(r) {
-		unauthorized(w)
+	if !opentsdb.Authorized(r, s.cfg.token) {
+		opentsdb.WriteUnauthorized(w)
 		return
 	}
-	api.ServeHTTP(w, r.WithContext(withRecord(r.Context(), rec)))
+	api.ServeHTTP(w, r.WithContext(reqlog.WithRecord(r.Context(), rec)))
 }
 
 // ownPath reports whether mux serves the path of r itself: a route
@@ -95,9 +95,4 @@ func (s *Server) serveAPI(api *http.ServeMux, rw http.ResponseWriter, r *http.Re
 func ownPath(mux *http.ServeMux, r *http.Request) bool {
 	_, pattern := mux.Handler(r)
 	return pattern != "" && path.Clean(r.URL.Path) == r.URL.Path
-}
-
-func unauthorized(w http.ResponseWriter) {
-	w.Header().Set("WWW-Authenticate", `Bearer realm="apptuit"`)
-	opentsdb.WriteError(w, http.StatusUnauthorized, "token is invalid: a valid \"Authorization: Bearer <token>\" header is required")
 }

@@ -100,11 +100,11 @@ type authAnswer struct {
 func (s *Server) serveIntrospect(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == authPath && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		w.Header().Set("Cache-Control", "no-store")
-		opentsdb.WriteJSON(w, http.StatusOK, authAnswer{Required: s.cfg.token != "", Valid: s.authorized(r)})
+		opentsdb.WriteJSON(w, http.StatusOK, authAnswer{Required: s.cfg.token != "", Valid: opentsdb.Authorized(r, s.cfg.token)})
 		return
 	}
-	if !s.authorized(r) {
-		unauthorized(w)
+	if !opentsdb.Authorized(r, s.cfg.token) {
+		opentsdb.WriteUnauthorized(w)
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"time"
 )
@@ -38,18 +37,4 @@ func (s *Server) record(rec Request) {
 	if s.cfg.logf != nil {
 		s.cfg.logf(rec)
 	}
-}
-
-type recordKey struct{}
-
-func withRecord(ctx context.Context, rec *Request) context.Context {
-	return context.WithValue(ctx, recordKey{}, rec)
-}
-
-// recordOf returns the record of r, for handlers to fill in.
-func recordOf(r *http.Request) *Request {
-	if rec, _ := r.Context().Value(recordKey{}).(*Request); rec != nil {
-		return rec
-	}
-	return &Request{}
 }

@@ -2,13 +2,11 @@ package server
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -216,16 +214,4 @@ func (s *Server) Series() []SeriesInfo {
 		out[i] = e.info
 	}
 	return out
-}
-
-// authorized reports whether r carries the token, if one is needed.
-func (s *Server) authorized(r *http.Request) bool {
-	if s.cfg.token == "" {
-		return true
-	}
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return false
-	}
-	return subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.token)) == 1
 }

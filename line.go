@@ -6,6 +6,8 @@ import (
 	"net"
 	"strconv"
 	"sync"
+
+	"github.com/apptuit-go/apptuit/internal/ctxlock"
 )
 
 // DefaultXCollectorAddr is where XCollector's UDP bridge listens.
@@ -52,10 +54,10 @@ type LineTransport struct {
 	ascii   bool // names and tag values limited to tcollector's [-_./a-zA-Z0-9]
 	packet  int
 
-	sem  chan struct{} // of 1: held by a Send (see lock), and guards tcp and udp
-	tcp  *tcpConn      // TelnetTCP's connection (line_conn.go)
-	udp  net.Conn      // XCollectorUDP's
-	bufs sync.Pool     // of *[]byte: encoded lines
+	sem  ctxlock.Lock // held by a Send, and guards tcp and udp
+	tcp  *tcpConn     // TelnetTCP's connection (line_conn.go)
+	udp  net.Conn     // XCollectorUDP's
+	bufs sync.Pool    // of *[]byte: encoded lines
 }
 
 // TelnetTCP returns a transport that writes "put <metric> <timestamp>
@@ -105,7 +107,7 @@ type LineTransport struct {
 // note that OpenTSDB itself accepts in tag values only what it accepts in
 // names, and silently drops other lines.
 func TelnetTCP(addr string) *LineTransport {
-	return &LineTransport{network: "tcp", addr: addr, put: true, sem: make(chan struct{}, 1)}
+	return &LineTransport{network: "tcp", addr: addr, put: true, sem: ctxlock.New()}
 }
 
 // XCollectorUDP returns a transport that sends "<metric> <timestamp>
@@ -128,7 +130,7 @@ func XCollectorUDP(addr string) *LineTransport {
 	if addr == "" {
 		addr = DefaultXCollectorAddr
 	}
-	return &LineTransport{network: "udp", addr: addr, ascii: true, packet: linePacketBytes, sem: make(chan struct{}, 1)}
+	return &LineTransport{network: "udp", addr: addr, ascii: true, packet: linePacketBytes, sem: ctxlock.New()}
 }
 
 // String describes the transport, e.g. "TelnetTCP(127.0.0.1:4242)".

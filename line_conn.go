@@ -48,10 +48,10 @@ func (t *LineTransport) write(ctx context.Context, c *Client, b []byte, points i
 // the call at most timeout × (retries+1) (the last attempt is cut short by
 // what the earlier ones overran).
 func (t *LineTransport) sendTCP(ctx context.Context, c *Client, b []byte, points int) error {
-	if err := t.lock(ctx); err != nil {
+	if err := t.sem.Acquire(ctx); err != nil {
 		return lineCtxError(err, points)
 	}
-	defer t.unlock()
+	defer t.sem.Release()
 	timeout, retries := c.cfg.timeout, c.cfg.retries
 	var end time.Time // of the call
 	if timeout > 0 && timeout <= math.MaxInt64/time.Duration(retries+1) {
@@ -333,10 +333,10 @@ func (tc *tcpConn) quote() string {
 // reports (a port unreachable) fails the Send, and counts the points of
 // the datagrams not sent.
 func (t *LineTransport) sendUDP(ctx context.Context, c *Client, b []byte, points int) error {
-	if err := t.lock(ctx); err != nil {
+	if err := t.sem.Acquire(ctx); err != nil {
 		return fmt.Errorf("apptuit: send: %s%w", notSent(points, points), err)
 	}
-	defer t.unlock()
+	defer t.sem.Release()
 	fail := func(off int, err error) error {
 		t.dropConn()
 		if ctxErr := ctxDone(ctx); ctxErr != nil {
@@ -376,24 +376,6 @@ func (t *LineTransport) sendUDP(ctx context.Context, c *Client, b []byte, points
 	return nil
 }
 
-// lock takes the transport for a Send, waiting for a concurrent Send to
-// finish; it returns ctx's error if ctx ends first.
-func (t *LineTransport) lock(ctx context.Context) error {
-	select {
-	case t.sem <- struct{}{}:
-		return nil
-	default:
-	}
-	select {
-	case t.sem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (t *LineTransport) unlock() { <-t.sem }
-
 func (t *LineTransport) dropConn() {
 	if t.tcp != nil {
 		t.tcp.close()
@@ -407,8 +389,8 @@ func (t *LineTransport) dropConn() {
 
 // close closes the connection; the next Send makes a new one.
 func (t *LineTransport) close() error {
-	t.sem <- struct{}{}
-	defer t.unlock()
+	t.sem.Take()
+	defer t.sem.Release()
 	var err error
 	if t.tcp != nil {
 		err = t.tcp.close()

@@ -25,15 +25,15 @@ type stats struct {
 // final report (Stop's) is the only one made after Stop began; it then
 // counts the points still kept for retry as dropped.
 func (r *Reporter) report(ctx context.Context, final bool) error {
-	if !r.acquire(ctx) {
+	if err := r.sem.Acquire(ctx); err != nil {
 		if !final {
 			return fmt.Errorf("reporter: waiting for the report in progress: %w", context.Cause(ctx))
 		}
 		// Stop cancelled the report in progress, which returns soon; the
 		// final report still has to run (if only to count what is dropped).
-		r.sem <- struct{}{}
+		r.sem.Take()
 	}
-	defer func() { <-r.sem }()
+	defer r.sem.Release()
 
 	r.state.Lock()
 	if r.stopped && !final {
@@ -69,21 +69,6 @@ func (r *Reporter) report(ctx context.Context, final bool) error {
 		}
 	}
 	return err
-}
-
-// acquire takes r.sem, unless ctx ends first.
-func (r *Reporter) acquire(ctx context.Context) bool {
-	select {
-	case r.sem <- struct{}{}:
-		return true
-	default:
-	}
-	select {
-	case r.sem <- struct{}{}:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // doReport makes one report; the caller holds r.sem. Collecting and

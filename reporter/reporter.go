@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/apptuit-go/apptuit"
+	"github.com/apptuit-go/apptuit/internal/ctxlock"
 	"github.com/apptuit-go/apptuit/internal/env"
 	"github.com/apptuit-go/apptuit/metrics"
 )
@@ -42,10 +43,10 @@ type Reporter struct {
 	// sent): metrics without tags of their own share its encoded tags.
 	bare *apptuit.PreparedSeries
 
-	// sem is held for a whole report, so reports never overlap; it is a
-	// channel rather than a mutex so that waiting for it honours a context.
+	// sem is held for a whole report, so reports never overlap; waiting for
+	// it honours a context.
 	// It guards the fields below it up to metaReg.
-	sem      chan struct{}
+	sem      ctxlock.Lock
 	lastTS   time.Time // timestamp of the previous report
 	gen      uint64    // reports made (collected)
 	registry *registryCollector
@@ -113,7 +114,7 @@ func New(client *apptuit.Client, registry *metrics.Registry, opts ...Option) (*R
 		cfg:     cfg,
 		base:    base,
 		buf:     newMemoryBuffer(cfg.bufferSize),
-		sem:     make(chan struct{}, 1),
+		sem:     ctxlock.New(),
 		metaReg: metrics.NewRegistry(),
 		stopCh:  make(chan struct{}),
 		done:    make(chan struct{}),
